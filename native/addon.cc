@@ -1,0 +1,17 @@
+// netplumb native module: flat functions over opaque namespace handles. Classes,
+// validation and shaping live in TypeScript (src/).
+#include <napi.h>
+
+#include "ops/ops.h"
+
+namespace {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  np::ops::register_netns(env, exports);
+  np::ops::register_link(env, exports);
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(netplumb, Init)

@@ -1,0 +1,202 @@
+#include "netns/netns.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/nsfs.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "netns/thread.h"
+
+namespace np::ns {
+
+namespace {
+
+[[noreturn]] void fail(int err, const std::string& op, const std::string& what) {
+  throw nl::NlError(err, op, what + ": " + std::strerror(err));
+}
+
+// Closes an fd on scope exit unless released.
+struct FdGuard {
+  int fd;
+  ~FdGuard() {
+    if (fd >= 0) ::close(fd);
+  }
+  int release() {
+    int f = fd;
+    fd = -1;
+    return f;
+  }
+};
+
+void mkdir_p(const std::string& dir) {
+  std::string cur;
+  size_t pos = 0;
+  while (pos != std::string::npos) {
+    pos = dir.find('/', pos + 1);
+    cur = dir.substr(0, pos);
+    if (cur.empty()) continue;
+    if (mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST) fail(errno, "mkdir", cur);
+  }
+}
+
+// As iproute2's netns_add: make the netns directory a shared mount point, bind-mounting
+// it onto itself if it is not a mount point yet, so that namespaces mounted into it
+// propagate to mount namespaces cloned later (ip netns exec, containers).
+void make_shared(const std::string& dir) {
+  bool bound = false;
+  while (mount("", dir.c_str(), "none", MS_SHARED | MS_REC, nullptr) != 0) {
+    if (errno != EINVAL || bound) fail(errno, "mount", "make " + dir + " shared");
+    if (mount(dir.c_str(), dir.c_str(), "none", MS_BIND | MS_REC, nullptr) != 0)
+      fail(errno, "mount", "bind " + dir + " onto itself");
+    bound = true;
+  }
+}
+
+int open_current_netns() {
+  int fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail(errno, "open", "/proc/thread-self/ns/net");
+  return fd;
+}
+
+}  // namespace
+
+NsHandle::NsHandle(int fd) : fd_(fd) {
+  struct stat st;
+  if (fstat(fd, &st) == 0) {
+    dev_ = st.st_dev;
+    ino_ = st.st_ino;
+  }
+}
+
+NsHandle::~NsHandle() { close(); }
+
+std::shared_ptr<NsHandle> NsHandle::open_path(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail(errno, "open", path);
+  FdGuard g{fd};
+  int type = ioctl(fd, NS_GET_NSTYPE);
+  if (type != CLONE_NEWNET) {
+    throw nl::NlError(EINVAL, "open", path + " is not a network namespace");
+  }
+  return std::make_shared<NsHandle>(g.release());
+}
+
+void NsHandle::check_open() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  if (fd_ < 0) throw nl::NlError(EBADF, "netns", "namespace handle is closed");
+}
+
+bool NsHandle::closed() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return fd_ < 0;
+}
+
+std::shared_ptr<nl::Socket> NsHandle::socket(int protocol) {
+  std::lock_guard<std::mutex> lk(mu_);
+  if (fd_ < 0) throw nl::NlError(EBADF, "netns", "namespace handle is closed");
+  auto& slot = protocol == NETLINK_ROUTE ? route_ : netfilter_;
+  if (!slot) {
+    slot = NsThread::instance().run_in(fd_, [protocol] { return std::make_shared<nl::Socket>(protocol); });
+  }
+  return slot;
+}
+
+void NsHandle::close() {
+  std::lock_guard<std::mutex> lk(mu_);
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  route_.reset();
+  netfilter_.reset();
+}
+
+std::shared_ptr<NsHandle> create_named(const std::string& dir, const std::string& name) {
+  mkdir_p(dir);
+  make_shared(dir);
+  const std::string path = dir + "/" + name;
+  int f = open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+  if (f < 0) {
+    int e = errno;
+    if (e == EEXIST) throw nl::NlError(EEXIST, "netns add", "namespace \"" + name + "\" already exists");
+    fail(e, "netns add", "create " + path);
+  }
+  ::close(f);
+  try {
+    int fd = NsThread::instance().run([&path] {
+      auto& t = NsThread::instance();
+      if (unshare(CLONE_NEWNET) != 0) fail(errno, "netns add", "unshare(CLONE_NEWNET)");
+      // From here the thread is in the new namespace: always go home.
+      int fd = -1;
+      int err = 0;
+      if (mount("/proc/thread-self/ns/net", path.c_str(), "none", MS_BIND, nullptr) != 0) {
+        err = errno;
+      } else {
+        fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+          err = errno;
+          umount2(path.c_str(), MNT_DETACH);
+        }
+      }
+      t.return_home();
+      if (err) fail(err, "netns add", "bind mount onto " + path);
+      return fd;
+    });
+    return std::make_shared<NsHandle>(fd);
+  } catch (...) {
+    unlink(path.c_str());
+    throw;
+  }
+}
+
+std::shared_ptr<NsHandle> create_anonymous() {
+  int fd = NsThread::instance().run([] {
+    auto& t = NsThread::instance();
+    if (unshare(CLONE_NEWNET) != 0) fail(errno, "netns add", "unshare(CLONE_NEWNET)");
+    int fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    int err = fd < 0 ? errno : 0;
+    t.return_home();
+    if (fd < 0) fail(err, "netns add", "/proc/thread-self/ns/net");
+    return fd;
+  });
+  return std::make_shared<NsHandle>(fd);
+}
+
+void delete_named(const std::string& dir, const std::string& name) {
+  const std::string path = dir + "/" + name;
+  struct stat st;
+  if (lstat(path.c_str(), &st) != 0) {
+    int e = errno;
+    if (e == ENOENT) throw nl::NlError(ENOENT, "netns delete", "namespace \"" + name + "\" does not exist");
+    fail(e, "netns delete", path);
+  }
+  // EINVAL: not a mount point (a half-made entry); remove the file anyway.
+  if (umount2(path.c_str(), MNT_DETACH) != 0 && errno != EINVAL) fail(errno, "netns delete", "umount " + path);
+  if (unlink(path.c_str()) != 0) fail(errno, "netns delete", "unlink " + path);
+}
+
+std::vector<std::string> list_named(const std::string& dir) {
+  std::vector<std::string> out;
+  DIR* d = opendir(dir.c_str());
+  if (!d) {
+    if (errno == ENOENT) return out;
+    fail(errno, "netns list", dir);
+  }
+  while (dirent* e = readdir(d)) {
+    if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
+    out.emplace_back(e->d_name);
+  }
+  closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::shared_ptr<NsHandle> open_current() { return std::make_shared<NsHandle>(open_current_netns()); }
+
+}  // namespace np::ns

@@ -1,0 +1,82 @@
+#include "netns/thread.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "netlink/socket.h"
+
+namespace np::ns {
+
+NsThread& NsThread::instance() {
+  static NsThread* t = new NsThread();  // intentionally never destroyed
+  return *t;
+}
+
+NsThread::NsThread() {
+  std::promise<int> ready;
+  auto fut = ready.get_future();
+  thread_ = std::thread([this, &ready] {
+    // The thread's own namespace at birth is the process's: nobody else calls setns.
+    int fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    ready.set_value(fd < 0 ? -errno : fd);
+    if (fd >= 0) loop();
+  });
+  int r = fut.get();
+  if (r < 0) {
+    thread_.join();
+    throw nl::NlError(-r, "open(/proc/thread-self/ns/net)", std::strerror(-r));
+  }
+  home_fd_ = r;
+  id_ = thread_.get_id();
+  thread_.detach();
+}
+
+void NsThread::post(std::function<void()> fn) {
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    queue_.push_back(std::move(fn));
+  }
+  cv_.notify_one();
+}
+
+void NsThread::loop() {
+  for (;;) {
+    std::function<void()> fn;
+    {
+      std::unique_lock<std::mutex> lk(mu_);
+      cv_.wait(lk, [this] { return !queue_.empty(); });
+      fn = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    fn();  // packaged_task: exceptions are stored in the future
+  }
+}
+
+void NsThread::return_home() {
+  if (setns(home_fd_, CLONE_NEWNET) != 0) {
+    std::fprintf(stderr, "netplumb: FATAL: cannot return the namespace thread home: %s\n",
+                 std::strerror(errno));
+    std::abort();
+  }
+}
+
+NsThread::Enter::Enter(NsThread& t, int nsfd) : t_(t) {
+  if (nsfd == t.home_fd_) return;
+  if (setns(nsfd, CLONE_NEWNET) != 0) {
+    int e = errno;
+    throw nl::NlError(e, "setns", std::string("cannot enter network namespace: ") + std::strerror(e));
+  }
+  moved_ = true;
+}
+
+NsThread::Enter::~Enter() {
+  if (moved_) t_.return_home();
+}
+
+}  // namespace np::ns

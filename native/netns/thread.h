@@ -1,0 +1,80 @@
+// The one thread that enters network namespaces.
+//
+// setns(2) moves only the calling thread. The JS thread and the libuv pool threads
+// must never move: a pool thread left in the wrong namespace would silently run every
+// later request there. So everything that must happen *inside* a namespace (opening a
+// socket, unshare for a new namespace, opening a per-namespace /proc/sys file) runs on
+// this addon-owned thread, which enters, does the work, and returns home. If it cannot
+// return home the process aborts: continuing would corrupt later operations.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <thread>
+
+namespace np::ns {
+
+class NsThread {
+ public:
+  // The process-wide instance, started on first use. It is never destroyed: it holds
+  // no JS values and must outlive every environment that uses it.
+  static NsThread& instance();
+
+  // Runs fn on the namespace thread and waits for it; exceptions propagate.
+  template <typename F>
+  auto run(F&& fn) -> decltype(fn()) {
+    using R = decltype(fn());
+    if (on_thread()) return fn();
+    std::packaged_task<R()> task(std::forward<F>(fn));
+    auto fut = task.get_future();
+    post([&task] { task(); });
+    return fut.get();
+  }
+
+  // Runs fn with the thread inside the namespace `nsfd`, then returns home.
+  template <typename F>
+  auto run_in(int nsfd, F&& fn) -> decltype(fn()) {
+    return run([&]() -> decltype(fn()) {
+      Enter guard(*this, nsfd);
+      return fn();
+    });
+  }
+
+  // The namespace this thread returns to (the process's own at start).
+  int home_fd() const { return home_fd_; }
+  // Whether we are on the namespace thread right now.
+  bool on_thread() const { return std::this_thread::get_id() == id_; }
+
+  // Called on this thread only: go back home or abort.
+  void return_home();
+
+  // RAII: enter a namespace on this thread; return home on scope exit.
+  class Enter {
+   public:
+    Enter(NsThread& t, int nsfd);
+    ~Enter();
+    Enter(const Enter&) = delete;
+    Enter& operator=(const Enter&) = delete;
+
+   private:
+    NsThread& t_;
+    bool moved_ = false;
+  };
+
+ private:
+  NsThread();
+  void post(std::function<void()> fn);
+  void loop();
+
+  int home_fd_ = -1;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> queue_;
+  std::thread thread_;
+  std::thread::id id_;
+};
+
+}  // namespace np::ns

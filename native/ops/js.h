@@ -1,0 +1,108 @@
+// The native boundary: async workers, errors, handles and decoded objects as JS values.
+//
+// Every async operation is a baton: its inputs are copied into C++ values on the JS
+// thread, the work runs on the libuv pool without touching Napi or env, and the result
+// (or error) is turned into JS on the JS thread.
+#pragma once
+
+#include <napi.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "netlink/socket.h"
+#include "netns/netns.h"
+#include "rtnl/link.h"
+
+namespace np::js {
+
+// An error caught on the pool thread, kept as plain data until OnError.
+struct Failure {
+  int err = 0;
+  std::string op;
+  std::string message;
+  std::string ext;
+  bool from_kernel = false;
+  int step = -1;
+  int64_t missing_attr = -1;
+};
+
+Failure capture_current_exception();
+// A JS Error carrying errno/op/extack/step, which the TypeScript layer turns into a
+// NetlinkError.
+Napi::Error to_error(Napi::Env env, const Failure& f);
+
+template <typename R>
+class FnWorker : public Napi::AsyncWorker {
+ public:
+  using Work = std::function<R()>;
+  using ToJs = std::function<Napi::Value(Napi::Env, R&)>;
+
+  FnWorker(Napi::Env env, Work work, ToJs to_js)
+      : Napi::AsyncWorker(env, "netplumb"), deferred_(Napi::Promise::Deferred::New(env)),
+        work_(std::move(work)), to_js_(std::move(to_js)) {}
+
+  Napi::Promise promise() { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override {
+    try {
+      result_.emplace(work_());
+    } catch (...) {
+      failure_ = capture_current_exception();
+      SetError(failure_.message);
+    }
+  }
+  void OnOK() override {
+    Napi::HandleScope scope(Env());
+    deferred_.Resolve(to_js_(Env(), *result_));
+  }
+  void OnError(const Napi::Error&) override {
+    Napi::HandleScope scope(Env());
+    deferred_.Reject(to_error(Env(), failure_).Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  Work work_;
+  ToJs to_js_;
+  std::optional<R> result_;
+  Failure failure_;
+};
+
+// Queues work on the libuv pool and returns its promise.
+template <typename R>
+Napi::Promise run_async(Napi::Env env, std::function<R()> work, typename FnWorker<R>::ToJs to_js) {
+  auto* w = new FnWorker<R>(env, std::move(work), std::move(to_js));
+  auto p = w->promise();
+  w->Queue();
+  return p;
+}
+
+// Runs fn on the JS thread, turning C++ exceptions into JS exceptions.
+template <typename F>
+Napi::Value guard(Napi::Env env, F&& fn) {
+  try {
+    return fn();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (...) {
+    throw to_error(env, capture_current_exception());
+  }
+}
+
+// Namespace handles cross the boundary as opaque externals.
+Napi::Value wrap_handle(Napi::Env env, std::shared_ptr<ns::NsHandle> h);
+std::shared_ptr<ns::NsHandle> unwrap_handle(const Napi::Value& v);
+
+std::string arg_string(const Napi::CallbackInfo& info, size_t i, const char* what);
+uint32_t arg_u32(const Napi::CallbackInfo& info, size_t i, const char* what);
+
+Napi::Object link_to_js(Napi::Env env, const rtnl::Link& l);
+Napi::Array links_to_js(Napi::Env env, const std::vector<rtnl::Link>& links);
+Napi::Buffer<uint8_t> builder_to_buffer(Napi::Env env, const nl::Builder& b);
+
+}  // namespace np::js

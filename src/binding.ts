@@ -1,0 +1,36 @@
+// The one place that loads the native addon. Everything else imports `native` from
+// here and gets typed functions; nothing else calls node-gyp-build.
+import * as path from 'node:path';
+import nodeGypBuild from 'node-gyp-build';
+import type { Link as NativeLink } from './types';
+
+/** Opaque namespace handle owned by the native side (an nsfs fd plus sockets). */
+export interface NativeHandle {
+  readonly __brand: 'NativeHandle';
+}
+
+export interface NativeLinkFilter {
+  master?: number;
+  kind?: string;
+}
+
+export interface NativeBinding {
+  nsCreate(dir: string, name: string | null): Promise<NativeHandle>;
+  nsOpen(path: string): NativeHandle;
+  nsCurrent(): NativeHandle;
+  nsDelete(dir: string, name: string): Promise<void>;
+  nsList(dir: string): Promise<string[]>;
+  nsClose(h: NativeHandle): void;
+  nsInfo(h: NativeHandle): { dev: number; ino: number; fd: number };
+  nsSocketStats(h: NativeHandle): { sends: number; receives: number; portId: number };
+
+  linkGet(h: NativeHandle, nameOrIndex: string | number): Promise<NativeLink>;
+  linkList(h: NativeHandle, filter?: NativeLinkFilter): Promise<NativeLink[]>;
+
+  encodeLinkGet(nameOrIndex: string | number, family?: number, extMask?: number): Buffer;
+  encodeLinkDump(filter?: NativeLinkFilter & { family?: number; extMask?: number }): Buffer;
+  decodeLinks(buf: Buffer): NativeLink[];
+}
+
+// dist/binding.js and src/binding.ts both sit one level below the package root.
+export const native = nodeGypBuild(path.join(__dirname, '..')) as NativeBinding;

@@ -1,0 +1,147 @@
+import * as path from 'node:path';
+import { native, type NativeHandle } from './binding';
+import { call, callSync, NetlinkError } from './errors';
+import { Links } from './links';
+import { checkNetnsName, checkPath, checkPid } from './validate';
+
+/** Options shared by the named-namespace calls. */
+export interface NetnsOptions {
+  /**
+   * Directory of named namespaces, as `ip netns` uses it. Default: the
+   * NETPLUMB_NETNS_DIR environment variable, else /run/netns.
+   */
+  netnsDir?: string;
+}
+
+/** The directory named namespaces live in unless an option says otherwise. */
+export function defaultNetnsDir(): string {
+  return process.env.NETPLUMB_NETNS_DIR || '/run/netns';
+}
+
+function dirOf(opts?: NetnsOptions): string {
+  return checkPath(opts?.netnsDir ?? defaultNetnsDir(), 'netnsDir');
+}
+
+/**
+ * A handle on one network namespace: its nsfs file descriptor plus netlink sockets
+ * opened inside it on first use. Requests through a handle run in that namespace
+ * without moving any JS or libuv thread (an addon-owned thread opens the sockets).
+ * Close it with close(), `using` or `await using`; closing never deletes the namespace.
+ */
+export class Netns {
+  #handle: NativeHandle | null;
+  /** Name under the netns directory, for named namespaces. */
+  readonly name?: string;
+  /** The file this handle was opened from, when there was one. */
+  readonly path?: string;
+  /** Links in this namespace (RTM_*LINK). */
+  readonly links: Links;
+
+  private constructor(handle: NativeHandle, name?: string, file?: string) {
+    this.#handle = handle;
+    if (name !== undefined) this.name = name;
+    if (file !== undefined) this.path = file;
+    this.links = new Links(this);
+  }
+
+  /**
+   * Creates a namespace. With a name, as `ip netns add NAME` does: bind-mounted at
+   * <netnsDir>/NAME (the directory made a shared mount point), visible to `ip netns`.
+   * Without a name, an anonymous namespace that lives as long as handles to it (or
+   * links, sockets or processes in it) do. EEXIST if the name is taken; a failure
+   * leaves no file, mount or namespace behind.
+   */
+  static async create(name?: string, opts?: NetnsOptions): Promise<Netns> {
+    if (name === undefined) {
+      return new Netns(await call(native.nsCreate('', null)));
+    }
+    const n = checkNetnsName(name);
+    const dir = dirOf(opts);
+    return new Netns(await call(native.nsCreate(dir, n)), n, path.join(dir, n));
+  }
+
+  /**
+   * Opens an existing namespace: a name under the netns directory, or a path (anything
+   * containing '/') to an nsfs file such as /proc/PID/ns/net. ENOENT if it does not
+   * exist, EINVAL if the file is not a network namespace.
+   */
+  static async open(nameOrPath: string, opts?: NetnsOptions): Promise<Netns> {
+    if (typeof nameOrPath === 'string' && nameOrPath.includes('/')) {
+      const p = checkPath(nameOrPath);
+      return new Netns(callSync(() => native.nsOpen(p)), undefined, p);
+    }
+    const n = checkNetnsName(nameOrPath);
+    const file = path.join(dirOf(opts), n);
+    return new Netns(callSync(() => native.nsOpen(file)), n, file);
+  }
+
+  /** Opens the network namespace of a process (/proc/PID/ns/net). */
+  static async fromPid(pid: number): Promise<Netns> {
+    const p = `/proc/${checkPid(pid)}/ns/net`;
+    return new Netns(callSync(() => native.nsOpen(p)), undefined, p);
+  }
+
+  /** A handle on the caller's own network namespace. */
+  static async current(): Promise<Netns> {
+    return new Netns(callSync(() => native.nsCurrent()));
+  }
+
+  /**
+   * Deletes a named namespace as `ip netns delete` does: detaches the bind mount and
+   * removes the file. The namespace itself lives on while anything still holds it.
+   * ENOENT if there is no such name.
+   */
+  static async delete(name: string, opts?: NetnsOptions): Promise<void> {
+    await call(native.nsDelete(dirOf(opts), checkNetnsName(name)));
+  }
+
+  /** Names under the netns directory, sorted (`ip netns list`). */
+  static async list(opts?: NetnsOptions): Promise<string[]> {
+    return call(native.nsList(dirOf(opts)));
+  }
+
+  /** Whether close() has been called. */
+  get closed(): boolean {
+    return this.#handle === null;
+  }
+
+  /** Identity of the namespace (nsfs device and inode): equal for two handles on one namespace. */
+  get id(): { dev: number; ino: number } {
+    const { dev, ino } = callSync(() => native.nsInfo(this.handle()));
+    return { dev, ino };
+  }
+
+  /** Whether two handles refer to the same namespace. */
+  sameAs(other: Netns): boolean {
+    const a = this.id;
+    const b = other.id;
+    return a.dev === b.dev && a.ino === b.ino;
+  }
+
+  /** Counters of the route socket: how many sendmsg and recvmsg calls it made. */
+  socketStats(): { sends: number; receives: number; portId: number } {
+    return callSync(() => native.nsSocketStats(this.handle()));
+  }
+
+  /** Closes the namespace fd and its sockets. Idempotent; does not delete anything. */
+  close(): void {
+    if (this.#handle) native.nsClose(this.#handle);
+    this.#handle = null;
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+  }
+
+  /** @internal The native handle; throws EBADF once closed. */
+  handle(): NativeHandle {
+    if (!this.#handle) {
+      throw new NetlinkError({ errno: 9, op: 'netns', detail: 'namespace handle is closed' });
+    }
+    return this.#handle;
+  }
+}

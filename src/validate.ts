@@ -1,0 +1,55 @@
+// Input checks shared by every API: bad input throws before anything reaches the
+// kernel (TypeError for the wrong kind of value, RangeError for one out of range).
+
+const IFNAMSIZ = 16;
+const NAME_MAX = 255;
+
+/** An interface name as the kernel accepts it (dev_valid_name): 1-15 bytes, no '/', ':' or whitespace, not '.' or '..'. */
+export function checkIfname(name: unknown, what = 'interface name'): string {
+  if (typeof name !== 'string') throw new TypeError(`${what} must be a string, got ${typeof name}`);
+  const bytes = Buffer.byteLength(name);
+  if (bytes === 0 || bytes >= IFNAMSIZ) {
+    throw new RangeError(`${what} ${JSON.stringify(name)} must be 1-${IFNAMSIZ - 1} bytes, got ${bytes}`);
+  }
+  if (name === '.' || name === '..' || /[\s/:\0]/.test(name)) {
+    throw new TypeError(`${what} ${JSON.stringify(name)} may not be '.' or '..' or contain '/', ':', NUL or whitespace`);
+  }
+  return name;
+}
+
+/** A link reference: an interface name or a positive ifindex. */
+export function checkLinkRef(ref: unknown, what = 'link'): string | number {
+  if (typeof ref === 'number') {
+    if (!Number.isInteger(ref) || ref <= 0 || ref > 0x7fffffff) {
+      throw new RangeError(`${what} index must be a positive 32-bit integer, got ${ref}`);
+    }
+    return ref;
+  }
+  if (typeof ref === 'string') return checkIfname(ref, `${what} name`);
+  throw new TypeError(`${what} must be an interface name or index, got ${typeof ref}`);
+}
+
+/** A namespace name that stays inside the netns directory: no '/', not '.' or '..', no NUL, at most 255 bytes. */
+export function checkNetnsName(name: unknown): string {
+  if (typeof name !== 'string') throw new TypeError(`namespace name must be a string, got ${typeof name}`);
+  if (name.length === 0) throw new TypeError('namespace name must not be empty');
+  if (Buffer.byteLength(name) > NAME_MAX) throw new TypeError(`namespace name longer than ${NAME_MAX} bytes`);
+  if (name === '.' || name === '..' || name.includes('/') || name.includes('\0')) {
+    throw new TypeError(`namespace name ${JSON.stringify(name)} could escape the netns directory ('/', '.', '..' and NUL are not allowed)`);
+  }
+  return name;
+}
+
+/** An absolute or relative filesystem path with no NUL. */
+export function checkPath(p: unknown, what = 'path'): string {
+  if (typeof p !== 'string' || p.length === 0) throw new TypeError(`${what} must be a non-empty string`);
+  if (p.includes('\0')) throw new TypeError(`${what} must not contain NUL`);
+  return p;
+}
+
+/** A process id. */
+export function checkPid(pid: unknown): number {
+  if (typeof pid !== 'number' || !Number.isInteger(pid)) throw new TypeError(`pid must be an integer, got ${String(pid)}`);
+  if (pid <= 0 || pid > 0x3fffffff) throw new RangeError(`pid out of range: ${pid}`);
+  return pid;
+}

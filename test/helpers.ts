@@ -1,0 +1,68 @@
+// Shared test helpers: independent views of kernel state (iproute2) and unique names.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { Netns } from '../src';
+
+let counter = 0;
+
+/** A name unique across the test processes sharing the sandbox (fits IFNAMSIZ when short). */
+export function uniq(prefix: string): string {
+  counter += 1;
+  return `${prefix}${process.pid % 100000}x${counter}`;
+}
+
+/** Runs a command and returns stdout; throws with stderr on failure. */
+export function run(cmd: string, args: string[], input?: string): string {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] });
+  } catch (e) {
+    const err = e as { stderr?: string; message: string };
+    throw new Error(`${cmd} ${args.join(' ')} failed: ${err.stderr || err.message}`);
+  }
+}
+
+/** Runs a command, returning status and output without throwing. */
+export function tryRun(cmd: string, args: string[]): { status: number; stdout: string; stderr: string } {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  return { status: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+/** `ip -j [-d] [-n NS] ARGS...`, parsed. */
+export function ipj<T = Record<string, unknown>[]>(ns: string | null, ...args: string[]): T {
+  const pre = ns ? ['-n', ns] : [];
+  const out = run('ip', ['-j', '-d', ...pre, ...args]);
+  return (out.trim() ? JSON.parse(out) : []) as T;
+}
+
+/** `ip [-n NS] ARGS...` */
+export function ip(ns: string | null, ...args: string[]): string {
+  return run('ip', [...(ns ? ['-n', ns] : []), ...args]);
+}
+
+/** Number of open file descriptors of this process. */
+export function fdCount(): number {
+  return readdirSync('/proc/self/fd').length;
+}
+
+/** Creates named namespaces for a test and deletes them (and closes handles) afterwards. */
+export class Scope {
+  readonly handles: Netns[] = [];
+  readonly names: string[] = [];
+
+  async ns(prefix = 'np'): Promise<Netns> {
+    const name = uniq(prefix);
+    const h = await Netns.create(name);
+    this.handles.push(h);
+    this.names.push(name);
+    return h;
+  }
+
+  async cleanup(): Promise<void> {
+    for (const h of this.handles) h.close();
+    for (const n of this.names) {
+      await Netns.delete(n).catch(() => undefined);
+    }
+    this.handles.length = 0;
+    this.names.length = 0;
+  }
+}
