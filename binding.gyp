@@ -13,9 +13,13 @@
         "native/netns/netns.cc",
         "native/netns/thread.cc",
         "native/rtnl/link.cc",
+        "native/rtnl/neigh.cc",
         "native/ops/js.cc",
         "native/ops/netns_ops.cc",
-        "native/ops/link_ops.cc"
+        "native/ops/link_ops.cc",
+        "native/ops/neigh_ops.cc",
+        "native/ops/sysctl_ops.cc",
+        "native/ops/monitor_ops.cc"
       ],
       "include_dirs": [
         "<!@(node -p \"require('node-addon-api').include\")",

@@ -4,12 +4,15 @@
 
 #include <sys/types.h>
 
+#include <cerrno>
+
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "netlink/socket.h"
+#include "netns/thread.h"
 
 namespace np::ns {
 
@@ -28,6 +31,16 @@ class NsHandle {
   // the namespace thread. The caller must hold the socket's mutex while using it;
   // the shared_ptr keeps it alive across a close() that happens meanwhile.
   std::shared_ptr<nl::Socket> socket(int protocol);
+
+  // Runs fn on the namespace thread while it is inside this namespace (opening a
+  // socket or a /proc/sys/net file that must belong to it). Throws NlError(EBADF) if
+  // closed.
+  template <typename F>
+  auto run_inside(F&& fn) -> decltype(fn()) {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (fd_ < 0) throw nl::NlError(EBADF, "netns", "namespace handle is closed");
+    return NsThread::instance().run_in(fd_, std::forward<F>(fn));
+  }
 
   // Closes the namespace fd and drops the sockets; a request in flight keeps its
   // socket until it finishes, then the socket closes.

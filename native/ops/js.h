@@ -16,6 +16,7 @@
 #include "netlink/socket.h"
 #include "netns/netns.h"
 #include "rtnl/link.h"
+#include "rtnl/neigh.h"
 
 namespace np::js {
 
@@ -103,6 +104,12 @@ uint32_t arg_u32(const Napi::CallbackInfo& info, size_t i, const char* what);
 
 Napi::Object link_to_js(Napi::Env env, const rtnl::Link& l);
 Napi::Array links_to_js(Napi::Env env, const std::vector<rtnl::Link>& links);
+// AF_INET/AF_INET6 entries become Neighbour objects, AF_BRIDGE entries FdbEntry objects.
+Napi::Object neighbour_to_js(Napi::Env env, const rtnl::Neigh& n);
+Napi::Object fdb_to_js(Napi::Env env, const rtnl::Neigh& n);
+Napi::Object neigh_to_js(Napi::Env env, const rtnl::Neigh& n);
+Napi::Array neighs_to_js(Napi::Env env, const std::vector<rtnl::Neigh>& v);
+
 Napi::Buffer<uint8_t> builder_to_buffer(Napi::Env env, const nl::Builder& b);
 
 }  // namespace np::js

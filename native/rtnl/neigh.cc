@@ -1,0 +1,126 @@
+#include "rtnl/neigh.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <array>
+
+#include "rtnl/link.h"
+
+namespace np::rtnl {
+
+using nl::Kind;
+using nl::Policy;
+
+namespace {
+
+constexpr auto kNeighPolicy = [] {
+  std::array<Policy, NDA_MAX + 1> p{};
+  p[NDA_DST] = {Kind::Binary, "NDA_DST", 4};
+  p[NDA_LLADDR] = {Kind::Binary, "NDA_LLADDR"};
+  p[NDA_CACHEINFO] = {Kind::Binary, "NDA_CACHEINFO", sizeof(nda_cacheinfo)};
+  p[NDA_PROBES] = {Kind::U32, "NDA_PROBES"};
+  p[NDA_VLAN] = {Kind::U16, "NDA_VLAN"};
+  p[NDA_PORT] = {Kind::U16, "NDA_PORT"};
+  p[NDA_VNI] = {Kind::U32, "NDA_VNI"};
+  p[NDA_IFINDEX] = {Kind::U32, "NDA_IFINDEX"};
+  p[NDA_MASTER] = {Kind::U32, "NDA_MASTER"};
+  p[NDA_LINK_NETNSID] = {Kind::U32, "NDA_LINK_NETNSID"};
+  p[NDA_SRC_VNI] = {Kind::U32, "NDA_SRC_VNI"};
+  p[NDA_PROTOCOL] = {Kind::U8, "NDA_PROTOCOL"};
+  p[NDA_NH_ID] = {Kind::U32, "NDA_NH_ID"};
+  p[NDA_FDB_EXT_ATTRS] = {Kind::Nested, "NDA_FDB_EXT_ATTRS"};
+  p[NDA_FLAGS_EXT] = {Kind::U32, "NDA_FLAGS_EXT"};
+  return p;
+}();
+
+}  // namespace
+
+std::string format_ip(const uint8_t* p, size_t n, const char* what) {
+  char buf[INET6_ADDRSTRLEN];
+  int family = n == 4 ? AF_INET : n == 16 ? AF_INET6 : 0;
+  if (!family || !inet_ntop(family, p, buf, sizeof buf)) {
+    throw nl::ParseError(std::string(what) + ": " + std::to_string(n) + "-byte address is neither IPv4 nor IPv6");
+  }
+  return buf;
+}
+
+std::string parse_ip(const std::string& text, int family) {
+  uint8_t buf[16];
+  if (family != AF_INET6 && inet_pton(AF_INET, text.c_str(), buf) == 1) return std::string(reinterpret_cast<char*>(buf), 4);
+  if (family != AF_INET && inet_pton(AF_INET6, text.c_str(), buf) == 1) return std::string(reinterpret_cast<char*>(buf), 16);
+  return {};
+}
+
+void encode_neigh(nl::Builder& b, const NeighRequest& r) {
+  uint16_t flags = r.flags;
+  if (r.type != RTM_GETNEIGH) flags |= NLM_F_ACK;
+  b.put_header(r.type, flags);
+  ndmsg ndm{};
+  ndm.ndm_family = r.family;
+  ndm.ndm_ifindex = r.ifindex;
+  ndm.ndm_state = r.state;
+  ndm.ndm_flags = r.ntf;
+  b.put_extra_header(ndm);
+  if (!r.dst.empty()) b.put(NDA_DST, r.dst.data(), r.dst.size());
+  if (!r.lladdr.empty()) b.put(NDA_LLADDR, r.lladdr.data(), r.lladdr.size());
+  if (r.vlan) b.put_u16(NDA_VLAN, *r.vlan);
+  if (r.port) b.put_be16(NDA_PORT, *r.port);
+  if (r.vni) b.put_u32(NDA_VNI, *r.vni);
+  if (r.src_vni) b.put_u32(NDA_SRC_VNI, *r.src_vni);
+  if (r.via) b.put_u32(NDA_IFINDEX, *r.via);
+  if (r.protocol) b.put_u8(NDA_PROTOCOL, *r.protocol);
+}
+
+void encode_neigh_dump(nl::Builder& b, const NeighDumpFilter& f) {
+  b.put_header(RTM_GETNEIGH, NLM_F_DUMP);
+  ndmsg ndm{};
+  ndm.ndm_family = f.family;
+  if (f.family == AF_BRIDGE) {
+    // rtnl_fdb_dump: the header's ifindex selects a bridge port; no NDA_IFINDEX needed.
+    ndm.ndm_ifindex = f.ifindex;
+    b.put_extra_header(ndm);
+  } else {
+    // neigh_valid_dump_req (strict): header all zero but NTF_PROXY; filters as attributes.
+    if (f.proxy) ndm.ndm_flags = NTF_PROXY;
+    b.put_extra_header(ndm);
+    if (f.ifindex) b.put_u32(NDA_IFINDEX, static_cast<uint32_t>(f.ifindex));
+  }
+  if (f.master) b.put_u32(NDA_MASTER, static_cast<uint32_t>(f.master));
+}
+
+Neigh decode_neigh(const nlmsghdr* h) {
+  const auto* ndm = reinterpret_cast<const ndmsg*>(nl::family_header(h, sizeof(ndmsg), "RTM_NEWNEIGH"));
+  Neigh n;
+  n.family = ndm->ndm_family;
+  n.ifindex = ndm->ndm_ifindex;
+  n.state = ndm->ndm_state;
+  n.flags = ndm->ndm_flags;
+  n.type = ndm->ndm_type;
+  const size_t hdr = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(ndmsg));
+  nl::Attrs tb;
+  tb.parse(reinterpret_cast<const uint8_t*>(h) + hdr, h->nlmsg_len - std::min<size_t>(hdr, h->nlmsg_len),
+           kNeighPolicy.data(), NDA_MAX, "NDA");
+  auto raw = [&](uint16_t t) { return reinterpret_cast<const uint8_t*>(tb.bytes(t).data()); };
+  if (tb.has(NDA_DST)) n.dst = format_ip(raw(NDA_DST), tb.bytes(NDA_DST).size(), "NDA_DST");
+  if (tb.has(NDA_LLADDR)) n.lladdr = format_hwaddr(raw(NDA_LLADDR), tb.bytes(NDA_LLADDR).size());
+  if (tb.has(NDA_VLAN)) n.vlan = tb.u16(NDA_VLAN);
+  if (tb.has(NDA_PORT)) n.port = tb.be16(NDA_PORT);
+  if (tb.has(NDA_VNI)) n.vni = tb.u32(NDA_VNI);
+  if (tb.has(NDA_SRC_VNI)) n.src_vni = tb.u32(NDA_SRC_VNI);
+  if (tb.has(NDA_IFINDEX)) n.via = tb.u32(NDA_IFINDEX);
+  if (tb.has(NDA_MASTER)) n.master = tb.u32(NDA_MASTER);
+  if (tb.has(NDA_PROBES)) n.probes = tb.u32(NDA_PROBES);
+  if (tb.has(NDA_NH_ID)) n.nh_id = tb.u32(NDA_NH_ID);
+  if (tb.has(NDA_FLAGS_EXT)) n.flags_ext = tb.u32(NDA_FLAGS_EXT);
+  if (tb.has(NDA_LINK_NETNSID)) n.link_netnsid = static_cast<int32_t>(tb.u32(NDA_LINK_NETNSID));
+  if (tb.has(NDA_PROTOCOL)) n.protocol = tb.u8(NDA_PROTOCOL);
+  if (tb.has(NDA_CACHEINFO)) {
+    nda_cacheinfo ci;
+    std::memcpy(&ci, raw(NDA_CACHEINFO), sizeof ci);
+    n.cacheinfo = NeighCacheInfo{ci.ndm_confirmed, ci.ndm_used, ci.ndm_updated, ci.ndm_refcnt};
+  }
+  return n;
+}
+
+}  // namespace np::rtnl

@@ -1,0 +1,98 @@
+// rtnetlink neighbours: ARP/NDP entries (AF_INET, AF_INET6) and bridge FDB entries
+// (AF_BRIDGE) share one message, RTM_{NEW,DEL,GET}NEIGH.
+//
+//   +----------+--------------------------------------------+----------------------
+//   | nlmsghdr | ndmsg                                      | attributes
+//   |          | family u8, pad1 u8, pad2 u16,              | NDA_DST     IP (4/16 bytes):
+//   |          | ifindex s32, state u16 (NUD_*),            |   the neighbour, or an FDB
+//   |          | flags u8 (NTF_*), type u8 (RTN_*)          |   entry's remote VTEP
+//   |          |                                            | NDA_LLADDR  MAC (6 bytes)
+//   |          |                                            | NDA_VLAN u16, NDA_PORT be16,
+//   |          |                                            | NDA_VNI u32, NDA_SRC_VNI u32,
+//   |          |                                            | NDA_IFINDEX u32 (vxlan: via;
+//   |          |                                            |   dump: device filter),
+//   |          |                                            | NDA_MASTER u32, ...
+//   +----------+--------------------------------------------+----------------------
+//
+// Requests: add = NLM_F_CREATE|NLM_F_EXCL, replace = NLM_F_CREATE|NLM_F_REPLACE,
+// append = NLM_F_CREATE|NLM_F_APPEND (vxlan FDB: one more remote for a MAC).
+// Dumps are filtered by the kernel (NETLINK_GET_STRICT_CHK): neighbours by NDA_IFINDEX
+// and NDA_MASTER with an all-zero header except NTF_PROXY; FDB entries by the header's
+// ifindex (bridge port) and NDA_MASTER (bridge).
+#pragma once
+
+#include <sys/socket.h>
+#include <linux/neighbour.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "netlink/builder.h"
+#include "netlink/parser.h"
+
+namespace np::rtnl {
+
+// One RTM_NEWNEIGH / RTM_DELNEIGH / RTM_GETNEIGH request, as plain values. Addresses
+// are raw bytes (4 or 16 for dst, 6 for lladdr); empty means absent.
+struct NeighRequest {
+  uint16_t type = RTM_NEWNEIGH;
+  uint16_t flags = 0;            // NLM_F_CREATE|NLM_F_EXCL etc.; NLM_F_ACK is added for changes
+  uint8_t family = AF_INET;      // AF_INET, AF_INET6, AF_BRIDGE
+  int32_t ifindex = 0;
+  uint16_t state = 0;            // NUD_*
+  uint8_t ntf = 0;               // NTF_*
+  std::string dst;               // NDA_DST
+  std::string lladdr;            // NDA_LLADDR
+  std::optional<uint16_t> vlan;  // NDA_VLAN
+  std::optional<uint16_t> port;  // NDA_PORT (host order here, big endian on the wire)
+  std::optional<uint32_t> vni;   // NDA_VNI
+  std::optional<uint32_t> src_vni;  // NDA_SRC_VNI
+  std::optional<uint32_t> via;   // NDA_IFINDEX (vxlan FDB: the underlay device)
+  std::optional<uint8_t> protocol;  // NDA_PROTOCOL
+};
+
+// RTM_NEWNEIGH / RTM_DELNEIGH / RTM_GETNEIGH (not a dump).
+void encode_neigh(nl::Builder& b, const NeighRequest& r);
+
+struct NeighDumpFilter {
+  uint8_t family = AF_UNSPEC;  // AF_UNSPEC (IPv4 and IPv6), AF_INET, AF_INET6, AF_BRIDGE
+  int32_t ifindex = 0;         // neighbours: NDA_IFINDEX; FDB: ndm_ifindex (bridge port)
+  int32_t master = 0;          // NDA_MASTER
+  bool proxy = false;          // NTF_PROXY: proxy entries instead of the cache (not FDB)
+};
+
+// RTM_GETNEIGH with NLM_F_DUMP (ip neigh show, bridge fdb show).
+void encode_neigh_dump(nl::Builder& b, const NeighDumpFilter& f);
+
+struct NeighCacheInfo {
+  uint32_t confirmed = 0, used = 0, updated = 0, refcnt = 0;  // clock_t ticks ago, as the kernel reports
+};
+
+struct Neigh {
+  uint8_t family = 0;
+  int32_t ifindex = 0;
+  uint16_t state = 0;
+  uint8_t flags = 0;
+  uint8_t type = 0;
+  std::optional<std::string> dst;     // formatted IP
+  std::optional<std::string> lladdr;  // aa:bb:cc:dd:ee:ff
+  std::optional<uint16_t> vlan, port;
+  std::optional<uint32_t> vni, src_vni, via, master, probes, nh_id, flags_ext;
+  std::optional<int32_t> link_netnsid;
+  std::optional<uint8_t> protocol;
+  std::optional<NeighCacheInfo> cacheinfo;
+};
+
+// Decodes one RTM_NEWNEIGH/RTM_DELNEIGH message; throws nl::ParseError naming the
+// attribute at fault.
+Neigh decode_neigh(const nlmsghdr* h);
+
+// "10.0.0.1" / "fe80::1" from 4 or 16 raw bytes; throws nl::ParseError otherwise.
+std::string format_ip(const uint8_t* p, size_t n, const char* what);
+// Raw bytes of an IPv4 or IPv6 address in text; empty if it is neither.
+std::string parse_ip(const std::string& text, int family);
+
+}  // namespace np::rtnl
