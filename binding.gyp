@@ -13,6 +13,9 @@
         "native/netns/netns.cc",
         "native/netns/thread.cc",
         "native/rtnl/link.cc",
+        "native/rtnl/ip.cc",
+        "native/rtnl/addr.cc",
+        "native/rtnl/route.cc",
         "native/ops/js.cc",
         "native/ops/netns_ops.cc",
         "native/ops/link_ops.cc"
