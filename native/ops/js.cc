@@ -1,6 +1,7 @@
 #include "ops/js.h"
 
 #include <linux/if.h>
+#include <linux/rtnetlink.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -234,14 +235,85 @@ Napi::Object neigh_to_js(Napi::Env env, const rtnl::Neigh& n) {
   return n.family == AF_BRIDGE ? fdb_to_js(env, n) : neighbour_to_js(env, n);
 }
 
-Napi::Array neighs_to_js(Napi::Env env, const std::vector<rtnl::Neigh>& v) {
-  auto arr = Napi::Array::New(env, v.size());
-  for (size_t i = 0; i < v.size(); i++) arr.Set(i, neigh_to_js(env, v[i]));
-  return arr;
-}
-
 Napi::Buffer<uint8_t> builder_to_buffer(Napi::Env env, const nl::Builder& b) {
   return Napi::Buffer<uint8_t>::Copy(env, b.data(), b.size());
+}
+
+}  // namespace np::js
+
+namespace np::js {
+
+Napi::Value scope_to_js(Napi::Env env, uint8_t scope) {
+  switch (scope) {
+    case RT_SCOPE_UNIVERSE: return Napi::String::New(env, "universe");
+    case RT_SCOPE_SITE: return Napi::String::New(env, "site");
+    case RT_SCOPE_LINK: return Napi::String::New(env, "link");
+    case RT_SCOPE_HOST: return Napi::String::New(env, "host");
+    case RT_SCOPE_NOWHERE: return Napi::String::New(env, "nowhere");
+    default: return Napi::Number::New(env, scope);
+  }
+}
+
+Napi::Value rtn_type_to_js(Napi::Env env, uint8_t type) {
+  static const char* names[] = {"unspec", "unicast", "local", "broadcast", "anycast", "multicast",
+                                "blackhole", "unreachable", "prohibit", "throw", "nat", "xresolve"};
+  if (type < sizeof names / sizeof names[0]) return Napi::String::New(env, names[type]);
+  return Napi::Number::New(env, type);
+}
+
+Napi::Value protocol_to_js(Napi::Env env, uint8_t proto) {
+  switch (proto) {
+    case RTPROT_UNSPEC: return Napi::String::New(env, "unspec");
+    case RTPROT_REDIRECT: return Napi::String::New(env, "redirect");
+    case RTPROT_KERNEL: return Napi::String::New(env, "kernel");
+    case RTPROT_BOOT: return Napi::String::New(env, "boot");
+    case RTPROT_STATIC: return Napi::String::New(env, "static");
+    case RTPROT_RA: return Napi::String::New(env, "ra");
+    case RTPROT_DHCP: return Napi::String::New(env, "dhcp");
+    default: return Napi::Number::New(env, proto);
+  }
+}
+
+static int family_number(uint8_t af) { return af == AF_INET6 ? 6 : af == AF_INET ? 4 : af; }
+
+Napi::Object address_to_js(Napi::Env env, const rtnl::Address& a) {
+  auto o = Napi::Object::New(env);
+  o.Set("family", family_number(a.family));
+  o.Set("index", a.index);
+  o.Set("address", a.address);
+  o.Set("prefixlen", a.prefixlen);
+  o.Set("cidr", a.address + "/" + std::to_string(a.prefixlen));
+  if (!a.peer.empty()) o.Set("peer", a.peer);
+  if (!a.broadcast.empty()) o.Set("broadcast", a.broadcast);
+  if (!a.label.empty()) o.Set("label", a.label);
+  o.Set("scope", scope_to_js(env, a.scope));
+  o.Set("flags", a.flags);
+  if (a.valid_lft) o.Set("validLifetime", *a.valid_lft);
+  if (a.preferred_lft) o.Set("preferredLifetime", *a.preferred_lft);
+  if (a.metric) o.Set("metric", *a.metric);
+  return o;
+}
+
+Napi::Object route_to_js(Napi::Env env, const rtnl::Route& r) {
+  auto o = Napi::Object::New(env);
+  o.Set("family", family_number(r.family));
+  if (r.dst.empty() && r.dst_len == 0) o.Set("dst", "default");
+  else o.Set("dst", (r.dst.empty() ? std::string(r.family == AF_INET6 ? "::" : "0.0.0.0") : r.dst) + "/" + std::to_string(r.dst_len));
+  if (!r.src.empty()) o.Set("src", r.src + "/" + std::to_string(r.src_len));
+  if (!r.gateway.empty()) o.Set("gateway", r.gateway);
+  if (r.oif) o.Set("oif", r.oif);
+  if (r.iif) o.Set("iif", r.iif);
+  if (!r.prefsrc.empty()) o.Set("prefsrc", r.prefsrc);
+  if (r.priority) o.Set("metric", *r.priority);
+  o.Set("table", r.table);
+  o.Set("protocol", protocol_to_js(env, r.protocol));
+  o.Set("scope", scope_to_js(env, r.scope));
+  o.Set("type", rtn_type_to_js(env, r.type));
+  o.Set("flags", r.flags);
+  o.Set("onlink", (r.flags & RTNH_F_ONLINK) != 0);
+  if (r.tos) o.Set("tos", r.tos);
+  if (r.mtu) o.Set("mtu", *r.mtu);
+  return o;
 }
 
 }  // namespace np::js

@@ -15,8 +15,10 @@
 
 #include "netlink/socket.h"
 #include "netns/netns.h"
+#include "rtnl/addr.h"
 #include "rtnl/link.h"
 #include "rtnl/neigh.h"
+#include "rtnl/route.h"
 
 namespace np::js {
 
@@ -104,11 +106,24 @@ uint32_t arg_u32(const Napi::CallbackInfo& info, size_t i, const char* what);
 
 Napi::Object link_to_js(Napi::Env env, const rtnl::Link& l);
 Napi::Array links_to_js(Napi::Env env, const std::vector<rtnl::Link>& links);
+Napi::Object address_to_js(Napi::Env env, const rtnl::Address& a);
+Napi::Object route_to_js(Napi::Env env, const rtnl::Route& r);
+// Names as iproute2 prints them; numbers for values without a name.
+Napi::Value scope_to_js(Napi::Env env, uint8_t scope);
+Napi::Value rtn_type_to_js(Napi::Env env, uint8_t type);
+Napi::Value protocol_to_js(Napi::Env env, uint8_t proto);
+
+template <typename T, typename F>
+Napi::Array array_to_js(Napi::Env env, const std::vector<T>& v, F&& one) {
+  auto arr = Napi::Array::New(env, v.size());
+  for (size_t i = 0; i < v.size(); i++) arr.Set(i, one(env, v[i]));
+  return arr;
+}
+
 // AF_INET/AF_INET6 entries become Neighbour objects, AF_BRIDGE entries FdbEntry objects.
 Napi::Object neighbour_to_js(Napi::Env env, const rtnl::Neigh& n);
 Napi::Object fdb_to_js(Napi::Env env, const rtnl::Neigh& n);
 Napi::Object neigh_to_js(Napi::Env env, const rtnl::Neigh& n);
-Napi::Array neighs_to_js(Napi::Env env, const std::vector<rtnl::Neigh>& v);
 
 Napi::Buffer<uint8_t> builder_to_buffer(Napi::Env env, const nl::Builder& b);
 

@@ -24,8 +24,10 @@
 #include "netlink/parser.h"
 #include "ops/js.h"
 #include "ops/ops.h"
+#include "rtnl/addr.h"
 #include "rtnl/link.h"
 #include "rtnl/neigh.h"
+#include "rtnl/route.h"
 
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270
@@ -219,6 +221,16 @@ void Monitor::decode_into(const uint8_t* data, size_t len, Napi::Array& out, uin
                                js::link_to_js(env, rtnl::decode_link(h))));
             break;
           }
+          case RTM_NEWADDR:
+          case RTM_DELADDR:
+            out.Set(n++, event(env, h->nlmsg_type == RTM_NEWADDR ? "new" : "delete", "address",
+                               js::address_to_js(env, rtnl::decode_addr(h))));
+            break;
+          case RTM_NEWROUTE:
+          case RTM_DELROUTE:
+            out.Set(n++, event(env, h->nlmsg_type == RTM_NEWROUTE ? "new" : "delete", "route",
+                               js::route_to_js(env, rtnl::decode_route(h))));
+            break;
           case RTM_NEWNEIGH:
           case RTM_DELNEIGH: {
             auto nb = rtnl::decode_neigh(h);
@@ -231,6 +243,8 @@ void Monitor::decode_into(const uint8_t* data, size_t len, Napi::Array& out, uin
         }
       } catch (const nl::ParseError& e) {
         // An event we cannot decode is an event lost: say so, as for an overflow.
+        out.Set(n++, resync(env, "decode", e.what()));
+      } catch (const nl::NlError& e) {
         out.Set(n++, resync(env, "decode", e.what()));
       }
     }

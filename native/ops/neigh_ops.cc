@@ -109,9 +109,13 @@ rtnl::NeighRequest request_from(Napi::Env env, const Napi::Value& v) {
   r.ifindex = static_cast<int32_t>(opt_u32(o, "ifindex", 0x7fffffff).value_or(0));
   std::string dst = opt_str(o, "dst");
   if (!dst.empty()) {
+    try {
+      r.dst = rtnl::parse_ip(dst);
+    } catch (const nl::NlError&) {
+      type_error(env, "invalid address " + dst);
+    }
     // Neighbours are keyed by an address of their own family; a VTEP may be either.
-    r.dst = rtnl::parse_ip(dst, r.family == AF_BRIDGE ? AF_UNSPEC : r.family);
-    if (r.dst.empty()) type_error(env, "invalid address " + dst);
+    if (r.family != AF_BRIDGE && r.dst.family != r.family) type_error(env, "address family mismatch: " + dst);
   }
   std::string mac = opt_str(o, "lladdr");
   if (!mac.empty()) r.lladdr = parse_mac(env, mac);
@@ -294,7 +298,7 @@ Napi::Value NeighList(const Napi::CallbackInfo& info) {
         std::lock_guard<std::mutex> lk(sock->mutex());
         return dump(*sock, f);
       },
-      [](Napi::Env env, std::vector<rtnl::Neigh>& v) -> Napi::Value { return js::neighs_to_js(env, v); });
+      [](Napi::Env env, std::vector<rtnl::Neigh>& v) -> Napi::Value { return js::array_to_js(env, v, js::neigh_to_js); });
 }
 
 // neighFlush(handle, filter, includePermanent): Promise<number> — deletes the
@@ -320,7 +324,7 @@ Napi::Value NeighFlush(const Napi::CallbackInfo& info) {
           d.family = n.family;
           d.ifindex = n.ifindex;
           d.ntf = n.flags & NTF_PROXY;
-          d.dst = rtnl::parse_ip(*n.dst, n.family);
+          d.dst = rtnl::parse_ip(*n.dst);
           dels.push_back(std::move(d));
         }
         BatchOptions opt;
@@ -363,7 +367,7 @@ Napi::Value DecodeNeighs(const Napi::CallbackInfo& info) {
     while (const nlmsghdr* m = it.next()) {
       if (m->nlmsg_type == RTM_NEWNEIGH || m->nlmsg_type == RTM_DELNEIGH) v.push_back(rtnl::decode_neigh(m));
     }
-    return js::neighs_to_js(env, v);
+    return js::array_to_js(env, v, js::neigh_to_js);
   });
 }
 

@@ -1,7 +1,5 @@
 #include "rtnl/neigh.h"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <array>
 
@@ -36,22 +34,6 @@ constexpr auto kNeighPolicy = [] {
 
 }  // namespace
 
-std::string format_ip(const uint8_t* p, size_t n, const char* what) {
-  char buf[INET6_ADDRSTRLEN];
-  int family = n == 4 ? AF_INET : n == 16 ? AF_INET6 : 0;
-  if (!family || !inet_ntop(family, p, buf, sizeof buf)) {
-    throw nl::ParseError(std::string(what) + ": " + std::to_string(n) + "-byte address is neither IPv4 nor IPv6");
-  }
-  return buf;
-}
-
-std::string parse_ip(const std::string& text, int family) {
-  uint8_t buf[16];
-  if (family != AF_INET6 && inet_pton(AF_INET, text.c_str(), buf) == 1) return std::string(reinterpret_cast<char*>(buf), 4);
-  if (family != AF_INET && inet_pton(AF_INET6, text.c_str(), buf) == 1) return std::string(reinterpret_cast<char*>(buf), 16);
-  return {};
-}
-
 void encode_neigh(nl::Builder& b, const NeighRequest& r) {
   uint16_t flags = r.flags;
   if (r.type != RTM_GETNEIGH) flags |= NLM_F_ACK;
@@ -62,7 +44,7 @@ void encode_neigh(nl::Builder& b, const NeighRequest& r) {
   ndm.ndm_state = r.state;
   ndm.ndm_flags = r.ntf;
   b.put_extra_header(ndm);
-  if (!r.dst.empty()) b.put(NDA_DST, r.dst.data(), r.dst.size());
+  if (r.dst.set()) b.put(NDA_DST, r.dst.bytes, r.dst.size());
   if (!r.lladdr.empty()) b.put(NDA_LLADDR, r.lladdr.data(), r.lladdr.size());
   if (r.vlan) b.put_u16(NDA_VLAN, *r.vlan);
   if (r.port) b.put_be16(NDA_PORT, *r.port);
@@ -102,7 +84,11 @@ Neigh decode_neigh(const nlmsghdr* h) {
   tb.parse(reinterpret_cast<const uint8_t*>(h) + hdr, h->nlmsg_len - std::min<size_t>(hdr, h->nlmsg_len),
            kNeighPolicy.data(), NDA_MAX, "NDA");
   auto raw = [&](uint16_t t) { return reinterpret_cast<const uint8_t*>(tb.bytes(t).data()); };
-  if (tb.has(NDA_DST)) n.dst = format_ip(raw(NDA_DST), tb.bytes(NDA_DST).size(), "NDA_DST");
+  if (tb.has(NDA_DST)) {
+    auto ip = ip_from_bytes(raw(NDA_DST), tb.bytes(NDA_DST).size());
+    if (!ip.set()) throw nl::ParseError("NDA: attribute NDA_DST is neither 4 nor 16 bytes");
+    n.dst = format_ip(ip);
+  }
   if (tb.has(NDA_LLADDR)) n.lladdr = format_hwaddr(raw(NDA_LLADDR), tb.bytes(NDA_LLADDR).size());
   if (tb.has(NDA_VLAN)) n.vlan = tb.u16(NDA_VLAN);
   if (tb.has(NDA_PORT)) n.port = tb.be16(NDA_PORT);

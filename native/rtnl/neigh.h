@@ -32,11 +32,11 @@
 
 #include "netlink/builder.h"
 #include "netlink/parser.h"
+#include "rtnl/ip.h"
 
 namespace np::rtnl {
 
-// One RTM_NEWNEIGH / RTM_DELNEIGH / RTM_GETNEIGH request, as plain values. Addresses
-// are raw bytes (4 or 16 for dst, 6 for lladdr); empty means absent.
+// One RTM_NEWNEIGH / RTM_DELNEIGH / RTM_GETNEIGH request, as plain values.
 struct NeighRequest {
   uint16_t type = RTM_NEWNEIGH;
   uint16_t flags = 0;            // NLM_F_CREATE|NLM_F_EXCL etc.; NLM_F_ACK is added for changes
@@ -44,8 +44,8 @@ struct NeighRequest {
   int32_t ifindex = 0;
   uint16_t state = 0;            // NUD_*
   uint8_t ntf = 0;               // NTF_*
-  std::string dst;               // NDA_DST
-  std::string lladdr;            // NDA_LLADDR
+  IpAddr dst;                    // NDA_DST, when set
+  std::string lladdr;            // NDA_LLADDR: raw bytes (6 for Ethernet), empty = absent
   std::optional<uint16_t> vlan;  // NDA_VLAN
   std::optional<uint16_t> port;  // NDA_PORT (host order here, big endian on the wire)
   std::optional<uint32_t> vni;   // NDA_VNI
@@ -89,10 +89,5 @@ struct Neigh {
 // Decodes one RTM_NEWNEIGH/RTM_DELNEIGH message; throws nl::ParseError naming the
 // attribute at fault.
 Neigh decode_neigh(const nlmsghdr* h);
-
-// "10.0.0.1" / "fe80::1" from 4 or 16 raw bytes; throws nl::ParseError otherwise.
-std::string format_ip(const uint8_t* p, size_t n, const char* what);
-// Raw bytes of an IPv4 or IPv6 address in text; empty if it is neither.
-std::string parse_ip(const std::string& text, int family);
 
 }  // namespace np::rtnl

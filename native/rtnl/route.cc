@@ -1,0 +1,130 @@
+#include "rtnl/route.h"
+
+#include <array>
+
+#include "netlink/parser.h"
+
+namespace np::rtnl {
+
+using nl::Kind;
+using nl::Policy;
+
+namespace {
+
+constexpr auto kRoutePolicy = [] {
+  std::array<Policy, RTA_MAX + 1> p{};
+  p[RTA_DST] = {Kind::Binary, "RTA_DST", 4};
+  p[RTA_SRC] = {Kind::Binary, "RTA_SRC", 4};
+  p[RTA_IIF] = {Kind::U32, "RTA_IIF"};
+  p[RTA_OIF] = {Kind::U32, "RTA_OIF"};
+  p[RTA_GATEWAY] = {Kind::Binary, "RTA_GATEWAY", 4};
+  p[RTA_PRIORITY] = {Kind::U32, "RTA_PRIORITY"};
+  p[RTA_PREFSRC] = {Kind::Binary, "RTA_PREFSRC", 4};
+  p[RTA_METRICS] = {Kind::Nested, "RTA_METRICS"};
+  p[RTA_TABLE] = {Kind::U32, "RTA_TABLE"};
+  return p;
+}();
+
+constexpr auto kMetricsPolicy = [] {
+  std::array<Policy, RTAX_MAX + 1> p{};
+  p[RTAX_MTU] = {Kind::U32, "RTAX_MTU"};
+  return p;
+}();
+
+void put_ip(nl::Builder& b, uint16_t type, const IpAddr& a) {
+  if (a.set()) b.put(type, a.bytes, a.size());
+}
+
+}  // namespace
+
+void encode_route(nl::Builder& b, uint16_t type, uint16_t nlflags, const RouteSpec& r) {
+  b.put_header(type, nlflags | NLM_F_ACK);
+  rtmsg rt{};
+  rt.rtm_family = r.family;
+  rt.rtm_dst_len = r.dst_len;
+  rt.rtm_src_len = r.src_len;
+  rt.rtm_tos = r.tos;
+  rt.rtm_table = r.table < 256 ? static_cast<uint8_t>(r.table) : static_cast<uint8_t>(RT_TABLE_UNSPEC);
+  rt.rtm_protocol = r.protocol;
+  rt.rtm_scope = r.scope;
+  rt.rtm_type = r.type;
+  rt.rtm_flags = r.flags;
+  b.put_extra_header(rt);
+  if (r.table >= 256) b.put_u32(RTA_TABLE, r.table);
+  if (r.dst_len) put_ip(b, RTA_DST, r.dst);
+  if (r.src_len) put_ip(b, RTA_SRC, r.src);
+  put_ip(b, RTA_GATEWAY, r.gateway);
+  put_ip(b, RTA_PREFSRC, r.prefsrc);
+  if (r.oif) b.put_u32(RTA_OIF, static_cast<uint32_t>(r.oif));
+  if (r.priority) b.put_u32(RTA_PRIORITY, *r.priority);
+  if (r.mtu) {
+    size_t n = b.nest_start(RTA_METRICS | NLA_F_NESTED);
+    b.put_u32(RTAX_MTU, *r.mtu);
+    b.nest_end(n);
+  }
+}
+
+void encode_route_dump(nl::Builder& b, const RouteFilter& f) {
+  b.put_header(RTM_GETROUTE, NLM_F_DUMP);
+  rtmsg rt{};
+  rt.rtm_family = f.family;
+  if (f.table) rt.rtm_table = *f.table < 256 ? static_cast<uint8_t>(*f.table) : static_cast<uint8_t>(RT_TABLE_UNSPEC);
+  if (f.protocol) rt.rtm_protocol = *f.protocol;
+  if (f.type) rt.rtm_type = *f.type;
+  b.put_extra_header(rt);
+  if (f.table) b.put_u32(RTA_TABLE, *f.table);
+  if (f.oif) b.put_u32(RTA_OIF, static_cast<uint32_t>(f.oif));
+}
+
+void encode_route_get(nl::Builder& b, const RouteQuery& q) {
+  b.put_header(RTM_GETROUTE, 0);
+  rtmsg rt{};
+  rt.rtm_family = q.dst.family;
+  rt.rtm_dst_len = q.dst.family == AF_INET6 ? 128 : 32;
+  if (q.src.set()) rt.rtm_src_len = rt.rtm_dst_len;
+  b.put_extra_header(rt);
+  put_ip(b, RTA_DST, q.dst);
+  put_ip(b, RTA_SRC, q.src);
+  if (q.oif) b.put_u32(RTA_OIF, static_cast<uint32_t>(q.oif));
+  if (q.iif) b.put_u32(RTA_IIF, static_cast<uint32_t>(q.iif));
+  if (q.mark) b.put_u32(RTA_MARK, q.mark);
+}
+
+Route decode_route(const nlmsghdr* h) {
+  const auto* rt = reinterpret_cast<const rtmsg*>(nl::family_header(h, sizeof(rtmsg), "RTM_NEWROUTE"));
+  Route r;
+  r.family = rt->rtm_family;
+  r.dst_len = rt->rtm_dst_len;
+  r.src_len = rt->rtm_src_len;
+  r.tos = rt->rtm_tos;
+  r.table = rt->rtm_table;
+  r.protocol = rt->rtm_protocol;
+  r.scope = rt->rtm_scope;
+  r.type = rt->rtm_type;
+  r.flags = rt->rtm_flags;
+  const size_t hdr = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(rtmsg));
+  nl::Attrs tb;
+  tb.parse(reinterpret_cast<const uint8_t*>(h) + hdr, h->nlmsg_len - std::min<size_t>(hdr, h->nlmsg_len),
+           kRoutePolicy.data(), RTA_MAX, "RTA");
+  auto ip = [&](uint16_t t) {
+    auto v = tb.bytes(t);
+    return format_ip(ip_from_bytes(v.data(), v.size()));
+  };
+  if (tb.has(RTA_DST)) r.dst = ip(RTA_DST);
+  if (tb.has(RTA_SRC)) r.src = ip(RTA_SRC);
+  if (tb.has(RTA_GATEWAY)) r.gateway = ip(RTA_GATEWAY);
+  if (tb.has(RTA_PREFSRC)) r.prefsrc = ip(RTA_PREFSRC);
+  if (tb.has(RTA_OIF)) r.oif = static_cast<int32_t>(tb.u32(RTA_OIF));
+  if (tb.has(RTA_IIF)) r.iif = static_cast<int32_t>(tb.u32(RTA_IIF));
+  if (tb.has(RTA_PRIORITY)) r.priority = tb.u32(RTA_PRIORITY);
+  if (tb.has(RTA_TABLE)) r.table = tb.u32(RTA_TABLE);
+  if (tb.has(RTA_METRICS)) {
+    auto* m = tb.get(RTA_METRICS);
+    nl::Attrs mt;
+    mt.parse(nl::Attrs::payload(m), nl::Attrs::payload_len(m), kMetricsPolicy.data(), RTAX_MAX, "RTA_METRICS");
+    if (mt.has(RTAX_MTU)) r.mtu = mt.u32(RTAX_MTU);
+  }
+  return r;
+}
+
+}  // namespace np::rtnl
