@@ -2,7 +2,7 @@
 // here and gets typed functions; nothing else calls node-gyp-build.
 import * as path from 'node:path';
 import nodeGypBuild from 'node-gyp-build';
-import type { Link as NativeLink } from './types';
+import type { FdbEntry, Link as NativeLink, Neighbour } from './types';
 
 /** Opaque namespace handle owned by the native side (an nsfs fd plus sockets). */
 export interface NativeHandle {
@@ -13,6 +13,46 @@ export interface NativeLinkFilter {
   master?: number;
   kind?: string;
 }
+
+/** One RTM_{NEW,DEL,GET}NEIGH request, validated and with devices resolved to ifindexes. */
+export interface NativeNeighRequest {
+  op: 'add' | 'replace' | 'append' | 'delete' | 'get';
+  family: 'inet' | 'inet6' | 'bridge';
+  ifindex: number;
+  dst?: string;
+  lladdr?: string;
+  state?: string;
+  self?: boolean;
+  master?: boolean;
+  proxy?: boolean;
+  router?: boolean;
+  sticky?: boolean;
+  externLearned?: boolean;
+  vlan?: number;
+  port?: number;
+  vni?: number;
+  srcVni?: number;
+  via?: number;
+}
+
+/** RTM_GETNEIGH dump filter. */
+export interface NativeNeighFilter {
+  family?: 'inet' | 'inet6' | 'bridge';
+  ifindex?: number;
+  master?: number;
+  proxy?: boolean;
+}
+
+/** Opaque monitor handle (a netlink socket watched by a uv_poll_t). */
+export interface NativeMonitor {
+  readonly __brand: 'NativeMonitor';
+}
+
+/** What the monitor's poll callback hands over: decoded events, resyncs and errors. */
+export type NativeMonitorEvent =
+  | { type: 'new' | 'delete'; kind: string; value: unknown }
+  | { type: 'resync'; reason: string; detail?: string }
+  | { type: 'error'; errno: number; detail: string };
 
 export interface NativeBinding {
   nsCreate(dir: string, name: string | null): Promise<NativeHandle>;
@@ -26,6 +66,21 @@ export interface NativeBinding {
 
   linkGet(h: NativeHandle, nameOrIndex: string | number): Promise<NativeLink>;
   linkList(h: NativeHandle, filter?: NativeLinkFilter): Promise<NativeLink[]>;
+
+  neighApply(h: NativeHandle, requests: NativeNeighRequest[], rollback: boolean): Promise<number>;
+  neighGet(h: NativeHandle, request: NativeNeighRequest): Promise<Neighbour>;
+  neighList(h: NativeHandle, filter: NativeNeighFilter): Promise<(Neighbour | FdbEntry)[]>;
+  neighFlush(h: NativeHandle, filter: NativeNeighFilter, includePermanent: boolean): Promise<number>;
+  encodeNeigh(request: NativeNeighRequest): Buffer;
+  encodeNeighDump(filter: NativeNeighFilter): Buffer;
+  decodeNeighs(buf: Buffer): (Neighbour | FdbEntry)[];
+
+  sysctlGet(h: NativeHandle, rel: string): Promise<string>;
+  sysctlSet(h: NativeHandle, rel: string, value: string): Promise<void>;
+
+  monitorOpen(h: NativeHandle, groups: number, receiveBuffer: number, cb: (events: NativeMonitorEvent[]) => void): NativeMonitor;
+  monitorRef(m: NativeMonitor, on: boolean): void;
+  monitorClose(m: NativeMonitor): void;
 
   encodeLinkGet(nameOrIndex: string | number, family?: number, extMask?: number): Buffer;
   encodeLinkDump(filter?: NativeLinkFilter & { family?: number; extMask?: number }): Buffer;

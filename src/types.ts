@@ -59,3 +59,91 @@ export interface Link {
   /** Attributes netplumb does not decode, as raw (type, bytes); only from the codec decoder. */
   unknownAttributes?: { type: number; data: Buffer }[];
 }
+
+/** Neighbour cache states (NUD_*), as `ip neigh` names them. */
+export type NeighbourState =
+  | 'permanent' | 'noarp' | 'reachable' | 'stale' | 'delay' | 'probe' | 'failed' | 'incomplete' | 'none';
+
+/** FDB entry states, as `bridge fdb` names them (permanent = local to the bridge). */
+export type FdbState = 'permanent' | 'static' | 'dynamic' | 'stale';
+
+/** NTF_* entry flags, as `ip -j neigh` and `bridge -j fdb` name them. */
+export type NeighbourFlag = 'use' | 'self' | 'master' | 'proxy' | 'extern_learn' | 'offload' | 'sticky' | 'router';
+
+/** NDA_CACHEINFO: ages of a neighbour entry. */
+export interface NeighbourCacheInfo {
+  confirmedMs: number;
+  usedMs: number;
+  updatedMs: number;
+  refcnt: number;
+}
+
+/** An ARP (IPv4) or NDP (IPv6) entry as RTM_NEWNEIGH describes it. */
+export interface Neighbour {
+  /** 4 (ARP) or 6 (NDP). */
+  family: 4 | 6;
+  /** ndm_ifindex: the device the entry belongs to. */
+  ifindex: number;
+  /** NDA_DST: the neighbour's IP address. */
+  address: string;
+  /** NDA_LLADDR: its link-layer address; absent while unresolved and for proxy entries. */
+  mac?: string;
+  /** ndm_state, by name. */
+  state: NeighbourState;
+  /** NTF_PROXY: a proxy ARP/NDP entry. */
+  proxy: boolean;
+  /** NTF_ROUTER: an IPv6 router. */
+  router: boolean;
+  /** Every NTF_* flag set. */
+  flags: NeighbourFlag[];
+  /** ndm_state as the raw NUD_* bits. */
+  ndmState: number;
+  /** NDA_PROBES. */
+  probes?: number;
+  /** NDA_MASTER. */
+  master?: number;
+  /** NDA_PROTOCOL: who installed the entry. */
+  protocol?: number;
+  /** NDA_LINK_NETNSID. */
+  linkNetnsId?: number;
+  /** NDA_CACHEINFO. */
+  cacheinfo?: NeighbourCacheInfo;
+}
+
+/** A bridge forwarding database entry (RTM_NEWNEIGH, family AF_BRIDGE). */
+export interface FdbEntry {
+  /** ndm_ifindex: the bridge port, bridge or VXLAN device holding the entry. */
+  ifindex: number;
+  /** NDA_LLADDR. */
+  mac: string;
+  /** NDA_DST: remote VTEP (VXLAN). */
+  dst?: string;
+  /** NDA_VLAN. */
+  vlan?: number;
+  /** NDA_PORT: remote UDP port (VXLAN). */
+  port?: number;
+  /** NDA_VNI (VXLAN). */
+  vni?: number;
+  /** NDA_SRC_VNI (collect-metadata VXLAN). */
+  srcVni?: number;
+  /** NDA_IFINDEX: the underlay device towards the remote (VXLAN `via`). */
+  via?: number;
+  /** NDA_NH_ID: nexthop group (VXLAN). */
+  nhid?: number;
+  /** ndm_state, by name. */
+  state: FdbState;
+  /** NTF_SELF: the device's own table (VXLAN, bridge itself), not its master's. */
+  self: boolean;
+  /** Every NTF_* flag set ('master': the entry lives in the master bridge). */
+  flags: NeighbourFlag[];
+  /** ndm_state as the raw NUD_* bits. */
+  ndmState: number;
+  /** NDA_MASTER: ifindex of the bridge. */
+  master?: number;
+  /** NDA_LINK_NETNSID. */
+  linkNetnsId?: number;
+  /** NDA_PROTOCOL. */
+  protocol?: number;
+  /** NDA_CACHEINFO. */
+  cacheinfo?: NeighbourCacheInfo;
+}

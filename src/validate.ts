@@ -1,5 +1,6 @@
 // Input checks shared by every API: bad input throws before anything reaches the
 // kernel (TypeError for the wrong kind of value, RangeError for one out of range).
+import { isIP } from 'node:net';
 
 const IFNAMSIZ = 16;
 const NAME_MAX = 255;
@@ -52,4 +53,49 @@ export function checkPid(pid: unknown): number {
   if (typeof pid !== 'number' || !Number.isInteger(pid)) throw new TypeError(`pid must be an integer, got ${String(pid)}`);
   if (pid <= 0 || pid > 0x3fffffff) throw new RangeError(`pid out of range: ${pid}`);
   return pid;
+}
+
+const MAC_RE = /^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}$/;
+
+/** A 48-bit MAC as 'aa:bb:cc:dd:ee:ff' (':' or '-' separated), normalised to lower case with ':'. */
+export function checkMac(v: unknown, what = 'mac'): string {
+  if (typeof v !== 'string' || !MAC_RE.test(v)) throw new TypeError(`${what} must look like aa:bb:cc:dd:ee:ff, got ${String(v)}`);
+  return v.toLowerCase().replace(/-/g, ':');
+}
+
+/** An IPv4 or IPv6 address (no prefix); with `family`, only that family. */
+export function checkIp(v: unknown, what = 'address', family?: 4 | 6): { address: string; family: 4 | 6 } {
+  const f = typeof v === 'string' ? isIP(v) : 0;
+  if (f === 0) throw new TypeError(`${what} must be an IPv4 or IPv6 address, got ${String(v)}`);
+  if (family !== undefined && f !== family) throw new TypeError(`${what} must be an IPv${family} address, got ${String(v)}`);
+  return { address: v as string, family: f as 4 | 6 };
+}
+
+/** An integer in min..max: TypeError if not an integer, RangeError if outside. */
+export function checkInt(v: unknown, what: string, min: number, max: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`${what} must be an integer, got ${String(v)}`);
+  if (v < min || v > max) throw new RangeError(`${what} must be in ${min}..${max}, got ${v}`);
+  return v;
+}
+
+/** A boolean or undefined. */
+export function checkOptBool(v: unknown, what: string): boolean | undefined {
+  if (v !== undefined && typeof v !== 'boolean') throw new TypeError(`${what} must be a boolean`);
+  return v;
+}
+
+/** One of the allowed strings, or undefined. */
+export function checkOneOf<T extends string>(v: unknown, what: string, allowed: readonly T[]): T | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !allowed.includes(v as T)) {
+    throw new TypeError(`${what} must be one of ${allowed.join(', ')}, got ${String(v)}`);
+  }
+  return v as T;
+}
+
+/** A plain options object (or undefined, taken as {}). */
+export function checkObject<T extends object>(v: T | undefined, what: string): T {
+  if (v === undefined) return {} as T;
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new TypeError(`${what} must be an object`);
+  return v;
 }

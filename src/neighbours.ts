@@ -1,0 +1,183 @@
+import { native, type NativeNeighFilter, type NativeNeighRequest } from './binding';
+import { call } from './errors';
+import type { Netns } from './netns';
+import type { Neighbour, NeighbourState } from './types';
+import { checkIp, checkLinkRef, checkMac, checkObject, checkOneOf, checkOptBool } from './validate';
+
+/** States a neighbour can be given (NUD_*); 'permanent' unless said otherwise. */
+export type NeighbourSetState = Exclude<NeighbourState, 'none'>;
+const SET_STATES: readonly NeighbourSetState[] = [
+  'permanent', 'noarp', 'reachable', 'stale', 'delay', 'probe', 'failed', 'incomplete',
+];
+
+/** An ARP/NDP entry to add or replace (RTM_NEWNEIGH, AF_INET or AF_INET6). */
+export interface NeighbourSpec {
+  /** The device, by name or ifindex (ndm_ifindex). */
+  dev: string | number;
+  /** The neighbour's IPv4 or IPv6 address (NDA_DST); its family picks ARP or NDP. */
+  address: string;
+  /** Its link-layer address (NDA_LLADDR); not for proxy entries. */
+  mac?: string;
+  /** NUD state; default 'permanent'. Ignored for proxy entries. */
+  state?: NeighbourSetState;
+  /** NTF_PROXY: answer ARP/NDP for `address` on `dev` (proxy entry). */
+  proxy?: boolean;
+  /** NTF_ROUTER: the neighbour is an IPv6 router. */
+  router?: boolean;
+  /** NTF_EXT_LEARNED: installed by a control plane, not learned. */
+  externLearned?: boolean;
+}
+
+/** Names one neighbour entry for get and delete. */
+export interface NeighbourKey {
+  dev: string | number;
+  address: string;
+  /** The proxy entry rather than the cache entry (NTF_PROXY). */
+  proxy?: boolean;
+}
+
+/** Filter for list() and flush(); device and master are filtered by the kernel (NDA_IFINDEX, NDA_MASTER). */
+export interface NeighbourFilter {
+  /** Only entries on this device. */
+  dev?: string | number;
+  /** Only entries on ports of this bridge/VRF. */
+  master?: string | number;
+  /** Only ARP (4) or NDP (6) entries. */
+  family?: 4 | 6;
+  /** Proxy entries instead of the cache (NTF_PROXY dump). */
+  proxy?: boolean;
+}
+
+/** Filter for flush(). */
+export interface NeighbourFlushFilter extends NeighbourFilter {
+  /** Also delete permanent and noarp entries (`ip neigh flush` keeps them). */
+  includePermanent?: boolean;
+}
+
+/** Resolves device names to ifindexes once per call (names cost a RTM_GETLINK each). */
+export class DevResolver {
+  readonly #ns: Netns;
+  readonly #cache = new Map<string, Promise<number>>();
+
+  constructor(ns: Netns) {
+    this.#ns = ns;
+  }
+
+  /** Validates synchronously; the promise resolves the name (ENODEV if there is none). */
+  index(ref: unknown, what: string): Promise<number> {
+    const r = checkLinkRef(ref, what);
+    if (typeof r === 'number') return Promise.resolve(r);
+    let p = this.#cache.get(r);
+    if (!p) {
+      p = this.#ns.links.get(r).then((l) => l.index);
+      p.catch(() => undefined);  // awaited by the caller; never an unhandled rejection meanwhile
+      this.#cache.set(r, p);
+    }
+    return p;
+  }
+}
+
+const FAMILY = { 4: 'inet', 6: 'inet6' } as const;
+
+function neighbourRequest(
+  op: 'add' | 'replace' | 'delete' | 'get', spec: NeighbourSpec, what: string, devs: DevResolver,
+): () => Promise<NativeNeighRequest> {
+  const s = checkObject<NeighbourSpec>(spec, what);
+  const { address, family } = checkIp(s.address, `${what}.address`);
+  const proxy = checkOptBool(s.proxy, `${what}.proxy`);
+  const req: NativeNeighRequest = { op, family: FAMILY[family], ifindex: 0, dst: address };
+  if (proxy) req.proxy = true;
+  if (op === 'add' || op === 'replace') {
+    if (s.mac !== undefined) {
+      if (proxy) throw new TypeError(`${what}: a proxy entry has no mac`);
+      req.lladdr = checkMac(s.mac, `${what}.mac`);
+    }
+    const state = checkOneOf(s.state, `${what}.state`, SET_STATES);
+    if (state && !proxy) req.state = state;
+    if (checkOptBool(s.router, `${what}.router`)) req.router = true;
+    if (checkOptBool(s.externLearned, `${what}.externLearned`)) req.externLearned = true;
+  }
+  const dev = devs.index(s.dev, `${what}.dev`);
+  return async () => ({ ...req, ifindex: await dev });
+}
+
+async function filterOf(f: NeighbourFilter | undefined, devs: DevResolver): Promise<NativeNeighFilter> {
+  const o = checkObject(f, 'filter');
+  const out: NativeNeighFilter = {};
+  if (o.family !== undefined) {
+    if (o.family !== 4 && o.family !== 6) throw new TypeError('filter.family must be 4 or 6');
+    out.family = FAMILY[o.family];
+  }
+  if (checkOptBool(o.proxy, 'filter.proxy')) out.proxy = true;
+  const dev = o.dev !== undefined ? devs.index(o.dev, 'filter.dev') : undefined;
+  const master = o.master !== undefined ? devs.index(o.master, 'filter.master') : undefined;
+  if (dev) out.ifindex = await dev;
+  if (master) out.master = await master;
+  return out;
+}
+
+/** ARP and NDP entries of one namespace: the requests `ip neigh` makes. */
+export class Neighbours {
+  readonly #ns: Netns;
+
+  /** @internal */
+  constructor(ns: Netns) {
+    this.#ns = ns;
+  }
+
+  /** Adds an entry (RTM_NEWNEIGH, NLM_F_CREATE|NLM_F_EXCL); EEXIST if there is one. */
+  async add(spec: NeighbourSpec): Promise<void> {
+    const req = await neighbourRequest('add', spec, 'neighbour', new DevResolver(this.#ns))();
+    await call(native.neighApply(this.#ns.handle(), [req], false));
+  }
+
+  /** Adds or overwrites an entry (RTM_NEWNEIGH, NLM_F_CREATE|NLM_F_REPLACE). */
+  async replace(spec: NeighbourSpec): Promise<void> {
+    const req = await neighbourRequest('replace', spec, 'neighbour', new DevResolver(this.#ns))();
+    await call(native.neighApply(this.#ns.handle(), [req], false));
+  }
+
+  /**
+   * Adds many entries, several RTM_NEWNEIGH (NLM_F_CREATE|NLM_F_EXCL) per sendmsg. If
+   * one fails, the NetlinkError's `step` is its index and the entries this call added
+   * are deleted again, so nothing is left half done.
+   */
+  async addMany(specs: readonly NeighbourSpec[]): Promise<void> {
+    if (!Array.isArray(specs)) throw new TypeError('addMany expects an array of neighbour specs');
+    const devs = new DevResolver(this.#ns);
+    const pending = specs.map((s, i) => neighbourRequest('add', s, `neighbours[${i}]`, devs));
+    const reqs = await Promise.all(pending.map((p) => p()));
+    if (reqs.length === 0) return;
+    await call(native.neighApply(this.#ns.handle(), reqs, true));
+  }
+
+  /** Deletes an entry (RTM_DELNEIGH); ENOENT if there is none. */
+  async delete(key: NeighbourKey): Promise<void> {
+    const req = await neighbourRequest('delete', key, 'neighbour', new DevResolver(this.#ns))();
+    await call(native.neighApply(this.#ns.handle(), [req], false));
+  }
+
+  /** One entry (RTM_GETNEIGH for an address on a device); ENOENT if there is none. */
+  async get(key: NeighbourKey): Promise<Neighbour> {
+    const req = await neighbourRequest('get', key, 'neighbour', new DevResolver(this.#ns))();
+    return call(native.neighGet(this.#ns.handle(), req));
+  }
+
+  /** Every entry, or those matching the filter (RTM_GETNEIGH dump, filtered in the kernel). */
+  async list(filter?: NeighbourFilter): Promise<Neighbour[]> {
+    const f = await filterOf(filter, new DevResolver(this.#ns));
+    return (await call(native.neighList(this.#ns.handle(), f))) as Neighbour[];
+  }
+
+  /**
+   * Deletes the entries a dump finds (as `ip neigh flush`: all but permanent and noarp
+   * entries unless `includePermanent`), many RTM_DELNEIGH per sendmsg. Returns how
+   * many were deleted; entries that vanish meanwhile are not an error.
+   */
+  async flush(filter?: NeighbourFlushFilter): Promise<number> {
+    const o = checkObject(filter, 'filter');
+    const all = checkOptBool(o.includePermanent, 'filter.includePermanent') ?? false;
+    const f = await filterOf(o, new DevResolver(this.#ns));
+    return call(native.neighFlush(this.#ns.handle(), f, all));
+  }
+}
