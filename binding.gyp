@@ -16,9 +16,11 @@
         "native/rtnl/ip.cc",
         "native/rtnl/addr.cc",
         "native/rtnl/route.cc",
+        "native/rtnl/link_spec.cc",
         "native/ops/js.cc",
         "native/ops/netns_ops.cc",
-        "native/ops/link_ops.cc"
+        "native/ops/link_ops.cc",
+        "native/ops/rtnl_ops.cc"
       ],
       "include_dirs": [
         "<!@(node -p \"require('node-addon-api').include\")",
