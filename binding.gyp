@@ -16,10 +16,12 @@
         "native/rtnl/ip.cc",
         "native/rtnl/addr.cc",
         "native/rtnl/route.cc",
+        "native/rtnl/link_spec.cc",
         "native/rtnl/neigh.cc",
         "native/ops/js.cc",
         "native/ops/netns_ops.cc",
         "native/ops/link_ops.cc",
+        "native/ops/rtnl_ops.cc",
         "native/ops/neigh_ops.cc",
         "native/ops/sysctl_ops.cc",
         "native/ops/monitor_ops.cc"

@@ -2,7 +2,7 @@
 // here and gets typed functions; nothing else calls node-gyp-build.
 import * as path from 'node:path';
 import nodeGypBuild from 'node-gyp-build';
-import type { FdbEntry, Link as NativeLink, Neighbour } from './types';
+import type { Address, FdbEntry, Link as NativeLink, Neighbour, Route } from './types';
 
 /** Opaque namespace handle owned by the native side (an nsfs fd plus sockets). */
 export interface NativeHandle {
@@ -66,6 +66,11 @@ export interface NativeBinding {
 
   linkGet(h: NativeHandle, nameOrIndex: string | number): Promise<NativeLink>;
   linkList(h: NativeHandle, filter?: NativeLinkFilter): Promise<NativeLink[]>;
+
+  rtnlBatch(h: NativeHandle, steps: object[]): Promise<{ error?: Error; link?: NativeLink }[]>;
+  addrList(h: NativeHandle, family: number, index: number): Promise<Address[]>;
+  routeList(h: NativeHandle, filter: { family?: number; table?: number; protocol?: number; type?: number; oif?: number }): Promise<Route[]>;
+  routeGet(h: NativeHandle, query: { dst: string; src?: string; oif?: number; mark?: number }): Promise<Route>;
 
   neighApply(h: NativeHandle, requests: NativeNeighRequest[], rollback: boolean): Promise<number>;
   neighGet(h: NativeHandle, request: NativeNeighRequest): Promise<Neighbour>;

@@ -57,7 +57,7 @@ function fdbRequest(
 ): () => Promise<NativeNeighRequest> {
   const s = checkObject<FdbSpec>(spec, 'fdb entry');
   const req: NativeNeighRequest = { op, family: 'bridge', ifindex: 0, lladdr: checkMac(s.mac, 'fdb.mac') };
-  if (s.dst !== undefined) req.dst = checkIp(s.dst, 'fdb.dst').address;
+  if (s.dst !== undefined) req.dst = checkIp(s.dst, 'fdb.dst');
   if (s.vni !== undefined) req.vni = checkInt(s.vni, 'fdb.vni', 0, 0xffffff);
   if (s.srcVni !== undefined) req.srcVni = checkInt(s.srcVni, 'fdb.srcVni', 0, 0xffffff);
   if (s.port !== undefined) req.port = checkInt(s.port, 'fdb.port', 1, 65535);

@@ -1,8 +1,9 @@
 import { native } from './binding';
 import { call } from './errors';
 import type { Netns } from './netns';
+import type { LinkChanges, LinkRef, LinkSpec } from './spec';
 import type { Link } from './types';
-import { checkIfname, checkLinkRef } from './validate';
+import { checkLinkRef } from './validate';
 
 /** Filter for links.list(); applied by the kernel (NETLINK_GET_STRICT_CHK). */
 export interface LinkFilter {
@@ -22,7 +23,7 @@ export class Links {
   }
 
   /** One link by name or index (RTM_GETLINK). ENODEV if there is none. */
-  async get(ref: string | number): Promise<Link> {
+  async get(ref: LinkRef): Promise<Link> {
     const r = checkLinkRef(ref);
     return call(native.linkGet(this.#ns.handle(), r));
   }
@@ -30,10 +31,7 @@ export class Links {
   /** Every link, or those matching the filter (RTM_GETLINK dump, filtered in the kernel). */
   async list(filter: LinkFilter = {}): Promise<Link[]> {
     const f: { master?: number; kind?: string } = {};
-    if (filter.master !== undefined) {
-      const m = checkLinkRef(filter.master, 'master');
-      f.master = typeof m === 'number' ? m : (await this.get(m)).index;
-    }
+    if (filter.master !== undefined) f.master = await this.index(filter.master);
     if (filter.kind !== undefined) {
       if (typeof filter.kind !== 'string' || filter.kind.length === 0 || filter.kind.length > 64) {
         throw new TypeError('kind must be a non-empty string');
@@ -44,7 +42,34 @@ export class Links {
   }
 
   /** The ifindex of a link given by name or index. */
-  async index(ref: string | number): Promise<number> {
-    return typeof ref === 'number' ? checkLinkRef(ref) as number : (await this.get(checkIfname(ref))).index;
+  async index(ref: LinkRef): Promise<number> {
+    const r = checkLinkRef(ref);
+    return typeof r === 'number' ? r : (await this.get(r)).index;
+  }
+
+  /**
+   * Creates a link (RTM_NEWLINK with NLM_F_CREATE|NLM_F_EXCL|NLM_F_ECHO) and returns it
+   * as the kernel reports it. A veth's peer is created directly in its namespace, and
+   * master and up state go in the same message; follow-up changes the kernel only takes
+   * on an existing link (addrGenMode, bridge-port options) share its sendmsg.
+   */
+  async add(spec: LinkSpec): Promise<Link> {
+    const [r] = await this.#ns.batch().links.add(spec).echoLinks().commit();
+    // The echo shows the link as created; follow-up changes (addrGenMode, bridge-port
+    // options, a deferred up) came after it, and a link made in another namespace is
+    // echoed there: read those back.
+    const followUps = spec.addrGenMode !== undefined || spec.bridgePort !== undefined;
+    if (r?.link && !followUps) return r.link;
+    return (spec.netns ?? this.#ns).links.get(spec.name);
+  }
+
+  /** Changes a link (RTM_NEWLINK without NLM_F_CREATE): up/down, MTU, MAC, name, master, namespace, ... */
+  async set(ref: LinkRef, changes: LinkChanges): Promise<void> {
+    await this.#ns.batch().links.set(ref, changes).commit();
+  }
+
+  /** Deletes a link (RTM_DELLINK), or every link of a group with `{ group }`. */
+  async delete(ref: LinkRef | { group: number }): Promise<void> {
+    await this.#ns.batch().links.delete(ref).commit();
   }
 }

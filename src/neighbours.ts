@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { native, type NativeNeighFilter, type NativeNeighRequest } from './binding';
 import { call } from './errors';
 import type { Netns } from './netns';
@@ -83,7 +84,8 @@ function neighbourRequest(
   op: 'add' | 'replace' | 'delete' | 'get', spec: NeighbourSpec, what: string, devs: DevResolver,
 ): () => Promise<NativeNeighRequest> {
   const s = checkObject<NeighbourSpec>(spec, what);
-  const { address, family } = checkIp(s.address, `${what}.address`);
+  const address = checkIp(s.address, `${what}.address`);
+  const family = isIP(address) as 4 | 6;
   const proxy = checkOptBool(s.proxy, `${what}.proxy`);
   const req: NativeNeighRequest = { op, family: FAMILY[family], ifindex: 0, dst: address };
   if (proxy) req.proxy = true;

@@ -1,7 +1,10 @@
 import * as path from 'node:path';
 import { native, type NativeHandle } from './binding';
 import { call, callSync, NetlinkError } from './errors';
+import { Addresses } from './addresses';
+import { Batch } from './batch';
 import { Links } from './links';
+import { Routes } from './routes';
 import { checkNetnsName, checkPath, checkPid } from './validate';
 
 /** Options shared by the named-namespace calls. */
@@ -36,12 +39,23 @@ export class Netns {
   readonly path?: string;
   /** Links in this namespace (RTM_*LINK). */
   readonly links: Links;
+  /** IP addresses in this namespace (RTM_*ADDR). */
+  readonly addresses: Addresses;
+  /** Routes in this namespace (RTM_*ROUTE). */
+  readonly routes: Routes;
 
   private constructor(handle: NativeHandle, name?: string, file?: string) {
     this.#handle = handle;
     if (name !== undefined) this.name = name;
     if (file !== undefined) this.path = file;
     this.links = new Links(this);
+    this.addresses = new Addresses(this);
+    this.routes = new Routes(this);
+  }
+
+  /** A batch of link, address and route requests sent in one sendmsg on commit(). */
+  batch(): Batch {
+    return new Batch(this);
   }
 
   /**

@@ -56,8 +56,182 @@ export interface Link {
   qdisc?: string;
   /** IFLA_INFO_SLAVE_KIND: the kind of the master this link is a port of ('bridge'). */
   portKind?: string;
+  /** IFLA_INET6_ADDR_GEN_MODE. */
+  addrGenMode?: AddrGenMode | number;
+  /** Kind-specific data, decoded with the field names links.add takes. */
+  bridge?: BridgeOptions;
+  vxlan?: Omit<VxlanOptions, 'device'> & { device?: number };
+  macvlan?: MacvlanOptions;
+  vlan?: VlanOptions;
+  ipvlan?: IpvlanOptions;
+  /** Bridge-port state when `portKind` is 'bridge'. */
+  bridgePort?: BridgePortOptions;
   /** Attributes netplumb does not decode, as raw (type, bytes); only from the codec decoder. */
   unknownAttributes?: { type: number; data: Buffer }[];
+}
+
+/** IPv6 address generation mode of a link (IFLA_INET6_ADDR_GEN_MODE). */
+export type AddrGenMode = 'eui64' | 'none' | 'stable_privacy' | 'random';
+export const ADDR_GEN_MODES: readonly AddrGenMode[] = ['eui64', 'none', 'stable_privacy', 'random'];
+
+/** Bridge options (IFLA_BR_*); times in seconds. */
+export interface BridgeOptions {
+  /** IFLA_BR_STP_STATE. */
+  stp?: boolean;
+  /** IFLA_BR_VLAN_FILTERING. */
+  vlanFiltering?: boolean;
+  /** IFLA_BR_AGEING_TIME, seconds (FDB entry lifetime). */
+  ageingTime?: number;
+  /** IFLA_BR_FORWARD_DELAY, seconds. */
+  forwardDelay?: number;
+  /** IFLA_BR_MCAST_SNOOPING. */
+  multicastSnooping?: boolean;
+  /** IFLA_BR_PRIORITY (STP bridge priority). */
+  priority?: number;
+  /** IFLA_BR_VLAN_DEFAULT_PVID. */
+  defaultPvid?: number;
+}
+
+/** VXLAN options (IFLA_VXLAN_*). `device` is an ifindex when read back. */
+export interface VxlanOptions {
+  /** IFLA_VXLAN_ID: the VNI, 0..16777215. */
+  vni?: number;
+  /** IFLA_VXLAN_LOCAL / LOCAL6: source address of encapsulated packets. */
+  local?: string;
+  /** IFLA_VXLAN_GROUP with a unicast address: the one remote VTEP. */
+  remote?: string;
+  /** IFLA_VXLAN_GROUP / GROUP6 with a multicast address (needs `device`). */
+  group?: string;
+  /** IFLA_VXLAN_LINK: underlay device. */
+  device?: string | number;
+  /** IFLA_VXLAN_PORT: UDP destination port (4789 is IANA's). */
+  dstport?: number;
+  /** IFLA_VXLAN_PORT_RANGE: UDP source port range [low, high]. */
+  srcPortRange?: [number, number];
+  /** IFLA_VXLAN_TTL (0 = inherit). */
+  ttl?: number;
+  /** IFLA_VXLAN_TOS. */
+  tos?: number;
+  /** IFLA_VXLAN_LEARNING: learn remote MACs from received packets. */
+  learning?: boolean;
+  /** IFLA_VXLAN_PROXY: ARP proxy from the neighbour table. */
+  proxy?: boolean;
+  /** IFLA_VXLAN_L2MISS / L3MISS: notify on FDB / neighbour misses. */
+  l2miss?: boolean;
+  l3miss?: boolean;
+  /** IFLA_VXLAN_UDP_CSUM: UDP checksums on IPv4 encapsulation. */
+  udpChecksum?: boolean;
+  /** IFLA_VXLAN_AGEING: learned FDB entry lifetime, seconds. */
+  ageing?: number;
+}
+
+/** Macvlan modes (MACVLAN_MODE_*). */
+export type MacvlanMode = 'private' | 'vepa' | 'bridge' | 'passthru' | 'source';
+export const MACVLAN_MODES: readonly MacvlanMode[] = ['private', 'vepa', 'bridge', 'passthru', 'source'];
+/** Macvlan options (IFLA_MACVLAN_*). */
+export interface MacvlanOptions {
+  mode?: MacvlanMode;
+  /** IFLA_MACVLAN_FLAGS (MACVLAN_FLAG_NOPROMISC = 1). */
+  flags?: number;
+}
+
+/** VLAN options (IFLA_VLAN_*). */
+export interface VlanOptions {
+  /** IFLA_VLAN_ID, 0..4094. */
+  id?: number;
+  /** IFLA_VLAN_PROTOCOL. */
+  protocol?: '802.1Q' | '802.1ad';
+}
+
+/** Ipvlan modes (IPVLAN_MODE_*). */
+export type IpvlanMode = 'l2' | 'l3' | 'l3s';
+export const IPVLAN_MODES: readonly IpvlanMode[] = ['l2', 'l3', 'l3s'];
+/** Ipvlan options (IFLA_IPVLAN_*). */
+export interface IpvlanOptions {
+  mode?: IpvlanMode;
+  /** IFLA_IPVLAN_FLAGS (IPVLAN_F_PRIVATE = 1, IPVLAN_F_VEPA = 2). */
+  flags?: number;
+}
+
+/** Options of a link as a bridge port (IFLA_BRPORT_*, sent as IFLA_INFO_SLAVE_DATA). */
+export interface BridgePortOptions {
+  /** IFLA_BRPORT_MODE: hairpin (reflect frames back out of the port they came in on). */
+  hairpin?: boolean;
+  /** IFLA_BRPORT_LEARNING. */
+  learning?: boolean;
+  /** IFLA_BRPORT_UNICAST_FLOOD. */
+  flood?: boolean;
+  /** IFLA_BRPORT_ISOLATED: isolated ports talk only to non-isolated ones. */
+  isolated?: boolean;
+  /** IFLA_BRPORT_STATE (STP state; 3 = forwarding). */
+  state?: number;
+  /** IFLA_BRPORT_PRIORITY. */
+  priority?: number;
+  /** IFLA_BRPORT_COST. */
+  cost?: number;
+}
+
+/** An IP address of a link (RTM_NEWADDR). */
+export interface Address {
+  /** 4 or 6. */
+  family: 4 | 6;
+  /** ifindex of the link. */
+  index: number;
+  /** The address itself (IFA_LOCAL, or IFA_ADDRESS when there is no IFA_LOCAL). */
+  address: string;
+  prefixlen: number;
+  /** 'address/prefixlen'. */
+  cidr: string;
+  /** Point-to-point peer (IFA_ADDRESS differing from IFA_LOCAL). */
+  peer?: string;
+  broadcast?: string;
+  label?: string;
+  scope: Scope | number;
+  /** IFA_F_* flags (IFA_FLAGS). */
+  flags: number;
+  /** Remaining lifetimes in seconds; absent means forever. */
+  validLifetime?: number;
+  preferredLifetime?: number;
+  /** IFA_RT_PRIORITY: metric of the prefix route. */
+  metric?: number;
+}
+
+/** Address and route scopes (RT_SCOPE_*). */
+export type Scope = 'universe' | 'site' | 'link' | 'host' | 'nowhere';
+
+/** Route types (RTN_*). */
+export type RouteType = 'unicast' | 'local' | 'broadcast' | 'anycast' | 'multicast' | 'blackhole' | 'unreachable' | 'prohibit' | 'throw' | 'nat';
+
+/** A route (RTM_NEWROUTE). */
+export interface Route {
+  family: 4 | 6;
+  /** 'default' or 'prefix/len'. */
+  dst: string;
+  /** Source prefix (RTA_SRC), rarely used. */
+  src?: string;
+  /** RTA_GATEWAY. */
+  gateway?: string;
+  /** RTA_OIF: output ifindex. */
+  oif?: number;
+  /** RTA_IIF (route get with an input interface). */
+  iif?: number;
+  /** RTA_PREFSRC: preferred source address. */
+  prefsrc?: string;
+  /** RTA_PRIORITY. */
+  metric?: number;
+  /** Routing table id (RTA_TABLE; 254 is main, 255 local). */
+  table: number;
+  /** RTPROT_* name, or number. */
+  protocol: string | number;
+  scope: Scope | number;
+  type: RouteType | number;
+  /** rtm_flags (RTNH_F_*). */
+  flags: number;
+  /** RTNH_F_ONLINK: gateway assumed on link. */
+  onlink: boolean;
+  tos?: number;
+  /** RTAX_MTU from RTA_METRICS. */
+  mtu?: number;
 }
 
 /** Neighbour cache states (NUD_*), as `ip neigh` names them. */

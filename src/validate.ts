@@ -55,20 +55,18 @@ export function checkPid(pid: unknown): number {
   return pid;
 }
 
-const MAC_RE = /^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}$/;
+const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
 
-/** A 48-bit MAC as 'aa:bb:cc:dd:ee:ff' (':' or '-' separated), normalised to lower case with ':'. */
+/** 'aa:bb:cc:dd:ee:ff' lower-cased; TypeError otherwise. */
 export function checkMac(v: unknown, what = 'mac'): string {
   if (typeof v !== 'string' || !MAC_RE.test(v)) throw new TypeError(`${what} must look like aa:bb:cc:dd:ee:ff, got ${String(v)}`);
-  return v.toLowerCase().replace(/-/g, ':');
+  return v.toLowerCase();
 }
 
-/** An IPv4 or IPv6 address (no prefix); with `family`, only that family. */
-export function checkIp(v: unknown, what = 'address', family?: 4 | 6): { address: string; family: 4 | 6 } {
-  const f = typeof v === 'string' ? isIP(v) : 0;
-  if (f === 0) throw new TypeError(`${what} must be an IPv4 or IPv6 address, got ${String(v)}`);
-  if (family !== undefined && f !== family) throw new TypeError(`${what} must be an IPv${family} address, got ${String(v)}`);
-  return { address: v as string, family: f as 4 | 6 };
+/** An IPv4 or IPv6 address (no prefix). */
+export function checkIp(v: unknown, what = 'address'): string {
+  if (typeof v !== 'string' || isIP(v) === 0) throw new TypeError(`${what} must be an IPv4 or IPv6 address, got ${String(v)}`);
+  return v;
 }
 
 /** An integer in min..max: TypeError if not an integer, RangeError if outside. */

@@ -47,6 +47,12 @@ void Builder::put(uint16_t type, const void* data, size_t len) {
   finish_message_len();
 }
 
+void Builder::put_raw(const void* data, size_t len) {
+  auto* p = reserve(align4(len));
+  if (len) std::memcpy(p, data, len);
+  finish_message_len();
+}
+
 void Builder::put_be16(uint16_t type, uint16_t v) {
   uint16_t be = htons(v);
   put(type, &be, 2);

@@ -64,6 +64,8 @@ class Builder {
   void put_be64(uint16_t type, uint64_t v);
   // NUL-terminated string (IFLA_IFNAME and friends).
   void put_strz(uint16_t type, std::string_view s);
+  // Bytes appended as they are (pre-encoded attributes), padded to 4.
+  void put_raw(const void* data, size_t len);
   // String without terminator.
   void put_str(uint16_t type, std::string_view s) { put(type, s.data(), s.size()); }
 

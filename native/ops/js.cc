@@ -71,6 +71,90 @@ const char* operstate_name(uint8_t s) {
   return s < 7 ? names[s] : "unknown";
 }
 
+const char* name_of(const std::vector<std::pair<const char*, uint32_t>>& table, uint32_t v) {
+  for (auto& [n, x] : table) if (x == v) return n;
+  return nullptr;
+}
+
+void set_named(Napi::Object o, const char* key, const std::vector<std::pair<const char*, uint32_t>>& table, uint32_t v) {
+  if (const char* n = name_of(table, v)) o.Set(key, n);
+  else o.Set(key, v);
+}
+
+void add_kind_data(Napi::Env env, Napi::Object o, const rtnl::Link& l) {
+  if (l.bridge) {
+    auto b = Napi::Object::New(env);
+    const auto& x = *l.bridge;
+    // Bridge timers travel in clock_t (1/100 s); shown in seconds as `ip -d` does.
+    if (x.stp_state) b.Set("stp", *x.stp_state != 0);
+    if (x.ageing_time) b.Set("ageingTime", *x.ageing_time / 100.0);
+    if (x.forward_delay) b.Set("forwardDelay", *x.forward_delay / 100.0);
+    if (x.priority) b.Set("priority", *x.priority);
+    if (x.vlan_filtering) b.Set("vlanFiltering", *x.vlan_filtering != 0);
+    if (x.mcast_snooping) b.Set("multicastSnooping", *x.mcast_snooping != 0);
+    if (x.default_pvid) b.Set("defaultPvid", *x.default_pvid);
+    o.Set("bridge", b);
+  }
+  if (l.vxlan) {
+    auto v = Napi::Object::New(env);
+    const auto& x = *l.vxlan;
+    if (x.vni) v.Set("vni", *x.vni);
+    if (x.group.set()) {
+      bool mcast = x.group.family == AF_INET ? (x.group.bytes[0] & 0xf0) == 0xe0 : x.group.bytes[0] == 0xff;
+      v.Set(mcast ? "group" : "remote", rtnl::format_ip(x.group));
+    }
+    if (x.local.set()) v.Set("local", rtnl::format_ip(x.local));
+    if (x.device) v.Set("device", *x.device);
+    if (x.port) v.Set("dstport", *x.port);
+    if (x.port_low && x.port_high) {
+      auto r = Napi::Array::New(env, 2);
+      r.Set(0u, *x.port_low);
+      r.Set(1u, *x.port_high);
+      v.Set("srcPortRange", r);
+    }
+    if (x.ttl) v.Set("ttl", *x.ttl);
+    if (x.tos) v.Set("tos", *x.tos);
+    if (x.learning) v.Set("learning", *x.learning != 0);
+    if (x.proxy) v.Set("proxy", *x.proxy != 0);
+    if (x.l2miss) v.Set("l2miss", *x.l2miss != 0);
+    if (x.l3miss) v.Set("l3miss", *x.l3miss != 0);
+    if (x.udp_csum) v.Set("udpChecksum", *x.udp_csum != 0);
+    if (x.ageing) v.Set("ageing", *x.ageing);
+    o.Set("vxlan", v);
+  }
+  if (l.macvlan) {
+    auto m = Napi::Object::New(env);
+    if (l.macvlan->mode) set_named(m, "mode", rtnl::kMacvlanModes, *l.macvlan->mode);
+    if (l.macvlan->flags) m.Set("flags", *l.macvlan->flags);
+    o.Set("macvlan", m);
+  }
+  if (l.vlan) {
+    auto m = Napi::Object::New(env);
+    if (l.vlan->id) m.Set("id", *l.vlan->id);
+    if (l.vlan->protocol) set_named(m, "protocol", rtnl::kVlanProtocols, *l.vlan->protocol);
+    o.Set("vlan", m);
+  }
+  if (l.ipvlan) {
+    auto m = Napi::Object::New(env);
+    if (l.ipvlan->mode) set_named(m, "mode", rtnl::kIpvlanModes, *l.ipvlan->mode);
+    if (l.ipvlan->flags) m.Set("flags", *l.ipvlan->flags);
+    o.Set("ipvlan", m);
+  }
+  if (l.port) {
+    auto p = Napi::Object::New(env);
+    const auto& x = *l.port;
+    if (x.hairpin) p.Set("hairpin", *x.hairpin != 0);
+    if (x.learning) p.Set("learning", *x.learning != 0);
+    if (x.unicast_flood) p.Set("flood", *x.unicast_flood != 0);
+    if (x.isolated) p.Set("isolated", *x.isolated != 0);
+    if (x.state) p.Set("state", *x.state);
+    if (x.priority) p.Set("priority", *x.priority);
+    if (x.cost) p.Set("cost", *x.cost);
+    o.Set("bridgePort", p);
+  }
+  if (l.addr_gen_mode) set_named(o, "addrGenMode", rtnl::kAddrGenModes, *l.addr_gen_mode);
+}
+
 }  // namespace
 
 Napi::Value wrap_handle(Napi::Env env, std::shared_ptr<ns::NsHandle> h) {
@@ -124,6 +208,7 @@ Napi::Object link_to_js(Napi::Env env, const rtnl::Link& l) {
   if (l.alias) o.Set("alias", *l.alias);
   if (l.qdisc) o.Set("qdisc", *l.qdisc);
   if (l.slave_kind) o.Set("portKind", *l.slave_kind);
+  add_kind_data(env, o, l);
   if (!l.unknown.empty()) {
     auto arr = Napi::Array::New(env, l.unknown.size());
     for (size_t i = 0; i < l.unknown.size(); i++) {

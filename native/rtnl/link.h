@@ -19,6 +19,7 @@
 
 #include "netlink/builder.h"
 #include "netlink/parser.h"
+#include "rtnl/link_spec.h"
 
 namespace np::rtnl {
 
@@ -55,8 +56,15 @@ struct Link {
   std::optional<uint8_t> operstate, carrier;
   std::optional<std::string> address, broadcast, perm_address, alias, qdisc;
   std::optional<std::string> kind, slave_kind;
-  // IFLA_INFO_DATA and IFLA_INFO_SLAVE_DATA, raw, for kind-specific decoding.
-  std::string info_data, slave_data;
+  // Kind-specific data (IFLA_INFO_DATA) decoded with the same structures used to
+  // create links, and bridge-port state (IFLA_INFO_SLAVE_DATA).
+  std::optional<BridgeOptions> bridge;
+  std::optional<VxlanOptions> vxlan;
+  std::optional<MacvlanOptions> macvlan;
+  std::optional<VlanOptions> vlan;
+  std::optional<IpvlanOptions> ipvlan;
+  std::optional<BridgePortOptions> port;
+  std::optional<uint8_t> addr_gen_mode;
   // Attributes the table does not decode (a newer kernel's, or ones netplumb does not
   // model), as (type, bytes); filled only when asked for.
   std::vector<std::pair<uint16_t, std::string>> unknown;

@@ -1,0 +1,115 @@
+// Writing links: RTM_NEWLINK (create and change) and RTM_DELLINK, with the kind-specific
+// IFLA_INFO_DATA of veth, bridge, vxlan, macvlan, vlan and ipvlan, raw info data for
+// any other kind, and bridge-port options as IFLA_INFO_SLAVE_DATA.
+//
+//   RTM_NEWLINK
+//   +----------+-----------+------------+-----------+--------------------------------+
+//   | nlmsghdr | ifinfomsg | IFLA_IFNAME| IFLA_MTU..| IFLA_LINKINFO                  |
+//   |          | index,    |            |           |  IFLA_INFO_KIND "veth"         |
+//   |          | flags/    |            |           |  IFLA_INFO_DATA                |
+//   |          | change    |            |           |   VETH_INFO_PEER               |
+//   |          | (IFF_UP)  |            |           |    ifinfomsg + IFLA_IFNAME,    |
+//   |          |           |            |           |    IFLA_NET_NS_FD, ...         |
+//   +----------+-----------+------------+-----------+--------------------------------+
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "netlink/builder.h"
+#include "rtnl/ip.h"
+
+namespace np::rtnl {
+
+// Attributes every link has, for creation and for change.
+struct LinkCommon {
+  int32_t index = 0;        // create: requested ifindex (0 = kernel picks); change: target
+  std::string name;         // create: IFLA_IFNAME; change: target when index == 0
+  std::string rename;       // change only: new IFLA_IFNAME
+  std::optional<uint32_t> mtu, txqlen, group, num_tx_queues, num_rx_queues;
+  std::optional<int32_t> master;  // 0 = nomaster
+  std::optional<int32_t> link;    // IFLA_LINK: parent device
+  std::optional<std::string> alias;
+  std::string mac;                // raw bytes, empty = unset
+  std::optional<bool> up;
+  int netns_fd = -1;              // IFLA_NET_NS_FD
+  std::optional<uint8_t> addr_gen_mode;  // IFLA_AF_SPEC/AF_INET6/IFLA_INET6_ADDR_GEN_MODE
+};
+
+struct BridgeOptions {
+  std::optional<uint32_t> stp_state, ageing_time, forward_delay;
+  std::optional<uint16_t> priority, default_pvid;
+  std::optional<uint8_t> vlan_filtering, mcast_snooping;
+};
+
+struct VxlanOptions {
+  std::optional<uint32_t> vni;
+  IpAddr local, group;  // group: multicast group or unicast remote
+  std::optional<uint32_t> device;
+  std::optional<uint16_t> port;  // host order; sent big endian
+  std::optional<uint16_t> port_low, port_high;
+  std::optional<uint8_t> ttl, tos, learning, proxy, l2miss, l3miss, udp_csum;
+  std::optional<uint32_t> ageing;
+};
+
+struct MacvlanOptions {
+  std::optional<uint32_t> mode;
+  std::optional<uint16_t> flags;
+};
+
+struct VlanOptions {
+  std::optional<uint16_t> id;
+  std::optional<uint16_t> protocol;  // ETH_P_8021Q / ETH_P_8021AD, host order
+};
+
+struct IpvlanOptions {
+  std::optional<uint16_t> mode, flags;
+};
+
+struct BridgePortOptions {
+  std::optional<uint8_t> hairpin, learning, unicast_flood, isolated, state;
+  std::optional<uint16_t> priority;
+  std::optional<uint32_t> cost;
+  bool any() const { return hairpin || learning || unicast_flood || isolated || state || priority || cost; }
+};
+
+struct LinkSpec {
+  std::string kind;  // IFLA_INFO_KIND; empty on a change that does not touch kind data
+  LinkCommon common;
+  std::optional<LinkCommon> peer;  // veth
+  BridgeOptions bridge;
+  VxlanOptions vxlan;
+  MacvlanOptions macvlan;
+  VlanOptions vlan;
+  IpvlanOptions ipvlan;
+  std::string raw_info_data;  // other kinds: IFLA_INFO_DATA payload as given
+  BridgePortOptions port;
+};
+
+// Appends the messages that create the link: the RTM_NEWLINK itself
+// (NLM_F_CREATE|NLM_F_EXCL, plus NLM_F_ECHO if echo) and, when needed, follow-up
+// changes in the same batch: IPv6 address generation mode (the kernel refuses
+// IFLA_AF_SPEC at creation) and bridge-port options, with the link brought up only
+// after them. Returns the number of messages appended.
+size_t encode_link_create(nl::Builder& b, const LinkSpec& s, bool echo);
+// Appends the messages that change an existing link (RTM_NEWLINK without
+// NLM_F_CREATE); returns how many.
+size_t encode_link_change(nl::Builder& b, const LinkSpec& s);
+// RTM_DELLINK by index, by name, or every link of a group (index 0 + IFLA_GROUP).
+void encode_link_delete(nl::Builder& b, int32_t index, const std::string& name, std::optional<uint32_t> group);
+
+// Names of enumerated values, as iproute2 spells them, both ways.
+using NameTable = std::vector<std::pair<const char*, uint32_t>>;
+extern const NameTable kMacvlanModes;   // MACVLAN_MODE_*
+extern const NameTable kIpvlanModes;    // IPVLAN_MODE_*
+extern const NameTable kVlanProtocols;  // ETH_P_8021Q / ETH_P_8021AD
+extern const NameTable kAddrGenModes;   // IN6_ADDR_GEN_MODE_*
+// Looks a name up; throws NlError(EINVAL) naming what for an unknown one.
+uint32_t value_of(const NameTable& t, const std::string& name, const char* what);
+
+// Parses "aa:bb:cc:dd:ee:ff" (any length up to 32 bytes) into raw bytes; throws
+// NlError(EINVAL) otherwise.
+std::string parse_hwaddr(const std::string& s);
+
+}  // namespace np::rtnl

@@ -1,0 +1,213 @@
+import { native } from './binding';
+import { call, fromNative, NetlinkError } from './errors';
+import type { Netns } from './netns';
+import {
+  addressStep, linkAddStep, linkDeleteStep, linkSetStep, Ref, routeStep,
+  type AddressOptions, type LinkChanges, type LinkRef, type LinkSpec, type RouteSpec, type Step,
+} from './spec';
+import type { Link } from './types';
+
+/** The outcome of one step of a committed batch. */
+export interface StepResult {
+  /** The created link, when the kernel echoed it (links.add outside batches). */
+  link?: Link;
+}
+
+/** A failed batch: the NetlinkError of the first failed step, plus what happened to the rest. */
+export interface BatchFailure {
+  /** Per-step errors (undefined where the step succeeded). */
+  errors: (NetlinkError | undefined)[];
+  /** Whether the successful creating steps were undone. */
+  rolledBack: boolean;
+  /** Steps that succeeded and could not be undone (changes, deletes, replaces). */
+  notRolledBack: number[];
+}
+
+// Requested ifindexes for links that later steps of the same batch refer to: taken
+// from a high range the kernel's own allocator (which counts up from 1 per namespace)
+// does not reach in practice, so the whole batch can go out in one sendmsg.
+let nextIndex = 0x10000000 + ((process.pid & 0xffff) << 10) + Math.floor(Math.random() * 1024);
+function allocIndex(): number {
+  nextIndex += 1;
+  if (nextIndex > 0x7ffffff0) nextIndex = 0x10000000;
+  return nextIndex;
+}
+
+// Steps whose veth peer, made in another namespace, must be brought up after commit.
+const peerNamespaces = new WeakMap<Step, Netns>();
+
+const ROLLBACK_IGNORED = new Set(['ENODEV', 'EADDRNOTAVAIL', 'ESRCH', 'ENOENT']);
+
+/**
+ * A batch of rtnetlink requests (links, addresses, routes) for one namespace, sent in
+ * one sendmsg when committed. Each queued request is one step; the kernel answers
+ * every step, and a failure names its step. With `rollback` (the default) the steps
+ * that created something are undone when any step fails.
+ */
+export class Batch {
+  readonly #ns: Netns;
+  readonly #steps: Step[] = [];
+  #committed = false;
+
+  /** Queue link requests: add (RTM_NEWLINK + NLM_F_CREATE|NLM_F_EXCL), set, delete. */
+  readonly links = {
+    add: (spec: LinkSpec): this =>
+      this.#push(linkAddStep(spec), spec.kind === 'veth' && spec.peer.up && spec.peer.netns ? spec.peer.netns : undefined),
+    set: (ref: LinkRef, changes: LinkChanges): this => this.#push(linkSetStep(ref, changes)),
+    delete: (ref: LinkRef | { group: number }): this => this.#push(linkDeleteStep(ref)),
+  };
+
+  /** Queue address requests (RTM_NEWADDR / RTM_DELADDR). */
+  readonly addresses = {
+    add: (dev: LinkRef, cidr: string, opts?: AddressOptions): this => this.#push(addressStep('addrAdd', dev, cidr, opts)),
+    replace: (dev: LinkRef, cidr: string, opts?: AddressOptions): this => this.#push(addressStep('addrReplace', dev, cidr, opts)),
+    delete: (dev: LinkRef, cidr: string): this => this.#push(addressStep('addrDel', dev, cidr)),
+  };
+
+  /** Queue route requests (RTM_NEWROUTE / RTM_DELROUTE). */
+  readonly routes = {
+    add: (r: RouteSpec): this => this.#push(routeStep('routeAdd', r)),
+    replace: (r: RouteSpec): this => this.#push(routeStep('routeReplace', r)),
+    append: (r: RouteSpec): this => this.#push(routeStep('routeAppend', r)),
+    delete: (r: RouteSpec): this => this.#push(routeStep('routeDel', r)),
+  };
+
+  /** @internal */
+  constructor(ns: Netns) {
+    this.#ns = ns;
+  }
+
+  /** Number of queued steps. */
+  get size(): number {
+    return this.#steps.length;
+  }
+
+  #push(step: Step, peerNs?: Netns): this {
+    if (this.#committed) throw new Error('batch already committed');
+    if (peerNs) peerNamespaces.set(step, peerNs);
+    if (this.#steps.length >= 10000) throw new RangeError('a batch holds at most 10000 steps');
+    this.#steps.push(step);
+    return this;
+  }
+
+  /** @internal Ask the kernel to echo created links back (NLM_F_ECHO). */
+  echoLinks(): this {
+    for (const s of this.#steps) if (s.op === 'linkAdd') s.echo = true;
+    return this;
+  }
+
+  /**
+   * Sends every step in one sendmsg and waits for all answers. Resolves with one
+   * result per step; rejects with the first failed step's NetlinkError (its `step`
+   * set, and `batch` describing the rest) after undoing creating steps if `rollback`.
+   */
+  async commit(opts: { rollback?: boolean } = {}): Promise<StepResult[]> {
+    if (this.#committed) throw new Error('batch already committed');
+    this.#committed = true;
+    const steps = await this.#resolve();
+    const handle = this.#ns.handle();
+    const raw = await call(native.rtnlBatch(handle, steps));
+    const errors = raw.map((r) => (r.error ? (fromNative(r.error) as NetlinkError) : undefined));
+    const firstFailed = errors.findIndex((e) => e !== undefined);
+    if (firstFailed < 0) {
+      await this.#peersUp();
+      return raw.map((r) => (r.link ? { link: r.link } : {}));
+    }
+
+    const failure: BatchFailure = { errors, rolledBack: false, notRolledBack: [] };
+    if (opts.rollback ?? true) {
+      const undo: Step[] = [];
+      steps.forEach((s, i) => {
+        if (errors[i]) return;
+        const inv = inverse(s);
+        if (inv) undo.unshift(inv);
+        else failure.notRolledBack.push(i);
+      });
+      if (undo.length > 0) {
+        const res = await call(native.rtnlBatch(handle, undo));
+        const left = res.filter((r) => r.error && !ROLLBACK_IGNORED.has((fromNative(r.error) as NetlinkError).code));
+        failure.rolledBack = left.length === 0;
+      } else {
+        failure.rolledBack = true;
+      }
+    }
+    const err = errors[firstFailed]!;
+    Object.defineProperty(err, 'batch', { value: failure, enumerable: false });
+    throw err;
+  }
+
+  // veth peers created inside another namespace come up through that namespace's
+  // socket (the kernel refuses IFF_UP on a peer it has not paired yet).
+  async #peersUp(): Promise<void> {
+    const byNs = new Map<Netns, string[]>();
+    for (const s of this.#steps) {
+      const peerNs = peerNamespaces.get(s);
+      if (peerNs) byNs.set(peerNs, [...(byNs.get(peerNs) ?? []), (s.peer as { name: string }).name]);
+    }
+    await Promise.all(
+      [...byNs].map(([ns, names]) => {
+        const b = ns.batch();
+        for (const n of names) b.links.set(n, { up: true });
+        return b.commit();
+      }),
+    );
+  }
+
+  // Replaces link references by ifindexes: links created earlier in this batch get a
+  // requested index; others are looked up.
+  async #resolve(): Promise<Step[]> {
+    const created = new Map<string, number>();
+    const lookups = new Map<string, Promise<number>>();
+    const steps = this.#steps.map((s) => ({ ...s }));
+    const resolveRef = (ref: Ref, at: number): number | Promise<number> => {
+      const creator = created.get(ref.name);
+      if (creator !== undefined && creator < at) {
+        const c = steps[creator]!;
+        if (c.index === undefined) c.index = allocIndex();
+        return c.index as number;
+      }
+      let p = lookups.get(ref.name);
+      if (!p) {
+        p = this.#ns.links.get(ref.name).then((l) => l.index);
+        lookups.set(ref.name, p);
+      }
+      return p;
+    };
+    const pending: Promise<void>[] = [];
+    const fix = (obj: Record<string, unknown>, key: string, at: number) => {
+      const v = obj[key];
+      if (!(v instanceof Ref)) return;
+      const r = resolveRef(v, at);
+      if (typeof r === 'number') obj[key] = r;
+      else pending.push(r.then((i) => { obj[key] = i; }));
+    };
+    steps.forEach((s, i) => {
+      for (const k of ['index', 'master', 'link', 'oif']) fix(s, k, i);
+      if (s.vxlan && typeof s.vxlan === 'object') {
+        s.vxlan = { ...(s.vxlan as object) };
+        fix(s.vxlan as Record<string, unknown>, 'device', i);
+      }
+      if (s.op === 'linkAdd' && s.netns === undefined) created.set(s.name as string, i);
+    });
+    await Promise.all(pending);
+    return steps;
+  }
+}
+
+// The step that undoes a successful creating step; undefined if it cannot be undone.
+function inverse(s: Step): Step | undefined {
+  switch (s.op) {
+    case 'linkAdd':
+      // A link made inside another namespace is found there by its peer or not at all;
+      // only links that stayed here can be deleted from here.
+      if (s.netns !== undefined) return undefined;
+      return s.index !== undefined ? { op: 'linkDel', index: s.index } : { op: 'linkDel', name: s.name };
+    case 'addrAdd':
+      return { ...s, op: 'addrDel' };
+    case 'routeAdd':
+    case 'routeAppend':
+      return { ...s, op: 'routeDel', protocol: 0 };
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,523 @@
+// Validation and normalisation of link, address and route requests into the plain
+// step objects the native batch encoder takes. Everything here runs before anything
+// reaches the kernel; bad input throws TypeError or RangeError.
+import { isIP } from 'node:net';
+import type { NativeHandle } from './binding';
+import type { Netns } from './netns';
+import {
+  ADDR_GEN_MODES, IPVLAN_MODES, MACVLAN_MODES,
+  type AddrGenMode, type BridgeOptions, type BridgePortOptions, type IpvlanOptions, type MacvlanOptions,
+  type RouteType, type Scope, type VlanOptions, type VxlanOptions,
+} from './types';
+import {
+  checkIfname, checkInt as int, checkIp, checkLinkRef, checkMac, checkOneOf as oneOf, checkOptBool as optBool,
+} from './validate';
+
+/** A link given by name or ifindex. */
+export type LinkRef = string | number;
+
+/** Attributes every link kind takes. */
+export interface LinkBaseSpec {
+  /** IFLA_IFNAME, 1-15 bytes. */
+  name: string;
+  /** Request this ifindex (ifi_index at creation); EBUSY if taken. */
+  index?: number;
+  /** IFLA_MTU. */
+  mtu?: number;
+  /** IFLA_ADDRESS, 'aa:bb:cc:dd:ee:ff'. */
+  mac?: string;
+  /** IFF_UP in the same RTM_NEWLINK. */
+  up?: boolean;
+  /** IFLA_MASTER: enslave to this bridge at creation. */
+  master?: LinkRef;
+  /** IFLA_NET_NS_FD: create the link directly inside this namespace. */
+  netns?: Netns;
+  /** IFLA_TXQLEN. */
+  txqlen?: number;
+  /** IFLA_GROUP (links of a group can be deleted together). */
+  group?: number;
+  /** IFLA_IFALIAS. */
+  alias?: string;
+  /** IFLA_NUM_TX_QUEUES / IFLA_NUM_RX_QUEUES; 1 avoids one queue per possible CPU. */
+  numTxQueues?: number;
+  numRxQueues?: number;
+  /** IPv6 address generation mode, applied before the link comes up. */
+  addrGenMode?: AddrGenMode;
+  /** Bridge-port options once enslaved (needs `master`). */
+  bridgePort?: BridgePortOptions;
+}
+
+/** The far end of a veth pair (VETH_INFO_PEER). */
+export interface VethPeerSpec {
+  name: string;
+  /** Create the peer directly in this namespace. */
+  netns?: Netns;
+  index?: number;
+  mac?: string;
+  mtu?: number;
+  up?: boolean;
+  txqlen?: number;
+  group?: number;
+  alias?: string;
+  numTxQueues?: number;
+  numRxQueues?: number;
+}
+
+/** What links.add creates: one of the modelled kinds, or any other kind by name with raw data. */
+export type LinkSpec =
+  | (LinkBaseSpec & { kind: 'veth'; peer: VethPeerSpec })
+  | (LinkBaseSpec & { kind: 'bridge'; bridge?: BridgeOptions })
+  | (LinkBaseSpec & { kind: 'vxlan'; vxlan: VxlanOptions })
+  | (LinkBaseSpec & { kind: 'macvlan' | 'macvtap'; parent: LinkRef; macvlan?: MacvlanOptions })
+  | (LinkBaseSpec & { kind: 'vlan'; parent: LinkRef; vlan: VlanOptions })
+  | (LinkBaseSpec & { kind: 'ipvlan' | 'ipvtap'; parent: LinkRef; ipvlan?: IpvlanOptions })
+  | (LinkBaseSpec & { kind: 'dummy' | 'ifb' | 'nlmon' })
+  | GenericLinkSpec;
+
+/** Any other kind (IFLA_INFO_KIND) with optional pre-encoded IFLA_INFO_DATA attributes. */
+export interface GenericLinkSpec extends LinkBaseSpec {
+  kind: 'other';
+  /** The kernel's kind name: 'wireguard', 'geneve', ... */
+  type: string;
+  /** IFLA_INFO_DATA payload: netlink attributes, encoded by the caller. */
+  infoData?: Buffer;
+  /** IFLA_LINK. */
+  parent?: LinkRef;
+}
+
+/** Changes links.set applies to an existing link (RTM_NEWLINK without NLM_F_CREATE). */
+export interface LinkChanges {
+  up?: boolean;
+  mtu?: number;
+  mac?: string;
+  /** New IFLA_IFNAME. */
+  name?: string;
+  /** Enslave to this master; null releases (nomaster). */
+  master?: LinkRef | null;
+  /** Move into this namespace. */
+  netns?: Netns;
+  alias?: string;
+  txqlen?: number;
+  group?: number;
+  addrGenMode?: AddrGenMode;
+  bridgePort?: BridgePortOptions;
+  /** Change bridge options (the link must be a bridge). */
+  bridge?: BridgeOptions;
+}
+
+/** Options of addresses.add / replace / delete (RTM_NEWADDR, RTM_DELADDR). */
+export interface AddressOptions {
+  /** Point-to-point peer address. */
+  peer?: string;
+  /** IPv4 broadcast; true computes it from the prefix (`brd +`). */
+  broadcast?: string | true;
+  /** IFA_LABEL (IPv4), must start with the link's name. */
+  label?: string;
+  scope?: Scope | number;
+  /** IFA_F_NODAD: skip duplicate address detection (IPv6). */
+  nodad?: boolean;
+  /** IFA_F_NOPREFIXROUTE: do not add the prefix route. */
+  noprefixroute?: boolean;
+  /** IFA_F_HOMEADDRESS, IFA_F_MANAGETEMPADDR, IFA_F_MCAUTOJOIN. */
+  homeaddress?: boolean;
+  managetempaddr?: boolean;
+  mcautojoin?: boolean;
+  /** IFA_CACHEINFO lifetimes in seconds; absent = forever. */
+  validLifetime?: number;
+  preferredLifetime?: number;
+  /** IFA_RT_PRIORITY: metric of the prefix route. */
+  metric?: number;
+}
+
+/** A route for routes.add / replace / append / delete (RTM_NEWROUTE, RTM_DELROUTE). */
+export interface RouteSpec {
+  /** 'default', 'default6' or a prefix 'a.b.c.d/len' (a bare address means /32 or /128). */
+  dst: string;
+  gateway?: string;
+  dev?: LinkRef;
+  /** RTA_PREFSRC. */
+  prefsrc?: string;
+  metric?: number;
+  /** Table id or 'main' (254, default) / 'local' (255) / 'default' (253). */
+  table?: number | 'main' | 'local' | 'default';
+  /** Default 'boot', as `ip route add`. */
+  protocol?: 'boot' | 'static' | 'kernel' | 'redirect' | 'ra' | 'dhcp' | number;
+  /** Default: 'host' for local routes, 'link' for direct routes without gateway, else 'universe'. */
+  scope?: Scope | number;
+  type?: RouteType;
+  /** RTNH_F_ONLINK: the gateway is on the link even if no prefix covers it. */
+  onlink?: boolean;
+  /** RTAX_MTU. */
+  mtu?: number;
+  tos?: number;
+  /** 4 or 6; inferred from dst/gateway when absent. */
+  family?: 4 | 6;
+}
+
+/** A reference to a link that may need resolving to an ifindex before sending. */
+export class Ref {
+  constructor(readonly name: string) {}
+}
+
+/** A step as the native encoder takes it, with link references possibly unresolved. */
+export interface Step {
+  op: string;
+  [field: string]: unknown;
+}
+
+const SCOPES: Record<Scope, number> = { universe: 0, site: 200, link: 253, host: 254, nowhere: 255 };
+const ROUTE_TYPES: Record<RouteType, number> = {
+  unicast: 1, local: 2, broadcast: 3, anycast: 4, multicast: 5, blackhole: 6, unreachable: 7, prohibit: 8, throw: 9, nat: 10,
+};
+const PROTOCOLS: Record<string, number> = { redirect: 1, kernel: 2, boot: 3, static: 4, ra: 9, dhcp: 16 };
+const TABLES: Record<string, number> = { default: 253, main: 254, local: 255 };
+const IFA_F = { nodad: 0x02, homeaddress: 0x10, managetempaddr: 0x100, noprefixroute: 0x200, mcautojoin: 0x400 } as const;
+const KIND_RE = /^[a-z0-9_.-]{1,31}$/;
+
+function optInt(v: unknown, what: string, min: number, max: number): number | undefined {
+  return v === undefined ? undefined : int(v, what, min, max);
+}
+
+function optString(v: unknown, what: string, maxBytes = 255): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string') throw new TypeError(`${what} must be a string`);
+  if (Buffer.byteLength(v) > maxBytes) throw new RangeError(`${what} longer than ${maxBytes} bytes`);
+  return v;
+}
+
+/** 'addr/len' (or a bare address, taken as a host prefix); returns its parts. */
+export function parseCidr(v: unknown, what = 'CIDR'): { address: string; prefixlen: number; family: 4 | 6 } {
+  if (typeof v !== 'string') throw new TypeError(`${what} must be a string like 10.0.0.1/24`);
+  const slash = v.indexOf('/');
+  const address = slash < 0 ? v : v.slice(0, slash);
+  const family = isIP(address);
+  if (family === 0) throw new TypeError(`${what} ${JSON.stringify(v)} is not an address/prefix`);
+  const max = family === 4 ? 32 : 128;
+  let prefixlen = max;
+  if (slash >= 0) {
+    const p = v.slice(slash + 1);
+    if (!/^\d{1,3}$/.test(p)) throw new TypeError(`${what} ${JSON.stringify(v)} has a malformed prefix length`);
+    prefixlen = Number(p);
+    if (prefixlen > max) throw new RangeError(`${what} ${JSON.stringify(v)}: prefix length over ${max}`);
+  }
+  return { address, prefixlen, family: family as 4 | 6 };
+}
+
+function refOrIndex(v: LinkRef, what: string): Ref | number {
+  const r = checkLinkRef(v, what);
+  return typeof r === 'number' ? r : new Ref(r);
+}
+
+function nsHandle(ns: unknown, what: string): NativeHandle {
+  if (typeof ns !== 'object' || ns === null || typeof (ns as Netns).handle !== 'function') {
+    throw new TypeError(`${what} must be a Netns handle`);
+  }
+  if ((ns as Netns).closed) throw new TypeError(`${what} is a closed Netns handle`);
+  return (ns as Netns).handle();
+}
+
+function common(s: Partial<LinkBaseSpec & VethPeerSpec>, what: string, out: Step): void {
+  if (s.index !== undefined) out.index = int(s.index, `${what}.index`, 1, 0x7fffffff);
+  if (s.mtu !== undefined) out.mtu = int(s.mtu, `${what}.mtu`, 1, 0x7fffffff);
+  if (s.mac !== undefined) out.mac = checkMac(s.mac, `${what}.mac`);
+  if (s.up !== undefined) out.up = optBool(s.up, `${what}.up`);
+  if (s.txqlen !== undefined) out.txqlen = int(s.txqlen, `${what}.txqlen`, 0, 0xffffffff);
+  if (s.group !== undefined) out.group = int(s.group, `${what}.group`, 0, 0xffffffff);
+  if (s.alias !== undefined) out.alias = optString(s.alias, `${what}.alias`, 255);
+  if (s.numTxQueues !== undefined) out.numTxQueues = int(s.numTxQueues, `${what}.numTxQueues`, 1, 4096);
+  if (s.numRxQueues !== undefined) out.numRxQueues = int(s.numRxQueues, `${what}.numRxQueues`, 1, 4096);
+  if (s.netns !== undefined) out.netns = nsHandle(s.netns, `${what}.netns`);
+}
+
+function bridgeOptions(b: BridgeOptions | undefined, what: string): Step | undefined {
+  if (b === undefined) return undefined;
+  if (typeof b !== 'object' || b === null) throw new TypeError(`${what} must be an object`);
+  const secs = (v: unknown, w: string) => {
+    if (v === undefined) return undefined;
+    if (typeof v !== 'number' || !(v >= 0) || v > 42949672) throw new RangeError(`${w} must be seconds in 0..42949672`);
+    return v;
+  };
+  return {
+    op: '',
+    stp: optBool(b.stp, `${what}.stp`),
+    vlanFiltering: optBool(b.vlanFiltering, `${what}.vlanFiltering`),
+    ageingTime: secs(b.ageingTime, `${what}.ageingTime`),
+    forwardDelay: secs(b.forwardDelay, `${what}.forwardDelay`),
+    multicastSnooping: optBool(b.multicastSnooping, `${what}.multicastSnooping`),
+    priority: optInt(b.priority, `${what}.priority`, 0, 65535),
+    defaultPvid: optInt(b.defaultPvid, `${what}.defaultPvid`, 0, 4094),
+  };
+}
+
+function portOptions(p: BridgePortOptions | undefined, what: string): Step | undefined {
+  if (p === undefined) return undefined;
+  if (typeof p !== 'object' || p === null) throw new TypeError(`${what} must be an object`);
+  return {
+    op: '',
+    hairpin: optBool(p.hairpin, `${what}.hairpin`),
+    learning: optBool(p.learning, `${what}.learning`),
+    flood: optBool(p.flood, `${what}.flood`),
+    isolated: optBool(p.isolated, `${what}.isolated`),
+    state: optInt(p.state, `${what}.state`, 0, 4),
+    priority: optInt(p.priority, `${what}.priority`, 0, 63),
+    cost: optInt(p.cost, `${what}.cost`, 1, 0xffffffff),
+  };
+}
+
+function isMulticast(ip: string): boolean {
+  return isIP(ip) === 4 ? Number(ip.split('.')[0]) >= 224 && Number(ip.split('.')[0]) <= 239 : ip.toLowerCase().startsWith('ff');
+}
+
+function vxlanOptions(v: VxlanOptions | undefined, what: string, creating: boolean): Step {
+  if (typeof v !== 'object' || v === null) throw new TypeError(`${what} must be an object with at least a vni`);
+  const out: Step = { op: '' };
+  if (creating || v.vni !== undefined) out.vni = int(v.vni, `${what}.vni`, 0, 0xffffff);
+  if (v.local !== undefined) out.local = checkIp(v.local, `${what}.local`);
+  if (v.remote !== undefined && v.group !== undefined) throw new TypeError(`${what}: give remote or group, not both`);
+  if (v.remote !== undefined) {
+    out.remote = checkIp(v.remote, `${what}.remote`);
+    if (isMulticast(out.remote as string)) throw new TypeError(`${what}.remote must be unicast; use group for multicast`);
+  }
+  if (v.group !== undefined) {
+    out.group = checkIp(v.group, `${what}.group`);
+    if (!isMulticast(out.group as string)) throw new TypeError(`${what}.group must be a multicast address; use remote for unicast`);
+    if (v.device === undefined) throw new TypeError(`${what}.group needs ${what}.device`);
+  }
+  if (v.device !== undefined) out.device = refOrIndex(v.device, `${what}.device`);
+  if (v.dstport !== undefined) out.dstport = int(v.dstport, `${what}.dstport`, 1, 65535);
+  if (v.srcPortRange !== undefined) {
+    const r = v.srcPortRange;
+    if (!Array.isArray(r) || r.length !== 2) throw new TypeError(`${what}.srcPortRange must be [low, high]`);
+    const lo = int(r[0], `${what}.srcPortRange[0]`, 1, 65535);
+    const hi = int(r[1], `${what}.srcPortRange[1]`, 1, 65535);
+    if (lo > hi) throw new RangeError(`${what}.srcPortRange: low ${lo} above high ${hi}`);
+    out.srcPortRange = [lo, hi];
+  }
+  out.ttl = optInt(v.ttl, `${what}.ttl`, 0, 255);
+  out.tos = optInt(v.tos, `${what}.tos`, 0, 255);
+  out.learning = optBool(v.learning, `${what}.learning`);
+  out.proxy = optBool(v.proxy, `${what}.proxy`);
+  out.l2miss = optBool(v.l2miss, `${what}.l2miss`);
+  out.l3miss = optBool(v.l3miss, `${what}.l3miss`);
+  out.udpChecksum = optBool(v.udpChecksum, `${what}.udpChecksum`);
+  out.ageing = optInt(v.ageing, `${what}.ageing`, 0, 0xffffffff);
+  return out;
+}
+
+/** Normalises a links.add spec into a 'linkAdd' step. */
+export function linkAddStep(spec: LinkSpec): Step {
+  if (typeof spec !== 'object' || spec === null) throw new TypeError('link spec must be an object');
+  const s: LinkBaseSpec = spec;
+  const out: Step = { op: 'linkAdd', name: checkIfname(s.name, 'link name') };
+  if (typeof spec.kind !== 'string') throw new TypeError('link spec needs a kind');
+  common(s, 'link', out);
+  if (s.master !== undefined) out.master = refOrIndex(s.master, 'master');
+  out.addrGenMode = oneOf(s.addrGenMode, 'addrGenMode', ADDR_GEN_MODES);
+  out.bridgePort = portOptions(s.bridgePort, 'bridgePort');
+  if (out.bridgePort && s.master === undefined) throw new TypeError('bridgePort options need a master');
+  switch (spec.kind) {
+    case 'veth': {
+      const p = spec.peer;
+      if (typeof p !== 'object' || p === null) throw new TypeError('a veth needs a peer: { name, netns? }');
+      const peer: Step = { op: '', name: checkIfname(p.name, 'peer name') };
+      common(p, 'peer', peer);
+      out.kind = 'veth';
+      out.peer = peer;
+      break;
+    }
+    case 'bridge':
+      out.kind = 'bridge';
+      out.bridge = bridgeOptions(spec.bridge, 'bridge');
+      break;
+    case 'vxlan':
+      out.kind = 'vxlan';
+      out.vxlan = vxlanOptions(spec.vxlan, 'vxlan', true);
+      break;
+    case 'macvlan':
+    case 'macvtap':
+      out.kind = spec.kind;
+      out.link = refOrIndex(spec.parent, 'parent');
+      if (spec.macvlan !== undefined) {
+        out.macvlan = { op: '', mode: oneOf(spec.macvlan.mode, 'macvlan.mode', MACVLAN_MODES), flags: optInt(spec.macvlan.flags, 'macvlan.flags', 0, 0xffff) };
+      }
+      break;
+    case 'vlan':
+      out.kind = 'vlan';
+      out.link = refOrIndex(spec.parent, 'parent');
+      if (typeof spec.vlan !== 'object' || spec.vlan === null) throw new TypeError('a vlan needs vlan: { id }');
+      out.vlan = { op: '', id: int(spec.vlan.id, 'vlan.id', 0, 4094), protocol: oneOf(spec.vlan.protocol, 'vlan.protocol', ['802.1Q', '802.1ad'] as const) };
+      break;
+    case 'ipvlan':
+    case 'ipvtap':
+      out.kind = spec.kind;
+      out.link = refOrIndex(spec.parent, 'parent');
+      if (spec.ipvlan !== undefined) {
+        out.ipvlan = { op: '', mode: oneOf(spec.ipvlan.mode, 'ipvlan.mode', IPVLAN_MODES), flags: optInt(spec.ipvlan.flags, 'ipvlan.flags', 0, 0xffff) };
+      }
+      break;
+    case 'dummy':
+    case 'ifb':
+    case 'nlmon':
+      out.kind = spec.kind;
+      break;
+    case 'other': {
+      if (typeof spec.type !== 'string' || !KIND_RE.test(spec.type)) {
+        throw new TypeError(`kind 'other' needs type: the kernel's kind name ([a-z0-9_.-], 1-31 chars), got ${String(spec.type)}`);
+      }
+      out.kind = spec.type;
+      if (spec.infoData !== undefined) {
+        if (!Buffer.isBuffer(spec.infoData)) throw new TypeError('infoData must be a Buffer');
+        if (spec.infoData.length > 60000) throw new RangeError('infoData larger than a netlink attribute can hold');
+        out.infoData = spec.infoData;
+      }
+      if (spec.parent !== undefined) out.link = refOrIndex(spec.parent, 'parent');
+      break;
+    }
+    default:
+      throw new TypeError(
+        `unknown link kind ${JSON.stringify((spec as { kind: unknown }).kind)}: use veth, bridge, vxlan, macvlan, macvtap, vlan, ipvlan, ipvtap, dummy, ifb, nlmon, or { kind: 'other', type: '<kernel kind>' }`,
+      );
+  }
+  return out;
+}
+
+/** Normalises links.set changes into a 'linkSet' step aimed at ref. */
+export function linkSetStep(ref: LinkRef, c: LinkChanges): Step {
+  const target = checkLinkRef(ref);
+  if (typeof c !== 'object' || c === null) throw new TypeError('link changes must be an object');
+  const out: Step = { op: 'linkSet' };
+  if (typeof target === 'number') out.index = target;
+  else out.name = target;
+  if (c.name !== undefined) {
+    out.rename = checkIfname(c.name, 'new name');
+    // A rename needs the target by index (IFLA_IFNAME then carries the new name).
+    if (typeof target === 'string') out.index = new Ref(target);
+  }
+  if (c.up !== undefined) out.up = optBool(c.up, 'up');
+  if (c.mtu !== undefined) out.mtu = int(c.mtu, 'mtu', 1, 0x7fffffff);
+  if (c.mac !== undefined) out.mac = checkMac(c.mac);
+  if (c.master !== undefined) out.master = c.master === null ? 0 : refOrIndex(c.master, 'master');
+  if (c.netns !== undefined) out.netns = nsHandle(c.netns, 'netns');
+  if (c.alias !== undefined) out.alias = optString(c.alias, 'alias', 255);
+  if (c.txqlen !== undefined) out.txqlen = int(c.txqlen, 'txqlen', 0, 0xffffffff);
+  if (c.group !== undefined) out.group = int(c.group, 'group', 0, 0xffffffff);
+  out.addrGenMode = oneOf(c.addrGenMode, 'addrGenMode', ADDR_GEN_MODES);
+  out.bridgePort = portOptions(c.bridgePort, 'bridgePort');
+  if (c.bridge !== undefined) {
+    out.kind = 'bridge';
+    out.bridge = bridgeOptions(c.bridge, 'bridge');
+  }
+  return out;
+}
+
+/** A 'linkDel' step: by name or index, or every link of a group. */
+export function linkDeleteStep(ref: LinkRef | { group: number }): Step {
+  if (typeof ref === 'object' && ref !== null && 'group' in ref) {
+    return { op: 'linkDel', group: int(ref.group, 'group', 0, 0xffffffff) };
+  }
+  const r = checkLinkRef(ref as LinkRef);
+  return typeof r === 'number' ? { op: 'linkDel', index: r } : { op: 'linkDel', name: r };
+}
+
+function broadcastOf(address: string, prefixlen: number): string {
+  const n = address.split('.').reduce((acc, o) => (acc << 8) | Number(o), 0) >>> 0;
+  const host = prefixlen === 32 ? 0 : (0xffffffff >>> prefixlen) >>> 0;
+  const b = (n | host) >>> 0;
+  return [b >>> 24, (b >>> 16) & 255, (b >>> 8) & 255, b & 255].join('.');
+}
+
+function scopeOf(v: unknown, what: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v === 'number') return int(v, what, 0, 255);
+  const s = oneOf(v, what, Object.keys(SCOPES) as Scope[]);
+  return s === undefined ? undefined : SCOPES[s];
+}
+
+/** An address step ('addrAdd' | 'addrReplace' | 'addrDel'). */
+export function addressStep(op: 'addrAdd' | 'addrReplace' | 'addrDel', dev: LinkRef, cidr: string, o: AddressOptions = {}): Step {
+  const a = parseCidr(cidr, 'address');
+  if (typeof o !== 'object' || o === null) throw new TypeError('address options must be an object');
+  const out: Step = { op, index: refOrIndex(dev, 'dev'), address: a.address, prefixlen: a.prefixlen };
+  if (o.peer !== undefined) {
+    out.peer = checkIp(o.peer, 'peer');
+    if (isIP(o.peer) !== a.family) throw new TypeError('peer must be of the same family as the address');
+  }
+  if (o.broadcast !== undefined) {
+    if (a.family !== 4) throw new TypeError('broadcast is IPv4 only');
+    out.broadcast = o.broadcast === true ? broadcastOf(a.address, a.prefixlen) : checkIp(o.broadcast, 'broadcast');
+  }
+  if (o.label !== undefined) {
+    if (a.family !== 4) throw new TypeError('label is IPv4 only');
+    out.label = checkIfname(o.label, 'label');
+  }
+  out.scope = scopeOf(o.scope, 'scope');
+  let flags = 0;
+  for (const [k, bit] of Object.entries(IFA_F) as [keyof typeof IFA_F, number][]) {
+    if (optBool(o[k], k)) flags |= bit;
+  }
+  out.flags = flags;
+  out.validLifetime = optInt(o.validLifetime, 'validLifetime', 0, 0xfffffffe);
+  out.preferredLifetime = optInt(o.preferredLifetime, 'preferredLifetime', 0, 0xfffffffe);
+  if (out.validLifetime !== undefined && out.preferredLifetime !== undefined && (out.preferredLifetime as number) > (out.validLifetime as number)) {
+    throw new RangeError('preferredLifetime may not exceed validLifetime');
+  }
+  out.metric = optInt(o.metric, 'metric', 0, 0xffffffff);
+  return out;
+}
+
+/** A route step ('routeAdd' | 'routeReplace' | 'routeAppend' | 'routeDel'), with iproute2's defaults. */
+export function routeStep(op: 'routeAdd' | 'routeReplace' | 'routeAppend' | 'routeDel', r: RouteSpec): Step {
+  if (typeof r !== 'object' || r === null) throw new TypeError('route must be an object');
+  const out: Step = { op };
+  let family: 4 | 6 | undefined = r.family;
+  if (family !== undefined && family !== 4 && family !== 6) throw new TypeError('family must be 4 or 6');
+  if (r.dst === 'default' || r.dst === 'default6') {
+    if (r.dst === 'default6') family = 6;
+    out.dstLen = 0;
+  } else {
+    const d = parseCidr(r.dst, 'dst');
+    if (family !== undefined && family !== d.family) throw new TypeError('dst does not match family');
+    family = d.family;
+    // Host bits must be clear, as the kernel requires ("Invalid prefix for given prefix length").
+    out.dst = d.address;
+    out.dstLen = d.prefixlen;
+  }
+  if (r.gateway !== undefined) {
+    out.gateway = checkIp(r.gateway, 'gateway');
+    const gf = isIP(r.gateway) as 4 | 6;
+    if (family === undefined) family = gf;
+    else if (gf !== family) throw new TypeError('gateway family does not match dst');
+  }
+  if (r.prefsrc !== undefined) out.prefsrc = checkIp(r.prefsrc, 'prefsrc');
+  family ??= 4;
+  out.family = family;
+  if (r.dev !== undefined) out.oif = refOrIndex(r.dev, 'dev');
+  out.metric = optInt(r.metric, 'metric', 0, 0xffffffff);
+  if (r.table !== undefined) {
+    out.table = typeof r.table === 'number' ? int(r.table, 'table', 1, 0xffffffff) : TABLES[oneOf(r.table, 'table', ['main', 'local', 'default'] as const)!];
+  }
+  const type = oneOf(r.type, 'type', Object.keys(ROUTE_TYPES) as RouteType[]) ?? 'unicast';
+  out.type = ROUTE_TYPES[type];
+  if (r.protocol !== undefined) {
+    out.protocol = typeof r.protocol === 'number' ? int(r.protocol, 'protocol', 0, 255) : PROTOCOLS[oneOf(r.protocol, 'protocol', Object.keys(PROTOCOLS))!];
+  } else {
+    out.protocol = op === 'routeDel' ? 0 : PROTOCOLS.boot;
+  }
+  const scope = scopeOf(r.scope, 'scope');
+  if (scope !== undefined) out.scope = scope;
+  else if (op === 'routeDel') out.scope = SCOPES.nowhere;
+  else if (type === 'local' || type === 'nat') out.scope = SCOPES.host;
+  else if (type === 'broadcast' || type === 'multicast' || type === 'anycast') out.scope = SCOPES.link;
+  else if (type === 'unicast' && r.gateway === undefined && family === 4) out.scope = SCOPES.link;
+  else out.scope = SCOPES.universe;
+  out.onlink = optBool(r.onlink, 'onlink');
+  out.mtu = optInt(r.mtu, 'mtu', 68, 0x7fffffff);
+  out.tos = optInt(r.tos, 'tos', 0, 255);
+  if ((type === 'unicast' || type === undefined) && r.gateway === undefined && r.dev === undefined && op !== 'routeDel') {
+    throw new TypeError('a unicast route needs a gateway or a dev');
+  }
+  return out;
+}
+
+/** The numbers of names used in route filters. */
+export const routeNames = { SCOPES, ROUTE_TYPES, PROTOCOLS, TABLES };
