@@ -3,7 +3,7 @@ import { call } from './errors';
 import type { Netns } from './netns';
 import { DevResolver } from './neighbours';
 import type { FdbEntry } from './types';
-import { checkInt, checkIp, checkMac, checkObject, checkOneOf, checkOptBool } from './validate';
+import { checkInt, checkIp, checkLinkRef, checkMac, checkObject, checkOneOf, checkOptBool } from './validate';
 
 /** FDB entry states one can set: permanent (local, the default, as in `bridge fdb`), static, dynamic. */
 export type FdbSetState = 'permanent' | 'static' | 'dynamic';
@@ -73,11 +73,11 @@ function fdbRequest(
     if (checkOptBool(s.externLearned, 'fdb.externLearned')) req.externLearned = true;
   }
   if (op === 'append' && req.dst === undefined) throw new TypeError('fdb.append needs dst (the remote to add)');
-  const dev = devs.index(s.dev, 'fdb.dev');
-  const via = s.via !== undefined ? devs.index(s.via, 'fdb.via') : undefined;
+  const dev = checkLinkRef(s.dev, 'fdb.dev');
+  const via = s.via !== undefined ? checkLinkRef(s.via, 'fdb.via') : undefined;
   return async () => {
-    const out = { ...req, ifindex: await dev };
-    if (via) out.via = await via;
+    const out = { ...req, ifindex: await devs.index(dev) };
+    if (via !== undefined) out.via = await devs.index(via);
     return out;
   };
 }
@@ -125,10 +125,10 @@ export class Fdb {
     const o = checkObject(filter, 'filter');
     const devs = new DevResolver(this.#ns);
     const f: NativeNeighFilter = { family: 'bridge' };
-    const dev = o.dev !== undefined ? devs.index(o.dev, 'filter.dev') : undefined;
-    const bridge = o.bridge !== undefined ? devs.index(o.bridge, 'filter.bridge') : undefined;
-    if (dev) f.ifindex = await dev;
-    if (bridge) f.master = await bridge;
+    const dev = o.dev !== undefined ? checkLinkRef(o.dev, 'filter.dev') : undefined;
+    const bridge = o.bridge !== undefined ? checkLinkRef(o.bridge, 'filter.bridge') : undefined;
+    if (dev !== undefined) f.ifindex = await devs.index(dev);
+    if (bridge !== undefined) f.master = await devs.index(bridge);
     return (await call(native.neighList(this.#ns.handle(), f))) as FdbEntry[];
   }
 }

@@ -6,9 +6,19 @@ export { Batch, type StepResult, type BatchFailure } from './batch';
 export type {
   LinkSpec, LinkBaseSpec, VethPeerSpec, GenericLinkSpec, LinkChanges, LinkRef, AddressOptions, RouteSpec,
 } from './spec';
+export {
+  Neighbours, type NeighbourSpec, type NeighbourSetState, type NeighbourKey, type NeighbourFilter,
+  type NeighbourFlushFilter,
+} from './neighbours';
+export { Fdb, type FdbSpec, type FdbKey, type FdbFilter, type FdbSetState } from './fdb';
+export { Sysctl, sysctlPath, type SysctlValue } from './sysctl';
+export {
+  Monitor, type MonitorOptions, type MonitorEvent, type MonitorChange, type ResyncEvent,
+} from './monitor';
 export { NetlinkError, errnoName } from './errors';
 export type {
   Link, OperState, Address, Route, RouteType, Scope, AddrGenMode, BridgeOptions, VxlanOptions, MacvlanOptions,
   MacvlanMode, VlanOptions, IpvlanOptions, IpvlanMode, BridgePortOptions,
+  Neighbour, NeighbourState, NeighbourFlag, NeighbourCacheInfo, FdbEntry, FdbState,
 } from './types';
 export { codec } from './codec';

@@ -55,7 +55,7 @@ export interface NeighbourFlushFilter extends NeighbourFilter {
   includePermanent?: boolean;
 }
 
-/** Resolves device names to ifindexes once per call (names cost a RTM_GETLINK each). */
+/** Resolves device names to ifindexes, once per name per call (each costs a RTM_GETLINK). */
 export class DevResolver {
   readonly #ns: Netns;
   readonly #cache = new Map<string, Promise<number>>();
@@ -64,15 +64,13 @@ export class DevResolver {
     this.#ns = ns;
   }
 
-  /** Validates synchronously; the promise resolves the name (ENODEV if there is none). */
-  index(ref: unknown, what: string): Promise<number> {
-    const r = checkLinkRef(ref, what);
-    if (typeof r === 'number') return Promise.resolve(r);
-    let p = this.#cache.get(r);
+  /** The ifindex of a validated reference (checkLinkRef); ENODEV if the name does not exist. */
+  index(ref: string | number): Promise<number> {
+    if (typeof ref === 'number') return Promise.resolve(ref);
+    let p = this.#cache.get(ref);
     if (!p) {
-      p = this.#ns.links.get(r).then((l) => l.index);
-      p.catch(() => undefined);  // awaited by the caller; never an unhandled rejection meanwhile
-      this.#cache.set(r, p);
+      p = this.#ns.links.get(ref).then((l) => l.index);
+      this.#cache.set(ref, p);
     }
     return p;
   }
@@ -99,8 +97,9 @@ function neighbourRequest(
     if (checkOptBool(s.router, `${what}.router`)) req.router = true;
     if (checkOptBool(s.externLearned, `${what}.externLearned`)) req.externLearned = true;
   }
-  const dev = devs.index(s.dev, `${what}.dev`);
-  return async () => ({ ...req, ifindex: await dev });
+  const dev = checkLinkRef(s.dev, `${what}.dev`);
+  // Names are resolved only once every request has been validated.
+  return async () => ({ ...req, ifindex: await devs.index(dev) });
 }
 
 async function filterOf(f: NeighbourFilter | undefined, devs: DevResolver): Promise<NativeNeighFilter> {
@@ -111,10 +110,10 @@ async function filterOf(f: NeighbourFilter | undefined, devs: DevResolver): Prom
     out.family = FAMILY[o.family];
   }
   if (checkOptBool(o.proxy, 'filter.proxy')) out.proxy = true;
-  const dev = o.dev !== undefined ? devs.index(o.dev, 'filter.dev') : undefined;
-  const master = o.master !== undefined ? devs.index(o.master, 'filter.master') : undefined;
-  if (dev) out.ifindex = await dev;
-  if (master) out.master = await master;
+  const dev = o.dev !== undefined ? checkLinkRef(o.dev, 'filter.dev') : undefined;
+  const master = o.master !== undefined ? checkLinkRef(o.master, 'filter.master') : undefined;
+  if (dev !== undefined) out.ifindex = await devs.index(dev);
+  if (master !== undefined) out.master = await devs.index(master);
   return out;
 }
 

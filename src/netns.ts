@@ -3,8 +3,12 @@ import { native, type NativeHandle } from './binding';
 import { call, callSync, NetlinkError } from './errors';
 import { Addresses } from './addresses';
 import { Batch } from './batch';
+import { Fdb } from './fdb';
 import { Links } from './links';
+import { Monitor, type MonitorOptions } from './monitor';
+import { Neighbours } from './neighbours';
 import { Routes } from './routes';
+import { Sysctl } from './sysctl';
 import { checkNetnsName, checkPath, checkPid } from './validate';
 
 /** Options shared by the named-namespace calls. */
@@ -56,6 +60,34 @@ export class Netns {
   /** A batch of link, address and route requests sent in one sendmsg on commit(). */
   batch(): Batch {
     return new Batch(this);
+  }
+
+  #neighbours?: Neighbours;
+  #fdb?: Fdb;
+  #sysctl?: Sysctl;
+
+  /** ARP and NDP entries in this namespace (RTM_*NEIGH, AF_INET/AF_INET6). */
+  get neighbours(): Neighbours {
+    return (this.#neighbours ??= new Neighbours(this));
+  }
+
+  /** Bridge forwarding database entries in this namespace (RTM_*NEIGH, AF_BRIDGE). */
+  get fdb(): Fdb {
+    return (this.#fdb ??= new Fdb(this));
+  }
+
+  /** This namespace's sysctls under /proc/sys/net. */
+  get sysctl(): Sysctl {
+    return (this.#sysctl ??= new Sysctl(this));
+  }
+
+  /**
+   * Watches rtnetlink notifications (RTNLGRP_* groups) of this namespace on the
+   * caller's event loop. Subscribed when this returns: every later change is seen.
+   * The monitor outlives close() of this handle; close it separately.
+   */
+  monitor(options?: MonitorOptions): Monitor {
+    return new Monitor(this.handle(), options);
   }
 
   /**
