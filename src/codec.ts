@@ -3,7 +3,9 @@
 // number 0 and port id 0; the socket numbers them when it sends.
 import { native } from './binding';
 import { callSync } from './errors';
-import type { Link } from './types';
+import { fdbRequest, type FdbSpec } from './fdb';
+import { neighbourRequest, numericRequest, type NeighbourSpec } from './neighbours';
+import type { FdbEntry, Link, Neighbour } from './types';
 import { checkLinkRef } from './validate';
 
 export const codec = {
@@ -20,5 +22,20 @@ export const codec = {
   decodeLinks(buf: Buffer): Link[] {
     if (!Buffer.isBuffer(buf)) throw new TypeError('decodeLinks expects a Buffer');
     return callSync(() => native.decodeLinks(buf));
+  },
+  /** RTM_NEWNEIGH (add: NLM_F_CREATE|NLM_F_EXCL, replace: NLM_F_CREATE|NLM_F_REPLACE) or RTM_DELNEIGH for an ARP/NDP entry; devices as ifindexes. */
+  encodeNeighbour(op: 'add' | 'replace' | 'delete', spec: NeighbourSpec & { dev: number }): Buffer {
+    const req = numericRequest(neighbourRequest(op, spec));
+    return callSync(() => native.encodeNeigh(req));
+  },
+  /** RTM_NEWNEIGH (add, append: NLM_F_CREATE|NLM_F_APPEND, replace) or RTM_DELNEIGH for an AF_BRIDGE FDB entry; devices as ifindexes. */
+  encodeFdb(op: 'add' | 'append' | 'replace' | 'delete', spec: FdbSpec & { dev: number; via?: number }): Buffer {
+    const req = numericRequest(fdbRequest(op, spec));
+    return callSync(() => native.encodeNeigh(req));
+  },
+  /** Decodes every RTM_NEWNEIGH/RTM_DELNEIGH in a buffer: Neighbour for AF_INET/AF_INET6, FdbEntry for AF_BRIDGE. */
+  decodeNeighbours(buf: Buffer): (Neighbour | FdbEntry)[] {
+    if (!Buffer.isBuffer(buf)) throw new TypeError('decodeNeighbours expects a Buffer');
+    return callSync(() => native.decodeNeighs(buf));
   },
 };

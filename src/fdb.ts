@@ -1,7 +1,7 @@
 import { native, type NativeNeighFilter, type NativeNeighRequest } from './binding';
 import { call } from './errors';
 import type { Netns } from './netns';
-import { DevResolver } from './neighbours';
+import { DevResolver, resolveRequest, type PendingNeighRequest } from './neighbours';
 import type { FdbEntry } from './types';
 import { checkInt, checkIp, checkLinkRef, checkMac, checkObject, checkOneOf, checkOptBool } from './validate';
 
@@ -15,7 +15,11 @@ export interface FdbKey {
   mac: string;
   /** The bridge port, bridge or VXLAN device (ndm_ifindex), by name or ifindex. */
   dev: string | number;
-  /** NDA_DST: remote VTEP (VXLAN); for delete, removes just that remote. */
+  /**
+   * NDA_DST: remote VTEP (VXLAN). For delete, removes just that remote; the kernel
+   * matches it on dst, port, vni and via together, and deleting a remote that matches
+   * none succeeds without deleting anything (vxlan quirk): give the same fields as at add.
+   */
   dst?: string;
   /** NDA_VNI, 0..2^24-1 (VXLAN). */
   vni?: number;
@@ -52,9 +56,8 @@ export interface FdbFilter {
   bridge?: string | number;
 }
 
-function fdbRequest(
-  op: 'add' | 'replace' | 'append' | 'delete', spec: FdbSpec, devs: DevResolver,
-): () => Promise<NativeNeighRequest> {
+/** Validates an FDB request (TypeError/RangeError); nothing is sent. */
+export function fdbRequest(op: 'add' | 'replace' | 'append' | 'delete', spec: FdbSpec): PendingNeighRequest {
   const s = checkObject<FdbSpec>(spec, 'fdb entry');
   const req: NativeNeighRequest = { op, family: 'bridge', ifindex: 0, lladdr: checkMac(s.mac, 'fdb.mac') };
   if (s.dst !== undefined) req.dst = checkIp(s.dst, 'fdb.dst');
@@ -73,13 +76,9 @@ function fdbRequest(
     if (checkOptBool(s.externLearned, 'fdb.externLearned')) req.externLearned = true;
   }
   if (op === 'append' && req.dst === undefined) throw new TypeError('fdb.append needs dst (the remote to add)');
-  const dev = checkLinkRef(s.dev, 'fdb.dev');
-  const via = s.via !== undefined ? checkLinkRef(s.via, 'fdb.via') : undefined;
-  return async () => {
-    const out = { ...req, ifindex: await devs.index(dev) };
-    if (via !== undefined) out.via = await devs.index(via);
-    return out;
-  };
+  const p: PendingNeighRequest = { req, dev: checkLinkRef(s.dev, 'fdb.dev') };
+  if (s.via !== undefined) p.via = checkLinkRef(s.via, 'fdb.via');
+  return p;
 }
 
 /** Bridge forwarding database entries: the requests `bridge fdb` makes. */
@@ -92,7 +91,7 @@ export class Fdb {
   }
 
   async #apply(op: 'add' | 'replace' | 'append' | 'delete', spec: FdbSpec): Promise<void> {
-    const req = await fdbRequest(op, spec, new DevResolver(this.#ns))();
+    const req = await resolveRequest(fdbRequest(op, spec), new DevResolver(this.#ns));
     await call(native.neighApply(this.#ns.handle(), [req], false));
   }
 

@@ -76,11 +76,36 @@ export class DevResolver {
   }
 }
 
+/** A validated RTM_*NEIGH request whose devices may still be names. */
+export interface PendingNeighRequest {
+  req: NativeNeighRequest;
+  dev: string | number;
+  via?: string | number;
+}
+
+/** Resolves the device names of a validated request (a RTM_GETLINK per distinct name). */
+export async function resolveRequest(p: PendingNeighRequest, devs: DevResolver): Promise<NativeNeighRequest> {
+  const out = { ...p.req, ifindex: await devs.index(p.dev) };
+  if (p.via !== undefined) out.via = await devs.index(p.via);
+  return out;
+}
+
+/** The request with devices given as ifindexes only (for the codec, which has no namespace). */
+export function numericRequest(p: PendingNeighRequest): NativeNeighRequest {
+  if (typeof p.dev !== 'number' || (p.via !== undefined && typeof p.via !== 'number')) {
+    throw new TypeError('the codec takes devices as ifindexes');
+  }
+  const out = { ...p.req, ifindex: p.dev };
+  if (p.via !== undefined) out.via = p.via as number;
+  return out;
+}
+
 const FAMILY = { 4: 'inet', 6: 'inet6' } as const;
 
-function neighbourRequest(
-  op: 'add' | 'replace' | 'delete' | 'get', spec: NeighbourSpec, what: string, devs: DevResolver,
-): () => Promise<NativeNeighRequest> {
+/** Validates an ARP/NDP request (TypeError/RangeError); nothing is sent. */
+export function neighbourRequest(
+  op: 'add' | 'replace' | 'delete' | 'get', spec: NeighbourSpec, what = 'neighbour',
+): PendingNeighRequest {
   const s = checkObject<NeighbourSpec>(spec, what);
   const address = checkIp(s.address, `${what}.address`);
   const family = isIP(address) as 4 | 6;
@@ -97,9 +122,7 @@ function neighbourRequest(
     if (checkOptBool(s.router, `${what}.router`)) req.router = true;
     if (checkOptBool(s.externLearned, `${what}.externLearned`)) req.externLearned = true;
   }
-  const dev = checkLinkRef(s.dev, `${what}.dev`);
-  // Names are resolved only once every request has been validated.
-  return async () => ({ ...req, ifindex: await devs.index(dev) });
+  return { req, dev: checkLinkRef(s.dev, `${what}.dev`) };
 }
 
 async function filterOf(f: NeighbourFilter | undefined, devs: DevResolver): Promise<NativeNeighFilter> {
@@ -128,13 +151,13 @@ export class Neighbours {
 
   /** Adds an entry (RTM_NEWNEIGH, NLM_F_CREATE|NLM_F_EXCL); EEXIST if there is one. */
   async add(spec: NeighbourSpec): Promise<void> {
-    const req = await neighbourRequest('add', spec, 'neighbour', new DevResolver(this.#ns))();
+    const req = await resolveRequest(neighbourRequest('add', spec), new DevResolver(this.#ns));
     await call(native.neighApply(this.#ns.handle(), [req], false));
   }
 
   /** Adds or overwrites an entry (RTM_NEWNEIGH, NLM_F_CREATE|NLM_F_REPLACE). */
   async replace(spec: NeighbourSpec): Promise<void> {
-    const req = await neighbourRequest('replace', spec, 'neighbour', new DevResolver(this.#ns))();
+    const req = await resolveRequest(neighbourRequest('replace', spec), new DevResolver(this.#ns));
     await call(native.neighApply(this.#ns.handle(), [req], false));
   }
 
@@ -145,22 +168,23 @@ export class Neighbours {
    */
   async addMany(specs: readonly NeighbourSpec[]): Promise<void> {
     if (!Array.isArray(specs)) throw new TypeError('addMany expects an array of neighbour specs');
+    // Every request is validated before any name is resolved.
+    const pending = specs.map((s, i) => neighbourRequest('add', s, `neighbours[${i}]`));
     const devs = new DevResolver(this.#ns);
-    const pending = specs.map((s, i) => neighbourRequest('add', s, `neighbours[${i}]`, devs));
-    const reqs = await Promise.all(pending.map((p) => p()));
+    const reqs = await Promise.all(pending.map((p) => resolveRequest(p, devs)));
     if (reqs.length === 0) return;
     await call(native.neighApply(this.#ns.handle(), reqs, true));
   }
 
   /** Deletes an entry (RTM_DELNEIGH); ENOENT if there is none. */
   async delete(key: NeighbourKey): Promise<void> {
-    const req = await neighbourRequest('delete', key, 'neighbour', new DevResolver(this.#ns))();
+    const req = await resolveRequest(neighbourRequest('delete', key), new DevResolver(this.#ns));
     await call(native.neighApply(this.#ns.handle(), [req], false));
   }
 
   /** One entry (RTM_GETNEIGH for an address on a device); ENOENT if there is none. */
   async get(key: NeighbourKey): Promise<Neighbour> {
-    const req = await neighbourRequest('get', key, 'neighbour', new DevResolver(this.#ns))();
+    const req = await resolveRequest(neighbourRequest('get', key), new DevResolver(this.#ns));
     return call(native.neighGet(this.#ns.handle(), req));
   }
 

@@ -119,7 +119,8 @@ rtnl::NeighRequest request_from(Napi::Env env, const Napi::Value& v) {
   }
   std::string mac = opt_str(o, "lladdr");
   if (!mac.empty()) r.lladdr = parse_mac(env, mac);
-  if (r.type == RTM_NEWNEIGH) r.state = state_from(env, opt_str(o, "state"), r.family);
+  // Deletes carry the default state too, as iproute2 sends them (the kernel ignores it).
+  if (r.type != RTM_GETNEIGH) r.state = state_from(env, opt_str(o, "state"), r.family);
   if (opt_bool(o, "self")) r.ntf |= NTF_SELF;
   if (opt_bool(o, "master")) r.ntf |= NTF_MASTER;
   if (opt_bool(o, "proxy")) r.ntf |= NTF_PROXY;
@@ -140,7 +141,6 @@ rtnl::NeighRequest undo_of(const rtnl::NeighRequest& r) {
   rtnl::NeighRequest d = r;
   d.type = RTM_DELNEIGH;
   d.flags = 0;
-  d.state = 0;
   d.ntf &= NTF_SELF | NTF_MASTER | NTF_PROXY;
   return d;
 }

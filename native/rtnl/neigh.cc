@@ -44,8 +44,21 @@ void encode_neigh(nl::Builder& b, const NeighRequest& r) {
   ndm.ndm_state = r.state;
   ndm.ndm_flags = r.ntf;
   b.put_extra_header(ndm);
-  if (r.dst.set()) b.put(NDA_DST, r.dst.bytes, r.dst.size());
-  if (!r.lladdr.empty()) b.put(NDA_LLADDR, r.lladdr.data(), r.lladdr.size());
+  // Attribute order as iproute2 sends it (ip neigh: dst first; bridge fdb: lladdr
+  // first), so captures of both compare byte for byte.
+  auto put_dst = [&] {
+    if (r.dst.set()) b.put(NDA_DST, r.dst.bytes, r.dst.size());
+  };
+  auto put_lladdr = [&] {
+    if (!r.lladdr.empty()) b.put(NDA_LLADDR, r.lladdr.data(), r.lladdr.size());
+  };
+  if (r.family == AF_BRIDGE) {
+    put_lladdr();
+    put_dst();
+  } else {
+    put_dst();
+    put_lladdr();
+  }
   if (r.vlan) b.put_u16(NDA_VLAN, *r.vlan);
   if (r.port) b.put_be16(NDA_PORT, *r.port);
   if (r.vni) b.put_u32(NDA_VNI, *r.vni);
