@@ -67,7 +67,9 @@ class Monitor {
   static void on_poll(uv_poll_t* p, int status, int events);
   static void on_closed(uv_handle_t* h);
   static void on_env_cleanup(napi_async_cleanup_hook_handle handle, void* arg);
-  void drain();
+  // Reads until EAGAIN and hands the events to JavaScript; `overflow`: the kernel
+  // reported dropped notifications before this read.
+  void drain(bool overflow);
   void decode_into(const uint8_t* data, size_t len, Napi::Array& out, uint32_t& n);
 
   napi_env env_ = nullptr;
@@ -141,14 +143,17 @@ std::shared_ptr<Monitor> Monitor::open(Napi::Env env, ns::NsHandle& h, uint32_t 
 void Monitor::close() {
   if (closing_) return;
   closing_ = true;
+  // uv_poll_stop removes the fd from the loop's epoll set at once, so the socket can
+  // close now (callers see the fd gone when close() returns); the handle itself is
+  // freed after uv_close's callback.
   uv_poll_stop(&poll_);
+  ::close(fd_);
+  fd_ = -1;
   uv_close(reinterpret_cast<uv_handle_t*>(&poll_), on_closed);
 }
 
 void Monitor::on_closed(uv_handle_t* h) {
   auto* m = static_cast<Monitor*>(h->data);
-  ::close(m->fd_);
-  m->fd_ = -1;
   m->cb_.Reset();
   m->ctx_.reset();
   if (m->hook_) {
@@ -169,6 +174,20 @@ void Monitor::on_poll(uv_poll_t* p, int status, int) {
   if (m->closing_) return;
   // Keep m alive even if JavaScript closes the monitor from inside the callback.
   auto keep = m->self_;
+  bool overflow = false;
+  if (status == UV_EBADF) {
+    // libuv reports EPOLLERR as EBADF and stops polling. On a netlink socket EPOLLERR
+    // means sk_err is set: ENOBUFS, the kernel dropped notifications. SO_ERROR reads
+    // and clears it; then polling resumes and the loss becomes a resync.
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (getsockopt(m->fd_, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && (err == ENOBUFS || err == 0)) {
+      status = uv_poll_start(&m->poll_, UV_READABLE, on_poll);
+      overflow = err == ENOBUFS;
+    } else if (err != 0) {
+      status = -err;
+    }
+  }
   if (status < 0) {
     Napi::Env env(m->env_);
     Napi::HandleScope scope(env);
@@ -179,14 +198,14 @@ void Monitor::on_poll(uv_poll_t* p, int status, int) {
     auto arr = Napi::Array::New(env, 1);
     arr.Set(0u, ev);
     try {
-      m->cb_.MakeCallback(env.Undefined(), {arr}, *m->ctx_);
+      m->cb_.MakeCallback(env.Global(), {arr}, *m->ctx_);
     } catch (const Napi::Error& e) {
       napi_fatal_exception(m->env_, e.Value());
     }
     m->close();
     return;
   }
-  m->drain();
+  m->drain(overflow);
 }
 
 Napi::Object event(Napi::Env env, const char* type, const char* kind, Napi::Value value) {
@@ -253,7 +272,7 @@ void Monitor::decode_into(const uint8_t* data, size_t len, Napi::Array& out, uin
   }
 }
 
-void Monitor::drain() {
+void Monitor::drain(bool overflow) {
   thread_local std::vector<uint8_t> buf(kRecvBuffer);
   Napi::Env env(env_);
   Napi::HandleScope scope(env);
@@ -261,6 +280,10 @@ void Monitor::drain() {
   uint32_t n = 0;
   uint32_t after_overflow = UINT32_MAX;  // n just after the last overflow resync
   bool fatal = false;
+  if (overflow) {
+    events.Set(n++, resync(env, "overflow", "netlink receive buffer overflowed; events were lost"));
+    after_overflow = n;
+  }
   for (int reads = 0; reads < kMaxReadsPerWake; reads++) {
     sockaddr_nl from{};
     iovec iov{buf.data(), buf.size()};
@@ -299,7 +322,7 @@ void Monitor::drain() {
   }
   if (n > 0) {
     try {
-      cb_.MakeCallback(env.Undefined(), {events}, *ctx_);
+      cb_.MakeCallback(env.Global(), {events}, *ctx_);
     } catch (const Napi::Error& e) {
       // A listener threw: report it as Node reports exceptions from I/O callbacks.
       napi_fatal_exception(env_, e.Value());
