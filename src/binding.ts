@@ -17,6 +17,7 @@ export interface NativeLinkFilter {
 export interface NativeBinding {
   nsCreate(dir: string, name: string | null): Promise<NativeHandle>;
   nsOpen(path: string): NativeHandle;
+  nsBind(h: NativeHandle, dir: string, name: string): Promise<void>;
   nsCurrent(): NativeHandle;
   nsDelete(dir: string, name: string): Promise<void>;
   nsList(dir: string): Promise<string[]>;

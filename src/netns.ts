@@ -114,6 +114,19 @@ export class Netns {
     return call(native.nsList(dirOf(opts)));
   }
 
+  /**
+   * Gives this namespace a name under the netns directory (as `ip netns attach`):
+   * bind-mounts it at <netnsDir>/NAME and returns a handle that carries the name.
+   * EEXIST if the name is taken. This handle stays open and usable.
+   */
+  async bind(name: string, opts?: NetnsOptions): Promise<Netns> {
+    const n = checkNetnsName(name);
+    const dir = dirOf(opts);
+    await call(native.nsBind(this.handle(), dir, n));
+    const file = path.join(dir, n);
+    return new Netns(callSync(() => native.nsOpen(file)), n, file);
+  }
+
   /** Whether close() has been called. */
   get closed(): boolean {
     return this.#handle === null;

@@ -173,6 +173,22 @@ describe('Netns.open / fromPid / current / delete / list', () => {
     ns.close();
   });
 
+  it('bind() names an anonymous namespace (ip netns attach); EEXIST when taken', async () => {
+    const anon = await Netns.create();
+    const name = uniq('bind');
+    const named = await anon.bind(name);
+    scope.handles.push(named);
+    scope.names.push(name);
+    expect(named.name).toBe(name);
+    expect(named.sameAs(anon)).toBe(true);
+    expect(run('ip', ['netns', 'list'])).toContain(name);
+    ip(name, 'link', 'add', 'seen0', 'type', 'bridge');
+    expect((await anon.links.list()).map((l) => l.name)).toContain('seen0');
+    const e = await anon.bind(name).catch((x: unknown) => x);
+    expect((e as NetlinkError).code).toBe('EEXIST');
+    anon.close();
+  });
+
   it('anonymous namespaces have no name and are isolated', async () => {
     const a = await Netns.create();
     const b = await Netns.create();
