@@ -15,7 +15,8 @@
         "native/rtnl/link.cc",
         "native/ops/js.cc",
         "native/ops/netns_ops.cc",
-        "native/ops/link_ops.cc"
+        "native/ops/link_ops.cc",
+        "native/ops/raw_ops.cc"
       ],
       "include_dirs": [
         "<!@(node -p \"require('node-addon-api').include\")",
