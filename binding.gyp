@@ -20,7 +20,8 @@
         "native/ops/js.cc",
         "native/ops/netns_ops.cc",
         "native/ops/link_ops.cc",
-        "native/ops/rtnl_ops.cc"
+        "native/ops/rtnl_ops.cc",
+        "native/ops/raw_ops.cc"
       ],
       "include_dirs": [
         "<!@(node -p \"require('node-addon-api').include\")",

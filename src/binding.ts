@@ -34,8 +34,17 @@ export interface NativeBinding {
   routeGet(h: NativeHandle, query: { dst: string; src?: string; oif?: number; mark?: number }): Promise<Route>;
 
   encodeLinkGet(nameOrIndex: string | number, family?: number, extMask?: number): Buffer;
-  encodeLinkDump(filter?: NativeLinkFilter & { family?: number; extMask?: number }): Buffer;
+  encodeLinkDump(filter?: NativeLinkFilter & { family?: number; extMask?: number; index?: number }): Buffer;
   decodeLinks(buf: Buffer): NativeLink[];
+
+  rtnlRaw(h: NativeHandle, messages: Buffer): Promise<NativeRawStep[]>;
+}
+
+/** One step of rtnlRaw: `error` is a native error object (see errors.ts fromNative). */
+export interface NativeRawStep {
+  error?: Error;
+  replies: Buffer[];
+  dumpInterrupted?: true;
 }
 
 // dist/binding.js and src/binding.ts both sit one level below the package root.

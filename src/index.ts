@@ -9,6 +9,6 @@ export type {
 export { NetlinkError, errnoName } from './errors';
 export type {
   Link, OperState, Address, Route, RouteType, Scope, AddrGenMode, BridgeOptions, VxlanOptions, MacvlanOptions,
-  MacvlanMode, VlanOptions, IpvlanOptions, IpvlanMode, BridgePortOptions,
+  MacvlanMode, VlanOptions, IpvlanOptions, IpvlanMode, BridgePortOptions, RawStep,
 } from './types';
 export { codec } from './codec';

@@ -1,10 +1,11 @@
 import * as path from 'node:path';
 import { native, type NativeHandle } from './binding';
-import { call, callSync, NetlinkError } from './errors';
+import { call, callSync, fromNative, NetlinkError } from './errors';
 import { Addresses } from './addresses';
 import { Batch } from './batch';
 import { Links } from './links';
 import { Routes } from './routes';
+import type { RawStep } from './types';
 import { checkNetnsName, checkPath, checkPid } from './validate';
 
 /** Options shared by the named-namespace calls. */
@@ -148,6 +149,25 @@ export class Netns {
   /** Counters of the route socket: how many sendmsg and recvmsg calls it made. */
   socketStats(): { sends: number; receives: number; portId: number } {
     return callSync(() => native.nsSocketStats(this.handle()));
+  }
+
+  /**
+   * Sends pre-encoded rtnetlink request messages (e.g. codec encoders' output, concatenated)
+   * in ONE sendmsg on this namespace's route socket and returns one step per message, in
+   * order. The socket overwrites nlmsg_seq and nlmsg_pid and adds NLM_F_ACK to each, so every
+   * step ends with a definite answer. A step the kernel refused carries its NetlinkError
+   * (`step` set) instead of failing the call. A buffer that is not a well-formed sequence of
+   * request messages is a TypeError, and nothing is sent.
+   */
+  async rawRequest(messages: Buffer): Promise<RawStep[]> {
+    if (!Buffer.isBuffer(messages)) throw new TypeError('messages must be a Buffer');
+    const steps = await call(native.rtnlRaw(this.handle(), messages));
+    return steps.map((s) => {
+      const step: RawStep = { replies: s.replies };
+      if (s.error) step.error = fromNative(s.error) as NetlinkError;
+      if (s.dumpInterrupted) step.dumpInterrupted = true;
+      return step;
+    });
   }
 
   /** Closes the namespace fd and its sockets. Idempotent; does not delete anything. */

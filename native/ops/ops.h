@@ -8,5 +8,6 @@ namespace np::ops {
 void register_netns(Napi::Env env, Napi::Object exports);
 void register_link(Napi::Env env, Napi::Object exports);
 void register_rtnl(Napi::Env env, Napi::Object exports);
+void register_raw(Napi::Env env, Napi::Object exports);
 
 }  // namespace np::ops
