@@ -22,6 +22,7 @@
         "native/ops/netns_ops.cc",
         "native/ops/link_ops.cc",
         "native/ops/rtnl_ops.cc",
+        "native/ops/raw_ops.cc",
         "native/ops/neigh_ops.cc",
         "native/ops/sysctl_ops.cc",
         "native/ops/monitor_ops.cc"

@@ -10,6 +10,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   np::ops::register_netns(env, exports);
   np::ops::register_link(env, exports);
   np::ops::register_rtnl(env, exports);
+  np::ops::register_raw(env, exports);
   np::ops::register_neigh(env, exports);
   np::ops::register_sysctl(env, exports);
   np::ops::register_monitor(env, exports);

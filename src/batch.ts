@@ -51,25 +51,25 @@ export class Batch {
 
   /** Queue link requests: add (RTM_NEWLINK + NLM_F_CREATE|NLM_F_EXCL), set, delete. */
   readonly links = {
-    add: (spec: LinkSpec): this =>
+    add: (spec: LinkSpec): Batch =>
       this.#push(linkAddStep(spec), spec.kind === 'veth' && spec.peer.up && spec.peer.netns ? spec.peer.netns : undefined),
-    set: (ref: LinkRef, changes: LinkChanges): this => this.#push(linkSetStep(ref, changes)),
-    delete: (ref: LinkRef | { group: number }): this => this.#push(linkDeleteStep(ref)),
+    set: (ref: LinkRef, changes: LinkChanges): Batch => this.#push(linkSetStep(ref, changes)),
+    delete: (ref: LinkRef | { group: number }): Batch => this.#push(linkDeleteStep(ref)),
   };
 
   /** Queue address requests (RTM_NEWADDR / RTM_DELADDR). */
   readonly addresses = {
-    add: (dev: LinkRef, cidr: string, opts?: AddressOptions): this => this.#push(addressStep('addrAdd', dev, cidr, opts)),
-    replace: (dev: LinkRef, cidr: string, opts?: AddressOptions): this => this.#push(addressStep('addrReplace', dev, cidr, opts)),
-    delete: (dev: LinkRef, cidr: string): this => this.#push(addressStep('addrDel', dev, cidr)),
+    add: (dev: LinkRef, cidr: string, opts?: AddressOptions): Batch => this.#push(addressStep('addrAdd', dev, cidr, opts)),
+    replace: (dev: LinkRef, cidr: string, opts?: AddressOptions): Batch => this.#push(addressStep('addrReplace', dev, cidr, opts)),
+    delete: (dev: LinkRef, cidr: string): Batch => this.#push(addressStep('addrDel', dev, cidr)),
   };
 
   /** Queue route requests (RTM_NEWROUTE / RTM_DELROUTE). */
   readonly routes = {
-    add: (r: RouteSpec): this => this.#push(routeStep('routeAdd', r)),
-    replace: (r: RouteSpec): this => this.#push(routeStep('routeReplace', r)),
-    append: (r: RouteSpec): this => this.#push(routeStep('routeAppend', r)),
-    delete: (r: RouteSpec): this => this.#push(routeStep('routeDel', r)),
+    add: (r: RouteSpec): Batch => this.#push(routeStep('routeAdd', r)),
+    replace: (r: RouteSpec): Batch => this.#push(routeStep('routeReplace', r)),
+    append: (r: RouteSpec): Batch => this.#push(routeStep('routeAppend', r)),
+    delete: (r: RouteSpec): Batch => this.#push(routeStep('routeDel', r)),
   };
 
   /** @internal */

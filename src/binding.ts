@@ -57,6 +57,7 @@ export type NativeMonitorEvent =
 export interface NativeBinding {
   nsCreate(dir: string, name: string | null): Promise<NativeHandle>;
   nsOpen(path: string): NativeHandle;
+  nsBind(h: NativeHandle, dir: string, name: string): Promise<void>;
   nsCurrent(): NativeHandle;
   nsDelete(dir: string, name: string): Promise<void>;
   nsList(dir: string): Promise<string[]>;
@@ -88,8 +89,17 @@ export interface NativeBinding {
   monitorClose(m: NativeMonitor): void;
 
   encodeLinkGet(nameOrIndex: string | number, family?: number, extMask?: number): Buffer;
-  encodeLinkDump(filter?: NativeLinkFilter & { family?: number; extMask?: number }): Buffer;
+  encodeLinkDump(filter?: NativeLinkFilter & { family?: number; extMask?: number; index?: number }): Buffer;
   decodeLinks(buf: Buffer): NativeLink[];
+
+  rtnlRaw(h: NativeHandle, messages: Buffer): Promise<NativeRawStep[]>;
+}
+
+/** One step of rtnlRaw: `error` is a native error object (see errors.ts fromNative). */
+export interface NativeRawStep {
+  error?: Error;
+  replies: Buffer[];
+  dumpInterrupted?: true;
 }
 
 // dist/binding.js and src/binding.ts both sit one level below the package root.

@@ -14,8 +14,14 @@ export const codec = {
     const r = checkLinkRef(ref);
     return callSync(() => native.encodeLinkGet(r, opts.family, opts.extMask));
   },
-  /** RTM_GETLINK dump request. */
-  encodeLinkDump(opts: { family?: number; extMask?: number; master?: number; kind?: string } = {}): Buffer {
+  /**
+   * RTM_GETLINK dump request. `index` sets ifi_index, which the kernel refuses in a dump
+   * under NETLINK_GET_STRICT_CHK: it exists to provoke that error in tests.
+   */
+  encodeLinkDump(opts: { family?: number; extMask?: number; master?: number; kind?: string; index?: number } = {}): Buffer {
+    if (opts.index !== undefined && (!Number.isInteger(opts.index) || opts.index < 0 || opts.index > 0x7fffffff)) {
+      throw new RangeError(`index must be a 32-bit integer >= 0, got ${opts.index}`);
+    }
     return callSync(() => native.encodeLinkDump(opts));
   },
   /** Decodes every RTM_NEWLINK/RTM_DELLINK in a buffer of netlink messages. */

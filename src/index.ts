@@ -18,7 +18,7 @@ export {
 export { NetlinkError, errnoName } from './errors';
 export type {
   Link, OperState, Address, Route, RouteType, Scope, AddrGenMode, BridgeOptions, VxlanOptions, MacvlanOptions,
-  MacvlanMode, VlanOptions, IpvlanOptions, IpvlanMode, BridgePortOptions,
+  MacvlanMode, VlanOptions, IpvlanOptions, IpvlanMode, BridgePortOptions, RawStep,
   Neighbour, NeighbourState, NeighbourFlag, NeighbourCacheInfo, FdbEntry, FdbState,
 } from './types';
 export { codec } from './codec';

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { native, type NativeHandle } from './binding';
-import { call, callSync, NetlinkError } from './errors';
+import { call, callSync, fromNative, NetlinkError } from './errors';
 import { Addresses } from './addresses';
 import { Batch } from './batch';
 import { Fdb } from './fdb';
@@ -9,6 +9,7 @@ import { Monitor, type MonitorOptions } from './monitor';
 import { Neighbours } from './neighbours';
 import { Routes } from './routes';
 import { Sysctl } from './sysctl';
+import type { RawStep } from './types';
 import { checkNetnsName, checkPath, checkPid } from './validate';
 
 /** Options shared by the named-namespace calls. */
@@ -146,6 +147,19 @@ export class Netns {
     return call(native.nsList(dirOf(opts)));
   }
 
+  /**
+   * Gives this namespace a name under the netns directory (as `ip netns attach`):
+   * bind-mounts it at <netnsDir>/NAME and returns a handle that carries the name.
+   * EEXIST if the name is taken. This handle stays open and usable.
+   */
+  async bind(name: string, opts?: NetnsOptions): Promise<Netns> {
+    const n = checkNetnsName(name);
+    const dir = dirOf(opts);
+    await call(native.nsBind(this.handle(), dir, n));
+    const file = path.join(dir, n);
+    return new Netns(callSync(() => native.nsOpen(file)), n, file);
+  }
+
   /** Whether close() has been called. */
   get closed(): boolean {
     return this.#handle === null;
@@ -167,6 +181,25 @@ export class Netns {
   /** Counters of the route socket: how many sendmsg and recvmsg calls it made. */
   socketStats(): { sends: number; receives: number; portId: number } {
     return callSync(() => native.nsSocketStats(this.handle()));
+  }
+
+  /**
+   * Sends pre-encoded rtnetlink request messages (e.g. codec encoders' output, concatenated)
+   * in ONE sendmsg on this namespace's route socket and returns one step per message, in
+   * order. The socket overwrites nlmsg_seq and nlmsg_pid and adds NLM_F_ACK to each, so every
+   * step ends with a definite answer. A step the kernel refused carries its NetlinkError
+   * (`step` set) instead of failing the call. A buffer that is not a well-formed sequence of
+   * request messages is a TypeError, and nothing is sent.
+   */
+  async rawRequest(messages: Buffer): Promise<RawStep[]> {
+    if (!Buffer.isBuffer(messages)) throw new TypeError('messages must be a Buffer');
+    const steps = await call(native.rtnlRaw(this.handle(), messages));
+    return steps.map((s) => {
+      const step: RawStep = { replies: s.replies };
+      if (s.error) step.error = fromNative(s.error) as NetlinkError;
+      if (s.dumpInterrupted) step.dumpInterrupted = true;
+      return step;
+    });
   }
 
   /** Closes the namespace fd and its sockets. Idempotent; does not delete anything. */

@@ -1,4 +1,5 @@
 // Public data types: plain objects decoded from netlink messages.
+import type { NetlinkError } from './errors';
 
 /** Operational state (IFLA_OPERSTATE, RFC 2863). */
 export type OperState = 'unknown' | 'notpresent' | 'down' | 'lowerlayerdown' | 'testing' | 'dormant' | 'up';
@@ -232,6 +233,16 @@ export interface Route {
   tos?: number;
   /** RTAX_MTU from RTA_METRICS. */
   mtu?: number;
+}
+
+/** One message's outcome in Netns#rawRequest: its reply messages (header included) and the kernel's error, if any. */
+export interface RawStep {
+  /** The kernel's NLMSG_ERROR for this message, with `step` set to its index. */
+  error?: NetlinkError;
+  /** Every reply message (RTM_NEW*) for this step, as whole netlink messages. */
+  replies: Buffer[];
+  /** Set when the kernel flagged the dump inconsistent (NLM_F_DUMP_INTR); not retried. */
+  dumpInterrupted?: true;
 }
 
 /** Neighbour cache states (NUD_*), as `ip neigh` names them. */

@@ -1,46 +1,22 @@
 // Codec checks against iproute2: the bytes `ip neigh` and `bridge fdb` hand to
 // sendmsg (captured with strace) equal netplumb's encoding of the same request, and a
 // dump reply `ip neigh show` received decodes to what ip itself printed.
-import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { codec, type FdbSpec, type Netns, type NeighbourSpec } from '../src';
 import { ip, Scope } from './helpers';
+import { messages, strace, zeroSeqPid } from './strace';
 
 const scope = new Scope();
 afterEach(() => scope.cleanup());
 
 const NEIGH_TYPES = new Set([28, 29, 30]); // RTM_NEWNEIGH, RTM_DELNEIGH, RTM_GETNEIGH
 
-/** Runs `cmd` under strace and returns the data of every sendmsg/recvmsg buffer, plus stdout. */
-function capture(syscall: 'sendmsg' | 'recvmsg', ns: Netns, cmd: string[]): { buffers: Buffer[]; stdout: string } {
-  const dump = syscall === 'sendmsg' ? 'write=all' : 'read=all';
-  const r = spawnSync('strace', ['-qq', '-e', `trace=${syscall}`, '-e', dump, '-xx',
-    'ip', 'netns', 'exec', ns.name!, ...cmd], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${cmd.join(' ')} failed: ${r.stderr}`);
-  const buffers: Buffer[] = [];
-  let cur: number[] | null = null;
-  for (const line of r.stderr.split('\n')) {
-    if (/^ \* \d+ bytes in buffer/.test(line)) {
-      cur = [];
-      buffers.push(Buffer.alloc(0));
-      continue;
-    }
-    const m = /^ \| [0-9a-f]{5}  (.{48})/.exec(line);
-    if (m && cur) {
-      for (const h of m[1]!.match(/[0-9a-f]{2}/g) ?? []) cur.push(parseInt(h, 16));
-      buffers[buffers.length - 1] = Buffer.from(cur);
-    }
-  }
-  return { buffers, stdout: r.stdout };
-}
-
-/** The one neighbour request a command sent, with its sequence number zeroed. */
+/** The one neighbour request a command sent, with seq and pid zeroed. */
 function sentRequest(ns: Netns, cmd: string[]): Buffer {
-  const reqs = capture('sendmsg', ns, cmd).buffers.filter((b) => b.length >= 16 && NEIGH_TYPES.has(b.readUInt16LE(4)));
+  const { calls } = strace(['ip', 'netns', 'exec', ns.name!, ...cmd], ['sendmsg', 'sendto'], 'write');
+  const reqs = calls.map((c) => c.data).filter((b) => messages(b).some((m) => NEIGH_TYPES.has(m.type)));
   expect(reqs).toHaveLength(1);
-  const b = Buffer.from(reqs[0]!);
-  b.writeUInt32LE(0, 8);
-  return b;
+  return zeroSeqPid(reqs[0]!);
 }
 
 describe('neighbour codec against iproute2', () => {
@@ -93,9 +69,10 @@ describe('neighbour codec against iproute2', () => {
     ip(n, 'link', 'add', 'u0', 'type', 'veth', 'peer', 'name', 'u1');
     ip(n, 'neigh', 'add', '10.0.0.5', 'lladdr', '02:00:00:00:00:05', 'dev', 'u0', 'nud', 'permanent');
     ip(n, 'neigh', 'add', 'fd00::6', 'lladdr', '02:00:00:00:00:06', 'dev', 'u0', 'nud', 'stale', 'router');
-    const { buffers, stdout } = capture('recvmsg', ns, ['ip', '-j', 'neigh', 'show', 'nud', 'all']);
+    const { calls, stdout } = strace(['ip', 'netns', 'exec', n, 'ip', '-j', 'neigh', 'show', 'nud', 'all'], ['recvmsg'], 'read');
     const printed = JSON.parse(stdout) as { dst: string; lladdr: string; state: string[]; router?: null }[];
-    const decoded = buffers.filter((b) => b.length >= 16 && b.readUInt16LE(4) === 28).flatMap((b) => codec.decodeNeighbours(b));
+    const replies = calls.map((c) => c.data).filter((b) => messages(b).some((m) => m.type === 28));
+    const decoded = replies.flatMap((b) => codec.decodeNeighbours(b));
     expect(decoded.map((d) => ('address' in d ? [d.address, d.mac, d.state.toUpperCase(), d.router] : [])))
       .toEqual(printed.map((p) => [p.dst, p.lladdr, p.state[0], p.router === null]));
   });

@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import * as path from 'node:path';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NetlinkError, Netns } from '../src';
@@ -173,6 +174,22 @@ describe('Netns.open / fromPid / current / delete / list', () => {
     ns.close();
   });
 
+  it('bind() names an anonymous namespace (ip netns attach); EEXIST when taken', async () => {
+    const anon = await Netns.create();
+    const name = uniq('bind');
+    const named = await anon.bind(name);
+    scope.handles.push(named);
+    scope.names.push(name);
+    expect(named.name).toBe(name);
+    expect(named.sameAs(anon)).toBe(true);
+    expect(run('ip', ['netns', 'list'])).toContain(name);
+    ip(name, 'link', 'add', 'seen0', 'type', 'bridge');
+    expect((await anon.links.list()).map((l) => l.name)).toContain('seen0');
+    const e = await anon.bind(name).catch((x: unknown) => x);
+    expect((e as NetlinkError).code).toBe('EEXIST');
+    anon.close();
+  });
+
   it('anonymous namespaces have no name and are isolated', async () => {
     const a = await Netns.create();
     const b = await Netns.create();
@@ -233,6 +250,26 @@ describe('handle lifetime', () => {
     const r = await p.then((l) => l.length, (e: NetlinkError) => e.code);
     expect([1, 'EBADF']).toContain(r);
     expect(fdCount()).toBeLessThanOrEqual(base - 1);
+  });
+});
+
+describe('privileges', () => {
+  it('a process without any capability reads its own namespace (no setns back into it)', async () => {
+    const ns = await scope.ns('cap');
+    ip(ns.name!, 'link', 'add', 'capbr0', 'type', 'bridge');
+    // The addon directly, in a child with every capability dropped for good.
+    const script = `
+      const b = require('node-gyp-build')(${JSON.stringify(path.join(__dirname, '..'))});
+      const caps = require('fs').readFileSync('/proc/self/status', 'utf8').match(/CapEff:\\s*(\\w+)/)[1];
+      b.linkList(b.nsCurrent()).then((l) => console.log(JSON.stringify({ caps, links: l.map((x) => x.name) })));`;
+    const r = spawnSync(
+      'ip',
+      ['netns', 'exec', ns.name!, 'setpriv', '--securebits=+noroot,+noroot_locked', '--bounding-set=-all',
+        '--inh-caps=-all', '--', process.execPath, '-e', script],
+      { encoding: 'utf8' },
+    );
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({ caps: '0000000000000000', links: ['lo', 'capbr0'] });
   });
 });
 

@@ -38,6 +38,20 @@ size_t Builder::put_header(uint16_t type, uint16_t flags, uint32_t seq) {
   return off;
 }
 
+size_t Builder::put_message(const nlmsghdr& h, const uint8_t* bytes) {
+  if (h.nlmsg_len < sizeof(nlmsghdr)) throw BuildError("netlink message shorter than its header");
+  size_t room = align4(h.nlmsg_len);
+  if (room > capacity_ - buf_.size()) {
+    throw BuildError("netlink batch too large: " + std::to_string(buf_.size() + room) + " bytes exceeds the " +
+                     std::to_string(capacity_) + "-byte buffer");
+  }
+  size_t off = buf_.size();
+  buf_.resize(off + room, 0);
+  std::memcpy(buf_.data() + off, bytes, h.nlmsg_len);
+  msgs_.push_back(off);
+  return off;
+}
+
 void Builder::put(uint16_t type, const void* data, size_t len) {
   if (len > 0xffff - NLA_HDRLEN) throw BuildError("netlink attribute payload too large");
   auto* p = reserve(align4(NLA_HDRLEN + len));

@@ -42,6 +42,9 @@ class Builder {
 
   // Starts a message; returns its offset. Flags get NLM_F_REQUEST added.
   size_t put_header(uint16_t type, uint16_t flags, uint32_t seq = 0);
+  // Appends one complete, already encoded message (its nlmsg_len bytes), padded to 4
+  // bytes; returns its offset. The caller has checked that h spans nlmsg_len bytes.
+  size_t put_message(const nlmsghdr& h, const uint8_t* bytes);
   // Appends the family header (ifinfomsg, rtmsg, nfgenmsg...) to the open message.
   template <typename T>
   T* put_extra_header(const T& value) {

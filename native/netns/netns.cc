@@ -155,6 +155,27 @@ std::shared_ptr<NsHandle> create_named(const std::string& dir, const std::string
   }
 }
 
+void bind_named(const NsHandle& h, const std::string& dir, const std::string& name) {
+  h.check_open();
+  mkdir_p(dir);
+  make_shared(dir);
+  const std::string path = dir + "/" + name;
+  int f = open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+  if (f < 0) {
+    int e = errno;
+    if (e == EEXIST) throw nl::NlError(EEXIST, "netns attach", "namespace \"" + name + "\" already exists");
+    fail(e, "netns attach", "create " + path);
+  }
+  ::close(f);
+  // The handle's fd, seen through /proc, is the nsfs file to bind: no setns needed.
+  const std::string src = "/proc/self/fd/" + std::to_string(h.fd());
+  if (mount(src.c_str(), path.c_str(), "none", MS_BIND, nullptr) != 0) {
+    int e = errno;
+    unlink(path.c_str());
+    fail(e, "netns attach", "bind mount onto " + path);
+  }
+}
+
 std::shared_ptr<NsHandle> create_anonymous() {
   int fd = NsThread::instance().run([] {
     auto& t = NsThread::instance();

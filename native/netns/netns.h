@@ -67,6 +67,9 @@ class NsHandle {
 // mount namespaces created after it (ip netns exec relies on this).
 // Leaves nothing behind on failure.
 std::shared_ptr<NsHandle> create_named(const std::string& dir, const std::string& name);
+// Gives an existing namespace (any handle) a name: bind-mounts its fd at dir/name, as
+// ip netns attach does. EEXIST if the name is taken; leaves nothing behind on failure.
+void bind_named(const NsHandle& h, const std::string& dir, const std::string& name);
 // A new namespace known only by its fd.
 std::shared_ptr<NsHandle> create_anonymous();
 // ip netns delete: detach the bind mount and remove the file.

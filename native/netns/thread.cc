@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -66,8 +67,20 @@ void NsThread::return_home() {
   }
 }
 
+namespace {
+
+// Whether two nsfs fds refer to the same namespace.
+bool same_namespace(int a, int b) {
+  struct stat sa, sb;
+  return a == b || (fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino);
+}
+
+}  // namespace
+
 NsThread::Enter::Enter(NsThread& t, int nsfd) : t_(t) {
-  if (nsfd == t.home_fd_) return;
+  // Already there (a handle on the process's own namespace): no setns, which would need
+  // CAP_SYS_ADMIN even to re-enter the namespace the thread is in.
+  if (same_namespace(nsfd, t.home_fd_)) return;
   if (setns(nsfd, CLONE_NEWNET) != 0) {
     int e = errno;
     throw nl::NlError(e, "setns", std::string("cannot enter network namespace: ") + std::strerror(e));

@@ -27,10 +27,12 @@ Failure capture_current_exception() {
     f.err = EBADMSG;
     f.op = "decode";
     f.message = e.what();
+    f.ext = e.what();  // names the attribute at fault
   } catch (const nl::BuildError& e) {
     f.err = EMSGSIZE;
     f.op = "encode";
     f.message = e.what();
+    f.ext = e.what();
   } catch (const std::bad_alloc&) {
     f.err = ENOMEM;
     f.op = "alloc";
@@ -39,6 +41,7 @@ Failure capture_current_exception() {
     f.err = EIO;
     f.op = "internal";
     f.message = e.what();
+    f.ext = e.what();
   } catch (...) {
     f.err = EIO;
     f.op = "internal";

@@ -95,6 +95,7 @@ Napi::Value EncodeLinkDump(const Napi::CallbackInfo& info) {
     auto o = info[0].As<Napi::Object>();
     if (o.Get("family").IsNumber()) f.family = static_cast<uint8_t>(o.Get("family").As<Napi::Number>().Uint32Value());
     if (o.Get("extMask").IsNumber()) f.ext_mask = o.Get("extMask").As<Napi::Number>().Uint32Value();
+    if (o.Get("index").IsNumber()) f.index = o.Get("index").As<Napi::Number>().Int32Value();
   }
   return js::guard(env, [&]() -> Napi::Value {
     nl::Builder b(4096);

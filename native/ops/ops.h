@@ -8,6 +8,7 @@ namespace np::ops {
 void register_netns(Napi::Env env, Napi::Object exports);
 void register_link(Napi::Env env, Napi::Object exports);
 void register_rtnl(Napi::Env env, Napi::Object exports);
+void register_raw(Napi::Env env, Napi::Object exports);
 void register_neigh(Napi::Env env, Napi::Object exports);
 void register_sysctl(Napi::Env env, Napi::Object exports);
 void register_monitor(Napi::Env env, Napi::Object exports);

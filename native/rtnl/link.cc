@@ -262,6 +262,7 @@ void encode_link_dump(nl::Builder& b, const LinkDumpFilter& f) {
   b.put_header(RTM_GETLINK, NLM_F_DUMP);
   ifinfomsg ifi{};
   ifi.ifi_family = f.family;
+  ifi.ifi_index = f.index;
   b.put_extra_header(ifi);
   if (f.ext_mask) b.put_u32(IFLA_EXT_MASK, f.ext_mask);
   // Kernel-side filters (honoured with NETLINK_GET_STRICT_CHK).

@@ -38,6 +38,7 @@ struct LinkDumpFilter {
   uint32_t ext_mask = kDefaultExtMask;
   int32_t master = 0;     // IFLA_MASTER: only ports of this bridge (kernel-side filter)
   std::string kind;       // IFLA_LINKINFO/IFLA_INFO_KIND: only links of this kind
+  int32_t index = 0;      // ifi_index; strict checking rejects it (codec tests use that)
 };
 
 // RTM_GETLINK for one link (ip link show dev NAME).

@@ -1,0 +1,128 @@
+// The package as a consumer gets it: package.json, compiled dist/, prebuilds/ and its
+// one runtime dependency, and no build/ folder and no install script run. With
+// node-gyp-build's PREBUILDS_ONLY=1 it must load from CommonJS and ESM and work.
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ipj } from './helpers';
+
+const root = path.join(__dirname, '..');
+const temps: string[] = [];
+afterAll(() => {
+  for (const t of temps) rmSync(t, { recursive: true, force: true });
+});
+
+function temp(prefix: string): string {
+  const t = mkdtempSync(path.join(tmpdir(), prefix));
+  temps.push(t);
+  return t;
+}
+
+function node(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): string {
+  const r = spawnSync(process.execPath, args, { cwd, env, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`node ${args.join(' ')} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+/** Latest modification time of a file or of any file under a directory. */
+function newest(p: string): number {
+  const st = statSync(p);
+  if (!st.isDirectory()) return st.mtimeMs;
+  return Math.max(st.mtimeMs, ...readdirSync(p).map((e) => newest(path.join(p, e))));
+}
+
+/**
+ * prebuilds/linux-x64 as `npm run prebuild` makes it: the repository's own if it is newer
+ * than every native source, else prebuildify run in a scratch copy of the sources.
+ */
+function prebuilds(): string {
+  const own = path.join(root, 'prebuilds', `linux-${process.arch}`);
+  const sources = Math.max(newest(path.join(root, 'native')), newest(path.join(root, 'binding.gyp')));
+  if (existsSync(own) && readdirSync(own).some((f) => f.endsWith('.node')) && newest(own) > sources) return own;
+  const scratch = temp('netplumb-prebuildify-');
+  for (const f of ['native', 'binding.gyp', 'package.json']) cpSync(path.join(root, f), path.join(scratch, f), { recursive: true });
+  symlinkSync(path.join(root, 'node_modules'), path.join(scratch, 'node_modules'));
+  node([path.join(root, 'node_modules', 'prebuildify', 'bin.js'), '--napi', '--strip'], scratch, {
+    ...process.env,
+    JOBS: process.env.JOBS ?? '2',
+  });
+  return path.join(scratch, 'prebuilds', `linux-${process.arch}`);
+}
+
+describe('prebuild', () => {
+  it('loads with PREBUILDS_ONLY=1 and no build/ folder, from require and from import', () => {
+    const app = temp('netplumb-consumer-');
+    const pkg = path.join(app, 'node_modules', 'netplumb');
+    mkdirSync(pkg, { recursive: true });
+    cpSync(path.join(root, 'package.json'), path.join(pkg, 'package.json'));
+    node([path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', path.join(pkg, 'dist')], root);
+    cpSync(prebuilds(), path.join(pkg, 'prebuilds', `linux-${process.arch}`), { recursive: true });
+    cpSync(path.join(root, 'node_modules', 'node-gyp-build'), path.join(app, 'node_modules', 'node-gyp-build'), { recursive: true });
+    expect(existsSync(path.join(pkg, 'build'))).toBe(false);
+
+    // Type declarations ship beside the code.
+    for (const f of ['index.d.ts', 'netns.d.ts', 'links.d.ts', 'errors.d.ts', 'codec.d.ts', 'types.d.ts']) {
+      expect(existsSync(path.join(pkg, 'dist', f)), f).toBe(true);
+    }
+    expect(readFileSync(path.join(pkg, 'dist', 'index.d.ts'), 'utf8')).toMatch(/export \{ Netns/);
+    expect(readFileSync(path.join(pkg, 'dist', 'netns.d.ts'), 'utf8')).toMatch(/rawRequest\(messages: Buffer\): Promise<RawStep\[\]>/);
+
+    // ...and resolve for a strict TypeScript consumer through the package's exports map.
+    writeFileSync(
+      path.join(app, 'consumer.mts'),
+      `import { Netns, NetlinkError, type Link, type RawStep } from 'netplumb';
+      export async function names(): Promise<string[]> {
+        await using ns = await Netns.current();
+        const links: Link[] = await ns.links.list();
+        const steps: RawStep[] = await ns.rawRequest(Buffer.alloc(0)).catch((e: unknown) => (e instanceof NetlinkError ? [] : []));
+        return links.map((l) => l.name).concat(steps.map(String));
+      }
+      `,
+    );
+    node(
+      [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '--strict', '--target', 'es2022',
+        '--lib', 'es2022,esnext.disposable', '--module', 'nodenext', '--moduleResolution', 'nodenext',
+        '--typeRoots', path.join(root, 'node_modules', '@types'), '--types', 'node', 'consumer.mts'],
+      app,
+    );
+
+    // Which addon file the process mapped: it must come from prebuilds/.
+    const report = `
+      const maps = require('node:fs').readFileSync('/proc/self/maps', 'utf8');
+      const addon = maps.split('\\n').map((l) => l.split(/\\s+/)[5]).find((f) => f && f.endsWith('.node'));`;
+    const env = { ...process.env, PREBUILDS_ONLY: '1' };
+    const cjs = `
+      const { Netns, NetlinkError, codec } = require('netplumb');
+      (async () => {
+        const ns = await Netns.current();
+        const links = await ns.links.list();
+        ns.close();
+        ${report}
+        console.log(JSON.stringify({ links: links.map((l) => [l.name, l.index]), addon,
+          error: typeof NetlinkError, codec: codec.encodeLinkDump().length }));
+      })();`;
+    writeFileSync(
+      path.join(app, 'esm.mjs'),
+      `import { Netns, NetlinkError, codec } from 'netplumb';
+      import { createRequire } from 'node:module';
+      const require = createRequire(import.meta.url);
+      const ns = await Netns.current();
+      const links = await ns.links.list();
+      ns.close();
+      ${report}
+      console.log(JSON.stringify({ links: links.map((l) => [l.name, l.index]), addon,
+        error: typeof NetlinkError, codec: codec.encodeLinkDump().length }));
+      `,
+    );
+    const lo = ipj<{ ifname: string; ifindex: number }[]>(null, 'link', 'show', 'dev', 'lo')[0]!;
+    for (const out of [node(['-e', cjs], app, env), node(['esm.mjs'], app, env)]) {
+      const r = JSON.parse(out) as { links: [string, number][]; addon: string; error: string; codec: number };
+      expect(r.links).toContainEqual(['lo', lo.ifindex]);
+      expect(r.addon.startsWith(path.join(pkg, 'prebuilds', `linux-${process.arch}`) + '/')).toBe(true);
+      expect(r.error).toBe('function');
+      expect(r.codec).toBe(40);
+    }
+  }, 120_000);
+});
