@@ -21,8 +21,10 @@ export interface MonitorOptions {
    */
   receiveBuffer?: number;
   /**
-   * Events kept for the async iterator while nobody reads it (default 10000). Past
-   * that the backlog is dropped and replaced by one `resync` ('backlog').
+   * Events kept for the async iterator while nobody reads it (default 10000); past
+   * that the backlog is dropped and replaced by one `resync` ('backlog'). Events are
+   * queued from the start, so an iterator begun later misses nothing, unless 'event'
+   * listeners are attached and no iterator is running.
    */
   highWaterMark?: number;
   /** Keep the event loop alive while open (default true, like a socket). */
@@ -40,6 +42,7 @@ export type MonitorChange =
 /**
  * Events were lost: the socket's receive buffer overflowed (ENOBUFS), a notification
  * could not be decoded, or the iterator's backlog overflowed. Re-list what you track.
+ * A sustained burst can yield several in a row: re-list once it settles.
  */
 export interface ResyncEvent {
   type: 'resync';
@@ -178,6 +181,8 @@ export class Monitor extends EventEmitter implements AsyncIterable<MonitorEvent>
       w.resolve({ value: ev, done: false });
       return;
     }
+    // Queue for a later iterator, unless the consumer listens instead of iterating.
+    if (this.#iterating === 0 && this.listenerCount('event') > 0) return;
     if (this.#queue.length >= this.#hwm) {
       this.#queue = [{ type: 'resync', reason: 'backlog', detail: `more than ${this.#hwm} events queued unread` }];
       return;

@@ -154,6 +154,18 @@ describe('monitor', () => {
     expect(fdCount()).toBe(base);
   });
 
+  it('bounds the unread backlog with a resync; listeners alone queue nothing', async () => {
+    const ns = await scope.ns('mb');
+    const mon = ns.monitor({ links: true, highWaterMark: 3 });
+    for (let i = 0; i < 4; i++) await ipAsync(ns, 'link', 'add', `b${i}`, 'type', 'veth', 'peer', 'name', `p${i}`);
+    await new Promise((r) => setTimeout(r, 30));
+    const it = mon[Symbol.asyncIterator]();
+    const first = await it.next();
+    expect(first.value).toMatchObject({ type: 'resync', reason: 'backlog' });
+    await it.return!();
+    expect(mon.closed).toBe(true);
+  });
+
   it('outlives its Netns handle, closes idempotently, and emits close', async () => {
     const ns = await scope.ns('ml');
     const n = ns.name!;
