@@ -223,7 +223,7 @@ export class AddressInUseError extends Error {
   constructor(address: string, subnet: string, owner: string, reserved?: ReservedRole) {
     super(
       reserved
-        ? `${address} is the ${reserved === 'reserved' ? 'reserved address' : `${reserved} address`} of ${subnet} and cannot be allocated`
+        ? `${address} is ${reserved === 'reserved' ? 'a reserved address' : `the ${reserved} address`} of ${subnet}, never allocated`
         : `${address} in ${subnet} is already allocated to ${JSON.stringify(owner)}`,
     );
     this.name = 'AddressInUseError';
@@ -534,10 +534,7 @@ export class AddressPool {
     const pool = new AddressPool(state.subnet, opts);
     for (const entry of state.allocations) {
       if (!Array.isArray(entry) || entry.length !== 2) throw new TypeError('pool state: each allocation must be [address, owner]');
-      const [address, owner] = entry;
-      const held = pool.holder(pool.usable(address, 'address'));
-      if (held) throw pool.inUse(parseIp(address).value, held.owner, held.reserved);
-      pool.claim(address, owner);
+      pool.claim(entry[0], entry[1]);
     }
     return pool;
   }
