@@ -27,7 +27,8 @@ export interface BatchFailure {
 // from a high range the kernel's own allocator (which counts up from 1 per namespace)
 // does not reach in practice, so the whole batch can go out in one sendmsg.
 let nextIndex = 0x10000000 + ((process.pid & 0xffff) << 10) + Math.floor(Math.random() * 1024);
-function allocIndex(): number {
+/** An ifindex to request for a link made now and referred to by number right after (see Batch). */
+export function reserveIfindex(): number {
   nextIndex += 1;
   if (nextIndex > 0x7ffffff0) nextIndex = 0x10000000;
   return nextIndex;
@@ -192,7 +193,7 @@ export class Batch {
       const creator = created.get(ref.name);
       if (creator !== undefined && creator < at) {
         const c = steps[creator]!;
-        if (c.index === undefined) c.index = allocIndex();
+        if (c.index === undefined) c.index = reserveIfindex();
         return c.index as number;
       }
       let p = lookups.get(ref.name);
