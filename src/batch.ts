@@ -27,14 +27,45 @@ export interface BatchFailure {
 // from a high range the kernel's own allocator (which counts up from 1 per namespace)
 // does not reach in practice, so the whole batch can go out in one sendmsg.
 let nextIndex = 0x10000000 + ((process.pid & 0xffff) << 10) + Math.floor(Math.random() * 1024);
-function allocIndex(): number {
+/** An ifindex to request for a link made now and referred to by number right after (see Batch). */
+export function reserveIfindex(): number {
   nextIndex += 1;
   if (nextIndex > 0x7ffffff0) nextIndex = 0x10000000;
   return nextIndex;
 }
 
-// Steps whose veth peer, made in another namespace, must be brought up after commit.
-const peerNamespaces = new WeakMap<Step, Netns>();
+// Changes for links a step creates in another namespace, sent there after commit.
+const remoteFollowUps = new WeakMap<Step, RemoteFollowUp[]>();
+
+/** A change to a link created in another namespace, applied through that namespace. */
+interface RemoteFollowUp {
+  ns: Netns;
+  name: string;
+  changes: LinkChanges;
+}
+
+// What the kernel takes only on an existing link (the alias, which it ignores at
+// creation; addrGenMode; bridge-port options; a veth peer's IFF_UP, refused before the
+// pair is joined) cannot be sent from this namespace's socket to a link created in
+// another one: it goes there after commit, "up" last (see encode_link_create).
+function followUpsElsewhere(spec: LinkSpec): RemoteFollowUp[] {
+  const out: RemoteFollowUp[] = [];
+  if (spec.netns && (spec.alias !== undefined || spec.addrGenMode !== undefined || spec.bridgePort !== undefined)) {
+    const changes: LinkChanges = {};
+    if (spec.alias !== undefined) changes.alias = spec.alias;
+    if (spec.addrGenMode !== undefined) changes.addrGenMode = spec.addrGenMode;
+    if (spec.bridgePort !== undefined) changes.bridgePort = spec.bridgePort;
+    if (spec.up !== undefined) changes.up = spec.up;
+    out.push({ ns: spec.netns, name: spec.name, changes });
+  }
+  if (spec.kind === 'veth' && spec.peer.netns && (spec.peer.up !== undefined || spec.peer.alias !== undefined)) {
+    const changes: LinkChanges = {};
+    if (spec.peer.alias !== undefined) changes.alias = spec.peer.alias;
+    if (spec.peer.up !== undefined) changes.up = spec.peer.up;
+    out.push({ ns: spec.peer.netns, name: spec.peer.name, changes });
+  }
+  return out;
+}
 
 const ROLLBACK_IGNORED = new Set(['ENODEV', 'EADDRNOTAVAIL', 'ESRCH', 'ENOENT']);
 
@@ -51,8 +82,10 @@ export class Batch {
 
   /** Queue link requests: add (RTM_NEWLINK + NLM_F_CREATE|NLM_F_EXCL), set, delete. */
   readonly links = {
-    add: (spec: LinkSpec): Batch =>
-      this.#push(linkAddStep(spec), spec.kind === 'veth' && spec.peer.up && spec.peer.netns ? spec.peer.netns : undefined),
+    add: (spec: LinkSpec): Batch => {
+      const step = linkAddStep(spec);
+      return this.#push(step, followUpsElsewhere(spec));
+    },
     set: (ref: LinkRef, changes: LinkChanges): Batch => this.#push(linkSetStep(ref, changes)),
     delete: (ref: LinkRef | { group: number }): Batch => this.#push(linkDeleteStep(ref)),
   };
@@ -82,9 +115,9 @@ export class Batch {
     return this.#steps.length;
   }
 
-  #push(step: Step, peerNs?: Netns): this {
+  #push(step: Step, elsewhere: RemoteFollowUp[] = []): this {
     if (this.#committed) throw new Error('batch already committed');
-    if (peerNs) peerNamespaces.set(step, peerNs);
+    if (elsewhere.length > 0) remoteFollowUps.set(step, elsewhere);
     if (this.#steps.length >= 10000) throw new RangeError('a batch holds at most 10000 steps');
     this.#steps.push(step);
     return this;
@@ -110,7 +143,7 @@ export class Batch {
     const errors = raw.map((r) => (r.error ? (fromNative(r.error) as NetlinkError) : undefined));
     const firstFailed = errors.findIndex((e) => e !== undefined);
     if (firstFailed < 0) {
-      await this.#peersUp();
+      await this.#followUpsElsewhere();
       return raw.map((r) => (r.link ? { link: r.link } : {}));
     }
 
@@ -136,21 +169,18 @@ export class Batch {
     throw err;
   }
 
-  // veth peers created inside another namespace come up through that namespace's
-  // socket (the kernel refuses IFF_UP on a peer it has not paired yet).
-  async #peersUp(): Promise<void> {
-    const byNs = new Map<Netns, string[]>();
+  // Links created inside another namespace get their follow-up changes through that
+  // namespace's socket: one batch per namespace.
+  async #followUpsElsewhere(): Promise<void> {
+    const byNs = new Map<Netns, Batch>();
     for (const s of this.#steps) {
-      const peerNs = peerNamespaces.get(s);
-      if (peerNs) byNs.set(peerNs, [...(byNs.get(peerNs) ?? []), (s.peer as { name: string }).name]);
+      for (const f of remoteFollowUps.get(s) ?? []) {
+        let b = byNs.get(f.ns);
+        if (!b) byNs.set(f.ns, (b = f.ns.batch()));
+        b.links.set(f.name, f.changes);
+      }
     }
-    await Promise.all(
-      [...byNs].map(([ns, names]) => {
-        const b = ns.batch();
-        for (const n of names) b.links.set(n, { up: true });
-        return b.commit();
-      }),
-    );
+    await Promise.all([...byNs.values()].map((b) => b.commit()));
   }
 
   // Replaces link references by ifindexes: links created earlier in this batch get a
@@ -163,7 +193,7 @@ export class Batch {
       const creator = created.get(ref.name);
       if (creator !== undefined && creator < at) {
         const c = steps[creator]!;
-        if (c.index === undefined) c.index = allocIndex();
+        if (c.index === undefined) c.index = reserveIfindex();
         return c.index as number;
       }
       let p = lookups.get(ref.name);

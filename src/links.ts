@@ -58,7 +58,7 @@ export class Links {
     // The echo shows the link as created; follow-up changes (addrGenMode, bridge-port
     // options, a deferred up) came after it, and a link made in another namespace is
     // echoed there: read those back.
-    const followUps = spec.addrGenMode !== undefined || spec.bridgePort !== undefined;
+    const followUps = spec.addrGenMode !== undefined || spec.bridgePort !== undefined || spec.alias !== undefined;
     if (r?.link && !followUps) return r.link;
     return (spec.netns ?? this.#ns).links.get(spec.name);
   }

@@ -448,7 +448,12 @@ export function addressStep(op: 'addrAdd' | 'addrReplace' | 'addrDel', dev: Link
   }
   if (o.label !== undefined) {
     if (a.family !== 4) throw new TypeError('label is IPv4 only');
-    out.label = checkIfname(o.label, 'label');
+    // Labels are conventionally 'dev:tag' (ip's aliases): ':' is allowed here, unlike
+    // in interface names; the kernel wants the link's name as the prefix.
+    if (typeof o.label !== 'string' || !/^[^\s/\0]{1,15}$/.test(o.label) || Buffer.byteLength(o.label) > 15) {
+      throw new TypeError(`label must be 1-15 bytes without '/', NUL or whitespace, got ${JSON.stringify(o.label)}`);
+    }
+    out.label = o.label;
   }
   out.scope = scopeOf(o.scope, 'scope');
   let flags = 0;

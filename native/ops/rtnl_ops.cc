@@ -6,6 +6,7 @@
 // with one sendmsg. Each step's result is the first error among its messages.
 #include <sys/socket.h>
 
+#include <type_traits>
 #include <variant>
 
 #include "netlink/parser.h"
@@ -35,7 +36,9 @@ class Obj {
     auto v = o_.Get(k);
     if (v.IsUndefined() || v.IsNull()) return std::nullopt;
     if (!v.IsNumber()) fail(k, "a number");
-    return static_cast<T>(v.As<Napi::Number>().Int64Value());
+    // Fractions matter for some (bridge timers in seconds); integers go through int64.
+    if constexpr (std::is_floating_point_v<T>) return static_cast<T>(v.As<Napi::Number>().DoubleValue());
+    else return static_cast<T>(v.As<Napi::Number>().Int64Value());
   }
   std::optional<bool> boolean(const char* k) const {
     auto v = o_.Get(k);

@@ -32,7 +32,9 @@ void put_common(nl::Builder& b, const LinkCommon& c, bool creating) {
   if (c.num_rx_queues) b.put_u32(IFLA_NUM_RX_QUEUES, *c.num_rx_queues);
   if (c.link) b.put_u32(IFLA_LINK, static_cast<uint32_t>(*c.link));
   if (c.master) b.put_u32(IFLA_MASTER, static_cast<uint32_t>(*c.master));
-  if (c.alias) b.put_str(IFLA_IFALIAS, *c.alias);
+  // The kernel ignores IFLA_IFALIAS when it creates a link: a creation sends it in a
+  // follow-up change instead.
+  if (c.alias && !creating) b.put_str(IFLA_IFALIAS, *c.alias);
 }
 
 ifinfomsg header(int32_t index, std::optional<bool> up) {
@@ -105,7 +107,11 @@ void put_linkinfo(nl::Builder& b, const LinkSpec& s) {
   b.put_str(IFLA_INFO_KIND, s.kind);
   size_t data = b.nest_start(IFLA_INFO_DATA);
   size_t before = b.size();
-  if (s.kind == "veth" && s.peer) {
+  if (!s.raw_info_data.empty()) {
+    // Caller-supplied attributes (kind 'other', whatever its name): appended as is
+    // inside IFLA_INFO_DATA (the caller vouches for their encoding).
+    b.put_raw(s.raw_info_data.data(), s.raw_info_data.size());
+  } else if (s.kind == "veth" && s.peer) {
     // VETH_INFO_PEER is an ifinfomsg followed by the peer's attributes (not a plain nest).
     size_t peer = b.nest_start(VETH_INFO_PEER);
     // Never IFF_UP here: the kernel opens the peer before pairing it and refuses
@@ -126,10 +132,6 @@ void put_linkinfo(nl::Builder& b, const LinkSpec& s) {
   } else if (s.kind == "ipvlan" || s.kind == "ipvtap") {
     if (s.ipvlan.mode) b.put_u16(IFLA_IPVLAN_MODE, *s.ipvlan.mode);
     if (s.ipvlan.flags) b.put_u16(IFLA_IPVLAN_FLAGS, *s.ipvlan.flags);
-  } else if (!s.raw_info_data.empty()) {
-    // Caller-supplied attributes for a kind netplumb does not model: appended as is
-    // inside IFLA_INFO_DATA (the caller vouches for their encoding).
-    b.put_raw(s.raw_info_data.data(), s.raw_info_data.size());
   }
   if (b.size() == before) b.nest_cancel(data);
   else b.nest_end(data);
@@ -183,12 +185,14 @@ std::string parse_hwaddr(const std::string& s) {
 
 size_t encode_link_create(nl::Builder& b, const LinkSpec& s, bool echo) {
   const auto& c = s.common;
-  // The kernel will not take IFLA_AF_SPEC at creation, and bridge-port options apply
-  // to an existing port: both follow as changes, and "up" waits until after them so
-  // that e.g. IPv6 autoconf never starts on a link that asked for addr_gen_mode none.
-  const bool follow = c.addr_gen_mode.has_value() || s.port.any();
+  // The kernel will not take IFLA_AF_SPEC at creation and ignores IFLA_IFALIAS there,
+  // and bridge-port options apply to an existing port: all follow as changes, and "up"
+  // waits until after them so that e.g. IPv6 autoconf never starts on a link that asked
+  // for addr_gen_mode none. A link created in another namespace cannot be addressed
+  // from this socket: the caller applies its follow-ups (and its "up") there.
+  const bool follow = c.addr_gen_mode.has_value() || s.port.any() || c.alias.has_value();
   const bool stays_here = c.netns_fd < 0;
-  std::optional<bool> up_now = (follow && stays_here) ? std::nullopt : c.up;
+  std::optional<bool> up_now = follow ? std::nullopt : c.up;
 
   b.put_header(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK | (echo ? NLM_F_ECHO : 0));
   b.put_extra_header(header(c.index, up_now));
@@ -204,15 +208,17 @@ size_t encode_link_create(nl::Builder& b, const LinkSpec& s, bool echo) {
       put_addr_gen_mode(b, *c.addr_gen_mode);
     }
     n += start_change(b, target, c.up);
+    if (c.alias) b.put_str(IFLA_IFALIAS, *c.alias);
     if (s.port.any()) put_port(b, s.port);
   }
-  if (s.peer && s.peer->up && s.peer->netns_fd < 0) {
-    // The peer stays in this namespace: bring it up here. (A peer created in another
-    // namespace is brought up through that namespace's socket by the caller.)
+  if (s.peer && s.peer->netns_fd < 0 && (s.peer->up || s.peer->alias)) {
+    // The peer stays in this namespace: bring it up (and name it) here. A peer created
+    // in another namespace gets these through that namespace's socket, from the caller.
     LinkCommon target;
     target.index = s.peer->index;
     target.name = s.peer->name;
     n += start_change(b, target, s.peer->up);
+    if (s.peer->alias) b.put_str(IFLA_IFALIAS, *s.peer->alias);
   }
   return n;
 }

@@ -90,8 +90,10 @@ struct LinkSpec {
 // Appends the messages that create the link: the RTM_NEWLINK itself
 // (NLM_F_CREATE|NLM_F_EXCL, plus NLM_F_ECHO if echo) and, when needed, follow-up
 // changes in the same batch: IPv6 address generation mode (the kernel refuses
-// IFLA_AF_SPEC at creation) and bridge-port options, with the link brought up only
-// after them. Returns the number of messages appended.
+// IFLA_AF_SPEC at creation), the alias (ignored at creation) and bridge-port options,
+// with the link brought up only after them; likewise a peer's up and alias when the
+// peer stays here. Follow-ups of links created in another namespace are the caller's.
+// Returns the number of messages appended.
 size_t encode_link_create(nl::Builder& b, const LinkSpec& s, bool echo);
 // Appends the messages that change an existing link (RTM_NEWLINK without
 // NLM_F_CREATE); returns how many.

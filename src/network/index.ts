@@ -1,0 +1,10 @@
+// The Docker-style network model: IPAM, persisted state (the bridge driver joins here).
+export {
+  AddressPool, AddressInUseError, AddressNotInPoolError, PoolExhaustedError, NoSubnetAvailableError,
+  DEFAULT_ADDRESS_POOLS, pickSubnet, parseCidr, parseIp, formatIp, normalizeIp, contains, overlaps, nthAddress, macFromIp,
+  type AddressPoolOptions, type AddressPoolState, type Cidr, type IpFamily, type IpValue, type PickSubnetOptions,
+  type ReservedRole, type SubnetPoolSpec,
+} from './ipam';
+export {
+  StateStore, StateCorruptError, StateSchemaError, LockTimeoutError, type StateStoreOptions,
+} from './store';
