@@ -22,3 +22,4 @@ export type {
   Neighbour, NeighbourState, NeighbourFlag, NeighbourCacheInfo, FdbEntry, FdbState,
 } from './types';
 export { codec } from './codec';
+export { NetnsPool, type NetnsPoolOptions } from './pool';

@@ -160,6 +160,12 @@ export class Netns {
     return new Netns(callSync(() => native.nsOpen(file)), n, file);
   }
 
+  /** Another handle on the same namespace, with its own fd and sockets (closing one leaves the other open). */
+  async duplicate(): Promise<Netns> {
+    const { fd } = callSync(() => native.nsInfo(this.handle()));
+    return new Netns(callSync(() => native.nsOpen(`/proc/self/fd/${fd}`)), this.name, this.path);
+  }
+
   /** Whether close() has been called. */
   get closed(): boolean {
     return this.#handle === null;

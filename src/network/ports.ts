@@ -1,0 +1,51 @@
+// Published ports: validation and expansion of host-port ranges into single ports.
+import { parseCidr as parseCidrParts } from '../spec';
+import type { PortMapping, PortProtocol } from './types';
+
+const PROTOCOLS: readonly PortProtocol[] = ['tcp', 'udp', 'sctp'];
+
+/** Validates and normalises port mappings (TypeError / RangeError on bad input). */
+export function checkPorts(publish: unknown): PortMapping[] {
+  if (publish === undefined) return [];
+  if (!Array.isArray(publish)) throw new TypeError('publish must be an array of port mappings');
+  return publish.map((p: PortMapping, i) => {
+    const what = `publish[${i}]`;
+    if (typeof p !== 'object' || p === null) throw new TypeError(`${what} must be an object`);
+    const port = (v: unknown, w: string) => {
+      if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`${w} must be an integer`);
+      if (v < 1 || v > 65535) throw new RangeError(`${w} must be in 1..65535, got ${v}`);
+      return v;
+    };
+    const protocol = p.protocol ?? 'tcp';
+    if (!PROTOCOLS.includes(protocol)) throw new TypeError(`${what}.protocol must be tcp, udp or sctp`);
+    let hostPort: number | [number, number];
+    if (Array.isArray(p.hostPort)) {
+      const lo = port(p.hostPort[0], `${what}.hostPort[0]`);
+      const hi = port(p.hostPort[1], `${what}.hostPort[1]`);
+      if (lo > hi) throw new RangeError(`${what}.hostPort range ${lo}-${hi} is reversed`);
+      if (port(p.containerPort, `${what}.containerPort`) + (hi - lo) > 65535) throw new RangeError(`${what}: container port range runs past 65535`);
+      hostPort = [lo, hi];
+    } else {
+      hostPort = port(p.hostPort, `${what}.hostPort`);
+    }
+    const out: PortMapping = { hostPort, containerPort: port(p.containerPort, `${what}.containerPort`), protocol };
+    if (p.hostIp !== undefined && p.hostIp !== '0.0.0.0') {
+      const { family } = parseCidrParts(p.hostIp, `${what}.hostIp`);
+      if (family !== 4) throw new TypeError(`${what}.hostIp: IPv6 publishing is not supported yet`);
+      out.hostIp = p.hostIp;
+    }
+    return out;
+  });
+}
+
+/** Every (hostIp, protocol, hostPort, containerPort) a mapping publishes. */
+export function expandPorts(maps: PortMapping[]): { hostIp?: string; protocol: PortProtocol; hostPort: number; containerPort: number }[] {
+  const out = [];
+  for (const m of maps) {
+    const [lo, hi] = Array.isArray(m.hostPort) ? m.hostPort : [m.hostPort, m.hostPort];
+    for (let p = lo; p <= hi; p++) {
+      out.push({ ...(m.hostIp && { hostIp: m.hostIp }), protocol: m.protocol ?? 'tcp', hostPort: p, containerPort: m.containerPort + (p - lo) });
+    }
+  }
+  return out;
+}
