@@ -1,4 +1,4 @@
-import { native } from './binding';
+import { native, type NativeHandle } from './binding';
 import { call, fromNative, NetlinkError } from './errors';
 import type { Netns } from './netns';
 import {
@@ -135,36 +135,49 @@ export class Batch {
    * set, and `batch` describing the rest) after undoing creating steps if `rollback`.
    */
   async commit(opts: { rollback?: boolean } = {}): Promise<StepResult[]> {
-    if (this.#committed) throw new Error('batch already committed');
-    this.#committed = true;
-    const steps = await this.#resolve();
-    const handle = this.#ns.handle();
-    const raw = await call(native.rtnlBatch(handle, steps));
-    const errors = raw.map((r) => (r.error ? (fromNative(r.error) as NetlinkError) : undefined));
-    const firstFailed = errors.findIndex((e) => e !== undefined);
-    if (firstFailed < 0) {
-      await this.#followUpsElsewhere();
-      return raw.map((r) => (r.link ? { link: r.link } : {}));
-    }
+    const [r] = await Batch.commitAll([this], opts);
+    return r!;
+  }
 
-    const failure: BatchFailure = { errors, rolledBack: false, notRolledBack: [] };
-    if (opts.rollback ?? true) {
-      const undo: Step[] = [];
-      steps.forEach((s, i) => {
-        if (errors[i]) return;
-        const inv = inverse(s);
-        if (inv) undo.unshift(inv);
-        else failure.notRolledBack.push(i);
-      });
-      if (undo.length > 0) {
-        const res = await call(native.rtnlBatch(handle, undo));
-        const left = res.filter((r) => r.error && !ROLLBACK_IGNORED.has((fromNative(r.error) as NetlinkError).code));
-        failure.rolledBack = left.length === 0;
-      } else {
-        failure.rolledBack = true;
-      }
+  /**
+   * Commits several batches (usually on different namespaces) in order, in one native
+   * call: each batch is one sendmsg on its namespace's socket, and the next goes out
+   * as soon as the previous one is acknowledged, without a return to JS in between.
+   * A failed step stops the sequence; with `rollback` (the default) the creating steps
+   * of every batch sent so far are undone, the later batches' first.
+   */
+  static async commitAll(batches: Batch[], opts: { rollback?: boolean } = {}): Promise<StepResult[][]> {
+    for (const b of batches) {
+      if (b.#committed) throw new Error('batch already committed');
+      b.#committed = true;
     }
-    const err = errors[firstFailed]!;
+    const resolved = await Promise.all(batches.map((b) => b.#resolve()));
+    const raw = await call(native.rtnlSequence(batches.map((b, i) => [b.#ns.handle(), resolved[i]!] as [NativeHandle, object[]])));
+    const errors = raw.map((steps) => steps.map((r) => (r.error ? (fromNative(r.error) as NetlinkError) : undefined)));
+    const failedBatch = errors.findIndex((e) => e.some((x) => x !== undefined));
+    if (failedBatch < 0) {
+      for (const b of batches) await b.#followUpsElsewhere();
+      return raw.map((steps) => steps.map((r) => (r.link ? { link: r.link } : {})));
+    }
+    const batchErrors = errors[failedBatch]!;
+    const failure: BatchFailure = { errors: batchErrors, rolledBack: false, notRolledBack: [] };
+    if (opts.rollback ?? true) {
+      let clean = true;
+      for (let bi = failedBatch; bi >= 0; bi--) {
+        const undo: Step[] = [];
+        resolved[bi]!.forEach((s, i) => {
+          if (errors[bi]![i]) return;
+          const inv = inverse(s);
+          if (inv) undo.unshift(inv);
+          else if (bi === failedBatch) failure.notRolledBack.push(i);
+        });
+        if (undo.length === 0) continue;
+        const res = await call(native.rtnlBatch(batches[bi]!.#ns.handle(), undo));
+        if (res.some((r) => r.error && !ROLLBACK_IGNORED.has((fromNative(r.error) as NetlinkError).code))) clean = false;
+      }
+      failure.rolledBack = clean;
+    }
+    const err = batchErrors.find((e) => e !== undefined)!;
     Object.defineProperty(err, 'batch', { value: failure, enumerable: false });
     throw err;
   }

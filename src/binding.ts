@@ -69,6 +69,7 @@ export interface NativeBinding {
   linkList(h: NativeHandle, filter?: NativeLinkFilter): Promise<NativeLink[]>;
 
   rtnlBatch(h: NativeHandle, steps: object[]): Promise<{ error?: Error; link?: NativeLink }[]>;
+  rtnlSequence(batches: [NativeHandle, object[]][]): Promise<{ error?: Error; link?: NativeLink }[][]>;
   addrList(h: NativeHandle, family: number, index: number): Promise<Address[]>;
   routeList(h: NativeHandle, filter: { family?: number; table?: number; protocol?: number; type?: number; oif?: number }): Promise<Route[]>;
   routeGet(h: NativeHandle, query: { dst: string; src?: string; oif?: number; mark?: number }): Promise<Route>;

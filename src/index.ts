@@ -23,3 +23,4 @@ export type {
 } from './types';
 export { codec } from './codec';
 export { NetnsPool, type NetnsPoolOptions } from './pool';
+export { attachVeth, type VethAttachOptions, type VethAttachResult } from './attach';

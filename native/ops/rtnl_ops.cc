@@ -302,72 +302,113 @@ struct StepOutcome {
   std::optional<rtnl::Link> link;  // echoed RTM_NEWLINK
 };
 
-struct BatchResult {
-  std::vector<StepOutcome> steps;
-  uint64_t sends = 0;
-};
+std::vector<Step> read_steps(Napi::Env env, const Napi::Value& v) {
+  if (!v.IsArray()) throw Napi::TypeError::New(env, "steps must be an array");
+  auto arr = v.As<Napi::Array>();
+  std::vector<Step> steps;
+  steps.reserve(arr.Length());
+  try {
+    for (uint32_t i = 0; i < arr.Length(); i++) {
+      auto s = arr.Get(i);
+      if (!s.IsObject()) throw Napi::TypeError::New(env, "step must be an object");
+      steps.push_back(read_step(s.As<Napi::Object>(), i));
+    }
+  } catch (const nl::NlError& e) {
+    throw Napi::TypeError::New(env, e.ext.empty() ? e.what() : e.ext);
+  }
+  return steps;
+}
+
+// Encodes every step into one buffer, sends it with one sendmsg on h's route socket and
+// collects each step's outcome. Runs on the pool.
+std::vector<StepOutcome> run_batch(const Handle& h, const std::vector<Step>& steps) {
+  std::vector<StepOutcome> out(steps.size());
+  if (steps.empty()) return out;
+  // Each step may take several messages; remember which step each belongs to.
+  nl::Builder b(1 << 20);
+  std::vector<size_t> owner;
+  for (size_t i = 0; i < steps.size(); i++) {
+    size_t n = encode_step(b, steps[i]);
+    owner.insert(owner.end(), n, i);
+  }
+  auto sock = h->socket(NETLINK_ROUTE);
+  std::lock_guard<std::mutex> lk(sock->mutex());
+  auto results = sock->transact(
+      b,
+      [&](size_t msg, const nlmsghdr* m) {
+        if (m->nlmsg_type == RTM_NEWLINK) out[owner[msg]].link = rtnl::decode_link(m);
+      },
+      "rtnetlink batch");
+  for (size_t m = 0; m < results.size(); m++) {
+    auto& so = out[owner[m]];
+    if (results[m].err && !so.failure.err) {
+      so.failure.err = results[m].err;
+      so.failure.op = op_name(steps[owner[m]]);
+      so.failure.ext = results[m].ext;
+      so.failure.from_kernel = true;
+      so.failure.step = static_cast<int>(owner[m]);
+      so.failure.missing_attr = results[m].missing_attr;
+      so.failure.message = so.failure.op + (so.failure.ext.empty() ? "" : ": " + so.failure.ext);
+    }
+  }
+  return out;
+}
+
+Napi::Array outcomes_to_js(Napi::Env env, const std::vector<StepOutcome>& steps) {
+  auto arr = Napi::Array::New(env, steps.size());
+  for (size_t i = 0; i < steps.size(); i++) {
+    auto o = Napi::Object::New(env);
+    if (steps[i].failure.err) o.Set("error", js::to_error(env, steps[i].failure).Value());
+    if (steps[i].link) o.Set("link", js::link_to_js(env, *steps[i].link));
+    arr.Set(i, o);
+  }
+  return arr;
+}
 
 // rtnlBatch(handle, steps): Promise<{ error?, link? }[]>
 Napi::Value RtnlBatch(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   auto h = js::unwrap_handle(info[0]);
-  if (!info[1].IsArray()) throw Napi::TypeError::New(env, "steps must be an array");
-  auto arr = info[1].As<Napi::Array>();
-  auto steps = std::make_shared<std::vector<Step>>();
-  steps->reserve(arr.Length());
-  try {
-    for (uint32_t i = 0; i < arr.Length(); i++) {
-      auto v = arr.Get(i);
-      if (!v.IsObject()) throw Napi::TypeError::New(env, "step must be an object");
-      steps->push_back(read_step(v.As<Napi::Object>(), i));
-    }
-  } catch (const nl::NlError& e) {
-    throw Napi::TypeError::New(env, e.ext.empty() ? e.what() : e.ext);
+  auto steps = std::make_shared<std::vector<Step>>(read_steps(env, info[1]));
+  return js::run_async<std::vector<StepOutcome>>(
+      env, [h, steps] { return run_batch(h, *steps); },
+      [](Napi::Env env, std::vector<StepOutcome>& r) -> Napi::Value { return outcomes_to_js(env, r); });
+}
+
+// rtnlSequence([[handle, steps], ...]): Promise<{ error?, link? }[][]>
+// Several batches, each on its own namespace's socket, one after the other in one
+// native call (no return to JS in between); stops after the first batch with a failed
+// step (later batches come back empty).
+Napi::Value RtnlSequence(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  if (!info[0].IsArray()) throw Napi::TypeError::New(env, "expected an array of [handle, steps]");
+  auto arr = info[0].As<Napi::Array>();
+  auto seq = std::make_shared<std::vector<std::pair<Handle, std::vector<Step>>>>();
+  for (uint32_t i = 0; i < arr.Length(); i++) {
+    auto pair = arr.Get(i);
+    if (!pair.IsArray()) throw Napi::TypeError::New(env, "expected [handle, steps]");
+    auto p = pair.As<Napi::Array>();
+    seq->emplace_back(js::unwrap_handle(p.Get(0u)), read_steps(env, p.Get(1u)));
   }
-  return js::run_async<BatchResult>(
+  using Out = std::vector<std::vector<StepOutcome>>;
+  return js::run_async<Out>(
       env,
-      [h, steps] {
-        BatchResult out;
-        out.steps.resize(steps->size());
-        if (steps->empty()) return out;
-        // Each step may take several messages; remember which step each belongs to.
-        nl::Builder b(1 << 20);
-        std::vector<size_t> owner;
-        for (size_t i = 0; i < steps->size(); i++) {
-          size_t n = encode_step(b, (*steps)[i]);
-          owner.insert(owner.end(), n, i);
-        }
-        auto sock = h->socket(NETLINK_ROUTE);
-        std::lock_guard<std::mutex> lk(sock->mutex());
-        auto results = sock->transact(
-            b,
-            [&](size_t msg, const nlmsghdr* m) {
-              if (m->nlmsg_type == RTM_NEWLINK) out.steps[owner[msg]].link = rtnl::decode_link(m);
-            },
-            "rtnetlink batch");
-        for (size_t m = 0; m < results.size(); m++) {
-          auto& so = out.steps[owner[m]];
-          if (results[m].err && !so.failure.err) {
-            so.failure.err = results[m].err;
-            so.failure.op = op_name((*steps)[owner[m]]);
-            so.failure.ext = results[m].ext;
-            so.failure.from_kernel = true;
-            so.failure.step = static_cast<int>(owner[m]);
-            so.failure.missing_attr = results[m].missing_attr;
-            so.failure.message = so.failure.op + (so.failure.ext.empty() ? "" : ": " + so.failure.ext);
+      [seq] {
+        Out out;
+        bool failed = false;
+        for (auto& [h, steps] : *seq) {
+          if (failed) {
+            out.emplace_back();
+            continue;
           }
+          out.push_back(run_batch(h, steps));
+          for (auto& s : out.back()) failed = failed || s.failure.err != 0;
         }
-        out.sends = sock->sends();
         return out;
       },
-      [](Napi::Env env, BatchResult& r) -> Napi::Value {
-        auto arr = Napi::Array::New(env, r.steps.size());
-        for (size_t i = 0; i < r.steps.size(); i++) {
-          auto o = Napi::Object::New(env);
-          if (r.steps[i].failure.err) o.Set("error", js::to_error(env, r.steps[i].failure).Value());
-          if (r.steps[i].link) o.Set("link", js::link_to_js(env, *r.steps[i].link));
-          arr.Set(i, o);
-        }
+      [](Napi::Env env, Out& r) -> Napi::Value {
+        auto arr = Napi::Array::New(env, r.size());
+        for (size_t i = 0; i < r.size(); i++) arr.Set(i, outcomes_to_js(env, r[i]));
         return arr;
       });
 }
@@ -468,6 +509,7 @@ Napi::Value RouteGet(const Napi::CallbackInfo& info) {
 
 void register_rtnl(Napi::Env env, Napi::Object exports) {
   exports.Set("rtnlBatch", Napi::Function::New(env, RtnlBatch, "rtnlBatch"));
+  exports.Set("rtnlSequence", Napi::Function::New(env, RtnlSequence, "rtnlSequence"));
   exports.Set("addrList", Napi::Function::New(env, AddrList, "addrList"));
   exports.Set("routeList", Napi::Function::New(env, RouteList, "routeList"));
   exports.Set("routeGet", Napi::Function::New(env, RouteGet, "routeGet"));

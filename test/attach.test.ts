@@ -1,0 +1,67 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { attachVeth, NetlinkError } from '../src';
+import { ipj, run, Scope, tryRun } from './helpers';
+
+const scope = new Scope();
+afterEach(() => scope.cleanup());
+
+describe('attachVeth', () => {
+  it('two sendmsg calls in all; containers on the bridge reach each other and the gateway', async () => {
+    const host = await scope.ns('ah');
+    await host.links.add({ name: 'br0', kind: 'bridge', up: true, addrGenMode: 'none' });
+    await host.addresses.add('br0', '10.50.0.1/24');
+    const c1 = await scope.ns('ac');
+    const c2 = await scope.ns('ac');
+    await host.links.get('lo');
+    await c1.links.get('lo');
+    const h0 = host.socketStats().sends;
+    const c0 = c1.socketStats().sends;
+    const br = (await host.links.get('br0')).index; // by index: no lookup on the way
+    const h0b = host.socketStats().sends;
+    expect(h0b - h0).toBe(1);
+    const r = await attachVeth(host, c1, { bridge: br, hostIfname: 'vh1', address: '10.50.0.2/24', gateway: '10.50.0.1', mac: '02:42:0a:32:00:02', mtu: 1400, hairpin: true });
+    expect(host.socketStats().sends - h0b).toBe(1);
+    expect(c1.socketStats().sends - c0).toBe(1);
+    await attachVeth(host, c2, { bridge: 'br0', hostIfname: 'vh2', address: '10.50.0.3/24', gateway: '10.50.0.1' });
+
+    const eth0 = ipj<Record<string, unknown>[]>(c1.name!, 'link', 'show', 'eth0')[0]!;
+    expect(eth0.ifindex).toBe(r.peerIndex);
+    expect(eth0.address).toBe('02:42:0a:32:00:02');
+    expect(eth0.mtu).toBe(1400);
+    expect(eth0.num_tx_queues).toBe(1);
+    expect(eth0.num_rx_queues).toBe(1);
+    expect(eth0.inet6_addr_gen_mode).toBe('none');
+    expect((eth0.flags as string[])).toContain('UP');
+    const vh1 = ipj<Record<string, unknown>[]>(host.name!, 'link', 'show', 'vh1')[0]! as { master: string; linkinfo: { info_slave_data: { hairpin: boolean } } };
+    expect(vh1.master).toBe('br0');
+    expect(vh1.linkinfo.info_slave_data.hairpin).toBe(true);
+    expect(ipj(c1.name!, '-6', 'addr', 'show', 'dev', 'eth0')).toEqual([]);
+    expect(ipj<{ dst: string; gateway: string }[]>(c1.name!, 'route')).toContainEqual(expect.objectContaining({ dst: 'default', gateway: '10.50.0.1' }));
+    expect(ipj<{ flags: string[] }[]>(c1.name!, 'link', 'show', 'lo')[0]!.flags).toContain('UP');
+    run('ip', ['netns', 'exec', c1.name!, 'ping', '-c1', '-W2', '10.50.0.3']);
+    run('ip', ['netns', 'exec', c2.name!, 'ping', '-c1', '-W2', '10.50.0.1']);
+  });
+
+  it('a failure on the container side leaves nothing on either side', async () => {
+    const host = await scope.ns('fh');
+    await host.links.add({ name: 'br0', kind: 'bridge', up: true });
+    const c = await scope.ns('fc');
+    const names = () => ipj<{ ifname: string }[]>(host.name!, 'link').map((l) => l.ifname);
+    const before = names();
+    // The gateway is on no subnet of the container: the route fails after the veth exists.
+    const e = (await attachVeth(host, c, { bridge: 'br0', hostIfname: 'vf1', address: '10.60.0.2/24', gateway: '10.99.0.1' }).catch((x: unknown) => x)) as NetlinkError;
+    expect(e).toBeInstanceOf(NetlinkError);
+    expect(e.code).toBe('ENETUNREACH');
+    expect(names()).toEqual(before);
+    expect(ipj<{ ifname: string }[]>(c.name!, 'link').map((l) => l.ifname)).toEqual(['lo']);
+    expect(tryRun('ip', ['-n', host.name!, 'link', 'show', 'vf1']).status).not.toBe(0);
+  });
+
+  it('rejects bad input before anything is sent', async () => {
+    const host = await scope.ns('bh');
+    const c = await scope.ns('bc');
+    await expect(attachVeth(host, c, { bridge: 'br0', hostIfname: 'x'.repeat(16), address: '10.0.0.2/24' })).rejects.toBeInstanceOf(RangeError);
+    await expect(attachVeth(host, c, { bridge: 'br0', hostIfname: 'v1', address: 'nope' })).rejects.toBeInstanceOf(TypeError);
+    await expect(attachVeth(host, c, { bridge: 'br0', hostIfname: 'v1', address: '10.0.0.2/24', gateway: 'fd00::1' })).rejects.toBeInstanceOf(TypeError);
+  });
+});
