@@ -4,6 +4,9 @@ import { spawn, spawnSync } from 'node:child_process';
 /** Milliseconds from a monotonic clock. */
 export const now = () => performance.now();
 
+/** Milliseconds since the epoch, sub-millisecond: comparable with times other programs report. */
+export const wallNow = () => performance.timeOrigin + performance.now();
+
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Runs a command to completion; throws with its stderr on failure. Returns stdout. */

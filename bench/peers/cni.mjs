@@ -46,6 +46,6 @@ export default {
     return (await runJson('bash', args('teardown', ctx))).times;
   },
   async bulkTeardown(ctx) {
-    return (await runJson('bash', args('bulk', ctx))).ms;
+    return runJson('bash', args('bulk', ctx));
   },
 };

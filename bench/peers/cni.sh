@@ -4,7 +4,8 @@
 # each with its config on stdin and CNI_* in the environment; DEL of both, then the
 # namespace, for teardown.
 #   cni.sh attach|teardown|bulk PLAN CNI_BIN NETNSDIR BRIDGE_CONF LOOPBACK_CONF
-# Prints {"times":[ms,...]} or {"ms":total} on stdout (the plugins' results are discarded).
+# Prints {"times":[ms,...]} on stdout, or for bulk {"startedAt":epoch_ms,"ms":total}
+# (the plugins' results are discarded).
 set -euo pipefail
 mode=$1 plan=$2 bin=$3 dir=$4 conf=$5 loconf=$6
 export CNI_PATH=$bin
@@ -39,7 +40,7 @@ bulk)
   # CNI has no bulk operation: a runtime calls DEL per container.
   t0=${EPOCHREALTIME/./}
   while read -r ns _; do del "$ns"; done <"$plan"
-  printf '{"ms":'; emit $((${EPOCHREALTIME/./} - t0)); printf '}\n'
+  printf '{"startedAt":'; emit "$t0"; printf ',"ms":'; sep=; emit $((${EPOCHREALTIME/./} - t0)); printf '}\n'
   ;;
 *)
   echo "usage: $0 attach|teardown|bulk PLAN CNI_BIN NETNSDIR BRIDGE_CONF LOOPBACK_CONF" >&2

@@ -21,6 +21,6 @@ export default {
     return (await runJson('bash', [script, 'teardown', ctx.planFile])).times;
   },
   async bulkTeardown(ctx) {
-    return (await runJson('bash', [script, 'bulk', ctx.planFile])).ms;
+    return runJson('bash', [script, 'bulk', ctx.planFile]);
   },
 };

@@ -1,7 +1,8 @@
 #!/bin/bash
 # iproute2 as shell scripts use it: one `ip` process per step.
 #   iproute2.sh attach PLAN BRIDGE GATEWAY | teardown PLAN | bulk PLAN
-# PLAN: "NS VETH CIDR" a line. Prints {"times":[ms,...]} or {"ms":total} on stdout.
+# PLAN: "NS VETH CIDR" a line. Prints {"times":[ms,...]} on stdout, or for bulk
+# {"startedAt":epoch_ms,"ms":total}.
 set -euo pipefail
 mode=$1 plan=$2
 sep=
@@ -39,7 +40,7 @@ bulk)
   # (in the background: the harness waits for the links to disappear).
   t0=${EPOCHREALTIME/./}
   ip -all netns delete >/dev/null
-  printf '{"ms":'; emit $((${EPOCHREALTIME/./} - t0)); printf '}\n'
+  printf '{"startedAt":'; emit "$t0"; printf ',"ms":'; sep=; emit $((${EPOCHREALTIME/./} - t0)); printf '}\n'
   ;;
 *)
   echo "usage: $0 attach PLAN BRIDGE GATEWAY | teardown PLAN | bulk PLAN" >&2

@@ -4,7 +4,7 @@
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { now } from '../lib/util.mjs';
+import { now, wallNow } from '../lib/util.mjs';
 
 const dist = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'index.js');
 let np;
@@ -57,9 +57,10 @@ function peer(v) {
       return times;
     },
     async bulkTeardown(ctx) {
+      const startedAt = wallNow();
       const t0 = now();
       await v.detachAll(ctx, np, host);
-      return now() - t0;
+      return { startedAt, ms: now() - t0 };
     },
     async linkGet(ctx, iterations) {
       const times = new Array(iterations);

@@ -2,7 +2,8 @@
 
     pyroute2_bench.py attach PLAN BRIDGE GATEWAY | teardown PLAN | bulk PLAN
 
-PLAN: "NS VETH CIDR" a line. Prints {"times": [ms, ...]} or {"ms": total}.
+PLAN: "NS VETH CIDR" a line. Prints {"times": [ms, ...]}, or for bulk
+{"startedAt": epoch_ms, "ms": total}.
 Namespaces are created with pyroute2.netns.create (as `ip netns add`); requests inside
 a namespace go through an IPRoute socket opened there (netns.pushns / popns), the
 cheapest way pyroute2 offers (NetNS would fork a proxy process per namespace).
@@ -57,10 +58,11 @@ def teardown(plan):
 def bulk(plan):
     # No bulk request in pyroute2: remove every namespace; the kernel destroys them,
     # veths included, in the background (the harness waits for the links to go).
+    started_at = time.time() * 1e3
     t0 = time.perf_counter()
     for ns, _, _ in plan:
         netns.remove(ns)
-    return {'ms': (time.perf_counter() - t0) * 1e3}
+    return {'startedAt': started_at, 'ms': (time.perf_counter() - t0) * 1e3}
 
 
 def main(argv):
