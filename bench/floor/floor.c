@@ -1,0 +1,355 @@
+// The floor of the container-attach benchmark: the same rtnetlink requests the
+// workload needs, made by hand with no library, one request and one ack at a time.
+// Deliberately naive: no batching, no pipelining, no socket or queue tuning, no IPv6
+// tuning. Compiled by bench/peers/floor.mjs at bench time (cc -O2); not part of the
+// addon.
+//
+//   floor attach   PLAN BRIDGE GATEWAY NETNSDIR   attach every container of PLAN
+//   floor teardown PLAN NETNSDIR                  detach them one by one (timed each)
+//   floor bulk     PLAN NETNSDIR                  detach them all (timed as a whole)
+//   floor linkget  ITERATIONS                     RTM_GETLINK "lo", timed each
+//
+// PLAN is a text file, one container a line: "NSNAME VETHNAME A.B.C.D/LEN".
+// Output: one JSON object on stdout with times in milliseconds (bulk: also when it
+// started, in ms since the epoch, so the harness can time it until the kernel is done).
+//
+// Per attach (8 requests, each waited for):
+//   namespace   open(O_CREAT) NETNSDIR/NS; unshare(CLONE_NEWNET); bind mount
+//               /proc/self/ns/net onto it; socket(NETLINK_ROUTE) there; setns(home)
+//   host        RTM_NEWLINK veth VETH, master BRIDGE, IFF_UP,
+//               peer { eth0, IFLA_NET_NS_FD }
+//   container   RTM_GETLINK eth0 (its ifindex); RTM_NEWADDR; RTM_NEWLINK lo up;
+//               RTM_NEWLINK eth0 up; RTM_NEWROUTE default via GATEWAY
+// Per detach: RTM_DELLINK VETH; umount2(MNT_DETACH) + unlink of the namespace file.
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef IFLA_NET_NS_FD
+#define IFLA_NET_NS_FD 28
+#endif
+
+static void die(const char *what, int err) {
+  fprintf(stderr, "floor: %s: %s\n", what, strerror(err));
+  exit(1);
+}
+
+static double clock_ms(clockid_t clock) {
+  struct timespec ts;
+  clock_gettime(clock, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static double now_ms(void) { return clock_ms(CLOCK_MONOTONIC); }
+
+// ---- message building (bounds-checked, like libmnl's attr helpers) ----
+
+struct msg {
+  union {
+    struct nlmsghdr h;
+    char buf[1024];
+  };
+};
+
+static void *tail(struct msg *m) { return m->buf + NLMSG_ALIGN(m->h.nlmsg_len); }
+
+static struct rtattr *put_attr(struct msg *m, unsigned short type, const void *data, size_t len) {
+  size_t need = NLMSG_ALIGN(m->h.nlmsg_len) + RTA_SPACE(len);
+  if (need > sizeof m->buf) die("message too long", EMSGSIZE);
+  struct rtattr *a = tail(m);
+  a->rta_type = type;
+  a->rta_len = RTA_LENGTH(len);
+  if (len) memcpy(RTA_DATA(a), data, len);
+  m->h.nlmsg_len = need;
+  return a;
+}
+
+static void put_u32(struct msg *m, unsigned short type, uint32_t v) { put_attr(m, type, &v, sizeof v); }
+static void put_str(struct msg *m, unsigned short type, const char *s) { put_attr(m, type, s, strlen(s) + 1); }
+static struct rtattr *nest_start(struct msg *m, unsigned short type) { return put_attr(m, type, NULL, 0); }
+static void nest_end(struct msg *m, struct rtattr *a) { a->rta_len = (char *)tail(m) - (char *)a; }
+
+static void *put_header(struct msg *m, uint16_t type, uint16_t flags, size_t extra) {
+  memset(m, 0, sizeof *m);
+  m->h.nlmsg_type = type;
+  m->h.nlmsg_flags = NLM_F_REQUEST | flags;
+  m->h.nlmsg_len = NLMSG_LENGTH(extra);
+  return NLMSG_DATA(&m->h);
+}
+
+// ---- one request, one answer ----
+
+static uint32_t seq;
+
+// Sends m and waits for its answer: the ack (returns 0), an error (returns -errno), or
+// for a plain RTM_GETLINK the first reply, whose ifindex goes to *index when given.
+static int talk(int fd, struct msg *m, int *index) {
+  m->h.nlmsg_seq = ++seq;
+  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+  if (sendto(fd, m->buf, m->h.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) die("sendto", errno);
+  char buf[16384];
+  for (;;) {
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      die("recv", errno);
+    }
+    for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+      if (h->nlmsg_seq != m->h.nlmsg_seq) continue;
+      if (h->nlmsg_type == NLMSG_ERROR) return ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+      if (index && h->nlmsg_type == RTM_NEWLINK) *index = ((struct ifinfomsg *)NLMSG_DATA(h))->ifi_index;
+      return 0;
+    }
+  }
+}
+
+static void must(int fd, struct msg *m, const char *what) {
+  int err = talk(fd, m, NULL);
+  if (err) die(what, -err);
+}
+
+static int rtnl_socket(void) {
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (fd < 0) die("socket", errno);
+  return fd;
+}
+
+// ---- the plan ----
+
+struct container {
+  char ns[64];
+  char veth[IFNAMSIZ];
+  struct in_addr ip;
+  unsigned prefixlen;
+};
+
+static struct container *read_plan(const char *file, size_t *count) {
+  FILE *f = fopen(file, "r");
+  if (!f) die(file, errno);
+  size_t cap = 1024, n = 0;
+  struct container *c = malloc(cap * sizeof *c);
+  char ns[64], veth[IFNAMSIZ], cidr[64];
+  while (fscanf(f, "%63s %15s %63s", ns, veth, cidr) == 3) {
+    if (n == cap) c = realloc(c, (cap *= 2) * sizeof *c);
+    char *slash = strchr(cidr, '/');
+    if (!slash) die("plan: address without prefix length", EINVAL);
+    *slash = 0;
+    if (inet_pton(AF_INET, cidr, &c[n].ip) != 1) die("plan: bad address", EINVAL);
+    c[n].prefixlen = (unsigned)atoi(slash + 1);
+    snprintf(c[n].ns, sizeof c[n].ns, "%s", ns);
+    snprintf(c[n].veth, sizeof c[n].veth, "%s", veth);
+    n++;
+  }
+  fclose(f);
+  *count = n;
+  return c;
+}
+
+// ---- the requests ----
+
+static void link_up(int fd, int index) {
+  struct msg m;
+  struct ifinfomsg *ifi = put_header(&m, RTM_NEWLINK, NLM_F_ACK, sizeof *ifi);
+  ifi->ifi_family = AF_UNSPEC;
+  ifi->ifi_index = index;
+  ifi->ifi_flags = IFF_UP;
+  ifi->ifi_change = IFF_UP;
+  must(fd, &m, "RTM_NEWLINK up");
+}
+
+static int link_index(int fd, const char *name) {
+  struct msg m;
+  struct ifinfomsg *ifi = put_header(&m, RTM_GETLINK, 0, sizeof *ifi);
+  ifi->ifi_family = AF_PACKET;
+  put_str(&m, IFLA_IFNAME, name);
+  put_u32(&m, IFLA_EXT_MASK, RTEXT_FILTER_VF);  // as netplumb's links.get asks
+  int index = 0;
+  int err = talk(fd, &m, &index);
+  if (err) die("RTM_GETLINK", -err);
+  return index;
+}
+
+static void veth_add(int fd, const char *name, int master, int peer_ns) {
+  struct msg m;
+  struct ifinfomsg *ifi = put_header(&m, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK, sizeof *ifi);
+  ifi->ifi_family = AF_UNSPEC;
+  ifi->ifi_flags = IFF_UP;
+  ifi->ifi_change = IFF_UP;
+  put_str(&m, IFLA_IFNAME, name);
+  put_u32(&m, IFLA_MASTER, (uint32_t)master);
+  struct rtattr *info = nest_start(&m, IFLA_LINKINFO);
+  put_str(&m, IFLA_INFO_KIND, "veth");
+  struct rtattr *data = nest_start(&m, IFLA_INFO_DATA);
+  struct rtattr *peer = nest_start(&m, VETH_INFO_PEER);
+  struct ifinfomsg peer_ifi = {.ifi_family = AF_UNSPEC};
+  // The peer's ifinfomsg is the start of VETH_INFO_PEER's payload.
+  memcpy(tail(&m), &peer_ifi, sizeof peer_ifi);
+  m.h.nlmsg_len = NLMSG_ALIGN(m.h.nlmsg_len) + NLMSG_ALIGN(sizeof peer_ifi);
+  put_str(&m, IFLA_IFNAME, "eth0");
+  put_u32(&m, IFLA_NET_NS_FD, (uint32_t)peer_ns);
+  nest_end(&m, peer);
+  nest_end(&m, data);
+  nest_end(&m, info);
+  must(fd, &m, "RTM_NEWLINK veth");
+}
+
+static void addr_add(int fd, int index, struct in_addr ip, unsigned prefixlen) {
+  struct msg m;
+  struct ifaddrmsg *ifa = put_header(&m, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK, sizeof *ifa);
+  ifa->ifa_family = AF_INET;
+  ifa->ifa_prefixlen = (unsigned char)prefixlen;
+  ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+  ifa->ifa_index = (unsigned)index;
+  put_attr(&m, IFA_LOCAL, &ip, sizeof ip);
+  put_attr(&m, IFA_ADDRESS, &ip, sizeof ip);
+  must(fd, &m, "RTM_NEWADDR");
+}
+
+static void default_route(int fd, struct in_addr gw) {
+  struct msg m;
+  struct rtmsg *rtm = put_header(&m, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK, sizeof *rtm);
+  rtm->rtm_family = AF_INET;
+  rtm->rtm_table = RT_TABLE_MAIN;
+  rtm->rtm_protocol = RTPROT_BOOT;
+  rtm->rtm_scope = RT_SCOPE_UNIVERSE;
+  rtm->rtm_type = RTN_UNICAST;
+  put_attr(&m, RTA_GATEWAY, &gw, sizeof gw);
+  must(fd, &m, "RTM_NEWROUTE");
+}
+
+static void link_del(int fd, const char *name) {
+  struct msg m;
+  struct ifinfomsg *ifi = put_header(&m, RTM_DELLINK, NLM_F_ACK, sizeof *ifi);
+  ifi->ifi_family = AF_UNSPEC;
+  put_str(&m, IFLA_IFNAME, name);
+  must(fd, &m, "RTM_DELLINK");
+}
+
+// ---- the workload ----
+
+static int home_ns;
+
+// As `ip netns add`: a file under dir, a fresh namespace bind-mounted on it. Returns a
+// netlink socket opened inside the namespace; *ns_fd gets an fd of the namespace.
+static int netns_add(const char *dir, const char *name, int *ns_fd) {
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  int fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+  if (fd < 0) die(path, errno);
+  close(fd);
+  if (unshare(CLONE_NEWNET) < 0) die("unshare", errno);
+  if (mount("/proc/self/ns/net", path, "none", MS_BIND, NULL) < 0) die("mount", errno);
+  *ns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (*ns_fd < 0) die("open ns", errno);
+  int sock = rtnl_socket();
+  if (setns(home_ns, CLONE_NEWNET) < 0) abort();  // never go on in the wrong namespace
+  return sock;
+}
+
+static void netns_del(const char *dir, const char *name) {
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  if (umount2(path, MNT_DETACH) < 0) die("umount2", errno);
+  if (unlink(path) < 0) die("unlink", errno);
+}
+
+static void print_times(const char *key, const double *t, size_t n) {
+  printf("\"%s\":[", key);
+  for (size_t i = 0; i < n; i++) printf("%s%.4f", i ? "," : "", t[i]);
+  printf("]");
+}
+
+static void usage(void) {
+  fprintf(stderr,
+          "usage: floor attach PLAN BRIDGE GATEWAY NETNSDIR | teardown PLAN NETNSDIR | bulk PLAN NETNSDIR"
+          " | linkget ITERATIONS\n");
+  exit(2);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 3) usage();
+  const char *mode = argv[1];
+  int host = rtnl_socket();
+  home_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (home_ns < 0) die("open /proc/self/ns/net", errno);
+
+  if (!strcmp(mode, "linkget")) {
+    long iters = atol(argv[2]);
+    if (iters <= 0) usage();
+    double *t = malloc(iters * sizeof *t);
+    for (long i = 0; i < iters; i++) {
+      double t0 = now_ms();
+      link_index(host, "lo");
+      t[i] = now_ms() - t0;
+    }
+    printf("{");
+    print_times("times", t, (size_t)iters);
+    printf("}\n");
+    return 0;
+  }
+
+  size_t n;
+  struct container *c = read_plan(argv[2], &n);
+  double *t = malloc((n ? n : 1) * sizeof *t);
+
+  if (!strcmp(mode, "attach")) {
+    if (argc != 6) usage();
+    int master = (int)if_nametoindex(argv[3]);
+    if (!master) die(argv[3], errno);
+    struct in_addr gw;
+    if (inet_pton(AF_INET, argv[4], &gw) != 1) die("gateway", EINVAL);
+    const char *dir = argv[5];
+    for (size_t i = 0; i < n; i++) {
+      double t0 = now_ms();
+      int ns_fd;
+      int ns = netns_add(dir, c[i].ns, &ns_fd);
+      veth_add(host, c[i].veth, master, ns_fd);
+      close(ns_fd);
+      int eth0 = link_index(ns, "eth0");
+      addr_add(ns, eth0, c[i].ip, c[i].prefixlen);
+      link_up(ns, 1);
+      link_up(ns, eth0);
+      default_route(ns, gw);
+      close(ns);
+      t[i] = now_ms() - t0;
+    }
+    printf("{");
+    print_times("times", t, n);
+    printf("}\n");
+  } else if (!strcmp(mode, "teardown") || !strcmp(mode, "bulk")) {
+    if (argc != 4) usage();
+    const char *dir = argv[3];
+    double started_at = clock_ms(CLOCK_REALTIME);
+    double start = now_ms();
+    for (size_t i = 0; i < n; i++) {
+      double t0 = now_ms();
+      link_del(host, c[i].veth);
+      netns_del(dir, c[i].ns);
+      t[i] = now_ms() - t0;
+    }
+    double total = now_ms() - start;
+    printf("{");
+    if (!strcmp(mode, "teardown")) print_times("times", t, n);
+    else printf("\"startedAt\":%.4f,\"ms\":%.4f", started_at, total);
+    printf("}\n");
+  } else {
+    usage();
+  }
+  return 0;
+}

@@ -1,0 +1,74 @@
+// Small helpers shared by the runner and the peers: running commands, timing, stats.
+import { spawn, spawnSync } from 'node:child_process';
+
+/** Milliseconds from a monotonic clock. */
+export const now = () => performance.now();
+
+/** Milliseconds since the epoch, sub-millisecond: comparable with times other programs report. */
+export const wallNow = () => performance.timeOrigin + performance.now();
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Runs a command to completion; throws with its stderr on failure. Returns stdout. */
+export function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 256 << 20, ...opts });
+  if (r.error) throw new Error(`${cmd}: ${r.error.message}`);
+  if (r.status !== 0) {
+    throw new Error(`${cmd} ${args.join(' ')} exited ${r.status ?? r.signal}: ${(r.stderr || r.stdout || '').trim().slice(-2000)}`);
+  }
+  return r.stdout;
+}
+
+/** Whether a command runs and exits 0 (quietly). */
+export function works(cmd, args) {
+  const r = spawnSync(cmd, args, { stdio: 'ignore' });
+  return !r.error && r.status === 0;
+}
+
+/**
+ * Runs a peer program that prints one JSON object on stdout (its own timings), without
+ * blocking the event loop; rejects with its stderr if it fails.
+ */
+export function runJson(cmd, args, opts = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d) => { out += d; });
+    child.stderr.setEncoding('utf8').on('data', (d) => { err += d; });
+    child.on('error', (e) => reject(new Error(`${cmd}: ${e.message}`)));
+    child.on('close', (code, signal) => {
+      if (code !== 0) {
+        reject(new Error(`${cmd} ${args.join(' ')} exited ${code ?? signal}: ${err.trim().slice(-2000)}`));
+        return;
+      }
+      try {
+        resolve(JSON.parse(out));
+      } catch {
+        reject(new Error(`${cmd} printed no JSON: ${out.slice(0, 200)} ${err.trim().slice(-500)}`));
+      }
+    });
+  });
+}
+
+/** Nearest-rank quantile of sorted values. */
+function quantile(sorted, q) {
+  if (sorted.length === 0) return NaN;
+  const rank = Math.ceil(q * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
+}
+
+/** count, total, mean, min, median, p99 and max of a list of milliseconds. */
+export function summarize(times) {
+  const sorted = [...times].sort((a, b) => a - b);
+  const total = times.reduce((a, b) => a + b, 0);
+  return {
+    count: times.length,
+    total,
+    mean: times.length ? total / times.length : NaN,
+    min: sorted[0] ?? NaN,
+    median: quantile(sorted, 0.5),
+    p99: quantile(sorted, 0.99),
+    max: sorted[sorted.length - 1] ?? NaN,
+  };
+}
