@@ -23,28 +23,36 @@ namespace {
 
 using Handle = std::shared_ptr<ns::NsHandle>;
 
-// Strict reader of the plain objects TypeScript hands over.
+// Strict reader of the plain objects TypeScript hands over. It reads the object's own
+// properties once (one napi call for the names, one per present value) instead of one
+// lookup per field it might have: a step has a few fields set out of dozens possible,
+// and each napi property lookup by C string builds a JS string.
 class Obj {
  public:
-  Obj(Napi::Object o, std::string what) : o_(o), what_(std::move(what)) {}
-  bool has(const char* k) const {
-    auto v = o_.Get(k);
-    return !v.IsUndefined() && !v.IsNull();
+  Obj(Napi::Object o, std::string what) : o_(o), what_(std::move(what)) {
+    auto names = o.GetPropertyNames();
+    uint32_t n = names.Length();
+    fields_.reserve(n);
+    for (uint32_t i = 0; i < n; i++) {
+      Napi::Value key = names.Get(i);
+      Napi::Value v = o.Get(key);
+      if (v.IsUndefined() || v.IsNull()) continue;
+      fields_.emplace_back(key.As<Napi::String>().Utf8Value(), v);
+    }
   }
+  bool has(const char* k) const { return find(k) != nullptr; }
   template <typename T = uint32_t>
   std::optional<T> num(const char* k) const {
-    auto v = o_.Get(k);
-    if (v.IsUndefined() || v.IsNull()) return std::nullopt;
-    if (!v.IsNumber()) fail(k, "a number");
-    // Fractions matter for some (bridge timers in seconds); integers go through int64.
-    if constexpr (std::is_floating_point_v<T>) return static_cast<T>(v.As<Napi::Number>().DoubleValue());
-    else return static_cast<T>(v.As<Napi::Number>().Int64Value());
+    const Napi::Value* v = find(k);
+    if (!v) return std::nullopt;
+    if (!v->IsNumber()) fail(k, "a number");
+    return static_cast<T>(v->As<Napi::Number>().Int64Value());
   }
   std::optional<bool> boolean(const char* k) const {
-    auto v = o_.Get(k);
-    if (v.IsUndefined() || v.IsNull()) return std::nullopt;
-    if (!v.IsBoolean()) fail(k, "a boolean");
-    return v.As<Napi::Boolean>().Value();
+    const Napi::Value* v = find(k);
+    if (!v) return std::nullopt;
+    if (!v->IsBoolean()) fail(k, "a boolean");
+    return v->As<Napi::Boolean>().Value();
   }
   std::optional<uint8_t> flag(const char* k) const {
     auto b = boolean(k);
@@ -52,25 +60,34 @@ class Obj {
     return static_cast<uint8_t>(*b ? 1 : 0);
   }
   std::optional<std::string> str(const char* k) const {
-    auto v = o_.Get(k);
-    if (v.IsUndefined() || v.IsNull()) return std::nullopt;
-    if (!v.IsString()) fail(k, "a string");
-    return v.As<Napi::String>().Utf8Value();
+    const Napi::Value* v = find(k);
+    if (!v) return std::nullopt;
+    if (!v->IsString()) fail(k, "a string");
+    return v->As<Napi::String>().Utf8Value();
   }
   std::optional<Obj> obj(const char* k) const {
-    auto v = o_.Get(k);
-    if (v.IsUndefined() || v.IsNull()) return std::nullopt;
-    if (!v.IsObject()) fail(k, "an object");
-    return Obj(v.As<Napi::Object>(), what_ + "." + k);
+    const Napi::Value* v = find(k);
+    if (!v) return std::nullopt;
+    if (!v->IsObject()) fail(k, "an object");
+    return Obj(v->As<Napi::Object>(), what_ + "." + k);
   }
-  Napi::Value raw(const char* k) const { return o_.Get(k); }
+  Napi::Value raw(const char* k) const {
+    const Napi::Value* v = find(k);
+    return v ? *v : o_.Env().Undefined();
+  }
   [[noreturn]] void fail(const char* k, const char* want) const {
     throw Napi::TypeError::New(o_.Env(), what_ + "." + k + " must be " + want);
   }
 
  private:
+  const Napi::Value* find(const char* k) const {
+    for (const auto& [name, v] : fields_)
+      if (name == k) return &v;
+    return nullptr;
+  }
   Napi::Object o_;
   std::string what_;
+  std::vector<std::pair<std::string, Napi::Value>> fields_;
 };
 
 rtnl::IpAddr ip_of(const Obj& o, const char* k) {
