@@ -9,6 +9,7 @@ namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   np::ops::register_netns(env, exports);
   np::ops::register_link(env, exports);
+  np::ops::register_nft(env, exports);
   return exports;
 }
 

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { native, type NativeHandle } from './binding';
 import { call, callSync, NetlinkError } from './errors';
 import { Links } from './links';
+import { Nft } from './nft/nft';
 import { checkNetnsName, checkPath, checkPid } from './validate';
 
 /** Options shared by the named-namespace calls. */
@@ -36,6 +37,7 @@ export class Netns {
   readonly path?: string;
   /** Links in this namespace (RTM_*LINK). */
   readonly links: Links;
+  #nft: Nft | undefined;
 
   private constructor(handle: NativeHandle, name?: string, file?: string) {
     this.#handle = handle;
@@ -98,6 +100,12 @@ export class Netns {
   /** Names under the netns directory, sorted (`ip netns list`). */
   static async list(opts?: NetnsOptions): Promise<string[]> {
     return call(native.nsList(dirOf(opts)));
+  }
+
+  /** nftables in this namespace (NETLINK_NETFILTER): transactions and listings. */
+  get nft(): Nft {
+    this.#nft ??= new Nft(this);
+    return this.#nft;
   }
 
   /** Whether close() has been called. */

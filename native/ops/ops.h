@@ -7,5 +7,6 @@ namespace np::ops {
 
 void register_netns(Napi::Env env, Napi::Object exports);
 void register_link(Napi::Env env, Napi::Object exports);
+void register_nft(Napi::Env env, Napi::Object exports);
 
 }  // namespace np::ops
