@@ -4,6 +4,8 @@
 import { native } from './binding';
 import { callSync } from './errors';
 import type { Link } from './types';
+import { type Expr, fromNative } from './nft/expr';
+import type { Transaction } from './nft/nft';
 import { checkLinkRef } from './validate';
 
 export const codec = {
@@ -20,5 +22,20 @@ export const codec = {
   decodeLinks(buf: Buffer): Link[] {
     if (!Buffer.isBuffer(buf)) throw new TypeError('decodeLinks expects a Buffer');
     return callSync(() => native.decodeLinks(buf));
+  },
+  /** The batch a transaction's commit() would send (NFNL_MSG_BATCH_BEGIN ... END, seq 0). */
+  async encodeNftTransaction(tx: Transaction): Promise<Buffer> {
+    const ops = await tx.build();
+    return callSync(() => native.nftEncodeBatch(ops));
+  },
+  /** Decodes the payload of an NFTA_RULE_EXPRESSIONS attribute. */
+  decodeNftExprs(buf: Buffer): Expr[] {
+    if (!Buffer.isBuffer(buf)) throw new TypeError('decodeNftExprs expects a Buffer');
+    return callSync(() => native.nftDecodeExprs(buf)).map(fromNative);
+  },
+  /** Decodes nftables messages (tables, chains, rules, sets, elements) as the native side sees them. */
+  decodeNftMessages(buf: Buffer): { type: number; flags: number; msg?: string; object?: Record<string, unknown> }[] {
+    if (!Buffer.isBuffer(buf)) throw new TypeError('decodeNftMessages expects a Buffer');
+    return callSync(() => native.nftDecodeMessages(buf));
   },
 };

@@ -85,6 +85,28 @@ export function attrs(body: Buffer, skip = 4): { type: number; data: Buffer }[] 
   return out;
 }
 
+function rebuild(items: { type: number; data: Buffer }[]): Buffer {
+  return Buffer.concat(items.map(({ type, data }) => {
+    const h = Buffer.alloc(4);
+    h.writeUInt16LE(4 + data.length, 0);
+    h.writeUInt16LE(type, 2);
+    return Buffer.concat([h, data, Buffer.alloc(((data.length + 3) & ~3) - data.length)]);
+  }));
+}
+
+/** An NFTA_RULE_EXPRESSIONS payload without NFTA_LOOKUP_SET_ID in its lookups. */
+export function stripLookupSetId(list: Buffer): Buffer {
+  return rebuild(attrs(list, 0).map((elem) => {
+    const parts = attrs(elem.data, 0);
+    const name = parts.find((p) => (p.type & 0x3fff) === 1)?.data.toString('latin1').replace(/\0+$/, '');
+    if (name !== 'lookup') return elem;
+    return {
+      type: elem.type,
+      data: rebuild(parts.map((p) => ((p.type & 0x3fff) === 2 ? { type: p.type, data: rebuild(attrs(p.data, 0).filter((a) => a.type !== 4)) } : p))),
+    };
+  }));
+}
+
 export const T = 'netplumb';
 const F = 'inet' as const;
 

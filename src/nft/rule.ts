@@ -414,6 +414,7 @@ export function masquerade(o: NatOptions & { port?: number | [number, number] } 
         e.push({ type: 'immediate', dreg: 2, data: portBytes(hi) });
         m.regProtoMax = 2;
       }
+      flags.unshift('proto-specified');
     }
     if (flags.length) m.flags = flags;
     return [...e, m];
@@ -429,6 +430,7 @@ export function redirect(o: NatOptions & { port?: number } = {}): Statement {
     if (o.port !== undefined) {
       e.push({ type: 'immediate', dreg: REG_1, data: portBytes(o.port) });
       r.regProtoMin = REG_1;
+      flags.unshift('proto-specified');
     }
     if (flags.length) r.flags = flags;
     return [...e, r];
