@@ -16,10 +16,9 @@ export const MSG = {
 /** netlink message flags used by the verbs. */
 export const NLM_F = { REPLACE: 0x100, EXCL: 0x200, CREATE: 0x400, APPEND: 0x800, ECHO: 0x8 } as const;
 
-/** Chain hooks (NF_INET_* and NF_NETDEV_*). */
+/** Chain hooks (NF_INET_*; ingress/egress are NF_NETDEV_* in netdev tables, NF_INET_INGRESS in inet). */
 export type Hook = 'prerouting' | 'input' | 'forward' | 'output' | 'postrouting' | 'ingress' | 'egress';
 export const HOOKS: Record<Hook, number> = { prerouting: 0, input: 1, forward: 2, output: 3, postrouting: 4, ingress: 0, egress: 1 };
-export const NETDEV_HOOKS: Record<string, number> = { ingress: 0, egress: 1 };
 
 /** Named chain priorities, as nft spells them (for the ip/ip6/inet families). */
 export const PRIORITIES: Record<string, number> = {

@@ -231,7 +231,7 @@ export class Layout {
 
   /** The bytes of a value: one scalar, or one per part of a concatenation. */
   encode(v: unknown, what: string): Buffer {
-    if (!this.concat) return this.parts[0]!.encode(Array.isArray(v) && this.parts[0]!.name !== 'ct_state' && this.parts[0]!.name !== 'ct_status' ? v[0] : v, what);
+    if (!this.concat) return this.parts[0]!.encode(v, what);
     if (!Array.isArray(v) || v.length !== this.parts.length) {
       throw new TypeError(`${what} must be an array of ${this.parts.length} values (${this.name})`);
     }

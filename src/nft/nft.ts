@@ -722,4 +722,3 @@ export class Nft {
   }
 }
 
-export { datatype };

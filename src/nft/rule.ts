@@ -4,7 +4,7 @@
 // compiles the same text: same registers, same protocol dependencies (`meta nfproto
 // ipv4` before `ip daddr` in an inet table, once per rule), prefixes loaded as their
 // significant bytes. Raw expressions can be mixed in anywhere.
-import type { CmpOp, CtKey, Family, FibFlag, MetaKey, NatFlag, PayloadBase } from './constants';
+import type { CtKey, Family, FibFlag, MetaKey, NatFlag, PayloadBase } from './constants';
 import { REG32_00, REG_1, REG_VERDICT } from './constants';
 import { datatype, type Datatype, Layout, pad4, type Scalar } from './datatypes';
 import type { Expr, Verdict } from './expr';
@@ -523,4 +523,3 @@ export function compileRule(items: readonly RuleItem[], family: Family, setIds: 
   return out;
 }
 
-export type { CmpOp };
