@@ -233,6 +233,25 @@ describe('transactions', () => {
     expect(ruleset(ns.name!)).toBe(beforeText);
   });
 
+  it('a long element list spans several messages of one batch and stays all-or-nothing', async () => {
+    const ns = await scope.ns('big');
+    await buildLayout(ns);
+    const t = { family: F, table: T };
+    const many = Array.from({ length: 20_000 }, (_, i) => ({ key: [`10.88.${i >> 8}.${i & 255}`, 'tcp', 80] as [string, string, number] }));
+    let tx = ns.nft.transaction();
+    tx.addElements({ ...t, set: 'pub4', elements: many.slice(0, 10_000) });
+    tx.createElements({ ...t, set: 'pub4', elements: [...many.slice(10_000), many[0]!] }); // the last one clashes
+    const err = (await tx.commit().catch((e: unknown) => e)) as NetlinkError;
+    expect(err.code).toBe('EEXIST');
+    expect(err.step).toBe(1);
+    expect(nftJson(ns.name!, 'set', F, T, 'pub4')[0]).not.toHaveProperty('set.elem');
+    tx = ns.nft.transaction();
+    tx.addElements({ ...t, set: 'pub4', elements: many });
+    await tx.commit();
+    const set = nftJson(ns.name!, 'set', F, T, 'pub4')[0] as { set: { elem: unknown[] } };
+    expect(set.set.elem).toHaveLength(20_000);
+  });
+
   it('with a generation, commit refuses if the ruleset changed since it was read', async () => {
     const ns = await scope.ns('gen');
     await withTable(ns);

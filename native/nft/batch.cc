@@ -5,20 +5,58 @@
 #include <cerrno>
 #include <cstring>
 
+using np::nl::StepResult;
+
 namespace np::nft {
 
 namespace {
 
-void encode_obj(nl::Builder& b, const Op& op) {
+// An upper bound of one element's encoded size inside NFTA_SET_ELEM_LIST_ELEMENTS.
+size_t elem_size_bound(const Elem& e) {
+  auto data = [](size_t n) { return 4 + 4 + nl::align4(n); };
+  size_t n = 4 + 8 + 12 + 12 + data(e.key.size());
+  if (e.key_end) n += data(e.key_end->size());
+  if (e.data) n += e.data->is_verdict ? 4 + 4 + 8 + 4 + nl::align4(e.data->chain.size() + 1) : data(e.data->value.size());
+  if (e.comment) n += 4 + nl::align4(e.comment->size() + 3);
+  return n;
+}
+
+// An attribute holds at most 64 KiB, so a long element list goes out as several
+// messages of the same batch (still one transaction), as nft does.
+constexpr size_t kElemsPerMessage = 60000;
+
+void encode_obj(nl::Builder& b, const Op& op, std::vector<size_t>& op_of_msg, size_t index) {
   std::visit(
       [&](const auto& o) {
         using T = std::decay_t<decltype(o)>;
-        put_header(b, op.msg, o.family, static_cast<uint16_t>(op.flags | NLM_F_ACK));
-        if constexpr (std::is_same_v<T, Table>) encode_table(b, o);
-        else if constexpr (std::is_same_v<T, Chain>) encode_chain(b, o);
-        else if constexpr (std::is_same_v<T, Rule>) encode_rule(b, o);
-        else if constexpr (std::is_same_v<T, Set>) encode_set(b, o);
-        else encode_elems(b, o);
+        const uint16_t flags = static_cast<uint16_t>(op.flags | NLM_F_ACK);
+        if constexpr (std::is_same_v<T, ElemList>) {
+          size_t i = 0;
+          do {
+            ElemList part;
+            part.family = o.family;
+            part.table = o.table;
+            part.set = o.set;
+            part.set_id = o.set_id;
+            part.has_elems = o.has_elems;
+            for (size_t size = 0; i < o.elems.size(); i++) {
+              size_t n = elem_size_bound(o.elems[i]);
+              if (!part.elems.empty() && size + n > kElemsPerMessage) break;
+              size += n;
+              part.elems.push_back(o.elems[i]);
+            }
+            put_header(b, op.msg, o.family, flags);
+            encode_elems(b, part);
+            op_of_msg.push_back(index);
+          } while (i < o.elems.size());
+        } else {
+          put_header(b, op.msg, o.family, flags);
+          if constexpr (std::is_same_v<T, Table>) encode_table(b, o);
+          else if constexpr (std::is_same_v<T, Chain>) encode_chain(b, o);
+          else if constexpr (std::is_same_v<T, Rule>) encode_rule(b, o);
+          else encode_set(b, o);
+          op_of_msg.push_back(index);
+        }
       },
       op.obj);
 }
@@ -40,10 +78,12 @@ std::vector<T> dump(nl::Socket& sock, uint16_t msg, uint16_t reply, Encode enc, 
 
 }  // namespace
 
-void encode_batch(nl::Builder& b, const std::vector<Op>& ops, uint32_t genid) {
+std::vector<size_t> encode_batch(nl::Builder& b, const std::vector<Op>& ops, uint32_t genid) {
+  std::vector<size_t> op_of_msg;
   put_batch(b, NFNL_MSG_BATCH_BEGIN, genid);
-  for (const auto& op : ops) encode_obj(b, op);
+  for (size_t i = 0; i < ops.size(); i++) encode_obj(b, ops[i], op_of_msg, i);
   put_batch(b, NFNL_MSG_BATCH_END);
+  return op_of_msg;
 }
 
 CommitResult commit(nl::Socket& sock, const std::vector<Op>& ops, uint32_t genid) {
@@ -51,18 +91,30 @@ CommitResult commit(nl::Socket& sock, const std::vector<Op>& ops, uint32_t genid
   res.handles.assign(ops.size(), 0);
   if (ops.empty()) return res;
   nl::Builder b(64u << 20);
-  encode_batch(b, ops, genid);
-  std::vector<bool> silent(ops.size() + 2, false);
+  auto op_of_msg = encode_batch(b, ops, genid);
+  const size_t n = op_of_msg.size();
+  std::vector<bool> silent(n + 2, false);
   silent.front() = silent.back() = true;
-  auto results = sock.transact(
-      b,
-      [&](size_t step, const nlmsghdr* m) {
-        // NLM_F_ECHO: the kernel sends the new rule back, handle included.
-        if (step >= 1 && step <= ops.size() && m->nlmsg_type == msg_type(NFT_MSG_NEWRULE)) {
-          res.handles[step - 1] = decode_rule(m).handle;
-        }
-      },
-      "nftables transaction", &silent);
+  std::vector<StepResult> results;
+  try {
+    results = sock.transact(
+        b,
+        [&](size_t step, const nlmsghdr* m) {
+          // NLM_F_ECHO: the kernel sends the new rule back, handle included.
+          if (step >= 1 && step <= n && m->nlmsg_type == msg_type(NFT_MSG_NEWRULE)) {
+            res.handles[op_of_msg[step - 1]] = decode_rule(m).handle;
+          }
+        },
+        "nftables transaction", &silent);
+  } catch (const nl::NlError& e) {
+    if (e.err != EMSGSIZE) throw;
+    int sndbuf = 0;
+    socklen_t len = sizeof sndbuf;
+    getsockopt(sock.fd(), SOL_SOCKET, SO_SNDBUF, &sndbuf, &len);
+    throw nl::NlError(EMSGSIZE, "nftables transaction",
+                      "the batch is " + std::to_string(b.size()) + " bytes, more than the socket send buffer (" +
+                          std::to_string(sndbuf) + "); raise net.core.wmem_max or commit in smaller transactions");
+  }
   if (results.front().err) {
     const auto& r = results.front();
     std::string ext = r.err == ERESTART ? "the ruleset changed since generation " + std::to_string(genid) +
@@ -71,12 +123,13 @@ CommitResult commit(nl::Socket& sock, const std::vector<Op>& ops, uint32_t genid
     nl::NlError e(r.err, "NFNL_MSG_BATCH_BEGIN", ext);
     throw e;
   }
-  for (size_t i = 1; i <= ops.size(); i++) {
+  for (size_t i = 1; i <= n; i++) {
     const auto& r = results[i];
     if (!r.err) continue;
-    const Op& op = ops[i - 1];
+    const size_t index = op_of_msg[i - 1];
+    const Op& op = ops[index];
     std::string ext = op.what + ": " + (r.ext.empty() ? std::strerror(r.err) : r.ext);
-    nl::NlError e(r.err, msg_name(op.msg), ext, static_cast<int>(i - 1));
+    nl::NlError e(r.err, msg_name(op.msg), ext, static_cast<int>(index));
     e.missing_attr = r.missing_attr;
     throw e;
   }

@@ -33,8 +33,10 @@ struct CommitResult {
   std::vector<uint64_t> handles;  // per op: the handle the kernel echoed (rules), else 0
 };
 
-// Encodes the batch (ops numbered from seq 0, as the socket renumbers them).
-void encode_batch(nl::Builder& b, const std::vector<Op>& ops, uint32_t genid);
+// Encodes the batch (seq 0; the socket numbers messages when it sends). An element
+// list too long for one attribute becomes several messages; returns, for each message
+// after BATCH_BEGIN, the index of its op.
+std::vector<size_t> encode_batch(nl::Builder& b, const std::vector<Op>& ops, uint32_t genid);
 CommitResult commit(nl::Socket& sock, const std::vector<Op>& ops, uint32_t genid);
 
 // NFT_MSG_GETGEN: the ruleset generation.
