@@ -104,6 +104,32 @@ describe.skipIf(!haveStrace)('expression bytes equal what nft sends', () => {
   });
 });
 
+describe.skipIf(!haveStrace)('decoding what nft sends', () => {
+  it('keeps an expression it has no table for as raw bytes, and sends it back unchanged', async () => {
+    const [theirs] = ruleExprBytes(nftBytes(ns.name!, ['add', 'rule', 'inet', 't', 'c', 'quota over 100 bytes counter']));
+    const exprs = codec.decodeNftExprs(theirs!);
+    expect(exprs.map((e) => e.type)).toEqual(['unknown', 'counter']);
+    expect(exprs[0]).toMatchObject({ type: 'unknown', name: 'quota' });
+    const tx = ns.nft.transaction();
+    tx.addRule({ family: 'inet', table: 't', chain: 'c', rule: exprs });
+    expect(ruleExprBytes(await codec.encodeNftTransaction(tx))[0]!.toString('hex')).toBe(theirs!.toString('hex'));
+  });
+
+  it('decodes nft\'s set declarations: types, flags, byte orders and typeof', () => {
+    const msgs = codec.decodeNftMessages(nftBytes(ns.name!, ['add', 'map', 'inet', 't', 'x',
+      '{ typeof ip daddr . meta l4proto . th dport : ip daddr . th dport; flags timeout; timeout 10s; comment "c"; }']));
+    const set = msgs.find((m) => m.msg === 'NFT_MSG_NEWSET')!.object!;
+    expect(set).toMatchObject({
+      name: 'x', table: 't', keyType: 0x730d, keyLen: 12, dataType: 0x1cd, dataLen: 8, timeout: 10_000,
+      udata: {
+        keyByteorder: 0, dataByteorder: 0, dataInterval: 0, comment: 'c',
+        keyTypeof: [{ etype: 7, attrs: [[0, 12], [1, 12]] }, { etype: 9, attrs: [[0, 16]] }, { etype: 7, attrs: [[0, 11], [1, 2]] }],
+        dataTypeof: [{ etype: 7, attrs: [[0, 12], [1, 12]] }, { etype: 7, attrs: [[0, 11], [1, 2]] }],
+      },
+    });
+  });
+});
+
 describe.skipIf(!haveStrace)('the reference layout, message by message', () => {
   it('sets, chains, rules and elements carry the attributes nft sends', async () => {
     const file = path.join(__dirname, '..', '..', 'shared', 'nft-layout.nft');
