@@ -14,6 +14,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   np::ops::register_neigh(env, exports);
   np::ops::register_sysctl(env, exports);
   np::ops::register_monitor(env, exports);
+  np::ops::register_nft(env, exports);
   return exports;
 }
 

@@ -94,6 +94,20 @@ export interface NativeBinding {
   decodeLinks(buf: Buffer): NativeLink[];
 
   rtnlRaw(h: NativeHandle, messages: Buffer): Promise<NativeRawStep[]>;
+
+  // nftables (objects are the shapes src/nft builds and reads; see src/nft/nft.ts)
+  nftCommit(h: NativeHandle, ops: object[], generation?: number): Promise<{ handles: number[] }>;
+  nftGeneration(h: NativeHandle): Promise<number>;
+  nftListTables(h: NativeHandle, family: number): Promise<object[]>;
+  nftListRules(h: NativeHandle, family: number, table: string, chain?: string): Promise<object[]>;
+  nftListSets(h: NativeHandle, family: number, table: string, set?: string): Promise<object[]>;
+  nftListElements(h: NativeHandle, family: number, table: string, set: string): Promise<object[]>;
+  nftDumpTable(h: NativeHandle, family: number, table: string): Promise<{
+    generation: number; table: object; chains: object[]; sets: object[]; rules: object[];
+  }>;
+  nftEncodeBatch(ops: object[], generation?: number): Buffer;
+  nftDecodeExprs(buf: Buffer): ({ type: string } & Record<string, unknown>)[];
+  nftDecodeMessages(buf: Buffer): { type: number; flags: number; msg?: string; object?: Record<string, unknown> }[];
 }
 
 /** One step of rtnlRaw: `error` is a native error object (see errors.ts fromNative). */

@@ -6,6 +6,8 @@ import { callSync } from './errors';
 import { fdbRequest, type FdbSpec } from './fdb';
 import { neighbourRequest, numericRequest, type NeighbourSpec } from './neighbours';
 import type { FdbEntry, Link, Neighbour } from './types';
+import { type Expr, fromNative } from './nft/expr';
+import type { Transaction } from './nft/nft';
 import { checkLinkRef } from './validate';
 
 export const codec = {
@@ -43,5 +45,20 @@ export const codec = {
   decodeNeighbours(buf: Buffer): (Neighbour | FdbEntry)[] {
     if (!Buffer.isBuffer(buf)) throw new TypeError('decodeNeighbours expects a Buffer');
     return callSync(() => native.decodeNeighs(buf));
+  },
+  /** The batch a transaction's commit() would send (NFNL_MSG_BATCH_BEGIN ... END, seq 0). */
+  async encodeNftTransaction(tx: Transaction): Promise<Buffer> {
+    const ops = await tx.build();
+    return callSync(() => native.nftEncodeBatch(ops));
+  },
+  /** Decodes the payload of an NFTA_RULE_EXPRESSIONS attribute. */
+  decodeNftExprs(buf: Buffer): Expr[] {
+    if (!Buffer.isBuffer(buf)) throw new TypeError('decodeNftExprs expects a Buffer');
+    return callSync(() => native.nftDecodeExprs(buf)).map(fromNative);
+  },
+  /** Decodes nftables messages (tables, chains, rules, sets, elements) as the native side sees them. */
+  decodeNftMessages(buf: Buffer): { type: number; flags: number; msg?: string; object?: Record<string, unknown> }[] {
+    if (!Buffer.isBuffer(buf)) throw new TypeError('decodeNftMessages expects a Buffer');
+    return callSync(() => native.nftDecodeMessages(buf));
   },
 };

@@ -24,3 +24,5 @@ export type {
 export { codec } from './codec';
 export { NetnsPool, type NetnsPoolOptions } from './pool';
 export { attachVeth, type VethAttachOptions, type VethAttachResult } from './attach';
+export * as nft from './nft';
+export { Nft, Transaction as NftTransaction } from './nft';

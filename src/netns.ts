@@ -10,6 +10,7 @@ import { Neighbours } from './neighbours';
 import { Routes } from './routes';
 import { Sysctl } from './sysctl';
 import type { RawStep } from './types';
+import { Nft } from './nft/nft';
 import { checkNetnsName, checkPath, checkPid } from './validate';
 
 /** Options shared by the named-namespace calls. */
@@ -48,6 +49,7 @@ export class Netns {
   readonly addresses: Addresses;
   /** Routes in this namespace (RTM_*ROUTE). */
   readonly routes: Routes;
+  #nft: Nft | undefined;
 
   private constructor(handle: NativeHandle, name?: string, file?: string) {
     this.#handle = handle;
@@ -164,6 +166,12 @@ export class Netns {
   async duplicate(): Promise<Netns> {
     const { fd } = callSync(() => native.nsInfo(this.handle()));
     return new Netns(callSync(() => native.nsOpen(`/proc/self/fd/${fd}`)), this.name, this.path);
+  }
+
+  /** nftables in this namespace (NETLINK_NETFILTER): transactions and listings. */
+  get nft(): Nft {
+    this.#nft ??= new Nft(this);
+    return this.#nft;
   }
 
   /** Whether close() has been called. */

@@ -115,7 +115,8 @@ void parse_ack(const nlmsghdr* h, StepResult& out) {
   if (tb.has(NLMSGERR_ATTR_MISS_TYPE)) out.missing_attr = tb.u32(NLMSGERR_ATTR_MISS_TYPE);
 }
 
-std::vector<StepResult> Socket::transact(Builder& b, const OnMessage& on_msg, const char* op) {
+std::vector<StepResult> Socket::transact(Builder& b, const OnMessage& on_msg, const char* op,
+                                         const std::vector<bool>* silent) {
   const auto& msgs = b.messages();
   const size_t n = msgs.size();
   std::vector<StepResult> results(n);
@@ -136,6 +137,15 @@ std::vector<StepResult> Socket::transact(Builder& b, const OnMessage& on_msg, co
                                  : kFirst;
   }
   seq_ += static_cast<uint32_t>(n);
+  size_t remaining = n;
+  if (silent) {
+    for (size_t i = 0; i < n && i < silent->size(); i++) {
+      if ((*silent)[i]) {
+        complete[i] = true;
+        remaining--;
+      }
+    }
+  }
 
   sockaddr_nl kernel{};
   kernel.nl_family = AF_NETLINK;
@@ -155,7 +165,6 @@ std::vector<StepResult> Socket::transact(Builder& b, const OnMessage& on_msg, co
     throw NlError(e, op, std::string("sendmsg: ") + std::strerror(e));
   }
 
-  size_t remaining = n;
   auto& buf = recv_buffer();
   while (remaining > 0) {
     sockaddr_nl from{};
@@ -183,7 +192,22 @@ std::vector<StepResult> Socket::transact(Builder& b, const OnMessage& on_msg, co
     MessageIterator it(buf.data(), static_cast<size_t>(got));
     while (const nlmsghdr* h = it.next()) {
       uint32_t idx = h->nlmsg_seq - first;
-      if (h->nlmsg_seq < first || idx >= n || complete[idx]) continue;  // stale
+      if (h->nlmsg_seq < first || idx >= n) continue;  // stale
+      if (complete[idx]) {
+        if (silent && idx < silent->size() && (*silent)[idx] && h->nlmsg_type == NLMSG_ERROR) {
+          // An error for a step that expects no reply: the kernel refused the
+          // exchange there and will answer nothing after it.
+          StepResult r;
+          parse_ack(h, r);
+          if (r.err == 0) continue;
+          r.answered = true;
+          results[idx] = r;
+          remaining = 0;
+          break;
+        }
+        continue;
+      }
+      results[idx].answered = true;
       if (h->nlmsg_flags & NLM_F_DUMP_INTR) results[idx].dump_interrupted = true;
       bool done = false;
       if (h->nlmsg_type == NLMSG_ERROR) {

@@ -9,6 +9,12 @@
 // returned per step, with the kernel's extended-ack text (NETLINK_EXT_ACK). Messages
 // whose sequence number belongs to no step (left over from an earlier, interrupted
 // exchange) are skipped.
+//
+// Some protocols take messages that expect no reply at all: nfnetlink's batch
+// delimiters (NFNL_MSG_BATCH_BEGIN/END) are never acked. transact() takes those steps
+// as complete from the start; if the kernel does answer one with an error (a refused
+// batch header, a generation mismatch), nothing after it will be answered either, so
+// that error ends the whole exchange.
 #pragma once
 
 #include <linux/netlink.h>
@@ -42,6 +48,7 @@ struct StepResult {
   std::string ext;
   int64_t missing_attr = -1;
   bool dump_interrupted = false;
+  bool answered = false;  // a reply or ack arrived for this step
 };
 
 class Socket {
@@ -57,7 +64,9 @@ class Socket {
   // Sends every message of b in one sendmsg and waits for all of them. Returns one
   // result per message; throws NlError only for socket-level failures (ENOBUFS on a
   // reply, a failed send), with step -1.
-  std::vector<StepResult> transact(Builder& b, const OnMessage& on_msg, const char* op);
+  // silent[i] marks step i as one that expects no reply (nullptr: none does).
+  std::vector<StepResult> transact(Builder& b, const OnMessage& on_msg, const char* op,
+                                   const std::vector<bool>* silent = nullptr);
 
   // One request; throws NlError (step -1) if it failed. Dumps are retried up to
   // kDumpRetries times when the kernel flags them inconsistent (NLM_F_DUMP_INTR),

@@ -1,0 +1,19 @@
+// limit: token bucket; over the rate the rule stops here (or, inverted, continues).
+//   [ limit rate 10/second burst 5 type packets flags 0x0 ]
+//   NFTA_LIMIT_RATE be64 | UNIT be64 (seconds) | BURST be32 | TYPE be32 (NFT_LIMIT_PKTS/
+//   PKT_BYTES) | FLAGS be32 (NFT_LIMIT_F_INV)
+#include "nft/expr.h"
+
+namespace np::nft::expr {
+
+namespace {
+constexpr FieldSpec kFields[] = {
+    {"rate", NFTA_LIMIT_RATE, FieldKind::Be64}, {"unit", NFTA_LIMIT_UNIT, FieldKind::Be64},
+    {"burst", NFTA_LIMIT_BURST, FieldKind::Be32}, {"limitType", NFTA_LIMIT_TYPE, FieldKind::Be32},
+    {"flags", NFTA_LIMIT_FLAGS, FieldKind::Be32},
+};
+}  // namespace
+
+const ExprSpec limit{"limit", kFields, std::size(kFields), NFTA_LIMIT_MAX};
+
+}  // namespace np::nft::expr

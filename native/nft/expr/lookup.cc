@@ -1,0 +1,20 @@
+// lookup: is the key in sreg (a concatenation spans several registers) in the set? For a
+// map, the element's data goes to dreg; dreg 0 makes it a verdict map.
+//   [ lookup reg 1 set guard4 dreg 0 ]
+//   NFTA_LOOKUP_SREG be32 | DREG be32 | SET str | SET_ID be32 (set made in this batch) |
+//   FLAGS be32 (NFT_LOOKUP_F_INV)
+#include "nft/expr.h"
+
+namespace np::nft::expr {
+
+namespace {
+constexpr FieldSpec kFields[] = {
+    {"sreg", NFTA_LOOKUP_SREG, FieldKind::Be32}, {"dreg", NFTA_LOOKUP_DREG, FieldKind::Be32},
+    {"set", NFTA_LOOKUP_SET, FieldKind::Strz},   {"setId", NFTA_LOOKUP_SET_ID, FieldKind::Be32},
+    {"flags", NFTA_LOOKUP_FLAGS, FieldKind::Be32},
+};
+}  // namespace
+
+const ExprSpec lookup{"lookup", kFields, std::size(kFields), NFTA_LOOKUP_MAX};
+
+}  // namespace np::nft::expr

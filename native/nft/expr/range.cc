@@ -1,0 +1,19 @@
+// range: is the register within [from, to] (op eq) or outside it (op neq)?
+//   [ range neq reg 1 0x0000e803 0x0000d007 ]
+//   NFTA_RANGE_SREG be32 | OP be32 (NFT_RANGE_EQ/NEQ) | FROM_DATA nft_data | TO_DATA nft_data
+#include "nft/expr.h"
+
+namespace np::nft::expr {
+
+namespace {
+constexpr FieldSpec kFields[] = {
+    {"sreg", NFTA_RANGE_SREG, FieldKind::Be32},
+    {"op", NFTA_RANGE_OP, FieldKind::Be32},
+    {"from", NFTA_RANGE_FROM_DATA, FieldKind::Data},
+    {"to", NFTA_RANGE_TO_DATA, FieldKind::Data},
+};
+}  // namespace
+
+const ExprSpec range{"range", kFields, std::size(kFields), NFTA_RANGE_MAX};
+
+}  // namespace np::nft::expr
