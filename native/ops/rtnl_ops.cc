@@ -46,7 +46,8 @@ class Obj {
     const Napi::Value* v = find(k);
     if (!v) return std::nullopt;
     if (!v->IsNumber()) fail(k, "a number");
-    return static_cast<T>(v->As<Napi::Number>().Int64Value());
+    if constexpr (std::is_floating_point_v<T>) return static_cast<T>(v->As<Napi::Number>().DoubleValue());
+    else return static_cast<T>(v->As<Napi::Number>().Int64Value());
   }
   std::optional<bool> boolean(const char* k) const {
     const Napi::Value* v = find(k);
