@@ -19,6 +19,10 @@ export interface VethAttachOptions {
   address: string;
   /** Default route via this gateway (none when absent). */
   gateway?: string;
+  /** A second, IPv6 address with prefix (dual stack); needs `ipv6`. */
+  address6?: string;
+  /** IPv6 default route via this gateway. */
+  gateway6?: string;
   /** MAC of the container end. */
   mac?: string;
   /** MTU of both ends. */
@@ -59,6 +63,9 @@ export async function attachVeth(host: Netns, container: Netns, o: VethAttachOpt
     throw new TypeError('gateway family does not match address');
   }
   const noV6 = !o.ipv6;
+  const addr6 = o.address6 === undefined ? undefined : parseCidr(o.address6, 'address6');
+  if (addr6 && (addr6.family !== 6 || noV6)) throw new TypeError('address6 must be an IPv6 CIDR, with ipv6: true');
+  if (o.gateway6 !== undefined && (!addr6 || checkIp(o.gateway6, 'gateway6').indexOf(':') < 0)) throw new TypeError('gateway6 needs address6 and must be IPv6');
   const peerIndex = reserveIfindex();
   const h = host.batch().links.add({
     name: o.hostIfname,
@@ -88,7 +95,9 @@ export async function attachVeth(host: Netns, container: Netns, o: VethAttachOpt
   if (o.loUp ?? true) c.links.set('lo', { up: true });
   c.links.set(peerIndex, { ...(noV6 && { addrGenMode: 'none' as const }), up: true });
   c.addresses.add(peerIndex, `${addr.address}/${addr.prefixlen}`, addr.family === 6 ? { nodad: true } : {});
+  if (addr6) c.addresses.add(peerIndex, `${addr6.address}/${addr6.prefixlen}`, { nodad: true });
   if (o.gateway !== undefined) c.routes.add({ dst: addr.family === 6 ? 'default6' : 'default', gateway: o.gateway, dev: peerIndex });
+  if (o.gateway6 !== undefined) c.routes.add({ dst: 'default6', gateway: o.gateway6, dev: peerIndex });
   // On failure commitAll undoes the host side too: deleting the host end takes the pair.
   await Batch.commitAll([h, c]);
   return { hostIfname: o.hostIfname, ifname, peerIndex };

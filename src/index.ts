@@ -26,3 +26,4 @@ export { NetnsPool, type NetnsPoolOptions } from './pool';
 export { attachVeth, type VethAttachOptions, type VethAttachResult } from './attach';
 export * as nft from './nft';
 export { Nft, Transaction as NftTransaction } from './nft';
+export * from './network';

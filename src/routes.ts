@@ -1,5 +1,5 @@
 import { native } from './binding';
-import { call } from './errors';
+import { call, NetlinkError } from './errors';
 import type { Netns } from './netns';
 import { routeNames, type LinkRef, type RouteSpec } from './spec';
 import { checkIp } from './validate';
@@ -86,6 +86,12 @@ export class Routes {
       f.type = t;
     }
     if (filter.dev !== undefined) f.oif = await this.#ns.links.index(filter.dev);
-    return call(native.routeList(this.#ns.handle(), f));
+    try {
+      return await call(native.routeList(this.#ns.handle(), f));
+    } catch (e) {
+      // A table that holds no route does not exist yet; the kernel says ENOENT for it.
+      if (f.table !== undefined && e instanceof NetlinkError && e.code === 'ENOENT') return [];
+      throw e;
+    }
   }
 }

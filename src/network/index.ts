@@ -8,3 +8,10 @@ export {
 export {
   StateStore, StateCorruptError, StateSchemaError, LockTimeoutError, type StateStoreOptions,
 } from './store';
+export { Networks, Network, type NetworksOptions } from './networks';
+export { Firewall } from './firewall';
+export { checkPorts, expandPorts } from './ports';
+export { hostsFileContent } from './hosts';
+export type {
+  PortMapping, PortProtocol, BridgeNetworkOptions, NetworkInfo, AttachOptions, EndpointInfo,
+} from './types';

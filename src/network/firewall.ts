@@ -1,0 +1,207 @@
+// The nftables side of bridge networks, in the shape of shared/nft-layout.nft: one
+// inet table per owner; per-network chains of constant size; everything per container
+// or per port an element of a set or map, so attach, detach, publish and unpublish are
+// O(1) element operations in one atomic transaction.
+import type { NetlinkError } from '../errors';
+import type { Netns } from '../netns';
+import {
+  accept, concat, counter, ct, dnat, drop, fib, iifname, ip, jump, masquerade, meta, oifname, th,
+  type ElementSpec, type Family, type Transaction,
+} from '../nft';
+import { expandPorts } from './ports';
+import type { EndpointInfo, NetworkInfo } from './types';
+
+const F: Family = 'inet';
+
+/** Chain names of one network: a short, stable prefix from its id. */
+function chains(net: NetworkInfo): { in: string; out: string; snat: string; hairpin: string; guard: string } {
+  const p = `n${net.id.slice(0, 12)}`;
+  return { in: `${p}_in`, out: `${p}_out`, snat: `${p}_snat`, hairpin: `${p}_hairpin`, guard: `${p}_guard` };
+}
+
+const BASE_CHAINS = ['user_forward', 'raw_pre', 'forward', 'pub', 'nat_pre', 'nat_out', 'nat_post'];
+
+function isLoopback(ip4: string): boolean {
+  return ip4.startsWith('127.');
+}
+
+/** Manages the owner's nftables table in the host namespace. */
+export class Firewall {
+  readonly #ns: Netns;
+  /** The table (and owner) name. */
+  readonly table: string;
+
+  constructor(host: Netns, table: string) {
+    this.#ns = host;
+    this.table = table;
+  }
+
+  #t(): { family: Family; table: string } {
+    return { family: F, table: this.table };
+  }
+
+  /**
+   * Creates the table with its sets, maps and base chains unless it is already complete.
+   * Nothing outside this table is ever touched.
+   */
+  async ensureBase(): Promise<void> {
+    const tables = await this.#ns.nft.listTables(F);
+    if (tables.some((t) => t.name === this.table)) {
+      const listing = await this.#ns.nft.listTable(F, this.table);
+      const have = new Set(listing.chains.map((c) => c.name));
+      if (BASE_CHAINS.every((c) => have.has(c))) return;
+      // Incomplete (a crash mid-creation cannot happen: creation is one transaction);
+      // someone edited our table. Rebuild it whole.
+      const tx = this.#ns.nft.transaction();
+      tx.destroyTable({ family: F, name: this.table });
+      await tx.commit();
+    }
+    const tx = this.#ns.nft.transaction();
+    const t = this.#t();
+    tx.addTable({ family: F, name: this.table });
+    tx.addSet({ ...t, name: 'fwd_in', key: 'ifname', map: 'verdict' });
+    tx.addSet({ ...t, name: 'fwd_out', key: 'ifname', map: 'verdict' });
+    tx.addSet({ ...t, name: 'snat_in', key: 'ifname', map: 'verdict' });
+    tx.addSet({ ...t, name: 'snat_out', key: 'ifname', map: 'verdict' });
+    tx.addSet({ ...t, name: 'guard4', key: 'ipv4_addr', map: 'verdict', flags: ['interval'] });
+    tx.addSet({ ...t, name: 'dnat4_ip', key: { typeof: [ip.daddr, meta.l4proto, th.dport] }, map: { typeof: [ip.daddr, th.dport] } });
+    tx.addSet({ ...t, name: 'dnat4_any', key: { typeof: [meta.l4proto, th.dport] }, map: { typeof: [ip.daddr, th.dport] } });
+    tx.addSet({ ...t, name: 'pub4', key: { typeof: [ip.daddr, meta.l4proto, th.dport] } });
+    tx.addSet({ ...t, name: 'lo_pub4', key: { typeof: [meta.l4proto, th.dport] } });
+    // The user's own chain, jumped to first from forward: the DOCKER-USER of this world.
+    tx.addChain({ ...t, name: 'user_forward' });
+    tx.addChain({ ...t, name: 'raw_pre', type: 'filter', hook: 'prerouting', priority: 'raw', policy: 'accept' });
+    tx.addChain({ ...t, name: 'forward', type: 'filter', hook: 'forward', priority: 'filter', policy: 'accept' });
+    tx.addChain({ ...t, name: 'pub' });
+    tx.addChain({ ...t, name: 'nat_pre', type: 'nat', hook: 'prerouting', priority: 'dstnat', policy: 'accept' });
+    tx.addChain({ ...t, name: 'nat_out', type: 'nat', hook: 'output', priority: -100, policy: 'accept' });
+    tx.addChain({ ...t, name: 'nat_post', type: 'nat', hook: 'postrouting', priority: 'srcnat', policy: 'accept' });
+    const r = (chain: string, ...rule: Parameters<Transaction['addRule']>[0]['rule']) => tx.addRule({ ...t, chain, rule });
+    // Direct access to a container address from outside its bridge: dropped before routing.
+    r('raw_pre', ip.daddr.vmap('guard4'));
+    // Ports published on 127.0.0.1 are reachable from this host only.
+    r('raw_pre', iifname.neq('lo'), ip.daddr.eq('127.0.0.0/8'), concat(meta.l4proto, th.dport).in('lo_pub4'), drop());
+    r('forward', jump('user_forward'));
+    r('forward', oifname.vmap('fwd_in'));
+    r('forward', iifname.vmap('fwd_out'));
+    r('pub', dnat({ family: 'ip', map: concat(ip.daddr, meta.l4proto, th.dport).map('dnat4_ip'), withPort: true }));
+    r('pub', dnat({ family: 'ip', map: concat(meta.l4proto, th.dport).map('dnat4_any'), withPort: true }));
+    r('nat_pre', fib.daddrType.eq('local'), jump('pub'));
+    r('nat_out', fib.daddrType.eq('local'), jump('pub'));
+    r('nat_post', oifname.vmap('snat_in'));
+    r('nat_post', iifname.vmap('snat_out'));
+    await tx.commit();
+  }
+
+  /** A network's five chains and its five map elements, in one transaction (idempotent). */
+  async addNetwork(net: NetworkInfo): Promise<void> {
+    const c = chains(net);
+    const listing = await this.#ns.nft.listTable(F, this.table);
+    if (listing.chains.some((ch) => ch.name === c.in)) return;
+    const tx = this.#ns.nft.transaction();
+    const t = this.#t();
+    for (const name of Object.values(c)) tx.addChain({ ...t, name });
+    const r = (chain: string, ...rule: Parameters<Transaction['addRule']>[0]['rule']) => tx.addRule({ ...t, chain, rule });
+    const br = net.bridge;
+    if (net.internal) {
+      // No way in or out: members talk over the bridge (no forwarding), and to the
+      // gateway (input/output); anything routed to or from the network is dropped.
+      r(c.in, counter(), drop());
+      r(c.out, counter(), drop());
+    } else {
+      r(c.in, ct.state.any('established', 'related'), accept());
+      r(c.in, iifname.eq(br), accept());
+      r(c.in, concat(ip.daddr, meta.l4proto, th.dport).in('pub4'), accept());
+      r(c.in, counter(), drop());
+      r(c.out, accept());
+      if (net.masquerade) r(c.snat, oifname.neq(br), ip.saddr.eq(net.subnet), masquerade());
+    }
+    r(c.hairpin, ct.status.any('dnat'), fib.saddrType.eq('local'), masquerade());
+    r(c.hairpin, ct.status.any('dnat'), ip.saddr.eq(net.subnet), masquerade());
+    r(c.guard, iifname.neq(br), counter(), drop());
+    const v = (chain: string): ElementSpec['value'] => ({ verdict: 'jump', chain });
+    tx.addElements({ ...t, set: 'fwd_in', elements: [{ key: br, value: v(c.in) }] });
+    tx.addElements({ ...t, set: 'fwd_out', elements: [{ key: br, value: v(c.out) }] });
+    tx.addElements({ ...t, set: 'snat_in', elements: [{ key: br, value: v(c.hairpin) }] });
+    tx.addElements({ ...t, set: 'snat_out', elements: [{ key: br, value: v(c.snat) }] });
+    tx.addElements({ ...t, set: 'guard4', elements: [{ key: net.subnet, value: v(c.guard) }] });
+    await tx.commit();
+  }
+
+  /** Removes a network's elements and chains (idempotent). */
+  async removeNetwork(net: NetworkInfo): Promise<void> {
+    const c = chains(net);
+    const listing = await this.#ns.nft.listTable(F, this.table).catch((e: NetlinkError) => {
+      if (e.code === 'ENOENT') return undefined;
+      throw e;
+    });
+    if (!listing) return;
+    const tx = this.#ns.nft.transaction();
+    const t = this.#t();
+    const br = net.bridge;
+    for (const set of ['fwd_in', 'fwd_out', 'snat_in', 'snat_out']) tx.destroyElements({ ...t, set, elements: [{ key: br }] });
+    tx.destroyElements({ ...t, set: 'guard4', elements: [{ key: net.subnet }] });
+    const ours = new Set(Object.values(c));
+    for (const rule of listing.rules) if (ours.has(rule.chain)) tx.deleteRule({ ...t, chain: rule.chain, handle: rule.handle });
+    for (const ch of listing.chains) if (ours.has(ch.name)) tx.deleteChain({ ...t, name: ch.name });
+    await tx.commit();
+  }
+
+  // Elements an endpoint's published ports make.
+  #elements(ep: Pick<EndpointInfo, 'ip' | 'publish'>): { set: string; el: ElementSpec }[] {
+    const out: { set: string; el: ElementSpec }[] = [];
+    const seen = new Set<string>();
+    for (const p of expandPorts(ep.publish)) {
+      if (p.hostIp) out.push({ set: 'dnat4_ip', el: { key: [p.hostIp, p.protocol, p.hostPort], value: [ep.ip, p.containerPort] } });
+      else out.push({ set: 'dnat4_any', el: { key: [p.protocol, p.hostPort], value: [ep.ip, p.containerPort] } });
+      if (p.hostIp && isLoopback(p.hostIp)) out.push({ set: 'lo_pub4', el: { key: [p.protocol, p.hostPort] } });
+      const pub = `${p.protocol}/${p.containerPort}`;
+      if (!seen.has(pub)) {
+        seen.add(pub);
+        out.push({ set: 'pub4', el: { key: [ep.ip, p.protocol, p.containerPort] } });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Publishes an endpoint's ports: one transaction of element creations (NLM_F_EXCL),
+   * so a port another container already holds fails the whole publish with EEXIST and
+   * changes nothing, instead of shadowing the other rule.
+   */
+  async publish(_net: NetworkInfo, ep: Pick<EndpointInfo, 'ip' | 'publish'>): Promise<void> {
+    const els = this.#elements(ep);
+    if (els.length === 0) return;
+    const tx = this.#ns.nft.transaction();
+    for (const { set, el } of els) tx.createElements({ ...this.#t(), set, elements: [el] });
+    await tx.commit();
+  }
+
+  /** Removes an endpoint's published ports (idempotent: DESTROYSETELEM). */
+  async unpublish(_net: NetworkInfo, ep: Pick<EndpointInfo, 'ip' | 'publish'>): Promise<void> {
+    const els = this.#elements(ep);
+    if (els.length === 0) return;
+    const tx = this.#ns.nft.transaction();
+    for (const { set, el } of els) tx.destroyElements({ ...this.#t(), set, elements: [{ key: el.key }] });
+    await tx.commit();
+  }
+
+  /** Removes published-port elements pointing at addresses no endpoint holds; returns how many. */
+  async gc(_nets: NetworkInfo[], eps: EndpointInfo[]): Promise<number> {
+    const claimed = new Set(eps.map((e) => e.ip));
+    const tx = this.#ns.nft.transaction();
+    let n = 0;
+    for (const set of ['dnat4_ip', 'dnat4_any', 'pub4']) {
+      const info = await this.#ns.nft.getSet(F, this.table, set).catch(() => undefined);
+      for (const el of info?.elements ?? []) {
+        const target = set === 'pub4' ? (el.key as (string | number)[])[0] : (el.value as (string | number)[])[0];
+        if (typeof target === 'string' && !claimed.has(target)) {
+          tx.destroyElements({ ...this.#t(), set, elements: [{ key: el.key }] });
+          n++;
+        }
+      }
+    }
+    if (n > 0) await tx.commit();
+    return n;
+  }
+}
