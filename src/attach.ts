@@ -1,7 +1,8 @@
 // The container attach every runtime does, as two batches in one native call: the
 // host side (a veth whose peer is made inside the container namespace, enslaved to a
 // bridge, up) in one sendmsg, then the container side (lo up, the interface up, its
-// address, the default route) in one sendmsg on the container's socket.
+// address, the default route) in one sendmsg on the container's socket. attachMacvlan
+// is the same with a macvlan child made inside the container instead of a veth pair.
 import { Batch, reserveIfindex } from './batch';
 import type { Netns } from './netns';
 import { parseCidr, type LinkRef } from './spec';
@@ -57,15 +58,7 @@ export interface VethAttachResult {
  */
 export async function attachVeth(host: Netns, container: Netns, o: VethAttachOptions): Promise<VethAttachResult> {
   if (typeof o !== 'object' || o === null) throw new TypeError('attachVeth options must be an object');
-  const ifname = checkIfname(o.ifname ?? 'eth0', 'ifname');
-  const addr = parseCidr(o.address, 'address');
-  if (o.gateway !== undefined && checkIp(o.gateway, 'gateway') && (o.gateway.includes(':') ? 6 : 4) !== addr.family) {
-    throw new TypeError('gateway family does not match address');
-  }
-  const noV6 = !o.ipv6;
-  const addr6 = o.address6 === undefined ? undefined : parseCidr(o.address6, 'address6');
-  if (addr6 && (addr6.family !== 6 || noV6)) throw new TypeError('address6 must be an IPv6 CIDR, with ipv6: true');
-  if (o.gateway6 !== undefined && (!addr6 || checkIp(o.gateway6, 'gateway6').indexOf(':') < 0)) throw new TypeError('gateway6 needs address6 and must be IPv6');
+  const side = containerSide(o);
   const peerIndex = reserveIfindex();
   const h = host.batch().links.add({
     name: o.hostIfname,
@@ -78,11 +71,11 @@ export async function attachVeth(host: Netns, container: Netns, o: VethAttachOpt
     ...(o.alias !== undefined && { alias: o.alias }),
     numTxQueues: 1,
     numRxQueues: 1,
-    ...(noV6 && { addrGenMode: 'none' as const }),
+    ...(side.noV6 && { addrGenMode: 'none' as const }),
     ...((o.hairpin || o.isolated) && { bridgePort: { ...(o.hairpin && { hairpin: true }), ...(o.isolated && { isolated: true }) } }),
     up: true,
     peer: {
-      name: ifname,
+      name: side.ifname,
       netns: container,
       index: peerIndex,
       ...(o.mac !== undefined && { mac: o.mac }),
@@ -91,14 +84,95 @@ export async function attachVeth(host: Netns, container: Netns, o: VethAttachOpt
       numRxQueues: 1,
     },
   });
-  const c = container.batch();
-  if (o.loUp ?? true) c.links.set('lo', { up: true });
-  c.links.set(peerIndex, { ...(noV6 && { addrGenMode: 'none' as const }), up: true });
-  c.addresses.add(peerIndex, `${addr.address}/${addr.prefixlen}`, addr.family === 6 ? { nodad: true } : {});
-  if (addr6) c.addresses.add(peerIndex, `${addr6.address}/${addr6.prefixlen}`, { nodad: true });
-  if (o.gateway !== undefined) c.routes.add({ dst: addr.family === 6 ? 'default6' : 'default', gateway: o.gateway, dev: peerIndex });
-  if (o.gateway6 !== undefined) c.routes.add({ dst: 'default6', gateway: o.gateway6, dev: peerIndex });
+  const c = side.batch(container, peerIndex);
   // On failure commitAll undoes the host side too: deleting the host end takes the pair.
   await Batch.commitAll([h, c]);
-  return { hostIfname: o.hostIfname, ifname, peerIndex };
+  return { hostIfname: o.hostIfname, ifname: side.ifname, peerIndex };
+}
+
+/** What the container end of an attach gets: its name, address, routes (attachVeth and attachMacvlan). */
+export type ContainerSideOptions = Pick<
+  VethAttachOptions, 'ifname' | 'address' | 'gateway' | 'address6' | 'gateway6' | 'ipv6' | 'loUp'
+>;
+
+// Validates the container side and returns the builder of its batch: lo up, the link
+// (renamed first when asked) with its addrGenMode and up, addresses, default routes.
+function containerSide(o: ContainerSideOptions): { ifname: string; noV6: boolean; batch: (c: Netns, index: number, renameFrom?: boolean) => Batch } {
+  const ifname = checkIfname(o.ifname ?? 'eth0', 'ifname');
+  const addr = parseCidr(o.address, 'address');
+  if (o.gateway !== undefined && checkIp(o.gateway, 'gateway') && (o.gateway.includes(':') ? 6 : 4) !== addr.family) {
+    throw new TypeError('gateway family does not match address');
+  }
+  const noV6 = !o.ipv6;
+  const addr6 = o.address6 === undefined ? undefined : parseCidr(o.address6, 'address6');
+  if (addr6 && (addr6.family !== 6 || noV6)) throw new TypeError('address6 must be an IPv6 CIDR, with ipv6: true');
+  if (o.gateway6 !== undefined && (!addr6 || checkIp(o.gateway6, 'gateway6').indexOf(':') < 0)) throw new TypeError('gateway6 needs address6 and must be IPv6');
+  const batch = (container: Netns, index: number, rename = false): Batch => {
+    const c = container.batch();
+    if (o.loUp ?? true) c.links.set('lo', { up: true });
+    // A rename and IFF_UP in one RTM_NEWLINK: the kernel renames before it changes flags.
+    c.links.set(index, { ...(rename && { name: ifname }), ...(noV6 && { addrGenMode: 'none' as const }), up: true });
+    c.addresses.add(index, `${addr.address}/${addr.prefixlen}`, addr.family === 6 ? { nodad: true } : {});
+    if (addr6) c.addresses.add(index, `${addr6.address}/${addr6.prefixlen}`, { nodad: true });
+    if (o.gateway !== undefined) c.routes.add({ dst: addr.family === 6 ? 'default6' : 'default', gateway: o.gateway, dev: index });
+    if (o.gateway6 !== undefined) c.routes.add({ dst: 'default6', gateway: o.gateway6, dev: index });
+    return c;
+  };
+  return { ifname, noV6, batch };
+}
+
+/** What attachMacvlan builds. */
+export interface MacvlanAttachOptions extends ContainerSideOptions {
+  /** The parent link in the host namespace (IFLA_LINK). */
+  parent: LinkRef;
+  /** IFLA_MACVLAN_MODE (default 'bridge'). */
+  mode?: 'bridge' | 'private' | 'vepa' | 'passthru';
+  /** Name the link is created under inside the container before it is renamed to `ifname`. */
+  tmpIfname: string;
+  /** MAC of the child. */
+  mac?: string;
+  /** MTU of the child (at most the parent's). */
+  mtu?: number;
+}
+
+/** What attachMacvlan made. */
+export interface MacvlanAttachResult {
+  ifname: string;
+  /** ifindex of the child, inside the container namespace. */
+  index: number;
+}
+
+/**
+ * Attaches a container namespace to a parent link through a macvlan child, in two
+ * sendmsg calls: the child is created directly inside the container namespace
+ * (RTM_NEWLINK with IFLA_NET_NS_FD) under a temporary name, so no name of it ever exists
+ * in the host namespace; then, in the container, it is renamed to `ifname` and brought up
+ * with its address and default route. A failure deletes the child inside the container.
+ */
+export async function attachMacvlan(host: Netns, container: Netns, o: MacvlanAttachOptions): Promise<MacvlanAttachResult> {
+  if (typeof o !== 'object' || o === null) throw new TypeError('attachMacvlan options must be an object');
+  const side = containerSide(o);
+  checkIfname(o.tmpIfname, 'tmpIfname');
+  const index = reserveIfindex();
+  const h = host.batch().links.add({
+    name: o.tmpIfname,
+    index,
+    kind: 'macvlan',
+    parent: o.parent,
+    macvlan: { mode: o.mode ?? 'bridge' },
+    netns: container,
+    ...(o.mac !== undefined && { mac: o.mac }),
+    ...(o.mtu !== undefined && { mtu: o.mtu }),
+    numTxQueues: 1,
+    numRxQueues: 1,
+  });
+  const c = side.batch(container, index, true);
+  try {
+    await Batch.commitAll([h, c]);
+  } catch (e) {
+    // commitAll cannot undo a link made in another namespace: delete it there.
+    await container.links.delete(index).catch(() => undefined);
+    throw e;
+  }
+  return { ifname: side.ifname, index };
 }

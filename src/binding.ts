@@ -74,7 +74,7 @@ export interface NativeBinding {
   routeList(h: NativeHandle, filter: { family?: number; table?: number; protocol?: number; type?: number; oif?: number }): Promise<Route[]>;
   routeGet(h: NativeHandle, query: { dst: string; src?: string; oif?: number; mark?: number }): Promise<Route>;
 
-  neighApply(h: NativeHandle, requests: NativeNeighRequest[], rollback: boolean): Promise<number>;
+  neighApply(h: NativeHandle, requests: NativeNeighRequest[], rollback: boolean, ignoreMissing?: boolean): Promise<number>;
   neighGet(h: NativeHandle, request: NativeNeighRequest): Promise<Neighbour>;
   neighList(h: NativeHandle, filter: NativeNeighFilter): Promise<(Neighbour | FdbEntry)[]>;
   neighFlush(h: NativeHandle, filter: NativeNeighFilter, includePermanent: boolean): Promise<number>;

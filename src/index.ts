@@ -23,7 +23,10 @@ export type {
 } from './types';
 export { codec } from './codec';
 export { NetnsPool, type NetnsPoolOptions } from './pool';
-export { attachVeth, type VethAttachOptions, type VethAttachResult } from './attach';
+export {
+  attachVeth, attachMacvlan, type VethAttachOptions, type VethAttachResult, type MacvlanAttachOptions, type MacvlanAttachResult,
+  type ContainerSideOptions,
+} from './attach';
 export * as nft from './nft';
 export { Nft, Transaction as NftTransaction } from './nft';
 export * from './network';

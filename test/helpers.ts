@@ -1,5 +1,5 @@
 // Shared test helpers: independent views of kernel state (iproute2) and unique names.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { Netns } from '../src';
 
@@ -65,4 +65,26 @@ export class Scope {
     this.handles.length = 0;
     this.names.length = 0;
   }
+}
+
+/** One echo request from inside a named namespace, one second to answer; up to `tries` tries (the first may wait for ARP). */
+export async function ping(ns: Netns, addr: string, tries = 3): Promise<void> {
+  let last = '';
+  for (let i = 0; i < tries; i++) {
+    const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const p = spawn('ip', ['netns', 'exec', ns.name!, 'ping', '-n', '-q', '-c1', '-W1', addr], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      p.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      p.on('close', (code) => resolve({ code, out }));
+    });
+    if (r.code === 0) return;
+    last = r.out;
+  }
+  throw new Error(`ping ${addr} from ${ns.name} failed: ${last}`);
+}
+
+/** True when addr answers one echo request from inside ns within a second. */
+export async function answers(ns: Netns, addr: string): Promise<boolean> {
+  return ping(ns, addr, 1).then(() => true, () => false);
 }

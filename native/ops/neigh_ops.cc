@@ -240,7 +240,8 @@ rtnl::NeighDumpFilter dump_filter_from(Napi::Env env, const Napi::Value& v) {
 
 using Handle = std::shared_ptr<ns::NsHandle>;
 
-// neighApply(handle, requests[], rollback): Promise<number> — how many took effect.
+// neighApply(handle, requests[], rollback, ignoreMissing?): Promise<number> — how many
+// took effect; with ignoreMissing a delete that finds nothing (ENOENT) is not a failure.
 Napi::Value NeighApply(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   auto h = js::unwrap_handle(info[0]);
@@ -254,6 +255,7 @@ Napi::Value NeighApply(const Napi::CallbackInfo& info) {
   }
   BatchOptions opt;
   opt.rollback = info[2].IsBoolean() && info[2].As<Napi::Boolean>().Value();
+  opt.ignore_missing = info.Length() > 3 && info[3].IsBoolean() && info[3].As<Napi::Boolean>().Value();
   return js::run_async<double>(
       env,
       [h, reqs = std::move(reqs), opt] {

@@ -1,7 +1,8 @@
 // Docker's single-host network model on top of the namespace, link, sysctl and
 // nftables layers: bridge networks (a default one like docker0, and user-defined ones
 // with name resolution), endpoints (a veth into a container namespace), published
-// ports, and the host / none / container modes.
+// ports, and the host / none / container modes. The overlay and macvlan drivers
+// (overlay.ts, macvlan.ts) plug into the same attach, detach, IPAM and state machinery.
 import { createHash, randomBytes } from 'node:crypto';
 import { attachVeth } from '../attach';
 import { NetlinkError } from '../errors';
@@ -13,7 +14,15 @@ import { checkPorts } from './ports';
 import { checkHostName, hostsFileContent, writeFileAtomic } from './hosts';
 import { AddressPool, type AddressPoolState, contains, macFromIp, overlaps, parseCidr, pickSubnet } from './ipam';
 import { StateStore } from './store';
-import type { AttachOptions, BridgeNetworkOptions, EndpointInfo, NetworkInfo, PortMapping } from './types';
+import { nsIdOf, type CreatedNetwork } from './drivers';
+import { attachMacvlanEndpoint, checkMacvlanOptions, createMacvlan, detachMacvlanEndpoint, macvlanEndpointGone } from './macvlan';
+import {
+  addPeer, addRemoteEndpoint, checkOverlayOptions, createOverlay, ensureOverlay, removeOverlay, removePeer, removeRemoteEndpoint,
+} from './overlay';
+import type {
+  AttachOptions, BridgeNetworkOptions, EndpointInfo, MacvlanNetworkOptions, NetworkInfo, NetworkOptions, OverlayNetworkOptions,
+  PortMapping, RemoteEndpoint,
+} from './types';
 
 /** Options of Networks.open. */
 export interface NetworksOptions extends NetnsOptions {
@@ -41,11 +50,6 @@ const OWNER_RE = /^[a-z][a-z0-9_]{0,31}$/;
 
 function hex(s: string, n: number): string {
   return createHash('sha256').update(s).digest('hex').slice(0, n);
-}
-
-function nsIdOf(ns: Netns): string {
-  const { dev, ino } = ns.id;
-  return `${dev}:${ino}`;
 }
 
 /**
@@ -118,10 +122,18 @@ export class Networks {
       this.#pools.set(net.id, saved ? AddressPool.fromJSON(saved) : this.#newPool(net));
     }
     await this.firewall.ensureBase();
-    for (const net of this.#state.networks) await this.#ensureBridge(net);
-    // Endpoints whose host-side veth vanished (container namespace destroyed) are stale.
+    for (const net of this.#state.networks) {
+      if (net.driver === 'overlay') await ensureOverlay(this.host, this.owner, net, this.endpointsOf(net.id));
+      else if (net.driver !== 'macvlan') await this.#ensureBridge(net);
+    }
+    // Endpoints whose host-side veth vanished (container namespace destroyed) are stale;
+    // a macvlan endpoint has no host side and is stale when its namespace or child is gone.
     const links = new Set((await this.host.links.list()).map((l) => l.name));
-    const stale = this.#state.endpoints.filter((e) => !links.has(e.hostIfname));
+    const macvlans = new Set(this.#state.networks.filter((n) => n.driver === 'macvlan').map((n) => n.id));
+    const stale: EndpointInfo[] = [];
+    for (const e of this.#state.endpoints) {
+      if (macvlans.has(e.network) ? await macvlanEndpointGone(e) : !links.has(e.hostIfname)) stale.push(e);
+    }
     for (const ep of stale) await this.#forget(ep);
     if (stale.length > 0 || !s) await this.#save();
   }
@@ -137,18 +149,29 @@ export class Networks {
 
   /** Every network. */
   list(): NetworkInfo[] {
-    return this.#state.networks.map((n) => ({ ...n, labels: { ...n.labels } }));
+    return this.#state.networks.map((n) => structuredClone(n));
   }
 
   /** A network's details and its endpoints. */
   inspect(name: string): NetworkInfo & { endpoints: EndpointInfo[] } {
     const net = this.#find(name);
-    return { ...net, labels: { ...net.labels }, endpoints: this.#state.endpoints.filter((e) => e.network === net.id).map((e) => ({ ...e })) };
+    return { ...structuredClone(net), endpoints: this.#state.endpoints.filter((e) => e.network === net.id).map((e) => structuredClone(e)) };
   }
 
-  /** A handle on an existing network. */
+  /** A handle on an existing network (an OverlayNetwork for overlay networks). */
   get(name: string): Network {
-    return new Network(this, this.#find(name).id);
+    return this.#handle(this.#find(name));
+  }
+
+  /** A handle on an existing overlay network; TypeError if the network is of another driver. */
+  overlay(name: string): OverlayNetwork {
+    const h = this.get(name);
+    if (!(h instanceof OverlayNetwork)) throw new TypeError(`network ${name} is not an overlay network`);
+    return h;
+  }
+
+  #handle(net: NetworkInfo): Network {
+    return net.driver === 'overlay' ? new OverlayNetwork(this, net.id) : new Network(this, net.id);
   }
 
   #find(nameOrId: string): NetworkInfo {
@@ -177,9 +200,60 @@ export class Networks {
     );
   }
 
-  /** Creates a user-defined bridge network (bridge, gateway address, sysctls, nftables chains). */
-  async create(opts: BridgeNetworkOptions): Promise<Network> {
-    return this.#create(opts, false);
+  /**
+   * Creates a network. The bridge driver (the default): a user-defined bridge network
+   * (bridge, gateway address, sysctls, nftables chains). 'overlay': this host's half of
+   * a VXLAN overlay (see OverlayNetworkOptions). 'macvlan': containers get macvlan
+   * children of a parent link (see MacvlanNetworkOptions).
+   */
+  create(opts: OverlayNetworkOptions): Promise<OverlayNetwork>;
+  create(opts: BridgeNetworkOptions | MacvlanNetworkOptions): Promise<Network>;
+  async create(opts: NetworkOptions): Promise<Network> {
+    const driver = (opts as { driver?: unknown } | null)?.driver;
+    if (driver === 'overlay' || driver === 'macvlan') return this.#createDriven(opts as OverlayNetworkOptions | MacvlanNetworkOptions);
+    if (driver !== undefined && driver !== 'bridge') throw new TypeError(`driver must be bridge, overlay or macvlan, got ${String(driver)}`);
+    return this.#create(opts as BridgeNetworkOptions, false);
+  }
+
+  // Overlay and macvlan networks: options checked before anything is sent; the driver
+  // checks the host and builds what it needs (leaving nothing if it fails); the network
+  // and its pool join the state.
+  async #createDriven(opts: OverlayNetworkOptions | MacvlanNetworkOptions): Promise<Network> {
+    if (typeof opts.name !== 'string' || !NAME_RE.test(opts.name)) {
+      throw new TypeError(`network name must match ${NAME_RE}, got ${JSON.stringify(opts.name)}`);
+    }
+    const checked = opts.driver === 'overlay' ? { overlay: checkOverlayOptions(opts) } : { macvlan: checkMacvlanOptions(opts) };
+    return this.#serial(async () => {
+      if (this.#state.networks.some((n) => n.name === opts.name)) {
+        throw new NetlinkError({ errno: 17, op: 'network', detail: `network ${JSON.stringify(opts.name)} already exists` });
+      }
+      const id = hex(`${this.owner}/${opts.name}/${randomBytes(8).toString('hex')}`, 64);
+      const base = { id, name: opts.name, labels: {}, created: new Date().toISOString() };
+      const made: CreatedNetwork = checked.overlay
+        ? await createOverlay(this.host, this.owner, base, checked.overlay, this.#state.networks)
+        : await createMacvlan(this.host, base, checked.macvlan!, this.#state.networks);
+      this.#pools.set(id, made.pool);
+      this.#state.networks.push(made.info);
+      try {
+        await this.#save();
+      } catch (e) {
+        this.#state.networks = this.#state.networks.filter((n) => n.id !== id);
+        this.#pools.delete(id);
+        if (made.info.driver === 'overlay') await removeOverlay(this.host, made.info).catch(() => undefined);
+        throw e;
+      }
+      return this.#handle(made.info);
+    });
+  }
+
+  /** @internal OverlayNetwork's control-plane calls: one at a time with everything else, state saved after. */
+  async overlayOp(id: string, op: (host: Netns, net: NetworkInfo, pool: AddressPool) => Promise<void>): Promise<void> {
+    return this.#serial(async () => {
+      const net = this.#find(id);
+      if (net.driver !== 'overlay' || !net.overlay) throw new TypeError(`network ${net.name} is not an overlay network`);
+      await op(this.host, net, this.#pools.get(net.id)!);
+      await this.#save();
+    });
   }
 
   async #create(opts: BridgeNetworkOptions, isDefault: boolean): Promise<Network> {
@@ -329,10 +403,14 @@ export class Networks {
       if (eps.length > 0) {
         throw new NetlinkError({ errno: 16, op: 'network', detail: `network ${net.name} still has ${eps.length} endpoint(s); detach them first` });
       }
-      await this.firewall.removeNetwork(net);
-      await this.host.links.delete(net.bridge).catch((e: NetlinkError) => {
-        if (e.code !== 'ENODEV') throw e;
-      });
+      if (net.driver === 'overlay') {
+        await removeOverlay(this.host, net);
+      } else if (net.driver === 'bridge') {
+        await this.firewall.removeNetwork(net);
+        await this.host.links.delete(net.bridge).catch((e: NetlinkError) => {
+          if (e.code !== 'ENODEV') throw e;
+        });
+      }
       this.#state.networks = this.#state.networks.filter((n) => n.id !== net.id);
       this.#pools.delete(net.id);
       this.#pools.delete(`${net.id}/6`);
@@ -342,8 +420,8 @@ export class Networks {
     });
   }
 
-  /** @internal Network.attach */
-  async attach(networkId: string, netns: Netns, opts: AttachOptions): Promise<EndpointInfo> {
+  /** @internal Network.attach; `via` marks the parts of an overlay attach. */
+  async attach(networkId: string, netns: Netns, opts: AttachOptions, via?: { core?: boolean; forGateway?: boolean }): Promise<EndpointInfo> {
     if (!(netns instanceof Netns)) throw new TypeError('attach needs a Netns handle');
     if (netns.closed) throw new TypeError('attach: the namespace handle is closed');
     if (typeof opts !== 'object' || opts === null) throw new TypeError('attach options must be an object');
@@ -357,6 +435,12 @@ export class Networks {
       throw new TypeError('hostsFile must be an absolute path');
     }
     if (opts.defaultRoute !== undefined && typeof opts.defaultRoute !== 'boolean') throw new TypeError('defaultRoute must be a boolean');
+    const driver = this.#find(networkId).driver;
+    if (driver === 'overlay' && !via?.core) return this.#attachOverlay(networkId, netns, opts, publish);
+    if (driver !== 'overlay' && (opts.gatewayNetwork !== undefined || opts.gatewayIfname !== undefined)) {
+      throw new TypeError('gatewayNetwork and gatewayIfname are for overlay networks');
+    }
+    if (driver === 'macvlan' && publish.length > 0) throw new TypeError('a macvlan container has no host side to publish ports on');
     const netnsId = nsIdOf(netns);
 
     return this.#serial(async () => {
@@ -383,7 +467,8 @@ export class Networks {
           ...(name !== undefined && { name }),
           aliases,
           ifname,
-          hostIfname,
+          // A macvlan child has no host side; hostIfname is its temporary name in the container.
+          hostIfname: net.driver === 'macvlan' ? '' : hostIfname,
           ip,
           ...(ip6 && { ip6 }),
           mac: mac ?? macFromIp(ip),
@@ -392,13 +477,15 @@ export class Networks {
           netnsId,
           ...(opts.hostsFile && { hostsFile: opts.hostsFile }),
           defaultRoute: opts.defaultRoute ?? (!net.internal && !this.#state.endpoints.some((e) => e.netnsId === netnsId && e.defaultRoute)),
+          ...(via?.forGateway && { forGateway: true }),
         };
         if (net.internal) ep.defaultRoute = false;
         // One native call, two sendmsg: the veth with its peer made inside the container
         // namespace, enslaved, hairpin on (isolated when icc is off), up; then lo up, the
         // interface up (no IPv6 autoconf on a network without IPv6), address, default route.
         const prefix = parseCidr(net.subnet).prefixlen;
-        await attachVeth(this.host, netns, {
+        if (net.driver === 'macvlan') ep.mac = await attachMacvlanEndpoint(this.host, netns, net, { ifname, tmpIfname: hostIfname, ip, mac: ep.mac, defaultRoute: ep.defaultRoute });
+        else await attachVeth(this.host, netns, {
           bridge: net.bridge,
           hostIfname,
           ifname,
@@ -425,7 +512,8 @@ export class Networks {
         // Roll back everything this attach made, in reverse.
         if (published) await this.firewall.unpublish(net, { ip, publish } as EndpointInfo).catch(() => undefined);
         if (created) {
-          await this.host.links.delete(hostIfname).catch(() => undefined);
+          if (net.driver === 'macvlan') await netns.links.delete(ifname).catch(() => undefined);
+          else await this.host.links.delete(hostIfname).catch(() => undefined);
         }
         pool.release(ip, id);
         if (ip6) pool6?.release(ip6, id);
@@ -435,9 +523,47 @@ export class Networks {
     });
   }
 
-  /** @internal Network.detach: idempotent; a gone namespace or link is fine. */
-  async detach(networkId: string, target: Netns | EndpointInfo | string): Promise<void> {
-    return this.#serial(async () => {
+  // An overlay attach: the overlay endpoint (no default route, no ports), then, with a
+  // gatewayNetwork, the container's endpoint there (reused if it has one) with the default
+  // route and the published ports. A failure leaves neither.
+  async #attachOverlay(networkId: string, netns: Netns, opts: AttachOptions, publish: PortMapping[]): Promise<EndpointInfo> {
+    const { gatewayNetwork, gatewayIfname, publish: _ports, ...rest } = opts;
+    let gw: NetworkInfo | undefined;
+    if (gatewayNetwork !== undefined) {
+      if (typeof gatewayNetwork !== 'string') throw new TypeError('gatewayNetwork must be the name of a bridge network');
+      gw = this.#find(gatewayNetwork);
+      if (gw.driver !== 'bridge') throw new TypeError(`gatewayNetwork ${gatewayNetwork} is not a bridge network`);
+    } else if (publish.length > 0) {
+      throw new TypeError('an overlay container publishes ports through its gatewayNetwork');
+    }
+    const gwIfname = checkIfname(gatewayIfname ?? 'eth1', 'gatewayIfname');
+    if (gw && gwIfname === (rest.ifname ?? 'eth0')) throw new TypeError('gatewayIfname and ifname must differ');
+    const ep = await this.attach(networkId, netns, { ...rest, publish: [] }, { core: true });
+    if (!gw) return ep;
+    let made: EndpointInfo | undefined;
+    try {
+      const have = this.#state.endpoints.find((e) => e.network === gw.id && e.netnsId === ep.netnsId);
+      if (have && publish.length > 0) {
+        throw new NetlinkError({ errno: 17, op: 'attach', detail: `the namespace is on ${gw.name} already; publish its ports there` });
+      }
+      const g = have ?? (made = await this.attach(gw.id, netns, { ifname: gwIfname, publish }, { core: true, forGateway: true }));
+      await this.#serial(async () => {
+        const e = this.#state.endpoints.find((x) => x.id === ep.id);
+        if (!e) throw new NetlinkError({ errno: 2, op: 'attach', detail: 'the overlay endpoint was detached meanwhile' });
+        e.gatewayEndpoint = g.id;
+        await this.#save();
+      });
+      return { ...ep, gatewayEndpoint: g.id };
+    } catch (e) {
+      await this.detach(networkId, ep.id).catch(() => undefined);
+      if (made) await this.detach(made.network, made.id).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /** @internal Network.detach: idempotent; a gone namespace or link is fine. Returns the endpoint it removed. */
+  async detach(networkId: string, target: Netns | EndpointInfo | string): Promise<EndpointInfo | undefined> {
+    const removed = await this.#serial(async () => {
       const net = this.#find(networkId);
       let ep: EndpointInfo | undefined;
       if (target instanceof Netns) {
@@ -447,15 +573,22 @@ export class Networks {
         const id = typeof target === 'string' ? target : target?.id;
         ep = this.#state.endpoints.find((e) => e.network === net.id && e.id === id);
       }
-      if (!ep) return;
+      if (!ep) return undefined;
       await this.firewall.unpublish(net, ep);
-      await this.host.links.delete(ep.hostIfname).catch((e: NetlinkError) => {
+      if (net.driver === 'macvlan') await detachMacvlanEndpoint(ep, target instanceof Netns ? target : undefined);
+      else await this.host.links.delete(ep.hostIfname).catch((e: NetlinkError) => {
         if (e.code !== 'ENODEV') throw e;
       });
       await this.#forget(ep);
       await this.#save();
       await this.#writeHosts(net.id);
+      return ep;
     });
+    // The gateway endpoint an overlay attach made goes with the last overlay endpoint using it.
+    const gwId = removed?.gatewayEndpoint;
+    const gw = gwId === undefined ? undefined : this.#state.endpoints.find((e) => e.id === gwId);
+    if (gw?.forGateway && !this.#state.endpoints.some((e) => e.gatewayEndpoint === gwId)) await this.detach(gw.network, gw.id);
+    return removed;
   }
 
   // Drops an endpoint from state: address released, published ports and conntrack gone.
@@ -530,6 +663,7 @@ export class Networks {
     return this.#serial(async () => {
       const claimed = new Set([
         ...this.#state.networks.map((n) => n.bridge),
+        ...this.#state.networks.flatMap((n) => (n.overlay ? [n.overlay.vxlan] : [])),
         ...this.#state.endpoints.map((e) => e.hostIfname),
       ]);
       const removed: string[] = [];
@@ -557,7 +691,7 @@ export class Network {
 
   /** The network's persisted description. */
   get info(): NetworkInfo {
-    return { ...this.#ctl.info(this.id) };
+    return structuredClone(this.#ctl.info(this.id));
   }
 
   get name(): string {
@@ -574,12 +708,63 @@ export class Network {
   }
 
   /** Detaches an endpoint (by namespace handle, endpoint or endpoint id). Idempotent. */
-  detach(target: Netns | EndpointInfo | string): Promise<void> {
-    return this.#ctl.detach(this.id, target);
+  async detach(target: Netns | EndpointInfo | string): Promise<void> {
+    await this.#ctl.detach(this.id, target);
   }
 
   /** The network's endpoints. */
   endpoints(): EndpointInfo[] {
     return this.#ctl.endpointsOf(this.id).map((e) => ({ ...e }));
+  }
+}
+
+/**
+ * An overlay network on this host, fed by a control plane of the caller's choosing:
+ * peer VTEPs and the endpoints of other hosts. Every change is persisted and reapplied
+ * when the controller is opened again. Attach and detach as on any network; with
+ * `gatewayNetwork` an overlay container also joins a local bridge network for the outside.
+ */
+export class OverlayNetwork extends Network {
+  readonly #c: Networks;
+
+  /** @internal */
+  constructor(ctl: Networks, id: string) {
+    super(ctl, id);
+    this.#c = ctl;
+  }
+
+  /** Floods broadcast and unknown unicast to this VTEP too (RTM_NEWNEIGH AF_BRIDGE, NLM_F_APPEND, 00:00:00:00:00:00 dst vtep). Idempotent. */
+  addPeer(vtep: string): Promise<void> {
+    return this.#c.overlayOp(this.id, (host, net) => addPeer(host, net, vtep));
+  }
+
+  /** Stops flooding to the VTEP and removes every remote endpoint behind it (RTM_DELNEIGH). Idempotent. */
+  removePeer(vtep: string): Promise<void> {
+    return this.#c.overlayOp(this.id, (host, net, pool) => removePeer(host, net, pool, vtep));
+  }
+
+  /**
+   * Adds or replaces a remote endpoint: FDB entry MAC -> VTEP (AF_BRIDGE, NLM_F_REPLACE)
+   * and a permanent neighbour IP -> MAC (AF_INET, NLM_F_REPLACE) on the VXLAN device,
+   * which answers the containers' ARP for it. Its address is never handed out here.
+   */
+  addRemoteEndpoint(ep: RemoteEndpoint): Promise<void> {
+    return this.#c.overlayOp(this.id, (host, net, pool) => addRemoteEndpoint(host, net, pool, ep));
+  }
+
+  /** Removes a remote endpoint (by IP): its neighbour entry, and its FDB entry unless another address shares the MAC on that VTEP. Idempotent. */
+  removeRemoteEndpoint(ep: string | Pick<RemoteEndpoint, 'ip'>): Promise<void> {
+    const ip = typeof ep === 'object' && ep !== null ? ep.ip : ep;
+    return this.#c.overlayOp(this.id, (host, net, pool) => removeRemoteEndpoint(host, net, pool, ip));
+  }
+
+  /** The peer VTEPs, in the order they were added. */
+  peers(): string[] {
+    return [...(this.info.overlay?.peers ?? [])];
+  }
+
+  /** The remote endpoints, in the order they were (last) added. */
+  remoteEndpoints(): RemoteEndpoint[] {
+    return (this.info.overlay?.remoteEndpoints ?? []).map((r) => ({ ...r }));
   }
 }

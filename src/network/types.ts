@@ -15,8 +15,13 @@ export interface PortMapping {
   protocol?: PortProtocol;
 }
 
+/** Network drivers: a bridge on this host, a VXLAN overlay across hosts, macvlan children of a parent interface. */
+export type NetworkDriver = 'bridge' | 'overlay' | 'macvlan';
+
 /** Options of a new bridge network. */
 export interface BridgeNetworkOptions {
+  /** 'bridge' (the default). */
+  driver?: 'bridge';
   /** Network name, 1-64 chars of [A-Za-z0-9_.-]. */
   name: string;
   /** Bridge device name; default 'br-' + the first 12 hex digits of the id (15 bytes max). */
@@ -41,11 +46,100 @@ export interface BridgeNetworkOptions {
   labels?: Record<string, string>;
 }
 
+/**
+ * Options of a new overlay network: on this host a bridge plus a VXLAN device enslaved to
+ * it (learning off, ARP answered from the neighbour table by the VXLAN device). Every
+ * host gets the same vni and subnet; the orchestrator keeps their address allocations
+ * apart (an ipRange per host, or static addresses) and feeds peers and remote endpoints.
+ */
+export interface OverlayNetworkOptions {
+  driver: 'overlay';
+  /** Network name, 1-64 chars of [A-Za-z0-9_.-] (local to this host). */
+  name: string;
+  /** IFLA_VXLAN_ID: the VXLAN network identifier, 1..16777215, the same on every host. */
+  vni: number;
+  /** IPv4 subnet of the overlay, the same on every host. */
+  subnet: string;
+  /** This host's underlay address (IFLA_VXLAN_LOCAL): the VTEP address peers send to. */
+  local: string;
+  /** The underlay link (IFLA_VXLAN_LINK). */
+  device: string;
+  /** This host's share of the subnet for automatic allocation (Docker's --ip-range). */
+  ipRange?: string;
+  /** Reserved in the subnet (default its first address); not configured anywhere: the overlay is layer 2 only. */
+  gateway?: string;
+  /** UDP port (IFLA_VXLAN_PORT), default 4789. */
+  dstport?: number;
+  /** MTU of the bridge, the VXLAN device and every veth; default the underlay MTU minus the encapsulation (50 over IPv4, 70 over IPv6). */
+  mtu?: number;
+  /** Bridge name; default 'ov-' + the first 12 hex digits of the id. */
+  bridge?: string;
+  /** VXLAN device name; default 'vx-' + the first 12 hex digits of the id. */
+  vxlan?: string;
+  labels?: Record<string, string>;
+}
+
+/** Options of a new macvlan network: containers get a macvlan child of `parent`, made inside their namespace. */
+export interface MacvlanNetworkOptions {
+  driver: 'macvlan';
+  /** Network name, 1-64 chars of [A-Za-z0-9_.-]. */
+  name: string;
+  /** The parent link in the host namespace (IFLA_LINK); not a bridge port (the kernel refuses). */
+  parent: string;
+  /** IFLA_MACVLAN_MODE, default 'bridge'. */
+  mode?: 'bridge' | 'private' | 'vepa' | 'passthru';
+  /** IPv4 subnet of the parent's segment. */
+  subnet: string;
+  /** The segment's router, containers' default route (default the subnet's first address). */
+  gateway?: string;
+  /** Containers get addresses from this sub-range only. */
+  ipRange?: string;
+  /** MTU of the children; default (and at most) the parent's. */
+  mtu?: number;
+  labels?: Record<string, string>;
+}
+
+/** Options of Networks.create, by driver. */
+export type NetworkOptions = BridgeNetworkOptions | OverlayNetworkOptions | MacvlanNetworkOptions;
+
+/** A remote container on an overlay network, as the control plane reports it. */
+export interface RemoteEndpoint {
+  /** Its overlay address (a permanent neighbour entry on the VXLAN device answers ARP for it). */
+  ip: string;
+  /** Its MAC (an FDB entry on the VXLAN device sends frames for it to `vtep`). */
+  mac: string;
+  /** Underlay address of the host it lives on. */
+  vtep: string;
+}
+
+/** An overlay network's VXLAN side and control-plane state, as persisted. */
+export interface OverlayInfo {
+  vni: number;
+  /** VXLAN device name. */
+  vxlan: string;
+  /** Underlay link. */
+  device: string;
+  /** This host's VTEP address. */
+  local: string;
+  dstport: number;
+  /** Peer VTEPs: one all-zeros FDB entry each (broadcast and unknown unicast flood to them). */
+  peers: string[];
+  /** Remote endpoints, in the order they were (last) added. */
+  remoteEndpoints: RemoteEndpoint[];
+}
+
+/** A macvlan network's parent and mode. */
+export interface MacvlanInfo {
+  parent: string;
+  mode: 'bridge' | 'private' | 'vepa' | 'passthru';
+}
+
 /** A network as persisted and returned by inspect(). */
 export interface NetworkInfo {
   id: string;
   name: string;
-  driver: 'bridge';
+  driver: NetworkDriver;
+  /** The bridge of a bridge or overlay network; '' for macvlan networks, which have none. */
   bridge: string;
   subnet: string;
   gateway: string;
@@ -60,6 +154,10 @@ export interface NetworkInfo {
   isDefault: boolean;
   labels: Record<string, string>;
   created: string;
+  /** Overlay networks only. */
+  overlay?: OverlayInfo;
+  /** Macvlan networks only. */
+  macvlan?: MacvlanInfo;
 }
 
 /** Options of Network.attach. */
@@ -80,6 +178,13 @@ export interface AttachOptions {
   defaultRoute?: boolean;
   /** Where to keep this container's hosts file (rewritten as members come and go). */
   hostsFile?: string;
+  /**
+   * Overlay networks: also attach the container to this local bridge network (the role
+   * of docker_gwbridge), which gets its default route and any published ports.
+   */
+  gatewayNetwork?: string;
+  /** Interface name of the gatewayNetwork endpoint (default 'eth1'). */
+  gatewayIfname?: string;
 }
 
 /** An attached container, as persisted. */
@@ -90,7 +195,7 @@ export interface EndpointInfo {
   name?: string;
   aliases: string[];
   ifname: string;
-  /** Host-side veth name. */
+  /** Host-side veth name; '' for macvlan endpoints, which have no host side. */
   hostIfname: string;
   ip: string;
   ip6?: string;
@@ -102,4 +207,8 @@ export interface EndpointInfo {
   netnsId: string;
   hostsFile?: string;
   defaultRoute: boolean;
+  /** Overlay endpoints: the id of the container's endpoint on the gateway network. */
+  gatewayEndpoint?: string;
+  /** Made by an overlay attach for its gatewayNetwork; detached with the last overlay endpoint using it. */
+  forGateway?: boolean;
 }

@@ -1,0 +1,362 @@
+// Overlay networks across three "hosts" (namespaces, each with its own Networks
+// controller and state directory) joined by an underlay bridge in a namespace of its
+// own. Checked with real traffic between the containers and with bridge/ip listings of
+// each host's VXLAN device.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AddressInUseError, NetlinkError, Netns, Networks, OverlayNetwork, type EndpointInfo, type RemoteEndpoint } from '../src';
+import { answers, ip, ipj, ping, run, Scope } from './helpers';
+
+const scope = new Scope();
+const dirs: string[] = [];
+const ctls: Networks[] = [];
+
+afterEach(async () => {
+  for (const c of ctls.splice(0)) c.close();
+  await scope.cleanup();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+const SUBNET = '10.99.0.0/24';
+const VNI = 4242;
+
+interface Host {
+  ns: Netns;
+  ctl: Networks;
+  vtep: string;
+  dir: string;
+}
+
+/** An underlay bridge in its own namespace (192.168.90.254/24) and n hosts on it (192.168.90.i+1). */
+async function underlay(n: number): Promise<{ under: Netns; hosts: Host[] }> {
+  const under = await scope.ns('und');
+  await under.links.add({ kind: 'bridge', name: 'ub', up: true, addrGenMode: 'none' });
+  await under.addresses.add('ub', '192.168.90.254/24');
+  const hosts: Host[] = [];
+  for (let i = 0; i < n; i++) {
+    const ns = await scope.ns('h');
+    await ns.links.add({ kind: 'veth', name: 'ul0', up: true, addrGenMode: 'none', peer: { name: `up${i}`, netns: under } });
+    await under.links.set(`up${i}`, { master: 'ub', up: true });
+    const vtep = `192.168.90.${i + 1}`;
+    await ns.addresses.add('ul0', `${vtep}/24`);
+    await ns.links.set('lo', { up: true });
+    const dir = mkdtempSync(path.join(tmpdir(), 'np-ovl-'));
+    dirs.push(dir);
+    const ctl = await Networks.open({ stateDir: dir, host: ns });
+    ctls.push(ctl);
+    hosts.push({ ns, ctl, vtep, dir });
+  }
+  return { under, hosts };
+}
+
+function overlayOn(h: Host, extra: { ipRange?: string } = {}): Promise<OverlayNetwork> {
+  return h.ctl.create({ driver: 'overlay', name: 'ov', vni: VNI, subnet: SUBNET, local: h.vtep, device: 'ul0', ...extra });
+}
+
+/** Names of a namespace's links, as `ip link` lists them. */
+function linkNames(ns: Netns): string[] {
+  return ipj<{ ifname: string }[]>(ns.name!, 'link', 'show').map((l) => l.ifname);
+}
+
+/** The VXLAN device's own FDB entries (not the bridge's), as "mac dst", sorted. */
+function fdbSelf(ns: Netns, dev: string): string[] {
+  const all = JSON.parse(run('ip', ['netns', 'exec', ns.name!, 'bridge', '-j', 'fdb', 'show', 'dev', dev])) as { mac: string; dst?: string; flags: string[]; state: string }[];
+  return all.filter((e) => e.flags.includes('self')).map((e) => `${e.mac} ${e.dst} ${e.state}`).sort();
+}
+
+/** The VXLAN device's neighbour entries, as "ip mac STATE", sorted. */
+function neighs(ns: Netns, dev: string): string[] {
+  return ipj<{ dst: string; lladdr?: string; state: string[] }[]>(ns.name!, 'neigh', 'show', 'dev', dev)
+    .map((n) => `${n.dst} ${n.lladdr} ${n.state.join(',')}`)
+    .sort();
+}
+
+function expectedFdb(peers: string[], remotes: RemoteEndpoint[]): string[] {
+  return [...peers.map((p) => `00:00:00:00:00:00 ${p} permanent`), ...remotes.map((r) => `${r.mac} ${r.vtep} permanent`)].sort();
+}
+
+function expectedNeigh(remotes: RemoteEndpoint[]): string[] {
+  return remotes.map((r) => `${r.ip} ${r.mac} PERMANENT`).sort();
+}
+
+/** The orchestrator's part: every host learns every other host as a peer and its endpoints. */
+async function feed(hosts: Host[], nets: OverlayNetwork[], eps: EndpointInfo[][]): Promise<void> {
+  for (let i = 0; i < hosts.length; i++) {
+    for (let j = 0; j < hosts.length; j++) {
+      if (i === j) continue;
+      await nets[i]!.addPeer(hosts[j]!.vtep);
+      for (const e of eps[j]!) await nets[i]!.addRemoteEndpoint({ ip: e.ip, mac: e.mac, vtep: hosts[j]!.vtep });
+    }
+  }
+}
+
+function remotesFor(i: number, hosts: Host[], eps: EndpointInfo[][]): RemoteEndpoint[] {
+  return eps.flatMap((list, j) => (j === i ? [] : list.map((e) => ({ ip: e.ip, mac: e.mac, vtep: hosts[j]!.vtep }))));
+}
+
+describe('overlay networks', () => {
+  it('three hosts, two containers each: all six reach each other; FDB and neighbours hold exactly what the control plane said; removal stops traffic', async () => {
+    const { hosts } = await underlay(3);
+    // Hosts 0 and 1 allocate from their own share of the subnet; host 2 takes static addresses.
+    const nets = [
+      await overlayOn(hosts[0]!, { ipRange: '10.99.0.16/28' }),
+      await overlayOn(hosts[1]!, { ipRange: '10.99.0.32/28' }),
+      await overlayOn(hosts[2]!),
+    ];
+    const ctrs: Netns[][] = [];
+    const eps: EndpointInfo[][] = [];
+    for (let i = 0; i < 3; i++) {
+      const cs = [await scope.ns('c'), await scope.ns('c')];
+      ctrs.push(cs);
+      eps.push([
+        await nets[i]!.attach(cs[0]!, i === 2 ? { ip: '10.99.0.200' } : {}),
+        await nets[i]!.attach(cs[1]!, i === 2 ? { ip: '10.99.0.201' } : {}),
+      ]);
+    }
+    expect(eps.map((l) => l.map((e) => e.ip))).toEqual([
+      ['10.99.0.16', '10.99.0.17'], ['10.99.0.32', '10.99.0.33'], ['10.99.0.200', '10.99.0.201'],
+    ]);
+    const vx = nets[0]!.info.overlay!.vxlan;
+    // The VXLAN device as the kernel shows it: VNI, port, local, underlay, no learning, proxy, MTU 1500 - 50.
+    const link = ipj<{ mtu: number; master: string; linkinfo: { info_data: Record<string, unknown> } }[]>(hosts[0]!.ns.name!, 'link', 'show', vx)[0]!;
+    expect(link.mtu).toBe(1450);
+    expect(link.master).toBe(nets[0]!.info.bridge);
+    expect(link.linkinfo.info_data).toMatchObject({ id: VNI, port: 4789, local: hosts[0]!.vtep, link: 'ul0', learning: false, proxy: true });
+    expect(ipj<{ mtu: number }[]>(ctrs[0]![0]!.name!, 'link', 'show', 'eth0')[0]!.mtu).toBe(1450);
+    // The overlay is layer 2 only: no address on the host side, and no default route in the containers.
+    expect(ipj<{ addr_info: unknown[] }[]>(hosts[0]!.ns.name!, 'addr', 'show', 'dev', nets[0]!.info.bridge)[0]!.addr_info).toEqual([]);
+    expect(ipj(ctrs[0]![0]!.name!, 'route', 'show', 'default')).toEqual([]);
+
+    await feed(hosts, nets, eps);
+    for (let i = 0; i < 3; i++) {
+      const peers = hosts.filter((_, j) => j !== i).map((h) => h.vtep);
+      expect(fdbSelf(hosts[i]!.ns, nets[i]!.info.overlay!.vxlan)).toEqual(expectedFdb(peers, remotesFor(i, hosts, eps)));
+      expect(neighs(hosts[i]!.ns, nets[i]!.info.overlay!.vxlan)).toEqual(expectedNeigh(remotesFor(i, hosts, eps)));
+    }
+
+    // Every container reaches every other one: 30 pings, local and across the underlay.
+    const all = ctrs.flatMap((cs, i) => cs.map((c, k) => ({ c, ip: eps[i]![k]!.ip })));
+    await Promise.all(all.flatMap((a) => all.filter((b) => b !== a).map((b) => ping(a.c, b.ip))));
+
+    // Host 0 forgets host 1's first container: its entries go, the second's stay.
+    const gone = eps[1]![0]!;
+    await nets[0]!.removeRemoteEndpoint(gone.ip);
+    const left = remotesFor(0, hosts, eps).filter((r) => r.ip !== gone.ip);
+    const vx0 = nets[0]!.info.overlay!.vxlan;
+    expect(fdbSelf(hosts[0]!.ns, vx0)).toEqual(expectedFdb([hosts[1]!.vtep, hosts[2]!.vtep], left));
+    expect(neighs(hosts[0]!.ns, vx0)).toEqual(expectedNeigh(left));
+    // Once the containers' caches age out (flushed here), nothing answers for it any more.
+    for (const c of ctrs[0]!) ip(c.name!, 'neigh', 'flush', 'all');
+    expect(await answers(ctrs[0]![0]!, gone.ip)).toBe(false);
+    expect(await answers(ctrs[0]![1]!, gone.ip)).toBe(false);
+    await ping(ctrs[0]![0]!, eps[1]![1]!.ip);
+
+    // Host 0 drops host 2 as a peer: its flood entry and both its endpoints' entries go.
+    await nets[0]!.removePeer(hosts[2]!.vtep);
+    const onlyHost1 = left.filter((r) => r.vtep === hosts[1]!.vtep);
+    expect(fdbSelf(hosts[0]!.ns, vx0)).toEqual(expectedFdb([hosts[1]!.vtep], onlyHost1));
+    expect(neighs(hosts[0]!.ns, vx0)).toEqual(expectedNeigh(onlyHost1));
+    expect(nets[0]!.peers()).toEqual([hosts[1]!.vtep]);
+    expect(nets[0]!.remoteEndpoints()).toEqual(onlyHost1);
+    for (const c of ctrs[0]!) ip(c.name!, 'neigh', 'flush', 'all');
+    expect(await answers(ctrs[0]![0]!, eps[2]![0]!.ip)).toBe(false);
+    await ping(ctrs[0]![1]!, eps[1]![1]!.ip);
+  });
+
+  it('remote endpoints are reference-counted per VTEP and MAC, with replace semantics', async () => {
+    const { hosts } = await underlay(1);
+    const net = await overlayOn(hosts[0]!);
+    const vx = net.info.overlay!.vxlan;
+    const h = hosts[0]!.ns;
+    const M = '02:42:0a:63:00:99';
+    await net.addRemoteEndpoint({ ip: '10.99.0.50', mac: M, vtep: '192.168.90.7' });
+    await net.addRemoteEndpoint({ ip: '10.99.0.51', mac: M, vtep: '192.168.90.7' });
+    expect(fdbSelf(h, vx)).toEqual([`${M} 192.168.90.7 permanent`]);
+    expect(neighs(h, vx)).toEqual([`10.99.0.50 ${M} PERMANENT`, `10.99.0.51 ${M} PERMANENT`]);
+    // One of two addresses goes: the MAC's FDB entry stays for the other.
+    await net.removeRemoteEndpoint('10.99.0.50');
+    expect(fdbSelf(h, vx)).toEqual([`${M} 192.168.90.7 permanent`]);
+    expect(neighs(h, vx)).toEqual([`10.99.0.51 ${M} PERMANENT`]);
+    // The same address reported again on another VTEP replaces the old report.
+    await net.addRemoteEndpoint({ ip: '10.99.0.51', mac: M, vtep: '192.168.90.8' });
+    expect(fdbSelf(h, vx)).toEqual([`${M} 192.168.90.8 permanent`]);
+    // The MAC reported on the first VTEP once more: the latest report wins; removing it falls back.
+    await net.addRemoteEndpoint({ ip: '10.99.0.52', mac: M, vtep: '192.168.90.7' });
+    expect(fdbSelf(h, vx)).toEqual([`${M} 192.168.90.7 permanent`]);
+    await net.removeRemoteEndpoint({ ip: '10.99.0.52' });
+    expect(fdbSelf(h, vx)).toEqual([`${M} 192.168.90.8 permanent`]);
+    // A new MAC for an address replaces its neighbour entry and releases the old MAC's FDB entry.
+    await net.addRemoteEndpoint({ ip: '10.99.0.51', mac: '02:42:0a:63:00:aa', vtep: '192.168.90.8' });
+    expect(fdbSelf(h, vx)).toEqual(['02:42:0a:63:00:aa 192.168.90.8 permanent']);
+    expect(neighs(h, vx)).toEqual(['10.99.0.51 02:42:0a:63:00:aa PERMANENT']);
+    // Idempotent: the same peer twice is one entry; removing unknown things is fine.
+    await net.addPeer('192.168.90.7');
+    await net.addPeer('192.168.90.7');
+    await net.removeRemoteEndpoint('10.99.0.77');
+    await net.removePeer('192.168.90.66');
+    expect(fdbSelf(h, vx)).toEqual(['00:00:00:00:00:00 192.168.90.7 permanent', '02:42:0a:63:00:aa 192.168.90.8 permanent']);
+    // A remote address is never handed out locally.
+    const c = await scope.ns('c');
+    await expect(net.attach(c, { ip: '10.99.0.51' })).rejects.toBeInstanceOf(AddressInUseError);
+    await net.removeRemoteEndpoint('10.99.0.51');
+    expect((await net.attach(c, { ip: '10.99.0.51' })).ip).toBe('10.99.0.51');
+    expect(fdbSelf(h, vx)).toEqual(['00:00:00:00:00:00 192.168.90.7 permanent']);
+    expect(neighs(h, vx)).toEqual([]);
+  });
+
+  it('a restart reconciles the kernel with the persisted peers and remote endpoints', async () => {
+    const { hosts } = await underlay(2);
+    const nets = [await overlayOn(hosts[0]!, { ipRange: '10.99.0.16/28' }), await overlayOn(hosts[1]!, { ipRange: '10.99.0.32/28' })];
+    const ctrs = [await scope.ns('c'), await scope.ns('c')];
+    const eps = [[await nets[0]!.attach(ctrs[0]!)], [await nets[1]!.attach(ctrs[1]!)]];
+    await feed(hosts, nets, eps);
+    await nets[0]!.addRemoteEndpoint({ ip: '10.99.0.90', mac: '02:00:00:00:00:90', vtep: '192.168.90.9' });
+    await ping(ctrs[0]!, eps[1]![0]!.ip);
+    const h = hosts[0]!;
+    const info = nets[0]!.info;
+    const vx = info.overlay!.vxlan;
+    const want = { fdb: fdbSelf(h.ns, vx), neigh: neighs(h.ns, vx) };
+    expect(want.fdb).toHaveLength(3);
+
+    // Tampering while the controller is away: an entry lost, a stray one, a lost flood entry.
+    h.ctl.close();
+    ip(h.ns.name!, 'neigh', 'del', '10.99.0.90', 'dev', vx);
+    run('ip', ['netns', 'exec', h.ns.name!, 'bridge', 'fdb', 'add', '02:00:00:00:00:77', 'dev', vx, 'dst', '192.168.90.77', 'self', 'permanent']);
+    run('ip', ['netns', 'exec', h.ns.name!, 'bridge', 'fdb', 'del', '00:00:00:00:00:00', 'dev', vx, 'dst', hosts[1]!.vtep, 'self']);
+    ip(h.ns.name!, 'neigh', 'add', '10.99.0.91', 'lladdr', '02:00:00:00:00:91', 'dev', vx, 'nud', 'permanent');
+    let ctl = await Networks.open({ stateDir: h.dir, host: h.ns });
+    ctls.push(ctl);
+    expect(fdbSelf(h.ns, vx)).toEqual(want.fdb);
+    expect(neighs(h.ns, vx)).toEqual(want.neigh);
+
+    // The VXLAN device and the bridge gone altogether: both made again, the veth enslaved again.
+    ctl.close();
+    ip(h.ns.name!, 'link', 'del', vx);
+    ip(h.ns.name!, 'link', 'del', info.bridge);
+    ctl = await Networks.open({ stateDir: h.dir, host: h.ns });
+    ctls.push(ctl);
+    expect(fdbSelf(h.ns, vx)).toEqual(want.fdb);
+    expect(neighs(h.ns, vx)).toEqual(want.neigh);
+    expect(ipj<{ master?: string }[]>(h.ns.name!, 'link', 'show', eps[0]![0]!.hostIfname)[0]!.master).toBe(info.bridge);
+    await ping(ctrs[0]!, eps[1]![0]!.ip);
+    await ping(ctrs[1]!, eps[0]![0]!.ip);
+    // The handle from the reopened controller is an overlay handle with the persisted state.
+    const again = ctl.overlay('ov');
+    expect(again.peers()).toEqual([hosts[1]!.vtep]);
+    expect(again.remoteEndpoints()).toHaveLength(2);
+  });
+
+  it('a gateway network gives overlay containers the outside (masqueraded); detach removes both endpoints', async () => {
+    const { hosts } = await underlay(2);
+    const h = hosts[0]!;
+    const gw = await h.ctl.create({ name: 'gwbridge', subnet: '172.30.0.0/24' });
+    const nets = [await overlayOn(h, { ipRange: '10.99.0.16/28' }), await overlayOn(hosts[1]!, { ipRange: '10.99.0.32/28' })];
+    const c = await scope.ns('c');
+    const peer = await scope.ns('c');
+    const ep = await nets[0]!.attach(c, { gatewayNetwork: 'gwbridge' });
+    const far = await nets[1]!.attach(peer);
+    await feed(hosts, nets, [[ep], [far]]);
+    expect(ep.gatewayEndpoint).toBeDefined();
+    const gep = gw.endpoints()[0]!;
+    expect(gep).toMatchObject({ id: ep.gatewayEndpoint, ifname: 'eth1', forGateway: true, defaultRoute: true });
+    expect(ipj<{ gateway: string; dev: string }[]>(c.name!, 'route', 'show', 'default')[0]).toMatchObject({ gateway: '172.30.0.1', dev: 'eth1' });
+    // The underlay namespace has no route back to 172.30.0.0/24: an answer means masquerade.
+    await ping(c, '192.168.90.254');
+    await ping(c, far.ip);
+    await nets[0]!.detach(c);
+    expect(gw.endpoints()).toEqual([]);
+    expect(nets[0]!.endpoints()).toEqual([]);
+    expect(linkNames(c)).toEqual(['lo']);
+  });
+
+  it('bad input is a typed error and leaves nothing behind', async () => {
+    const { hosts } = await underlay(1);
+    const h = hosts[0]!;
+    const linksBefore = linkNames(h.ns).sort();
+    const base = { driver: 'overlay' as const, name: 'ov', vni: VNI, subnet: SUBNET, local: h.vtep, device: 'ul0' };
+    const bad: [object, ErrorConstructor | RangeErrorConstructor][] = [
+      [{ ...base, vni: undefined }, TypeError],
+      [{ ...base, vni: 0 }, RangeError],
+      [{ ...base, vni: 1 << 24 }, RangeError],
+      [{ ...base, vni: '7' }, TypeError],
+      [{ ...base, subnet: undefined }, TypeError],
+      [{ ...base, subnet: 'fd00::/64' }, TypeError],
+      [{ ...base, local: 'here' }, TypeError],
+      [{ ...base, local: undefined }, TypeError],
+      [{ ...base, device: 'a/b' }, TypeError],
+      [{ ...base, device: 'x'.repeat(16) }, RangeError],
+      [{ ...base, mtu: 20 }, RangeError],
+      [{ ...base, dstport: 0 }, RangeError],
+      [{ ...base, ipRange: '10.98.0.0/28' }, RangeError],
+      [{ ...base, gateway: '10.1.1.1' }, RangeError],
+      [{ ...base, driver: 'vxlan' }, TypeError],
+    ];
+    for (const [opts, type] of bad) {
+      await expect(h.ctl.create(opts as never), JSON.stringify(opts)).rejects.toBeInstanceOf(type);
+    }
+    const kernel: [object, string][] = [
+      [{ ...base, device: 'nope0' }, 'ENODEV'],
+      [{ ...base, local: '192.168.90.99' }, 'EADDRNOTAVAIL'],
+      [{ ...base, vxlan: 'ul0' }, 'EEXIST'],
+    ];
+    for (const [opts, code] of kernel) {
+      const e = await h.ctl.create(opts as never).catch((x: unknown) => x);
+      expect(e, JSON.stringify(opts)).toBeInstanceOf(NetlinkError);
+      expect((e as NetlinkError).code).toBe(code);
+    }
+    await expect(h.ctl.create({ ...base, mtu: 1451 })).rejects.toBeInstanceOf(RangeError);
+    // The kernel refuses the VXLAN device half way (its VNI and port are taken by a device
+    // made behind the controller's back): the bridge made in the same batch is undone.
+    ip(h.ns.name!, 'link', 'add', 'vxraw', 'type', 'vxlan', 'id', String(VNI), 'dstport', '4789', 'local', h.vtep, 'dev', 'ul0');
+    const e = await h.ctl.create(base).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(NetlinkError);
+    expect((e as NetlinkError).code).toBe('EEXIST');
+    ip(h.ns.name!, 'link', 'del', 'vxraw');
+    expect(linkNames(h.ns).sort()).toEqual(linksBefore);
+    expect(h.ctl.list()).toEqual([]);
+
+    // Now a good one, and bad control-plane input against it.
+    const net = await h.ctl.create(base);
+    const vx = net.info.overlay!.vxlan;
+    await expect(h.ctl.create({ ...base, name: 'ov2', subnet: '10.98.0.0/24' })).rejects.toMatchObject({ code: 'EEXIST' });
+    await expect(h.ctl.create({ ...base, name: 'ov2', vni: 7 })).rejects.toMatchObject({ code: 'EEXIST' });
+    await expect(net.addPeer('nope')).rejects.toBeInstanceOf(TypeError);
+    await expect(net.addPeer(h.vtep)).rejects.toBeInstanceOf(TypeError);
+    await expect(net.addPeer('fd00::1')).rejects.toBeInstanceOf(TypeError);
+    await expect(net.addRemoteEndpoint({ ip: '10.98.0.5', mac: '02:00:00:00:00:05', vtep: '192.168.90.5' })).rejects.toBeInstanceOf(RangeError);
+    await expect(net.addRemoteEndpoint({ ip: '10.99.0.5', mac: '01:00:5e:00:00:05', vtep: '192.168.90.5' })).rejects.toBeInstanceOf(TypeError);
+    await expect(net.addRemoteEndpoint({ ip: '10.99.0.5', mac: 'zz', vtep: '192.168.90.5' })).rejects.toBeInstanceOf(TypeError);
+    await expect(net.addRemoteEndpoint({ ip: '10.99.0.1', mac: '02:00:00:00:00:05', vtep: '192.168.90.5' })).rejects.toBeInstanceOf(AddressInUseError);
+    await expect(net.addRemoteEndpoint(null as never)).rejects.toBeInstanceOf(TypeError);
+    expect(fdbSelf(h.ns, vx)).toEqual([]);
+    expect(neighs(h.ns, vx)).toEqual([]);
+    expect(net.remoteEndpoints()).toEqual([]);
+
+    // Attach: an unknown or non-bridge gateway network; ports without one; a gateway
+    // attach the kernel refuses (the container has an eth1 already): the overlay
+    // endpoint is undone too.
+    const c = await scope.ns('c');
+    await expect(net.attach(c, { gatewayNetwork: 'nope' })).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(net.attach(c, { gatewayNetwork: 'ov' })).rejects.toBeInstanceOf(TypeError);
+    await expect(net.attach(c, { publish: [{ hostPort: 8080, containerPort: 80 }] })).rejects.toBeInstanceOf(TypeError);
+    await h.ctl.create({ name: 'gw', subnet: '172.30.0.0/24' });
+    await expect(h.ctl.get('gw').attach(c, { gatewayNetwork: 'gw' })).rejects.toBeInstanceOf(TypeError);
+    ip(c.name!, 'link', 'add', 'eth1', 'type', 'veth', 'peer', 'name', 'eth9');
+    await expect(net.attach(c, { gatewayNetwork: 'gw' })).rejects.toMatchObject({ code: 'EEXIST' });
+    expect(linkNames(c).sort()).toEqual(['eth1', 'eth9', 'lo']);
+    expect(net.endpoints()).toEqual([]);
+    expect(h.ctl.get('gw').endpoints()).toEqual([]);
+    expect(linkNames(h.ns).filter((n) => n.startsWith('np'))).toEqual([]);
+    // Its address went back to the pool.
+    ip(c.name!, 'link', 'del', 'eth1');
+    expect((await net.attach(c)).ip).toBe('10.99.0.2');
+
+    // Removing the network takes its links (and its entries with them).
+    const br = net.info.bridge;
+    await net.detach(c);
+    await h.ctl.remove('ov');
+    expect(linkNames(h.ns).filter((n) => n === vx || n === br)).toEqual([]);
+  });
+});
