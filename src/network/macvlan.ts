@@ -97,7 +97,7 @@ export interface MacvlanLinkOptions {
  */
 export async function attachMacvlanEndpoint(host: Netns, container: Netns, net: NetworkInfo, o: MacvlanLinkOptions): Promise<string> {
   const passthru = net.macvlan!.mode === 'passthru';
-  const r = await attachMacvlan(host, container, {
+  const attach = () => attachMacvlan(host, container, {
     parent: net.macvlan!.parent,
     mode: net.macvlan!.mode,
     tmpIfname: o.tmpIfname,
@@ -107,7 +107,21 @@ export async function attachMacvlanEndpoint(host: Netns, container: Netns, net: 
     ...(!passthru && { mac: o.mac }),
     mtu: net.mtu,
   });
-  return passthru ? (await container.links.get(r.index)).mac ?? o.mac : o.mac;
+  // The MAC follows the address, and an address is free again as soon as its endpoint is
+  // forgotten; but a namespace is torn down asynchronously after its last reference goes,
+  // and until then its child still holds the MAC on the parent (EADDRINUSE). Wait for
+  // that, boundedly: a MAC that stays taken is a real conflict.
+  let r: Awaited<ReturnType<typeof attach>> | undefined;
+  for (const wait of [25, 50, 100, 200, 400, 800, 0]) {
+    try {
+      r = await attach();
+      break;
+    } catch (e) {
+      if ((e as NetlinkError).code !== 'EADDRINUSE' || wait === 0) throw e;
+      await new Promise((res) => setTimeout(res, wait));
+    }
+  }
+  return passthru ? (await container.links.get(r!.index)).mac ?? o.mac : o.mac;
 }
 
 // The endpoint's namespace: the given handle, or its path reopened if it still is the
