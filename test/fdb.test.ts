@@ -94,7 +94,10 @@ describe('fdb', () => {
     // Exactly the entries made, as bridge(8) and ip(8) see them (vni and port equal
     // the device's own, so bridge leaves them out).
     for (const [self, peer, before] of [[A, B, fdbBefore[0]!], [B, A, fdbBefore[1]!]] as const) {
-      expect(added(before, bridgeFdb(self.ns, 'dev', 'vx0')).sort((x, y) => x.mac.localeCompare(y.mac))).toEqual([
+      // The VXLAN device's own table (self): the bridge's entries for the vx0 port are
+      // learned from whatever crosses the tunnel meanwhile (IPv6 link-local chatter of the
+      // peer's bridge, when it comes in time), and are not what this test made.
+      expect(added(before, bridgeFdb(self.ns, 'dev', 'vx0')).filter((e) => e.flags.includes('self')).sort((x, y) => x.mac.localeCompare(y.mac))).toEqual([
         { mac: '00:00:00:00:00:00', dst: peer.underlay, flags: ['self'], state: 'permanent' },
         { mac: peer.mac, dst: peer.underlay, viaIf: 'ul', flags: ['self'], state: 'permanent' },
       ]);
