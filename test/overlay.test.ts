@@ -246,6 +246,19 @@ describe('overlay networks', () => {
     const again = ctl.overlay('ov');
     expect(again.peers()).toEqual([hosts[1]!.vtep]);
     expect(again.remoteEndpoints()).toHaveLength(2);
+    // The overlay's links carry the owner's tag and are claimed: gc leaves them.
+    expect(await ctl.gc()).toEqual({ links: [], elements: 0 });
+    expect(() => ctl.overlay('gone')).toThrow(NetlinkError);
+
+    // An overlay whose underlay device vanished does not keep the controller from opening.
+    ctl.close();
+    ip(h.ns.name!, 'link', 'del', vx);
+    ip(h.ns.name!, 'link', 'set', 'ul0', 'name', 'ul9');
+    const warned = new Promise<string>((r) => process.once('warning', (w) => r(w.message)));
+    ctl = await Networks.open({ stateDir: h.dir, host: h.ns });
+    ctls.push(ctl);
+    expect(await warned).toMatch(/overlay network ov not reconciled/);
+    expect(ctl.list().map((n) => n.name)).toEqual(['ov']);
   });
 
   it('a gateway network gives overlay containers the outside (masqueraded); detach removes both endpoints', async () => {

@@ -123,8 +123,12 @@ export class Networks {
     }
     await this.firewall.ensureBase();
     for (const net of this.#state.networks) {
-      if (net.driver === 'overlay') await ensureOverlay(this.host, this.owner, net, this.endpointsOf(net.id));
-      else if (net.driver !== 'macvlan') await this.#ensureBridge(net);
+      if (net.driver === 'overlay') {
+        // One overlay whose underlay is gone must not keep every other network down.
+        await ensureOverlay(this.host, this.owner, net, this.endpointsOf(net.id)).catch((e: Error) => {
+          process.emitWarning(`netplumb: overlay network ${net.name} not reconciled: ${e.message}`, 'NetplumbWarning');
+        });
+      } else if (net.driver !== 'macvlan') await this.#ensureBridge(net);
     }
     // Endpoints whose host-side veth vanished (container namespace destroyed) are stale;
     // a macvlan endpoint has no host side and is stale when its namespace or child is gone.
@@ -208,6 +212,7 @@ export class Networks {
    */
   create(opts: OverlayNetworkOptions): Promise<OverlayNetwork>;
   create(opts: BridgeNetworkOptions | MacvlanNetworkOptions): Promise<Network>;
+  create(opts: NetworkOptions): Promise<Network>;
   async create(opts: NetworkOptions): Promise<Network> {
     const driver = (opts as { driver?: unknown } | null)?.driver;
     if (driver === 'overlay' || driver === 'macvlan') return this.#createDriven(opts as OverlayNetworkOptions | MacvlanNetworkOptions);
