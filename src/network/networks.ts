@@ -75,8 +75,10 @@ export class Networks {
 
   /**
    * Opens the controller: loads the persisted state and reconciles it with the kernel
-   * (bridges and nftables objects re-created if missing; endpoints whose host-side veth is
-   * gone are dropped and their addresses and ports released).
+   * (missing bridges and the base nftables table re-created; a network's own chains and
+   * published-port elements are not restored; endpoints whose host-side veth is gone are
+   * dropped and their addresses and ports released). The state is read here only: use
+   * one controller per state directory at a time.
    */
   static async open(opts: NetworksOptions): Promise<Networks> {
     if (typeof opts !== 'object' || opts === null) throw new TypeError('Networks.open needs options');
@@ -458,7 +460,8 @@ export class Networks {
     });
   }
 
-  // Drops an endpoint from state: address released, published ports and conntrack gone.
+  // Drops an endpoint from state: address released, published ports removed (conntrack
+  // entries of its UDP ports are not flushed yet).
   async #forget(ep: EndpointInfo): Promise<void> {
     const net = this.#state.networks.find((n) => n.id === ep.network);
     if (net) {
@@ -560,6 +563,7 @@ export class Network {
     return { ...this.#ctl.info(this.id) };
   }
 
+  /** The network's name. */
   get name(): string {
     return this.info.name;
   }
