@@ -169,11 +169,16 @@ export class Firewall {
    * so a port another container already holds fails the whole publish with EEXIST and
    * changes nothing, instead of shadowing the other rule.
    */
-  async publish(_net: NetworkInfo, ep: Pick<EndpointInfo, 'ip' | 'publish'>): Promise<void> {
+  async publish(_net: NetworkInfo, ep: Pick<EndpointInfo, 'ip' | 'publish'>, opts: { exclusive?: boolean } = {}): Promise<void> {
     const els = this.#elements(ep);
     if (els.length === 0) return;
     const tx = this.#ns.nft.transaction();
-    for (const { set, el } of els) tx.createElements({ ...this.#t(), set, elements: [el] });
+    // exclusive: false re-adds what a restart finds missing, without failing on what is there.
+    const exclusive = opts.exclusive ?? true;
+    for (const { set, el } of els) {
+      if (exclusive) tx.createElements({ ...this.#t(), set, elements: [el] });
+      else tx.addElements({ ...this.#t(), set, elements: [el] });
+    }
     await tx.commit();
   }
 

@@ -3,6 +3,7 @@
 // with name resolution), endpoints (a veth into a container namespace), published
 // ports, and the host / none / container modes.
 import { createHash, randomBytes } from 'node:crypto';
+import { stat } from 'node:fs/promises';
 import { attachVeth } from '../attach';
 import { NetlinkError } from '../errors';
 import { Netns, type NetnsOptions } from '../netns';
@@ -106,12 +107,35 @@ export class Networks {
   // One request at a time per controller, and one process at a time per state directory:
   // allocation, kernel changes and the state file move together.
   #serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(() => this.#store.withLock(fn));
+    const run = this.#queue.then(() =>
+      this.#store.withLock(async () => {
+        await this.#refresh();
+        return fn();
+      }),
+    );
     this.#queue = run.catch(() => undefined);
     return run;
   }
 
-  async #load(): Promise<void> {
+  // The state file as last read or written by this controller (mtime, size, inode: an
+  // atomic write makes a new inode), to notice another process's changes.
+  #stamp = '';
+
+  async #stampNow(): Promise<string> {
+    const st = await stat(this.#store.pathOf(STATE_KEY)).catch(() => undefined);
+    return st ? `${st.mtimeMs}:${st.size}:${st.ino}` : '';
+  }
+
+  // Rereads the state when another process changed it since (under the lock, so what
+  // we read is what every later step builds on).
+  async #refresh(): Promise<boolean> {
+    const now = await this.#stampNow();
+    if (now === this.#stamp) return false;
+    await this.#read();
+    return true;
+  }
+
+  async #read(): Promise<State | undefined> {
     const s = await this.#store.load<State>(STATE_KEY);
     this.#state = s ?? { networks: [], endpoints: [], pools: {} };
     this.#pools.clear();
@@ -119,12 +143,27 @@ export class Networks {
       const saved = this.#state.pools[net.id];
       this.#pools.set(net.id, saved ? AddressPool.fromJSON(saved) : this.#newPool(net));
     }
+    this.#stamp = await this.#stampNow();
+    return s;
+  }
+
+  async #load(): Promise<void> {
+    const s = await this.#read();
+    // Re-make what the kernel may have lost (a reboot, someone's flush): the table, each
+    // network's bridge and chains, and every endpoint's published ports.
     await this.firewall.ensureBase();
-    for (const net of this.#state.networks) await this.#ensureBridge(net);
+    for (const net of this.#state.networks) {
+      await this.#ensureBridge(net);
+      await this.firewall.addNetwork(net);
+    }
     // Endpoints whose host-side veth vanished (container namespace destroyed) are stale.
     const links = new Set((await this.host.links.list()).map((l) => l.name));
     const stale = this.#state.endpoints.filter((e) => !links.has(e.hostIfname));
     for (const ep of stale) await this.#forget(ep);
+    for (const ep of this.#state.endpoints) {
+      const net = this.#state.networks.find((n) => n.id === ep.network);
+      if (net) await this.firewall.publish(net, ep, { exclusive: false });
+    }
     if (stale.length > 0 || !s) await this.#save();
   }
 
@@ -135,6 +174,7 @@ export class Networks {
   async #save(): Promise<void> {
     for (const [id, pool] of this.#pools) this.#state.pools[id] = pool.toJSON();
     await this.#store.save(STATE_KEY, this.#state);
+    this.#stamp = await this.#stampNow();
   }
 
   /** Every network. */
