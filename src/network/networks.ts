@@ -375,6 +375,7 @@ export class Networks {
       const hostIfname = `np${id.slice(0, 10)}`;
       let created = false;
       let published = false;
+      let saved = false;
       try {
         ip6 = pool6?.allocate(id);
         const ep: EndpointInfo = {
@@ -418,6 +419,7 @@ export class Networks {
         await this.firewall.publish(net, ep);
         published = true;
         this.#state.endpoints.push(ep);
+        saved = true; // from here on the state file may hold the endpoint
         await this.#save();
         await this.#writeHosts(net.id);
         return { ...ep };
@@ -430,6 +432,11 @@ export class Networks {
         pool.release(ip, id);
         if (ip6) pool6?.release(ip6, id);
         this.#state.endpoints = this.#state.endpoints.filter((x) => x.id !== id);
+        if (saved) {
+          // The state file and the other members' hosts files may already name it.
+          await this.#save().catch(() => undefined);
+          await this.#writeHosts(net.id).catch(() => undefined);
+        }
         throw e;
       }
     });
@@ -437,11 +444,16 @@ export class Networks {
 
   /** @internal Network.detach: idempotent; a gone namespace or link is fine. */
   async detach(networkId: string, target: Netns | EndpointInfo | string): Promise<void> {
+    // A closed handle no longer says which namespace it was: detaching "nothing" would
+    // leave the endpoint behind without a word.
+    if (target instanceof Netns && target.closed) {
+      throw new TypeError('detach: the namespace handle is closed; detach by endpoint or endpoint id');
+    }
+    const nid = target instanceof Netns ? nsIdOf(target) : undefined;
     return this.#serial(async () => {
       const net = this.#find(networkId);
       let ep: EndpointInfo | undefined;
       if (target instanceof Netns) {
-        const nid = target.closed ? undefined : nsIdOf(target);
         ep = this.#state.endpoints.find((e) => e.network === net.id && e.netnsId === nid);
       } else {
         const id = typeof target === 'string' ? target : target?.id;
