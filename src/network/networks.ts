@@ -361,6 +361,7 @@ export class Networks {
 
     return this.#serial(async () => {
       const net = this.#find(networkId);
+      await this.#dropDead(netnsId);
       if (this.#state.endpoints.some((e) => e.network === net.id && e.netnsId === netnsId)) {
         throw new NetlinkError({ errno: 17, op: 'attach', detail: `that namespace is already attached to ${net.name}` });
       }
@@ -468,6 +469,29 @@ export class Networks {
       await this.#save();
       await this.#writeHosts(net.id);
     });
+  }
+
+  // The kernel reuses a dead namespace's nsfs inode for a new one: endpoints with this
+  // identity whose host-side veth is gone belonged to a namespace that died without a
+  // detach, and must not be taken for the new one (refused as "already attached",
+  // sharing its hosts file). One lookup per such endpoint, none in the usual case.
+  async #dropDead(netnsId: string): Promise<void> {
+    const same = this.#state.endpoints.filter((e) => e.netnsId === netnsId);
+    const dead: EndpointInfo[] = [];
+    for (const e of same) {
+      const alive = await this.host.links.get(e.hostIfname).then(
+        () => true,
+        (err: NetlinkError) => {
+          if (err.code === 'ENODEV') return false;
+          throw err;
+        },
+      );
+      if (!alive) dead.push(e);
+    }
+    if (dead.length === 0) return;
+    for (const e of dead) await this.#forget(e);
+    await this.#save();
+    for (const network of new Set(dead.map((e) => e.network))) await this.#writeHosts(network);
   }
 
   // Drops an endpoint from state: address released, published ports and conntrack gone.
