@@ -104,8 +104,11 @@ export class Firewall {
     const r = (chain: string, ...rule: Parameters<Transaction['addRule']>[0]['rule']) => tx.addRule({ ...t, chain, rule });
     const br = net.bridge;
     if (net.internal) {
-      // No way in or out: members talk over the bridge (no forwarding), and to the
-      // gateway (input/output); anything routed to or from the network is dropped.
+      // No way in or out: members talk over the bridge, and to the gateway (input/output);
+      // anything routed to or from the network is dropped. With br_netfilter loaded,
+      // bridged traffic between members passes this hook too (in and out the bridge):
+      // it must be let through, or members cannot reach each other.
+      r(c.in, iifname.eq(br), accept());
       r(c.in, counter(), drop());
       r(c.out, counter(), drop());
     } else {

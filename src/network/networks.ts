@@ -403,6 +403,7 @@ export class Networks {
 
     return this.#serial(async () => {
       const net = this.#find(networkId);
+      await this.#dropDead(netnsId);
       if (this.#state.endpoints.some((e) => e.network === net.id && e.netnsId === netnsId)) {
         throw new NetlinkError({ errno: 17, op: 'attach', detail: `that namespace is already attached to ${net.name}` });
       }
@@ -417,6 +418,7 @@ export class Networks {
       const hostIfname = `np${id.slice(0, 10)}`;
       let created = false;
       let published = false;
+      let saved = false;
       try {
         ip6 = pool6?.allocate(id);
         const ep: EndpointInfo = {
@@ -460,6 +462,7 @@ export class Networks {
         await this.firewall.publish(net, ep);
         published = true;
         this.#state.endpoints.push(ep);
+        saved = true; // from here on the state file may hold the endpoint
         await this.#save();
         await this.#writeHosts(net.id);
         return { ...ep };
@@ -472,6 +475,11 @@ export class Networks {
         pool.release(ip, id);
         if (ip6) pool6?.release(ip6, id);
         this.#state.endpoints = this.#state.endpoints.filter((x) => x.id !== id);
+        if (saved) {
+          // The state file and the other members' hosts files may already name it.
+          await this.#save().catch(() => undefined);
+          await this.#writeHosts(net.id).catch(() => undefined);
+        }
         throw e;
       }
     });
@@ -479,11 +487,16 @@ export class Networks {
 
   /** @internal Network.detach: idempotent; a gone namespace or link is fine. */
   async detach(networkId: string, target: Netns | EndpointInfo | string): Promise<void> {
+    // A closed handle no longer says which namespace it was: detaching "nothing" would
+    // leave the endpoint behind without a word.
+    if (target instanceof Netns && target.closed) {
+      throw new TypeError('detach: the namespace handle is closed; detach by endpoint or endpoint id');
+    }
+    const nid = target instanceof Netns ? nsIdOf(target) : undefined;
     return this.#serial(async () => {
       const net = this.#find(networkId);
       let ep: EndpointInfo | undefined;
       if (target instanceof Netns) {
-        const nid = target.closed ? undefined : nsIdOf(target);
         ep = this.#state.endpoints.find((e) => e.network === net.id && e.netnsId === nid);
       } else {
         const id = typeof target === 'string' ? target : target?.id;
@@ -498,6 +511,29 @@ export class Networks {
       await this.#save();
       await this.#writeHosts(net.id);
     });
+  }
+
+  // The kernel reuses a dead namespace's nsfs inode for a new one: endpoints with this
+  // identity whose host-side veth is gone belonged to a namespace that died without a
+  // detach, and must not be taken for the new one (refused as "already attached",
+  // sharing its hosts file). One lookup per such endpoint, none in the usual case.
+  async #dropDead(netnsId: string): Promise<void> {
+    const same = this.#state.endpoints.filter((e) => e.netnsId === netnsId);
+    const dead: EndpointInfo[] = [];
+    for (const e of same) {
+      const alive = await this.host.links.get(e.hostIfname).then(
+        () => true,
+        (err: NetlinkError) => {
+          if (err.code === 'ENODEV') return false;
+          throw err;
+        },
+      );
+      if (!alive) dead.push(e);
+    }
+    if (dead.length === 0) return;
+    for (const e of dead) await this.#forget(e);
+    await this.#save();
+    for (const network of new Set(dead.map((e) => e.network))) await this.#writeHosts(network);
   }
 
   // Drops an endpoint from state: address released, published ports removed (conntrack
