@@ -170,9 +170,14 @@ async function linkGet(peers, tmpDir) {
     const times = (await p.linkGet(ctx, linkGetIterations + warm)).slice(warm);
     const s = summarize(times);
     out[p.id] = { medianUs: s.median * 1e3, p99Us: s.p99 * 1e3, meanUs: s.mean * 1e3 };
+    if (p.linkGetSync) {
+      const st = summarize((await p.linkGetSync(ctx, linkGetIterations + warm)).slice(warm));
+      out[`${p.id}Sync`] = { medianUs: st.median * 1e3, p99Us: st.p99 * 1e3, meanUs: st.mean * 1e3 };
+    }
     await p.finish?.(ctx);
   }
   out.differenceUs = out.netplumb.medianUs - out.floor.medianUs;
+  if (out.netplumbSync) out.differenceSyncUs = out.netplumbSync.medianUs - out.floor.medianUs;
   return out;
 }
 
@@ -258,10 +263,13 @@ function printLinkGet(lg) {
   console.log(
     table([
       ['', 'median us', 'p99 us', 'mean us'],
-      ...['floor', 'netplumb'].map((k) => [k === 'floor' ? 'C floor' : 'netplumb links.get', lg[k].medianUs.toFixed(1), lg[k].p99Us.toFixed(1), lg[k].meanUs.toFixed(1)]),
+      ...[['floor', 'C floor'], ['netplumbSync', 'netplumb links.getSync'], ['netplumb', 'netplumb links.get (async)']]
+        .filter(([k]) => lg[k])
+        .map(([k, label]) => [label, lg[k].medianUs.toFixed(1), lg[k].p99Us.toFixed(1), lg[k].meanUs.toFixed(1)]),
     ]),
   );
-  console.log(`netplumb costs ${lg.differenceUs.toFixed(1)} us more than C (medians)`);
+  if (lg.differenceSyncUs !== undefined) console.log(`netplumb links.getSync costs ${lg.differenceSyncUs.toFixed(1)} us more than C (medians)`);
+  console.log(`netplumb links.get (a promise, through the libuv pool) costs ${lg.differenceUs.toFixed(1)} us more than C (medians)`);
 }
 
 // ---- main ----

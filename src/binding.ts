@@ -57,7 +57,7 @@ export type NativeMonitorEvent =
 export interface NativeBinding {
   nsCreate(dir: string, name: string | null): Promise<NativeHandle>;
   nsOpen(path: string): NativeHandle;
-  nsBind(h: NativeHandle, dir: string, name: string): Promise<void>;
+  nsBindSync(h: NativeHandle, dir: string, name: string): NativeHandle;
   nsCurrent(): NativeHandle;
   nsDelete(dir: string, name: string): Promise<void>;
   nsList(dir: string): Promise<string[]>;
@@ -66,6 +66,7 @@ export interface NativeBinding {
   nsSocketStats(h: NativeHandle): { sends: number; receives: number; portId: number };
 
   linkGet(h: NativeHandle, nameOrIndex: string | number): Promise<NativeLink>;
+  linkGetSync(h: NativeHandle, nameOrIndex: string | number): NativeLink;
   linkList(h: NativeHandle, filter?: NativeLinkFilter): Promise<NativeLink[]>;
 
   rtnlBatch(h: NativeHandle, steps: object[]): Promise<{ error?: Error; link?: NativeLink }[]>;

@@ -10,6 +10,7 @@ import { type Expr, fromNative } from './nft/expr';
 import type { Transaction } from './nft/nft';
 import { checkLinkRef } from './validate';
 
+/** Wire-level encoders and decoders (rtnetlink links, neighbours, FDB; nftables batches and expressions), for tests and tools. */
 export const codec = {
   /** RTM_GETLINK for one link (family AF_PACKET and ext mask RTEXT_FILTER_VF unless given). */
   encodeLinkGet(ref: string | number, opts: { family?: number; extMask?: number } = {}): Buffer {

@@ -56,6 +56,7 @@ export type MonitorEvent = MonitorChange | ResyncEvent;
 const GROUPS = { links: 1, addresses: 2, routes: 4, neighbours: 8 } as const;
 const DEFAULT_HWM = 10_000;
 
+/** The events a Monitor emits, typed (declaration merging with the class below). */
 export interface Monitor {
   /** Every change and resync, in order. */
   on(event: 'event', listener: (e: MonitorEvent) => void): this;
@@ -63,6 +64,7 @@ export interface Monitor {
   on(event: 'resync', listener: (e: ResyncEvent) => void): this;
   /** The socket failed; the monitor is closed. */
   on(event: 'error', listener: (err: Error) => void): this;
+  /** The monitor was closed. */
   on(event: 'close', listener: () => void): this;
   once(event: 'event', listener: (e: MonitorEvent) => void): this;
   once(event: 'resync', listener: (e: ResyncEvent) => void): this;

@@ -10,6 +10,12 @@ export interface NetnsPoolOptions extends NetnsOptions {
   size?: number;
   /** How many to prepare at once while refilling (default 2). */
   concurrency?: number;
+  /**
+   * Refilling starts when fewer than this many are ready (default: size, i.e. at once).
+   * A launcher that starts bursts of containers can set it low so that refilling, which
+   * competes for the kernel's RTNL lock, happens between bursts rather than during one.
+   */
+  lowWater?: number;
   /** Bring lo up (default true). */
   loUp?: boolean;
   /**
@@ -33,7 +39,8 @@ const DEFAULT_SYSCTLS: Record<string, SysctlValue> = {
 export class NetnsPool {
   readonly #ready: Netns[] = [];
   readonly #waiters: { resolve: (ns: Netns) => void; reject: (e: unknown) => void }[] = [];
-  readonly #opts: Required<Pick<NetnsPoolOptions, 'size' | 'concurrency' | 'loUp'>> & NetnsPoolOptions;
+  readonly #opts: Required<Pick<NetnsPoolOptions, 'size' | 'concurrency' | 'loUp' | 'lowWater'>> & NetnsPoolOptions;
+  #refilling = false;
   #filling = 0;
   readonly #inFlight = new Set<Promise<unknown>>();
   #closed = false;
@@ -46,7 +53,9 @@ export class NetnsPool {
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new RangeError('concurrency must be an integer in 1..64');
     if (opts.loUp !== undefined && typeof opts.loUp !== 'boolean') throw new TypeError('loUp must be a boolean');
     if (opts.sysctls !== undefined && (typeof opts.sysctls !== 'object' || opts.sysctls === null)) throw new TypeError('sysctls must be an object');
-    this.#opts = { ...opts, size, concurrency, loUp: opts.loUp ?? true };
+    const lowWater = opts.lowWater ?? size;
+    if (!Number.isInteger(lowWater) || lowWater < 0 || lowWater > size) throw new RangeError('lowWater must be an integer in 0..size');
+    this.#opts = { ...opts, size, concurrency, lowWater, loUp: opts.loUp ?? true };
   }
 
   /** Creates a pool and waits until it holds `size` ready namespaces. */
@@ -74,8 +83,11 @@ export class NetnsPool {
     }
   }
 
-  // Tops the pool up to size, `concurrency` at a time; hands namespaces to waiters first.
+  // Tops the pool up to size, `concurrency` at a time, once it fell below lowWater;
+  // hands namespaces to waiters first.
   #refill(): void {
+    if (this.#ready.length + this.#filling >= this.#opts.lowWater && this.#waiters.length === 0 && !this.#refilling) return;
+    this.#refilling = this.#ready.length + this.#filling < this.#opts.size + this.#waiters.length;
     while (!this.#closed && this.#filling < this.#opts.concurrency && this.#ready.length + this.#filling < this.#opts.size + this.#waiters.length) {
       this.#filling++;
       const p = this.#prepare().then(
@@ -102,6 +114,7 @@ export class NetnsPool {
   /** Waits until the pool is full (rejects with the preparation error if one failed). */
   async fill(): Promise<void> {
     this.#lastError = undefined;
+    this.#refilling = true;
     while (!this.#closed && this.#ready.length < this.#opts.size) {
       this.#refill();
       await new Promise((r) => setTimeout(r, 1));

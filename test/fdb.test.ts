@@ -32,9 +32,14 @@ function ipNeigh(ns: Netns): unknown[] {
 
 const key = (e: BridgeFdb): string => JSON.stringify(e);
 /** Entries in `after` that were not in `before`. */
+/**
+ * Entries in `after` that were not in `before`, leaving out what the bridge itself adds
+ * on its own schedule (its ports' own addresses and learned ones, flagged master): a
+ * port that just came up may get those a moment later.
+ */
 function added(before: BridgeFdb[], after: BridgeFdb[]): BridgeFdb[] {
   const seen = new Set(before.map(key));
-  return after.filter((e) => !seen.has(key(e)));
+  return after.filter((e) => !seen.has(key(e)) && !(e.flags ?? []).includes('master'));
 }
 
 interface Host {

@@ -167,6 +167,13 @@ describe('macvlan networks', () => {
     // Its address (and so its MAC) again, though c1's namespace may still be being torn down.
     expect((await ctl.get('mv').attach(c3)).ip).toBe('10.55.0.2');
     await ping(w.ext, '10.55.0.2');
+    // A live macvlan endpoint (no host side) is not taken for a dead one when its
+    // namespace joins another network.
+    const br = await ctl.create({ name: 'br', subnet: '172.31.0.0/24' });
+    expect((await br.attach(c3, { ifname: 'eth1' })).ip).toBe('172.31.0.2');
+    expect(ctl.get('mv').endpoints()).toHaveLength(1);
+    await ping(c3, '172.31.0.1');
+    await ping(w.ext, '10.55.0.2');
   });
 
   it('bad input is a typed error and leaves nothing behind', async () => {

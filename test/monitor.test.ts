@@ -189,9 +189,10 @@ describe('monitor', () => {
   });
 
   it('ref/unref decide whether the monitor keeps a process alive', () => {
-    const addon = path.resolve(__dirname, '../build/Release/netplumb.node');
+    // The addon as the package loads it (build/Release, or the prebuild after `npm run prebuild`).
+    const root = path.resolve(__dirname, '..');
     const script = (ref: boolean): string =>
-      `const b = require(${JSON.stringify(addon)}); const m = b.monitorOpen(b.nsCurrent(), 1, 0, () => {});` +
+      `const b = require(${JSON.stringify(require.resolve('node-gyp-build'))})(${JSON.stringify(root)}); const m = b.monitorOpen(b.nsCurrent(), 1, 0, () => {});` +
       (ref ? '' : ' b.monitorRef(m, false);');
     const unref = spawnSync(process.execPath, ['-e', script(false)], { timeout: 5000 });
     expect(unref.status).toBe(0);
@@ -200,12 +201,12 @@ describe('monitor', () => {
   });
 
   it('a worker that exits with an open monitor cleans up (async cleanup hook): no fd left', async () => {
-    const addon = path.resolve(__dirname, '../build/Release/netplumb.node');
+    const root = path.resolve(__dirname, '..');
     const base = fdCount();
     for (const how of ['exit', 'terminate'] as const) {
       const w = new Worker(
         `const { parentPort } = require('node:worker_threads');
-         const b = require(${JSON.stringify(addon)});
+         const b = require(${JSON.stringify(require.resolve('node-gyp-build'))})(${JSON.stringify(root)});
          const h = b.nsCurrent();
          const m = b.monitorOpen(h, 1 | 8, 0, () => {});
          b.nsClose(h);

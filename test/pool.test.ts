@@ -37,6 +37,20 @@ describe('NetnsPool', () => {
     expect(fdCount()).toBe(fds);
   });
 
+  it('lowWater defers refilling until the pool runs low, then tops it up', async () => {
+    const pool = await NetnsPool.create({ size: 4, lowWater: 2, sysctls: {} });
+    const a = await pool.take();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(pool.ready).toBe(3); // still above low water: nothing made during the burst
+    const b = await pool.take();
+    const c = await pool.take();
+    await pool.fill();
+    expect(pool.ready).toBe(4);
+    [a, b, c].forEach((n) => n.close());
+    await pool.close();
+    await expect(NetnsPool.create({ size: 2, lowWater: 3 })).rejects.toBeInstanceOf(RangeError);
+  });
+
   it('anonymous takes; bad options are typed errors; a closed pool refuses', async () => {
     await expect(NetnsPool.create({ size: 0 })).rejects.toBeInstanceOf(RangeError);
     await expect(NetnsPool.create({ loUp: 'yes' as unknown as boolean })).rejects.toBeInstanceOf(TypeError);

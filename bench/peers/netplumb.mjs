@@ -71,6 +71,15 @@ function peer(v) {
       }
       return times;
     },
+    async linkGetSync(ctx, iterations) {
+      const times = new Array(iterations);
+      for (let i = 0; i < iterations; i++) {
+        const t0 = now();
+        host.links.getSync('lo');
+        times[i] = now() - t0;
+      }
+      return times;
+    },
     async finish() {
       if (v.finish) await v.finish();
       host?.close();
@@ -160,7 +169,9 @@ const pooled = {
   id: 'netplumb-pool',
   label: 'netplumb (NetnsPool + attachVeth, serial)',
   async prepare(ctx, np) {
-    pool = await np.NetnsPool.create({ size: Math.min(ctx.containers.length, 1024), concurrency: 2, netnsDir: ctx.netnsDir });
+    // Filled before the burst; refilling waits until the burst has drained it (lowWater 1)
+    // instead of competing with the attaches for the RTNL lock.
+    pool = await np.NetnsPool.create({ size: Math.min(ctx.containers.length, 1024), lowWater: 1, concurrency: 2, netnsDir: ctx.netnsDir });
     return undefined;
   },
   async attachOne(ctx, np, host, c) {

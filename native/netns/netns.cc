@@ -117,38 +117,41 @@ void NsHandle::close() {
   netfilter_.reset();
 }
 
-std::shared_ptr<NsHandle> create_named(const std::string& dir, const std::string& name) {
+namespace {
+
+// The mount point for a named namespace: the directory made (shared, as iproute2 makes
+// it) and an empty file created exclusively, so a taken name fails before anything else.
+std::string make_mount_point(const std::string& dir, const std::string& name, const char* op) {
   mkdir_p(dir);
   make_shared(dir);
   const std::string path = dir + "/" + name;
   int f = open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
   if (f < 0) {
     int e = errno;
-    if (e == EEXIST) throw nl::NlError(EEXIST, "netns add", "namespace \"" + name + "\" already exists");
-    fail(e, "netns add", "create " + path);
+    if (e == EEXIST) throw nl::NlError(EEXIST, op, "namespace \"" + name + "\" already exists");
+    fail(e, op, "create " + path);
   }
   ::close(f);
+  return path;
+}
+
+// Binds the namespace behind h onto an existing mount point. The handle's fd, seen
+// through /proc, is the nsfs file to bind: no setns needed.
+void bind_onto(const NsHandle& h, const std::string& path, const char* op) {
+  const std::string src = "/proc/self/fd/" + std::to_string(h.fd());
+  if (mount(src.c_str(), path.c_str(), "none", MS_BIND, nullptr) != 0) fail(errno, op, "bind mount onto " + path);
+}
+
+}  // namespace
+
+// ip netns add: an anonymous namespace, then bound at dir/name. On any failure the
+// file is removed and the namespace, held by nothing, goes away.
+std::shared_ptr<NsHandle> create_named(const std::string& dir, const std::string& name) {
+  const std::string path = make_mount_point(dir, name, "netns add");
   try {
-    int fd = NsThread::instance().run([&path] {
-      auto& t = NsThread::instance();
-      if (unshare(CLONE_NEWNET) != 0) fail(errno, "netns add", "unshare(CLONE_NEWNET)");
-      // From here the thread is in the new namespace: always go home.
-      int fd = -1;
-      int err = 0;
-      if (mount("/proc/thread-self/ns/net", path.c_str(), "none", MS_BIND, nullptr) != 0) {
-        err = errno;
-      } else {
-        fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-          err = errno;
-          umount2(path.c_str(), MNT_DETACH);
-        }
-      }
-      t.return_home();
-      if (err) fail(err, "netns add", "bind mount onto " + path);
-      return fd;
-    });
-    return std::make_shared<NsHandle>(fd);
+    auto h = create_anonymous();
+    bind_onto(*h, path, "netns add");
+    return h;
   } catch (...) {
     unlink(path.c_str());
     throw;
@@ -157,22 +160,12 @@ std::shared_ptr<NsHandle> create_named(const std::string& dir, const std::string
 
 void bind_named(const NsHandle& h, const std::string& dir, const std::string& name) {
   h.check_open();
-  mkdir_p(dir);
-  make_shared(dir);
-  const std::string path = dir + "/" + name;
-  int f = open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
-  if (f < 0) {
-    int e = errno;
-    if (e == EEXIST) throw nl::NlError(EEXIST, "netns attach", "namespace \"" + name + "\" already exists");
-    fail(e, "netns attach", "create " + path);
-  }
-  ::close(f);
-  // The handle's fd, seen through /proc, is the nsfs file to bind: no setns needed.
-  const std::string src = "/proc/self/fd/" + std::to_string(h.fd());
-  if (mount(src.c_str(), path.c_str(), "none", MS_BIND, nullptr) != 0) {
-    int e = errno;
+  const std::string path = make_mount_point(dir, name, "netns attach");
+  try {
+    bind_onto(h, path, "netns attach");
+  } catch (...) {
     unlink(path.c_str());
-    fail(e, "netns attach", "bind mount onto " + path);
+    throw;
   }
 }
 

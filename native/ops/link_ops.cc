@@ -29,25 +29,35 @@ rtnl::LinkDumpFilter filter_from(const Napi::Value& v) {
   return f;
 }
 
+rtnl::Link get_link(const std::shared_ptr<ns::NsHandle>& h, const rtnl::LinkQuery& q) {
+  auto sock = h->socket(NETLINK_ROUTE);
+  std::lock_guard<std::mutex> lk(sock->mutex());
+  nl::Builder b(4096);
+  rtnl::encode_link_get(b, q);
+  rtnl::Link out;
+  sock->request(b, [&](size_t, const nlmsghdr* m) {
+    if (m->nlmsg_type == RTM_NEWLINK) out = rtnl::decode_link(m);
+  }, "RTM_GETLINK");
+  return out;
+}
+
 // linkGet(handle, nameOrIndex): Promise<Link>
 Napi::Value LinkGet(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   auto h = js::unwrap_handle(info[0]);
   auto q = query_from(info, 1);
   return js::run_async<rtnl::Link>(
-      env,
-      [h, q] {
-        auto sock = h->socket(NETLINK_ROUTE);
-        std::lock_guard<std::mutex> lk(sock->mutex());
-        nl::Builder b(4096);
-        rtnl::encode_link_get(b, q);
-        rtnl::Link out;
-        sock->request(b, [&](size_t, const nlmsghdr* m) {
-          if (m->nlmsg_type == RTM_NEWLINK) out = rtnl::decode_link(m);
-        }, "RTM_GETLINK");
-        return out;
-      },
+      env, [h, q] { return get_link(h, q); },
       [](Napi::Env env, rtnl::Link& l) -> Napi::Value { return js::link_to_js(env, l); });
+}
+
+// linkGetSync(handle, nameOrIndex): Link — the same request on the calling thread: one
+// sendmsg and one recvmsg, no thread hop (which costs more than the request itself).
+Napi::Value LinkGetSync(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto h = js::unwrap_handle(info[0]);
+  auto q = query_from(info, 1);
+  return js::guard(env, [&]() -> Napi::Value { return js::link_to_js(env, get_link(h, q)); });
 }
 
 // linkList(handle, filter?): Promise<Link[]>
@@ -126,6 +136,7 @@ Napi::Value DecodeLinks(const Napi::CallbackInfo& info) {
 
 void register_link(Napi::Env env, Napi::Object exports) {
   exports.Set("linkGet", Napi::Function::New(env, LinkGet, "linkGet"));
+  exports.Set("linkGetSync", Napi::Function::New(env, LinkGetSync, "linkGetSync"));
   exports.Set("linkList", Napi::Function::New(env, LinkList, "linkList"));
   exports.Set("encodeLinkGet", Napi::Function::New(env, EncodeLinkGet, "encodeLinkGet"));
   exports.Set("encodeLinkDump", Napi::Function::New(env, EncodeLinkDump, "encodeLinkDump"));

@@ -104,8 +104,11 @@ export class Firewall {
     const r = (chain: string, ...rule: Parameters<Transaction['addRule']>[0]['rule']) => tx.addRule({ ...t, chain, rule });
     const br = net.bridge;
     if (net.internal) {
-      // No way in or out: members talk over the bridge (no forwarding), and to the
-      // gateway (input/output); anything routed to or from the network is dropped.
+      // No way in or out: members talk over the bridge, and to the gateway (input/output);
+      // anything routed to or from the network is dropped. With br_netfilter loaded,
+      // bridged traffic between members passes this hook too (in and out the bridge):
+      // it must be let through, or members cannot reach each other.
+      r(c.in, iifname.eq(br), accept());
       r(c.in, counter(), drop());
       r(c.out, counter(), drop());
     } else {
@@ -169,11 +172,16 @@ export class Firewall {
    * so a port another container already holds fails the whole publish with EEXIST and
    * changes nothing, instead of shadowing the other rule.
    */
-  async publish(_net: NetworkInfo, ep: Pick<EndpointInfo, 'ip' | 'publish'>): Promise<void> {
+  async publish(_net: NetworkInfo, ep: Pick<EndpointInfo, 'ip' | 'publish'>, opts: { exclusive?: boolean } = {}): Promise<void> {
     const els = this.#elements(ep);
     if (els.length === 0) return;
     const tx = this.#ns.nft.transaction();
-    for (const { set, el } of els) tx.createElements({ ...this.#t(), set, elements: [el] });
+    // exclusive: false re-adds what a restart finds missing, without failing on what is there.
+    const exclusive = opts.exclusive ?? true;
+    for (const { set, el } of els) {
+      if (exclusive) tx.createElements({ ...this.#t(), set, elements: [el] });
+      else tx.addElements({ ...this.#t(), set, elements: [el] });
+    }
     await tx.commit();
   }
 

@@ -144,6 +144,11 @@ async function childOf(ns: Netns, ep: EndpointInfo): Promise<number | undefined>
   return l && l.kind === 'macvlan' && l.mac === ep.mac ? l.index : undefined;
 }
 
+/** Whether the endpoint's child (name, kind and MAC) is in this namespace. */
+export async function macvlanChildIn(ns: Netns, ep: EndpointInfo): Promise<boolean> {
+  return (await childOf(ns, ep)) !== undefined;
+}
+
 /** Deletes an endpoint's child inside its namespace; nothing when the namespace (and so the child) is gone. */
 export async function detachMacvlanEndpoint(ep: EndpointInfo, given?: Netns): Promise<void> {
   const h = await endpointNs(ep, given);

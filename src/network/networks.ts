@@ -4,6 +4,7 @@
 // ports, and the host / none / container modes. The overlay and macvlan drivers
 // (overlay.ts, macvlan.ts) plug into the same attach, detach, IPAM and state machinery.
 import { createHash, randomBytes } from 'node:crypto';
+import { stat } from 'node:fs/promises';
 import { attachVeth } from '../attach';
 import { NetlinkError } from '../errors';
 import { Netns, type NetnsOptions } from '../netns';
@@ -15,7 +16,9 @@ import { checkHostName, hostsFileContent, writeFileAtomic } from './hosts';
 import { AddressPool, type AddressPoolState, contains, macFromIp, overlaps, parseCidr, pickSubnet } from './ipam';
 import { StateStore } from './store';
 import { nsIdOf, type CreatedNetwork } from './drivers';
-import { attachMacvlanEndpoint, checkMacvlanOptions, createMacvlan, detachMacvlanEndpoint, macvlanEndpointGone } from './macvlan';
+import {
+  attachMacvlanEndpoint, checkMacvlanOptions, createMacvlan, detachMacvlanEndpoint, macvlanChildIn, macvlanEndpointGone,
+} from './macvlan';
 import {
   addPeer, addRemoteEndpoint, checkOverlayOptions, createOverlay, ensureOverlay, removeOverlay, removePeer, removeRemoteEndpoint,
 } from './overlay';
@@ -79,8 +82,10 @@ export class Networks {
 
   /**
    * Opens the controller: loads the persisted state and reconciles it with the kernel
-   * (bridges and nftables objects re-created if missing; endpoints whose host-side veth is
-   * gone are dropped and their addresses and ports released).
+   * (missing bridges and the base nftables table re-created; a network's own chains and
+   * published-port elements are not restored; endpoints whose host-side veth is gone are
+   * dropped and their addresses and ports released). The state is read here only: use
+   * one controller per state directory at a time.
    */
   static async open(opts: NetworksOptions): Promise<Networks> {
     if (typeof opts !== 'object' || opts === null) throw new TypeError('Networks.open needs options');
@@ -108,12 +113,35 @@ export class Networks {
   // One request at a time per controller, and one process at a time per state directory:
   // allocation, kernel changes and the state file move together.
   #serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(() => this.#store.withLock(fn));
+    const run = this.#queue.then(() =>
+      this.#store.withLock(async () => {
+        await this.#refresh();
+        return fn();
+      }),
+    );
     this.#queue = run.catch(() => undefined);
     return run;
   }
 
-  async #load(): Promise<void> {
+  // The state file as last read or written by this controller (mtime, size, inode: an
+  // atomic write makes a new inode), to notice another process's changes.
+  #stamp = '';
+
+  async #stampNow(): Promise<string> {
+    const st = await stat(this.#store.pathOf(STATE_KEY)).catch(() => undefined);
+    return st ? `${st.mtimeMs}:${st.size}:${st.ino}` : '';
+  }
+
+  // Rereads the state when another process changed it since (under the lock, so what
+  // we read is what every later step builds on).
+  async #refresh(): Promise<boolean> {
+    const now = await this.#stampNow();
+    if (now === this.#stamp) return false;
+    await this.#read();
+    return true;
+  }
+
+  async #read(): Promise<State | undefined> {
     const s = await this.#store.load<State>(STATE_KEY);
     this.#state = s ?? { networks: [], endpoints: [], pools: {} };
     this.#pools.clear();
@@ -121,6 +149,14 @@ export class Networks {
       const saved = this.#state.pools[net.id];
       this.#pools.set(net.id, saved ? AddressPool.fromJSON(saved) : this.#newPool(net));
     }
+    this.#stamp = await this.#stampNow();
+    return s;
+  }
+
+  async #load(): Promise<void> {
+    const s = await this.#read();
+    // Re-make what the kernel may have lost (a reboot, someone's flush): the table, each
+    // network's bridge and chains, and every endpoint's published ports.
     await this.firewall.ensureBase();
     for (const net of this.#state.networks) {
       if (net.driver === 'overlay') {
@@ -128,7 +164,10 @@ export class Networks {
         await ensureOverlay(this.host, this.owner, net, this.endpointsOf(net.id)).catch((e: Error) => {
           process.emitWarning(`netplumb: overlay network ${net.name} not reconciled: ${e.message}`, 'NetplumbWarning');
         });
-      } else if (net.driver !== 'macvlan') await this.#ensureBridge(net);
+      } else if (net.driver !== 'macvlan') {
+        await this.#ensureBridge(net);
+        await this.firewall.addNetwork(net);
+      }
     }
     // Endpoints whose host-side veth vanished (container namespace destroyed) are stale;
     // a macvlan endpoint has no host side and is stale when its namespace or child is gone.
@@ -139,6 +178,10 @@ export class Networks {
       if (macvlans.has(e.network) ? await macvlanEndpointGone(e) : !links.has(e.hostIfname)) stale.push(e);
     }
     for (const ep of stale) await this.#forget(ep);
+    for (const ep of this.#state.endpoints) {
+      const net = this.#state.networks.find((n) => n.id === ep.network);
+      if (net) await this.firewall.publish(net, ep, { exclusive: false });
+    }
     if (stale.length > 0 || !s) await this.#save();
   }
 
@@ -149,6 +192,7 @@ export class Networks {
   async #save(): Promise<void> {
     for (const [id, pool] of this.#pools) this.#state.pools[id] = pool.toJSON();
     await this.#store.save(STATE_KEY, this.#state);
+    this.#stamp = await this.#stampNow();
   }
 
   /** Every network. */
@@ -450,6 +494,7 @@ export class Networks {
 
     return this.#serial(async () => {
       const net = this.#find(networkId);
+      await this.#dropDead(netnsId, netns);
       if (this.#state.endpoints.some((e) => e.network === net.id && e.netnsId === netnsId)) {
         throw new NetlinkError({ errno: 17, op: 'attach', detail: `that namespace is already attached to ${net.name}` });
       }
@@ -464,6 +509,7 @@ export class Networks {
       const hostIfname = `np${id.slice(0, 10)}`;
       let created = false;
       let published = false;
+      let saved = false;
       try {
         ip6 = pool6?.allocate(id);
         const ep: EndpointInfo = {
@@ -510,6 +556,7 @@ export class Networks {
         await this.firewall.publish(net, ep);
         published = true;
         this.#state.endpoints.push(ep);
+        saved = true; // from here on the state file may hold the endpoint
         await this.#save();
         await this.#writeHosts(net.id);
         return { ...ep };
@@ -523,6 +570,11 @@ export class Networks {
         pool.release(ip, id);
         if (ip6) pool6?.release(ip6, id);
         this.#state.endpoints = this.#state.endpoints.filter((x) => x.id !== id);
+        if (saved) {
+          // The state file and the other members' hosts files may already name it.
+          await this.#save().catch(() => undefined);
+          await this.#writeHosts(net.id).catch(() => undefined);
+        }
         throw e;
       }
     });
@@ -568,11 +620,16 @@ export class Networks {
 
   /** @internal Network.detach: idempotent; a gone namespace or link is fine. Returns the endpoint it removed. */
   async detach(networkId: string, target: Netns | EndpointInfo | string): Promise<EndpointInfo | undefined> {
+    // A closed handle no longer says which namespace it was: detaching "nothing" would
+    // leave the endpoint behind without a word.
+    if (target instanceof Netns && target.closed) {
+      throw new TypeError('detach: the namespace handle is closed; detach by endpoint or endpoint id');
+    }
+    const nid = target instanceof Netns ? nsIdOf(target) : undefined;
     const removed = await this.#serial(async () => {
       const net = this.#find(networkId);
       let ep: EndpointInfo | undefined;
       if (target instanceof Netns) {
-        const nid = target.closed ? undefined : nsIdOf(target);
         ep = this.#state.endpoints.find((e) => e.network === net.id && e.netnsId === nid);
       } else {
         const id = typeof target === 'string' ? target : target?.id;
@@ -596,7 +653,33 @@ export class Networks {
     return removed;
   }
 
-  // Drops an endpoint from state: address released, published ports and conntrack gone.
+  // The kernel reuses a dead namespace's nsfs inode for a new one: endpoints with this
+  // identity whose host-side veth is gone belonged to a namespace that died without a
+  // detach, and must not be taken for the new one (refused as "already attached",
+  // sharing its hosts file). One lookup per such endpoint, none in the usual case. A
+  // macvlan endpoint has no host side: it is alive if its child is in `netns`.
+  async #dropDead(netnsId: string, netns: Netns): Promise<void> {
+    const same = this.#state.endpoints.filter((e) => e.netnsId === netnsId);
+    const dead: EndpointInfo[] = [];
+    for (const e of same) {
+      const macvlan = this.#state.networks.find((n) => n.id === e.network)?.driver === 'macvlan';
+      const alive = macvlan ? await macvlanChildIn(netns, e) : await this.host.links.get(e.hostIfname).then(
+        () => true,
+        (err: NetlinkError) => {
+          if (err.code === 'ENODEV') return false;
+          throw err;
+        },
+      );
+      if (!alive) dead.push(e);
+    }
+    if (dead.length === 0) return;
+    for (const e of dead) await this.#forget(e);
+    await this.#save();
+    for (const network of new Set(dead.map((e) => e.network))) await this.#writeHosts(network);
+  }
+
+  // Drops an endpoint from state: address released, published ports removed (conntrack
+  // entries of its UDP ports are not flushed yet).
   async #forget(ep: EndpointInfo): Promise<void> {
     const net = this.#state.networks.find((n) => n.id === ep.network);
     if (net) {
@@ -699,6 +782,7 @@ export class Network {
     return structuredClone(this.#ctl.info(this.id));
   }
 
+  /** The network's name. */
   get name(): string {
     return this.info.name;
   }

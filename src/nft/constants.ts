@@ -68,11 +68,13 @@ export const CT_KEYS: Record<CtKey, number> = {
 /** fib flags (NFTA_FIB_F_*) and results (NFT_FIB_RESULT_*). */
 export type FibFlag = 'saddr' | 'daddr' | 'mark' | 'iif' | 'oif' | 'present';
 export const FIB_FLAGS: Record<FibFlag, number> = { saddr: 1, daddr: 2, mark: 4, iif: 8, oif: 16, present: 32 };
+/** What a fib lookup puts in its register (NFT_FIB_RESULT_*). */
 export type FibResult = 'oif' | 'oifname' | 'type';
 export const FIB_RESULTS: Record<FibResult, number> = { oif: 1, oifname: 2, type: 3 };
 
 /** NAT types and range flags (NF_NAT_RANGE_*). */
 export const NAT_TYPES = { snat: 0, dnat: 1 } as const;
+/** NAT range flags (NF_NAT_RANGE_*), as nft names them. */
 export type NatFlag = 'map-ips' | 'proto-specified' | 'random' | 'persistent' | 'fully-random' | 'proto-offset' | 'netmap';
 export const NAT_FLAGS: Record<NatFlag, number> = {
   'map-ips': 1, 'proto-specified': 2, random: 4, persistent: 8, 'fully-random': 16, 'proto-offset': 32, netmap: 64,

@@ -64,6 +64,7 @@ export type Expr =
 
 /** The native shape: `type` is NFTA_EXPR_NAME, other keys are attributes as numbers, strings, Buffers. */
 export type NativeExpr = { type: string } & Record<string, unknown>;
+/** Data as the native side takes it: bytes (NFTA_DATA_VALUE) or a verdict code and chain (NFTA_DATA_VERDICT). */
 export type NativeData = Buffer | { code: number; chain?: string };
 
 function pick<K extends string>(table: Record<K, number>, v: unknown, what: string): number {

@@ -230,7 +230,9 @@ export class Concat {
     this.parts = parts;
   }
 
+  /** nft's text ('ip daddr . th dport'). */
   get text(): string { return this.parts.map((p) => p.text).join(' . '); }
+  /** The concatenated key's data layout. */
   get layout(): Layout { return new Layout(this.parts.map((p) => p.dtype)); }
 
   /** @internal Loads every part (dependencies first) and returns the expressions. */
@@ -246,15 +248,19 @@ export class Concat {
     return [...deps, ...loads];
   }
 
+  /** `A . B @set`: membership in a named set (a lookup expression). */
   in(set: string): Statement {
     return statement(`${this.text} @${set}`, (ctx) => [...this.loadAll(ctx), lookupExpr(set, REG_1, ctx)]);
   }
+  /** `A . B != @set`. */
   notIn(set: string): Statement {
     return statement(`${this.text} != @${set}`, (ctx) => [...this.loadAll(ctx), lookupExpr(set, REG_1, ctx, undefined, true)]);
   }
+  /** `A . B vmap @map`: the verdict stored for the key. */
   vmap(map: string): Statement {
     return statement(`${this.text} vmap @${map}`, (ctx) => [...this.loadAll(ctx), lookupExpr(map, REG_1, ctx, REG_VERDICT)]);
   }
+  /** The data a map holds for this key, for dnat/snat. */
   map(map: string): MapLookup {
     checkSetName(map);
     return { key: this, map };

@@ -1,0 +1,97 @@
+// Real traffic between named namespaces, with bounded timeouts: TCP servers that answer
+// with the peer address they saw (socat), connects, pings, and commands run inside a
+// namespace. Async, so that checks expected to time out can run side by side.
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import type { Netns } from '../src';
+import { ip, tryRun } from './helpers';
+
+/** Whether socat is installed (traffic tests skip without it). */
+export const haveSocat = tryRun('socat', ['-V']).status === 0;
+
+function nameOf(ns: Netns): string {
+  if (!ns.name) throw new Error('traffic helpers need a named namespace');
+  return ns.name;
+}
+
+/** Runs a command inside a namespace (`ip netns exec`); never throws. */
+export function exec(ns: Netns, cmd: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('ip', ['netns', 'exec', nameOf(ns), ...cmd], { encoding: 'utf8' }, (err, stdout, stderr) => {
+      const status = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
+/** TCP servers answering each connection with the peer address they saw ($SOCAT_PEERADDR). */
+export class Servers {
+  readonly #procs: ChildProcess[] = [];
+
+  /** Starts a server on `port` in `ns` and waits until it listens. */
+  async serve(ns: Netns, port: number): Promise<void> {
+    const p = spawn('ip', ['netns', 'exec', nameOf(ns), 'socat', `TCP-LISTEN:${port},fork,reuseaddr`, 'SYSTEM:echo $SOCAT_PEERADDR'], { stdio: 'ignore' });
+    this.#procs.push(p);
+    await listening(ns, port);
+  }
+
+  /** Stops every server. */
+  stop(): void {
+    for (const p of this.#procs) p.kill();
+    this.#procs.length = 0;
+  }
+}
+
+/** Waits (2 s at most) until something listens on a TCP port in `ns`. */
+export async function listening(ns: Netns, port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if ((await exec(ns, ['ss', '-Htln', `sport = :${port}`])).stdout.trim()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`nothing listens on ${port} in ${ns.name}`);
+}
+
+/** Connects with a bounded timeout; returns what the server said, or null. */
+export async function connect(from: Netns, addr: string, port: number): Promise<string | null> {
+  const r = await exec(from, ['timeout', '5', 'socat', '-T2', '-', `TCP:${addr}:${port},connect-timeout=1`]);
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+
+/** One ping, one second at most: whether it was answered. */
+export async function ping(from: Netns, addr: string): Promise<boolean> {
+  return (await exec(from, ['ping', '-n', '-q', '-c1', '-W1', addr])).status === 0;
+}
+
+let nsswitch: string | undefined;
+
+/**
+ * Runs a command inside `ns` with `hostsFile` bind-mounted over /etc/hosts (in a private
+ * mount namespace), as a container runtime would: name resolution as the container sees
+ * it. Hosts are looked up in that file only (no DNS, whose timeouts would stall a miss).
+ */
+export function withHosts(ns: Netns, hostsFile: string, cmd: string): Promise<{ status: number; stdout: string; stderr: string }> {
+  if (!nsswitch) {
+    // The sandbox's tmpfs over /run: gone with the sandbox.
+    nsswitch = `/run/np-nsswitch-${process.pid}.conf`;
+    writeFileSync(nsswitch, 'hosts: files\n');
+  }
+  const script = `mount --bind "$0" /etc/hosts && mount --bind "$1" /etc/nsswitch.conf && exec timeout 5 ${cmd}`;
+  return exec(ns, ['unshare', '--mount', 'sh', '-c', script, hostsFile, nsswitch]);
+}
+
+/** The host address on the uplink, and the outside namespace's. */
+export const HOST_IP = '192.0.2.1';
+export const OUT_IP = '192.0.2.2';
+
+/**
+ * Joins a "host" namespace to an "outside" one by a veth: uplink HOST_IP/24 in the host,
+ * eth0 OUT_IP/24 outside; lo up on both sides.
+ */
+export function joinOutside(host: Netns, outside: Netns): void {
+  const H = nameOf(host);
+  const O = nameOf(outside);
+  ip(H, 'link', 'add', 'uplink', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', O);
+  ip(H, 'addr', 'add', `${HOST_IP}/24`, 'dev', 'uplink');
+  ip(O, 'addr', 'add', `${OUT_IP}/24`, 'dev', 'eth0');
+  for (const [ns, dev] of [[H, 'uplink'], [H, 'lo'], [O, 'eth0'], [O, 'lo']] as const) ip(ns, 'link', 'set', dev, 'up');
+}
