@@ -31,6 +31,11 @@ else
     --exclude=./prebuilds -cf - . | tar -C "$src" -xf -
 fi
 rm -f "$work/files"
+# shared/ sits beside the repository (the layout tests read ../shared/nft-layout.nft).
+if [ -d "$repo/../shared" ]; then cp -r "$repo/../shared" "$work/shared"; fi
+# A prebuild made by the run before this one (CI's `npm run prebuild`) is reused by the
+# prebuild test when it is current, instead of compiling the addon a third time.
+if [ -d "$repo/prebuilds" ]; then cp -r "$repo/prebuilds" "$src/"; fi
 
 # Settings the user's npm and node-gyp need from this environment, if set.
 nodedir="${npm_config_nodedir:-$(npm config get nodedir 2>/dev/null || true)}"

@@ -124,5 +124,5 @@ describe('prebuild', () => {
       expect(r.error).toBe('function');
       expect(r.codec).toBe(40);
     }
-  }, 120_000);
+  }, 300_000);
 });
