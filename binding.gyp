@@ -27,6 +27,7 @@
         "native/ops/sysctl_ops.cc",
         "native/ops/monitor_ops.cc",
         "native/ops/nft_ops.cc",
+        "native/ops/conntrack_ops.cc",
         "native/nft/nft.cc",
         "native/nft/expr.cc",
         "native/nft/expr/bitwise.cc",
@@ -50,7 +51,8 @@
         "native/nft/chain.cc",
         "native/nft/rule.cc",
         "native/nft/set.cc",
-        "native/nft/batch.cc"
+        "native/nft/batch.cc",
+        "native/nfct/conntrack.cc"
       ],
       "include_dirs": [
         "<!@(node -p \"require('node-addon-api').include\")",

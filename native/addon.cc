@@ -15,6 +15,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   np::ops::register_sysctl(env, exports);
   np::ops::register_monitor(env, exports);
   np::ops::register_nft(env, exports);
+  np::ops::register_conntrack(env, exports);
   return exports;
 }
 

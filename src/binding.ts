@@ -2,6 +2,7 @@
 // here and gets typed functions; nothing else calls node-gyp-build.
 import * as path from 'node:path';
 import nodeGypBuild from 'node-gyp-build';
+import type { ConntrackEntry } from './conntrack';
 import type { Address, FdbEntry, Link as NativeLink, Neighbour, Route } from './types';
 
 /** Opaque namespace handle owned by the native side (an nsfs fd plus sockets). */
@@ -53,6 +54,17 @@ export type NativeMonitorEvent =
   | { type: 'new' | 'delete'; kind: string; value: unknown }
   | { type: 'resync'; reason: string; detail?: string }
   | { type: 'error'; errno: number; detail: string };
+
+/** A conntrack filter as the native side takes it: protocol number, IPv4 text, ports. */
+export interface NativeCtFilter {
+  protocol?: number;
+  replySrc?: string;
+  replySrcPort?: number;
+  origDstPort?: number;
+}
+
+/** A decoded conntrack entry: ConntrackEntry with the protocol as its number. */
+export type NativeCtEntry = Omit<ConntrackEntry, 'protocol'> & { protocol: number };
 
 export interface NativeBinding {
   nsCreate(dir: string, name: string | null): Promise<NativeHandle>;
@@ -109,6 +121,9 @@ export interface NativeBinding {
   nftEncodeBatch(ops: object[], generation?: number): Buffer;
   nftDecodeExprs(buf: Buffer): ({ type: string } & Record<string, unknown>)[];
   nftDecodeMessages(buf: Buffer): { type: number; flags: number; msg?: string; object?: Record<string, unknown> }[];
+
+  ctList(h: NativeHandle, filter: NativeCtFilter): Promise<NativeCtEntry[]>;
+  ctDelete(h: NativeHandle, filter: NativeCtFilter): Promise<number>;
 }
 
 /** One step of rtnlRaw: `error` is a native error object (see errors.ts fromNative). */

@@ -16,6 +16,9 @@ export {
   Monitor, type MonitorOptions, type MonitorEvent, type MonitorChange, type ResyncEvent,
 } from './monitor';
 export { NetlinkError, errnoName } from './errors';
+export {
+  Conntrack, type ConntrackFilter, type ConntrackEntry, type ConntrackTuple, type ConntrackProtocol,
+} from './conntrack';
 export type {
   Link, OperState, Address, Route, RouteType, Scope, AddrGenMode, BridgeOptions, VxlanOptions, MacvlanOptions,
   MacvlanMode, VlanOptions, IpvlanOptions, IpvlanMode, BridgePortOptions, RawStep,

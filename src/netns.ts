@@ -3,6 +3,7 @@ import { native, type NativeHandle } from './binding';
 import { call, callSync, fromNative, NetlinkError } from './errors';
 import { Addresses } from './addresses';
 import { Batch } from './batch';
+import { Conntrack } from './conntrack';
 import { Fdb } from './fdb';
 import { Links } from './links';
 import { Monitor, type MonitorOptions } from './monitor';
@@ -173,6 +174,13 @@ export class Netns {
   get nft(): Nft {
     this.#nft ??= new Nft(this);
     return this.#nft;
+  }
+
+  #conntrack?: Conntrack;
+
+  /** IPv4 connection tracking entries in this namespace (ctnetlink, NETLINK_NETFILTER). */
+  get conntrack(): Conntrack {
+    return (this.#conntrack ??= new Conntrack(this));
   }
 
   /** Whether close() has been called. */

@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -70,6 +71,13 @@ Socket::Socket(int protocol) {
 
 Socket::~Socket() {
   if (fd_ >= 0) ::close(fd_);
+}
+
+size_t Socket::acks_per_send() const {
+  int rcvbuf = 0;
+  socklen_t len = sizeof rcvbuf;
+  if (getsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, &len) != 0 || rcvbuf <= 0) return 64;
+  return std::clamp<size_t>(static_cast<size_t>(rcvbuf) / 2048, 16, 4096);
 }
 
 void parse_ack(const nlmsghdr* h, StepResult& out) {

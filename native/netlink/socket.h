@@ -76,6 +76,11 @@ class Socket {
 
   static constexpr int kDumpRetries = 10;
 
+  // How many requests that each expect an ack fit in one sendmsg: every ack is an skb of
+  // its own, and acks the receive buffer cannot hold are dropped by the kernel (ENOBUFS).
+  // An ack skb costs well under 1 KiB of receive buffer; this budgets 2 KiB.
+  size_t acks_per_send() const;
+
   int fd() const { return fd_; }
   uint32_t port_id() const { return port_id_; }
   std::mutex& mutex() { return mu_; }

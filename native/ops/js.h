@@ -85,6 +85,21 @@ Napi::Promise run_async(Napi::Env env, std::function<R()> work, typename FnWorke
   return p;
 }
 
+// Queues work(socket) on the libuv pool with the namespace's netlink socket of
+// `protocol` (opened on first use), holding the socket's mutex for the whole exchange.
+template <typename R, typename Work>
+Napi::Promise on_socket(Napi::Env env, std::shared_ptr<ns::NsHandle> h, int protocol, Work work,
+                        typename FnWorker<R>::ToJs to_js) {
+  return run_async<R>(
+      env,
+      [h, protocol, work] {
+        auto sock = h->socket(protocol);
+        std::lock_guard<std::mutex> lk(sock->mutex());
+        return work(*sock);
+      },
+      std::move(to_js));
+}
+
 // Runs fn on the JS thread, turning C++ exceptions into JS exceptions.
 template <typename F>
 Napi::Value guard(Napi::Env env, F&& fn) {

@@ -145,16 +145,6 @@ rtnl::NeighRequest undo_of(const rtnl::NeighRequest& r) {
   return d;
 }
 
-// How many requests fit in one sendmsg: every one is answered by an ack of its own,
-// and acks the receive buffer cannot hold are dropped by the kernel (ENOBUFS). An ack
-// skb costs well under 1 KiB of receive buffer; budget 2 KiB.
-size_t acks_per_send(int fd) {
-  int rcvbuf = 0;
-  socklen_t len = sizeof rcvbuf;
-  if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, &len) != 0 || rcvbuf <= 0) return 64;
-  return std::clamp<size_t>(static_cast<size_t>(rcvbuf) / 2048, 16, 4096);
-}
-
 const char* op_name(uint16_t type) {
   return type == RTM_NEWNEIGH ? "RTM_NEWNEIGH" : type == RTM_DELNEIGH ? "RTM_DELNEIGH" : "RTM_GETNEIGH";
 }
@@ -168,7 +158,7 @@ struct BatchOptions {
 // chunk throws NlError naming the failed step (its index in reqs) after undoing, if
 // asked, every step that succeeded. A single request fails without a step index.
 size_t apply_batch(nl::Socket& sock, const std::vector<rtnl::NeighRequest>& reqs, BatchOptions opt) {
-  const size_t per_send = acks_per_send(sock.fd());
+  const size_t per_send = sock.acks_per_send();
   std::vector<size_t> done;  // indices that succeeded, for rollback
   size_t applied = 0;
   for (size_t start = 0; start < reqs.size(); start += per_send) {

@@ -386,14 +386,7 @@ using Handle = std::shared_ptr<ns::NsHandle>;
 
 template <typename R, typename Work, typename ToJs>
 Napi::Value on_netfilter(Napi::Env env, Handle h, Work work, ToJs to_js) {
-  return js::run_async<R>(
-      env,
-      [h, work] {
-        auto sock = h->socket(NETLINK_NETFILTER);
-        std::lock_guard<std::mutex> lk(sock->mutex());
-        return work(*sock);
-      },
-      to_js);
+  return js::on_socket<R>(env, std::move(h), NETLINK_NETFILTER, std::move(work), std::move(to_js));
 }
 
 // nftCommit(handle, ops, genid): Promise<{ handles: number[] }>

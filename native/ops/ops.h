@@ -13,5 +13,6 @@ void register_neigh(Napi::Env env, Napi::Object exports);
 void register_sysctl(Napi::Env env, Napi::Object exports);
 void register_monitor(Napi::Env env, Napi::Object exports);
 void register_nft(Napi::Env env, Napi::Object exports);
+void register_conntrack(Napi::Env env, Napi::Object exports);
 
 }  // namespace np::ops

@@ -11,7 +11,7 @@ import { Netns, type NetnsOptions } from '../netns';
 import type { Link } from '../types';
 import { checkIfname, checkMac } from '../validate';
 import { Firewall } from './firewall';
-import { checkPorts } from './ports';
+import { checkPorts, conntrackFilters } from './ports';
 import { checkHostName, hostsFileContent, writeFileAtomic } from './hosts';
 import { AddressPool, type AddressPoolState, contains, macFromIp, overlaps, parseCidr, pickSubnet } from './ipam';
 import { StateStore } from './store';
@@ -678,12 +678,19 @@ export class Networks {
     for (const network of new Set(dead.map((e) => e.network))) await this.#writeHosts(network);
   }
 
-  // Drops an endpoint from state: address released, published ports removed (conntrack
-  // entries of its UDP ports are not flushed yet).
+  // Drops an endpoint from state: address released, published ports removed, and the
+  // conntrack entries of its UDP and SCTP ports flushed (after the unpublish, so no new
+  // datagram recreates them): a flow that keeps sending would otherwise stay DNATed to
+  // the old address and never reach the next container publishing the port.
   async #forget(ep: EndpointInfo): Promise<void> {
     const net = this.#state.networks.find((n) => n.id === ep.network);
     if (net) {
       await this.firewall.unpublish(net, ep);
+      for (const f of conntrackFilters(ep)) {
+        await this.host.conntrack.delete(f).catch((e: Error) => {
+          process.emitWarning(`netplumb: could not flush conntrack entries of ${ep.ip} (${f.protocol}): ${e.message}`, 'NetplumbWarning');
+        });
+      }
       this.#pools.get(net.id)?.release(ep.ip, ep.id);
       if (ep.ip6) this.#pools.get(`${net.id}/6`)?.release(ep.ip6, ep.id);
     }
@@ -796,7 +803,11 @@ export class Network {
     return this.#ctl.attach(this.id, netns, opts);
   }
 
-  /** Detaches an endpoint (by namespace handle, endpoint or endpoint id). Idempotent. */
+  /**
+   * Detaches an endpoint (by namespace handle, endpoint or endpoint id): its ports
+   * unpublished and the conntrack entries DNATed to its UDP/SCTP ports flushed, its veth
+   * deleted, its address released. Idempotent.
+   */
   async detach(target: Netns | EndpointInfo | string): Promise<void> {
     await this.#ctl.detach(this.id, target);
   }

@@ -49,3 +49,27 @@ export function expandPorts(maps: PortMapping[]): { hostIp?: string; protocol: P
   }
   return out;
 }
+
+/**
+ * Conntrack filters that catch the flows DNATed to an endpoint's published UDP and SCTP
+ * ports (reply source = the container's address and port). TCP needs none: its stale
+ * entries die with the connection, while a UDP flow refreshes its entry for as long as
+ * it keeps sending. A protocol with many container ports (a range) gets one filter
+ * without a port: every flow of it into the departing container, one dump instead of
+ * one per port.
+ */
+export function conntrackFilters(ep: { ip: string; publish: PortMapping[] }): { protocol: 'udp' | 'sctp'; replySrc: string; replySrcPort?: number }[] {
+  const ports = new Map<'udp' | 'sctp', Set<number>>();
+  for (const p of expandPorts(ep.publish)) {
+    if (p.protocol === 'tcp') continue;
+    const set = ports.get(p.protocol) ?? new Set<number>();
+    set.add(p.containerPort);
+    ports.set(p.protocol, set);
+  }
+  const out: { protocol: 'udp' | 'sctp'; replySrc: string; replySrcPort?: number }[] = [];
+  for (const [protocol, set] of ports) {
+    if (set.size > 8) out.push({ protocol, replySrc: ep.ip });
+    else for (const port of set) out.push({ protocol, replySrc: ep.ip, replySrcPort: port });
+  }
+  return out;
+}

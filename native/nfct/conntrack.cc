@@ -1,0 +1,225 @@
+#include "nfct/conntrack.h"
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+
+#include "netlink/parser.h"
+#include "nft/nft.h"
+
+namespace np::nfct {
+
+namespace {
+
+constexpr uint16_t NESTED(uint16_t attr) { return static_cast<uint16_t>(attr | NLA_F_NESTED); }
+
+constexpr auto kCtPolicy = [] {
+  std::array<nl::Policy, CTA_MAX + 1> p{};
+  p[CTA_TUPLE_ORIG] = {nl::Kind::Nested, "CTA_TUPLE_ORIG"};
+  p[CTA_TUPLE_REPLY] = {nl::Kind::Nested, "CTA_TUPLE_REPLY"};
+  p[CTA_STATUS] = {nl::Kind::U32, "CTA_STATUS"};
+  p[CTA_TIMEOUT] = {nl::Kind::U32, "CTA_TIMEOUT"};
+  p[CTA_MARK] = {nl::Kind::U32, "CTA_MARK"};
+  p[CTA_ID] = {nl::Kind::U32, "CTA_ID"};
+  p[CTA_ZONE] = {nl::Kind::U16, "CTA_ZONE"};
+  return p;
+}();
+
+constexpr auto kTuplePolicy = [] {
+  std::array<nl::Policy, CTA_TUPLE_MAX + 1> p{};
+  p[CTA_TUPLE_IP] = {nl::Kind::Nested, "CTA_TUPLE_IP"};
+  p[CTA_TUPLE_PROTO] = {nl::Kind::Nested, "CTA_TUPLE_PROTO"};
+  p[CTA_TUPLE_ZONE] = {nl::Kind::U16, "CTA_TUPLE_ZONE"};
+  return p;
+}();
+
+constexpr auto kIpPolicy = [] {
+  std::array<nl::Policy, CTA_IP_MAX + 1> p{};
+  p[CTA_IP_V4_SRC] = {nl::Kind::U32, "CTA_IP_V4_SRC"};
+  p[CTA_IP_V4_DST] = {nl::Kind::U32, "CTA_IP_V4_DST"};
+  p[CTA_IP_V6_SRC] = {nl::Kind::Binary, "CTA_IP_V6_SRC", 16};
+  p[CTA_IP_V6_DST] = {nl::Kind::Binary, "CTA_IP_V6_DST", 16};
+  return p;
+}();
+
+constexpr auto kProtoPolicy = [] {
+  std::array<nl::Policy, CTA_PROTO_MAX + 1> p{};
+  p[CTA_PROTO_NUM] = {nl::Kind::U8, "CTA_PROTO_NUM"};
+  p[CTA_PROTO_SRC_PORT] = {nl::Kind::U16, "CTA_PROTO_SRC_PORT"};
+  p[CTA_PROTO_DST_PORT] = {nl::Kind::U16, "CTA_PROTO_DST_PORT"};
+  return p;
+}();
+
+// Addresses travel in network order and are kept that way.
+uint32_t raw_u32(const nl::Attrs& tb, uint16_t t) {
+  uint32_t v;
+  std::memcpy(&v, nl::Attrs::payload(tb.get(t)), 4);
+  return v;
+}
+
+Tuple decode_tuple(const nlattr* a, const char* what) {
+  Tuple t;
+  nl::Attrs tb;
+  nft::parse_nested(tb, a, kTuplePolicy.data(), CTA_TUPLE_MAX, what);
+  if (tb.has(CTA_TUPLE_IP)) {
+    nl::Attrs ip;
+    nft::parse_nested(ip, tb.get(CTA_TUPLE_IP), kIpPolicy.data(), CTA_IP_MAX, "CTA_TUPLE_IP");
+    if (ip.has(CTA_IP_V4_SRC)) t.src = raw_u32(ip, CTA_IP_V4_SRC);
+    if (ip.has(CTA_IP_V4_DST)) t.dst = raw_u32(ip, CTA_IP_V4_DST);
+  }
+  if (tb.has(CTA_TUPLE_PROTO)) {
+    nl::Attrs pr;
+    nft::parse_nested(pr, tb.get(CTA_TUPLE_PROTO), kProtoPolicy.data(), CTA_PROTO_MAX, "CTA_TUPLE_PROTO");
+    if (pr.has(CTA_PROTO_NUM)) t.proto = pr.u8(CTA_PROTO_NUM);
+    if (pr.has(CTA_PROTO_SRC_PORT) && pr.has(CTA_PROTO_DST_PORT)) {
+      t.has_ports = true;
+      t.sport = pr.be16(CTA_PROTO_SRC_PORT);
+      t.dport = pr.be16(CTA_PROTO_DST_PORT);
+    }
+  }
+  if (tb.has(CTA_TUPLE_ZONE)) t.zone = tb.be16(CTA_TUPLE_ZONE);
+  return t;
+}
+
+// A partial tuple for the kernel-side filter: only what the flags name.
+void put_filter_tuple(nl::Builder& b, uint16_t attr, uint8_t proto, std::optional<uint32_t> src,
+                      std::optional<uint16_t> sport, std::optional<uint16_t> dport) {
+  size_t t = b.nest_start(NESTED(attr));
+  if (src) {
+    size_t ip = b.nest_start(NESTED(CTA_TUPLE_IP));
+    b.put(CTA_IP_V4_SRC, &*src, 4);
+    b.nest_end(ip);
+  }
+  if (proto) {
+    size_t pr = b.nest_start(NESTED(CTA_TUPLE_PROTO));
+    b.put_u8(CTA_PROTO_NUM, proto);
+    if (sport) b.put_be16(CTA_PROTO_SRC_PORT, *sport);
+    if (dport) b.put_be16(CTA_PROTO_DST_PORT, *dport);
+    b.nest_end(pr);
+  }
+  b.nest_end(t);
+}
+
+}  // namespace
+
+bool matches(const Filter& f, const Entry& e) {
+  if (f.proto && e.orig.proto != f.proto) return false;
+  if (f.reply_src && e.reply.src != *f.reply_src) return false;
+  if (f.reply_sport && (!e.reply.has_ports || e.reply.sport != *f.reply_sport)) return false;
+  if (f.orig_dport && (!e.orig.has_ports || e.orig.dport != *f.orig_dport)) return false;
+  return true;
+}
+
+size_t put_header(nl::Builder& b, uint16_t msg, uint16_t flags) {
+  size_t off = b.put_header(msg_type(msg), flags);
+  nfgenmsg g{};
+  g.nfgen_family = AF_INET;
+  g.version = NFNETLINK_V0;
+  g.res_id = 0;
+  b.put_extra_header(g);
+  return off;
+}
+
+void encode_dump(nl::Builder& b, const Filter& f) {
+  put_header(b, IPCTNL_MSG_CT_GET, NLM_F_DUMP);
+  // Ports can only be filtered together with a protocol number.
+  uint32_t orig_flags = 0;
+  uint32_t reply_flags = 0;
+  if (f.proto) {
+    orig_flags = kFilterProtoNum | (f.orig_dport ? kFilterProtoDstPort : 0);
+    reply_flags = kFilterProtoNum | (f.reply_sport ? kFilterProtoSrcPort : 0);
+  }
+  if (f.reply_src) reply_flags |= kFilterIpSrc;
+  if (!orig_flags && !reply_flags) return;
+  if (orig_flags) {
+    put_filter_tuple(b, CTA_TUPLE_ORIG, f.proto, std::nullopt, std::nullopt, f.proto ? f.orig_dport : std::nullopt);
+  }
+  if (reply_flags) {
+    put_filter_tuple(b, CTA_TUPLE_REPLY, f.proto, f.reply_src, f.proto ? f.reply_sport : std::nullopt, std::nullopt);
+  }
+  size_t n = b.nest_start(NESTED(CTA_FILTER));
+  if (orig_flags) b.put_u32(CTA_FILTER_ORIG_FLAGS, orig_flags);
+  if (reply_flags) b.put_u32(CTA_FILTER_REPLY_FLAGS, reply_flags);
+  b.nest_end(n);
+}
+
+void encode_delete(nl::Builder& b, const Entry& e) {
+  put_header(b, IPCTNL_MSG_CT_DELETE, NLM_F_ACK);
+  size_t t = b.nest_start(NESTED(CTA_TUPLE_ORIG));
+  size_t ip = b.nest_start(NESTED(CTA_TUPLE_IP));
+  b.put(CTA_IP_V4_SRC, &e.orig.src, 4);
+  b.put(CTA_IP_V4_DST, &e.orig.dst, 4);
+  b.nest_end(ip);
+  size_t pr = b.nest_start(NESTED(CTA_TUPLE_PROTO));
+  b.put_u8(CTA_PROTO_NUM, e.orig.proto);
+  if (e.orig.has_ports) {
+    b.put_be16(CTA_PROTO_SRC_PORT, e.orig.sport);
+    b.put_be16(CTA_PROTO_DST_PORT, e.orig.dport);
+  }
+  b.nest_end(pr);
+  if (e.orig.zone) b.put_be16(CTA_TUPLE_ZONE, *e.orig.zone);
+  b.nest_end(t);
+  if (e.zone) b.put_be16(CTA_ZONE, *e.zone);
+  if (e.id) b.put_be32(CTA_ID, *e.id);
+}
+
+Entry decode(const nlmsghdr* h) {
+  auto body = nft::body(h, "IPCTNL_MSG_CT_NEW");
+  nl::Attrs tb;
+  tb.parse(body.data, body.len, kCtPolicy.data(), CTA_MAX, "CTA");
+  Entry e;
+  if (tb.has(CTA_TUPLE_ORIG)) e.orig = decode_tuple(tb.get(CTA_TUPLE_ORIG), "CTA_TUPLE_ORIG");
+  if (tb.has(CTA_TUPLE_REPLY)) e.reply = decode_tuple(tb.get(CTA_TUPLE_REPLY), "CTA_TUPLE_REPLY");
+  if (tb.has(CTA_ID)) e.id = tb.be32(CTA_ID);
+  if (tb.has(CTA_STATUS)) e.status = tb.be32(CTA_STATUS);
+  if (tb.has(CTA_TIMEOUT)) e.timeout = tb.be32(CTA_TIMEOUT);
+  if (tb.has(CTA_MARK)) e.mark = tb.be32(CTA_MARK);
+  if (tb.has(CTA_ZONE)) e.zone = tb.be16(CTA_ZONE);
+  return e;
+}
+
+std::vector<Entry> list(nl::Socket& sock, const Filter& f) {
+  nl::Builder b(1024);
+  encode_dump(b, f);
+  std::vector<Entry> out;
+  sock.request(
+      b,
+      [&](size_t, const nlmsghdr* m) {
+        if (m->nlmsg_type != msg_type(IPCTNL_MSG_CT_NEW)) return;
+        const auto* g = reinterpret_cast<const nfgenmsg*>(nl::family_header(m, sizeof(nfgenmsg), "IPCTNL_MSG_CT_NEW"));
+        if (g->nfgen_family != AF_INET) return;
+        Entry e = decode(m);
+        if (matches(f, e)) out.push_back(std::move(e));
+      },
+      "IPCTNL_MSG_CT_GET", [&] { out.clear(); });
+  return out;
+}
+
+size_t remove(nl::Socket& sock, const Filter& f) {
+  const auto entries = list(sock, f);
+  const size_t per_send = sock.acks_per_send();
+  size_t deleted = 0;
+  for (size_t start = 0; start < entries.size(); start += per_send) {
+    const size_t end = std::min(entries.size(), start + per_send);
+    nl::Builder b(std::max<size_t>(4096, (end - start) * 128));
+    for (size_t i = start; i < end; i++) encode_delete(b, entries[i]);
+    auto results = sock.transact(b, {}, "IPCTNL_MSG_CT_DELETE");
+    for (size_t i = 0; i < results.size(); i++) {
+      const auto& r = results[i];
+      if (r.err == 0) {
+        deleted++;
+      } else if (r.err != ENOENT) {  // ENOENT: expired or deleted since the dump
+        nl::NlError e(r.err, "IPCTNL_MSG_CT_DELETE", r.ext, static_cast<int>(start + i));
+        e.missing_attr = r.missing_attr;
+        e.from_kernel = true;
+        throw e;
+      }
+    }
+  }
+  return deleted;
+}
+
+}  // namespace np::nfct

@@ -1,0 +1,113 @@
+// Connection tracking entries of a namespace (ctnetlink over NETLINK_NETFILTER):
+// filtered listing and deletion of IPv4 flows, e.g. the stale DNAT of a port that was
+// published to a container that is gone.
+import { isIP } from 'node:net';
+import { native, type NativeCtFilter } from './binding';
+import { call } from './errors';
+import type { Netns } from './netns';
+import { checkInt, checkObject } from './validate';
+
+/** Transport protocols whose conntrack entries can be deleted by tuple. */
+export type ConntrackProtocol = 'tcp' | 'udp' | 'sctp';
+
+const PROTO_NUM: Record<ConntrackProtocol, number> = { tcp: 6, udp: 17, sctp: 132 };
+const PROTO_NAME = new Map<number, ConntrackProtocol>(Object.entries(PROTO_NUM).map(([k, v]) => [v, k as ConntrackProtocol]));
+
+/**
+ * Which IPv4 entries to match (all given fields must match). The reply direction is the
+ * answer's view: after DNAT its source is the address and port the flow was sent to.
+ */
+export interface ConntrackFilter {
+  protocol: ConntrackProtocol;
+  /** Source address of the reply direction (the DNAT target, e.g. a container's IP). */
+  replySrc?: string;
+  /** Source port of the reply direction (the DNAT target's port). */
+  replySrcPort?: number;
+  /** Destination port of the original direction (e.g. a published host port). */
+  origDstPort?: number;
+}
+
+/** One direction of a flow. */
+export interface ConntrackTuple {
+  src: string;
+  dst: string;
+  /** Ports, for protocols that have them (tcp, udp, sctp, dccp, udplite). */
+  srcPort?: number;
+  dstPort?: number;
+  /** CTA_TUPLE_ZONE: a conntrack zone of this direction only. */
+  zone?: number;
+}
+
+/** A conntrack entry as IPCTNL_MSG_CT_GET dumps it. */
+export interface ConntrackEntry {
+  /** 'tcp', 'udp', 'sctp', or the IP protocol number of any other. */
+  protocol: ConntrackProtocol | number;
+  original: ConntrackTuple;
+  reply: ConntrackTuple;
+  /** CTA_ID: the entry's identity (a new entry with the same tuple has another). */
+  id?: number;
+  /** IPS_* status bits (CTA_STATUS). */
+  status?: number;
+  /** Seconds left (CTA_TIMEOUT). */
+  timeout?: number;
+  mark?: number;
+  /** CTA_ZONE: the entry's conntrack zone, when not the default. */
+  zone?: number;
+}
+
+function nativeFilter(filter: unknown, needProtocol: boolean): NativeCtFilter {
+  const f = checkObject(filter as Partial<ConntrackFilter> | undefined, 'conntrack filter');
+  const out: NativeCtFilter = {};
+  if (f.protocol !== undefined || needProtocol) {
+    if (typeof f.protocol !== 'string' || !Object.hasOwn(PROTO_NUM, f.protocol)) {
+      throw new TypeError(`conntrack filter protocol must be 'tcp', 'udp' or 'sctp', got ${String(f.protocol)}`);
+    }
+    out.protocol = PROTO_NUM[f.protocol];
+  }
+  if (f.replySrc !== undefined) {
+    if (typeof f.replySrc !== 'string' || isIP(f.replySrc) !== 4) {
+      throw new TypeError(`conntrack filter replySrc must be an IPv4 address, got ${String(f.replySrc)}`);
+    }
+    out.replySrc = f.replySrc;
+  }
+  for (const k of ['replySrcPort', 'origDstPort'] as const) {
+    if (f[k] === undefined) continue;
+    if (out.protocol === undefined) throw new TypeError(`conntrack filter ${k} needs a protocol`);
+    out[k] = checkInt(f[k], `conntrack filter ${k}`, 1, 65535);
+  }
+  for (const k of Object.keys(f)) {
+    if (!['protocol', 'replySrc', 'replySrcPort', 'origDstPort'].includes(k)) throw new TypeError(`unknown conntrack filter field ${k}`);
+  }
+  return out;
+}
+
+/** The IPv4 connection tracking table of one namespace. */
+export class Conntrack {
+  readonly #ns: Netns;
+
+  /** @internal */
+  constructor(ns: Netns) {
+    this.#ns = ns;
+  }
+
+  /**
+   * IPv4 entries matching the filter (every entry without one): one IPCTNL_MSG_CT_GET
+   * dump, filtered by the kernel where it can (CTA_FILTER) and checked again here.
+   */
+  async list(filter: Partial<ConntrackFilter> = {}): Promise<ConntrackEntry[]> {
+    const f = nativeFilter(filter, false);
+    const entries = await call(native.ctList(this.#ns.handle(), f));
+    return entries.map((e) => ({ ...e, protocol: PROTO_NAME.get(e.protocol) ?? e.protocol }));
+  }
+
+  /**
+   * Deletes the IPv4 entries matching the filter: one filtered dump, then one
+   * IPCTNL_MSG_CT_DELETE per entry (by original tuple and id) in a single sendmsg (more
+   * only for hundreds of entries). Returns how many were deleted; an entry that expired
+   * meanwhile is not an error. With only a protocol, every entry of it goes.
+   */
+  async delete(filter: ConntrackFilter): Promise<number> {
+    const f = nativeFilter(filter, true);
+    return call(native.ctDelete(this.#ns.handle(), f));
+  }
+}
