@@ -7,7 +7,7 @@ import { attachVeth } from '../attach';
 import { NetlinkError } from '../errors';
 import { Netns, type NetnsOptions } from '../netns';
 import type { Link } from '../types';
-import { checkIfname, checkMac } from '../validate';
+import { checkIfname, checkMac, own } from '../validate';
 import { Firewall } from './firewall';
 import { checkPorts } from './ports';
 import { checkHostName, hostsFileContent, writeFileAtomic } from './hosts';
@@ -78,8 +78,9 @@ export class Networks {
    * (bridges and nftables objects re-created if missing; endpoints whose host-side veth is
    * gone are dropped and their addresses and ports released).
    */
-  static async open(opts: NetworksOptions): Promise<Networks> {
-    if (typeof opts !== 'object' || opts === null) throw new TypeError('Networks.open needs options');
+  static async open(input: NetworksOptions): Promise<Networks> {
+    if (typeof input !== 'object' || input === null) throw new TypeError('Networks.open needs options');
+    const opts = own(input, 'Networks.open options');
     if (typeof opts.stateDir !== 'string' || opts.stateDir.length === 0) throw new TypeError('stateDir must be a directory path');
     if (opts.owner !== undefined && !OWNER_RE.test(opts.owner)) throw new TypeError('owner must match [a-z][a-z0-9_]{0,31}');
     if (opts.defaultBridge !== undefined) checkIfname(opts.defaultBridge, 'defaultBridge');
@@ -182,8 +183,8 @@ export class Networks {
     return this.#create(opts, false);
   }
 
-  async #create(opts: BridgeNetworkOptions, isDefault: boolean): Promise<Network> {
-    if (typeof opts !== 'object' || opts === null) throw new TypeError('network options must be an object');
+  async #create(input: BridgeNetworkOptions, isDefault: boolean): Promise<Network> {
+    const opts = own(input, 'network options');
     if (typeof opts.name !== 'string' || !NAME_RE.test(opts.name)) {
       throw new TypeError(`network name must match ${NAME_RE}, got ${JSON.stringify(opts.name)}`);
     }
@@ -343,10 +344,10 @@ export class Networks {
   }
 
   /** @internal Network.attach */
-  async attach(networkId: string, netns: Netns, opts: AttachOptions): Promise<EndpointInfo> {
+  async attach(networkId: string, netns: Netns, input: AttachOptions): Promise<EndpointInfo> {
     if (!(netns instanceof Netns)) throw new TypeError('attach needs a Netns handle');
     if (netns.closed) throw new TypeError('attach: the namespace handle is closed');
-    if (typeof opts !== 'object' || opts === null) throw new TypeError('attach options must be an object');
+    const opts = own(input, 'attach options');
     const ifname = checkIfname(opts.ifname ?? 'eth0', 'ifname');
     const aliases = (opts.aliases ?? []).map((a, i) => checkHostName(a, `aliases[${i}]`));
     if (!Array.isArray(opts.aliases ?? [])) throw new TypeError('aliases must be an array');
