@@ -1,6 +1,6 @@
 // Published ports: validation and expansion of host-port ranges into single ports.
-import { parseCidr as parseCidrParts } from '../spec';
-import { own } from '../validate';
+import { isIP } from 'node:net';
+import { checkIp, own } from '../validate';
 import type { PortMapping, PortProtocol } from './types';
 
 const PROTOCOLS: readonly PortProtocol[] = ['tcp', 'udp', 'sctp'];
@@ -31,9 +31,11 @@ export function checkPorts(publish: unknown): PortMapping[] {
     }
     const out: PortMapping = { hostPort, containerPort: port(p.containerPort, `${what}.containerPort`), protocol };
     if (p.hostIp !== undefined && p.hostIp !== '0.0.0.0') {
-      const { family } = parseCidrParts(p.hostIp, `${what}.hostIp`);
-      if (family !== 4) throw new TypeError(`${what}.hostIp: IPv6 publishing is not supported yet`);
-      out.hostIp = p.hostIp;
+      // An address, not a prefix: '10.0.0.0/8' would pass a CIDR parser and reach the
+      // nftables element encoder half way through an attach.
+      const ip = checkIp(p.hostIp, `${what}.hostIp`);
+      if (isIP(ip) !== 4) throw new TypeError(`${what}.hostIp: IPv6 publishing is not supported yet`);
+      out.hostIp = ip;
     }
     return out;
   });
