@@ -296,6 +296,10 @@ export class Networks {
         kind: 'bridge',
         mtu: net.mtu,
         alias: tag,
+        // A MAC of its own: a bridge without one takes the lowest of its ports' MACs, so
+        // it would change (and stale every container's ARP entry for the gateway) as
+        // containers come and go.
+        mac: macFromIp(net.gateway),
         // A network without IPv6 does no IPv6 at all: no link-local address, no DAD, no MLD.
         ...(net.ipv6Subnet ? {} : { addrGenMode: 'none' as const }),
         bridge: { stp: false, multicastSnooping: false },
