@@ -139,6 +139,9 @@ const cases: Case[] = [
   // ---- nftables ----
   { what: 'nft table name empty', want: TypeError, run: () => tx().addTable({ family: 'inet', name: '' }) },
   { what: 'nft table name of 1 MiB', want: TypeError, run: () => tx().addTable({ family: 'inet', name: huge }) },
+  { what: 'nft chain name with NUL', want: TypeError, run: () => tx().addChain({ ...T, name: 'c\0x' }) },
+  { what: 'nft set name of 256 bytes', want: TypeError, run: () => tx().addSet({ ...T, name: 's'.repeat(256), key: 'ipv4_addr' }) },
+  { what: 'nft set key type nosuch', want: TypeError, run: () => tx().addSet({ ...T, name: 's2', key: 'nosuch' as 'ipv4_addr' }) },
   { what: 'nft family ipx', want: TypeError, run: () => tx().addTable({ family: 'ipx' as 'inet', name: 't' }) },
   { what: 'nft chain hook nosuch', want: TypeError, run: () => tx().addChain({ ...T, name: 'c9', type: 'filter', hook: 'nosuch' as 'input', priority: 0 }) },
   { what: 'nft chain priority 2**40', want: RangeError, run: () => tx().addChain({ ...T, name: 'c9', type: 'filter', hook: 'input', priority: 2 ** 40 }) },
