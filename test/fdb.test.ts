@@ -31,10 +31,10 @@ function ipNeigh(ns: Netns): unknown[] {
 }
 
 const key = (e: BridgeFdb): string => JSON.stringify(e);
-/** Entries in `after` that were not in `before`. */
+/** Entries in `after` but not in `before`, leaving out what the bridge learned by itself from traffic. */
 function added(before: BridgeFdb[], after: BridgeFdb[]): BridgeFdb[] {
   const seen = new Set(before.map(key));
-  return after.filter((e) => !seen.has(key(e)));
+  return after.filter((e) => !seen.has(key(e)) && !(e.master && e.state === undefined));
 }
 
 interface Host {
