@@ -34,7 +34,7 @@ const key = (e: BridgeFdb): string => JSON.stringify(e);
 /** Entries in `after` but not in `before`, leaving out what the bridge learned by itself from traffic. */
 function added(before: BridgeFdb[], after: BridgeFdb[]): BridgeFdb[] {
   const seen = new Set(before.map(key));
-  return after.filter((e) => !seen.has(key(e)) && !(e.master && e.state === undefined));
+  return after.filter((e) => !seen.has(key(e)) && !(e.master && !e.state));
 }
 
 interface Host {
