@@ -6,7 +6,7 @@
 import { Batch, reserveIfindex } from './batch';
 import type { Netns } from './netns';
 import { parseCidr, type LinkRef } from './spec';
-import { checkIfname, checkIp } from './validate';
+import { checkIfname, checkIp, own } from './validate';
 
 /** What attachVeth builds. */
 export interface VethAttachOptions {
@@ -56,8 +56,8 @@ export interface VethAttachResult {
  * out with it without a lookup; both ends get one TX and one RX queue. A failure undoes
  * what was made (deleting the host end removes the pair).
  */
-export async function attachVeth(host: Netns, container: Netns, o: VethAttachOptions): Promise<VethAttachResult> {
-  if (typeof o !== 'object' || o === null) throw new TypeError('attachVeth options must be an object');
+export async function attachVeth(host: Netns, container: Netns, opts: VethAttachOptions): Promise<VethAttachResult> {
+  const o = own(opts, 'attachVeth options');
   const side = containerSide(o);
   const peerIndex = reserveIfindex();
   const h = host.batch().links.add({

@@ -3,6 +3,7 @@
 import { NetlinkError } from './errors';
 import { Netns, type NetnsOptions } from './netns';
 import type { SysctlValue } from './sysctl';
+import { own } from './validate';
 
 /** Options of a NetnsPool. */
 export interface NetnsPoolOptions extends NetnsOptions {
@@ -46,7 +47,8 @@ export class NetnsPool {
   #closed = false;
   #lastError: unknown;
 
-  private constructor(opts: NetnsPoolOptions) {
+  private constructor(input: NetnsPoolOptions) {
+    const opts = own(input, 'pool options');
     const size = opts.size ?? 8;
     const concurrency = opts.concurrency ?? 2;
     if (!Number.isInteger(size) || size < 1 || size > 4096) throw new RangeError('size must be an integer in 1..4096');

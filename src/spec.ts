@@ -10,7 +10,7 @@ import {
   type RouteType, type Scope, type VlanOptions, type VxlanOptions,
 } from './types';
 import {
-  checkIfname, checkInt as int, checkIp, checkLinkRef, checkMac, checkOneOf as oneOf, checkOptBool as optBool,
+  checkIfname, checkInt as int, checkIp, checkLinkRef, checkMac, checkOneOf as oneOf, checkOptBool as optBool, own,
 } from './validate';
 
 /** A link given by name or ifindex. */
@@ -229,9 +229,9 @@ function common(s: Partial<LinkBaseSpec & VethPeerSpec>, what: string, out: Step
   if (s.netns !== undefined) out.netns = nsHandle(s.netns, `${what}.netns`);
 }
 
-function bridgeOptions(b: BridgeOptions | undefined, what: string): Step | undefined {
-  if (b === undefined) return undefined;
-  if (typeof b !== 'object' || b === null) throw new TypeError(`${what} must be an object`);
+function bridgeOptions(opts: BridgeOptions | undefined, what: string): Step | undefined {
+  if (opts === undefined) return undefined;
+  const b = own(opts, what);
   const secs = (v: unknown, w: string) => {
     if (v === undefined) return undefined;
     if (typeof v !== 'number' || !(v >= 0) || v > 42949672) throw new RangeError(`${w} must be seconds in 0..42949672`);
@@ -249,9 +249,9 @@ function bridgeOptions(b: BridgeOptions | undefined, what: string): Step | undef
   };
 }
 
-function portOptions(p: BridgePortOptions | undefined, what: string): Step | undefined {
-  if (p === undefined) return undefined;
-  if (typeof p !== 'object' || p === null) throw new TypeError(`${what} must be an object`);
+function portOptions(opts: BridgePortOptions | undefined, what: string): Step | undefined {
+  if (opts === undefined) return undefined;
+  const p = own(opts, what);
   return {
     op: '',
     hairpin: optBool(p.hairpin, `${what}.hairpin`),
@@ -268,8 +268,9 @@ function isMulticast(ip: string): boolean {
   return isIP(ip) === 4 ? Number(ip.split('.')[0]) >= 224 && Number(ip.split('.')[0]) <= 239 : ip.toLowerCase().startsWith('ff');
 }
 
-function vxlanOptions(v: VxlanOptions | undefined, what: string, creating: boolean): Step {
-  if (typeof v !== 'object' || v === null) throw new TypeError(`${what} must be an object with at least a vni`);
+function vxlanOptions(opts: VxlanOptions | undefined, what: string, creating: boolean): Step {
+  if (typeof opts !== 'object' || opts === null) throw new TypeError(`${what} must be an object with at least a vni`);
+  const v = own(opts, what);
   const out: Step = { op: '' };
   if (creating || v.vni !== undefined) out.vni = int(v.vni, `${what}.vni`, 0, 0xffffff);
   if (v.local !== undefined) out.local = checkIp(v.local, `${what}.local`);
@@ -305,8 +306,9 @@ function vxlanOptions(v: VxlanOptions | undefined, what: string, creating: boole
 }
 
 /** Normalises a links.add spec into a 'linkAdd' step. */
-export function linkAddStep(spec: LinkSpec): Step {
-  if (typeof spec !== 'object' || spec === null) throw new TypeError('link spec must be an object');
+export function linkAddStep(input: LinkSpec): Step {
+  if (typeof input !== 'object' || input === null) throw new TypeError('link spec must be an object');
+  const spec = own(input, 'link spec');
   const s: LinkBaseSpec = spec;
   const out: Step = { op: 'linkAdd', name: checkIfname(s.name, 'link name') };
   if (typeof spec.kind !== 'string') throw new TypeError('link spec needs a kind');
@@ -317,8 +319,8 @@ export function linkAddStep(spec: LinkSpec): Step {
   if (out.bridgePort && s.master === undefined) throw new TypeError('bridgePort options need a master');
   switch (spec.kind) {
     case 'veth': {
-      const p = spec.peer;
-      if (typeof p !== 'object' || p === null) throw new TypeError('a veth needs a peer: { name, netns? }');
+      if (typeof spec.peer !== 'object' || spec.peer === null) throw new TypeError('a veth needs a peer: { name, netns? }');
+      const p = own(spec.peer, 'peer');
       const peer: Step = { op: '', name: checkIfname(p.name, 'peer name') };
       common(p, 'peer', peer);
       out.kind = 'veth';
@@ -338,21 +340,24 @@ export function linkAddStep(spec: LinkSpec): Step {
       out.kind = spec.kind;
       out.link = refOrIndex(spec.parent, 'parent');
       if (spec.macvlan !== undefined) {
-        out.macvlan = { op: '', mode: oneOf(spec.macvlan.mode, 'macvlan.mode', MACVLAN_MODES), flags: optInt(spec.macvlan.flags, 'macvlan.flags', 0, 0xffff) };
+        const m = own(spec.macvlan, 'macvlan');
+        out.macvlan = { op: '', mode: oneOf(m.mode, 'macvlan.mode', MACVLAN_MODES), flags: optInt(m.flags, 'macvlan.flags', 0, 0xffff) };
       }
       break;
     case 'vlan':
       out.kind = 'vlan';
       out.link = refOrIndex(spec.parent, 'parent');
       if (typeof spec.vlan !== 'object' || spec.vlan === null) throw new TypeError('a vlan needs vlan: { id }');
-      out.vlan = { op: '', id: int(spec.vlan.id, 'vlan.id', 0, 4094), protocol: oneOf(spec.vlan.protocol, 'vlan.protocol', ['802.1Q', '802.1ad'] as const) };
+      const vl = own(spec.vlan, 'vlan');
+      out.vlan = { op: '', id: int(vl.id, 'vlan.id', 0, 4094), protocol: oneOf(vl.protocol, 'vlan.protocol', ['802.1Q', '802.1ad'] as const) };
       break;
     case 'ipvlan':
     case 'ipvtap':
       out.kind = spec.kind;
       out.link = refOrIndex(spec.parent, 'parent');
       if (spec.ipvlan !== undefined) {
-        out.ipvlan = { op: '', mode: oneOf(spec.ipvlan.mode, 'ipvlan.mode', IPVLAN_MODES), flags: optInt(spec.ipvlan.flags, 'ipvlan.flags', 0, 0xffff) };
+        const iv = own(spec.ipvlan, 'ipvlan');
+        out.ipvlan = { op: '', mode: oneOf(iv.mode, 'ipvlan.mode', IPVLAN_MODES), flags: optInt(iv.flags, 'ipvlan.flags', 0, 0xffff) };
       }
       break;
     case 'dummy':
@@ -382,9 +387,9 @@ export function linkAddStep(spec: LinkSpec): Step {
 }
 
 /** Normalises links.set changes into a 'linkSet' step aimed at ref. */
-export function linkSetStep(ref: LinkRef, c: LinkChanges): Step {
+export function linkSetStep(ref: LinkRef, changes: LinkChanges): Step {
   const target = checkLinkRef(ref);
-  if (typeof c !== 'object' || c === null) throw new TypeError('link changes must be an object');
+  const c = own(changes, 'link changes');
   const out: Step = { op: 'linkSet' };
   if (typeof target === 'number') out.index = target;
   else out.name = target;
@@ -434,9 +439,9 @@ function scopeOf(v: unknown, what: string): number | undefined {
 }
 
 /** An address step ('addrAdd' | 'addrReplace' | 'addrDel'). */
-export function addressStep(op: 'addrAdd' | 'addrReplace' | 'addrDel', dev: LinkRef, cidr: string, o: AddressOptions = {}): Step {
+export function addressStep(op: 'addrAdd' | 'addrReplace' | 'addrDel', dev: LinkRef, cidr: string, opts: AddressOptions = {}): Step {
   const a = parseCidr(cidr, 'address');
-  if (typeof o !== 'object' || o === null) throw new TypeError('address options must be an object');
+  const o = own(opts, 'address options');
   const out: Step = { op, index: refOrIndex(dev, 'dev'), address: a.address, prefixlen: a.prefixlen };
   if (o.peer !== undefined) {
     out.peer = checkIp(o.peer, 'peer');
@@ -471,8 +476,8 @@ export function addressStep(op: 'addrAdd' | 'addrReplace' | 'addrDel', dev: Link
 }
 
 /** A route step ('routeAdd' | 'routeReplace' | 'routeAppend' | 'routeDel'), with iproute2's defaults. */
-export function routeStep(op: 'routeAdd' | 'routeReplace' | 'routeAppend' | 'routeDel', r: RouteSpec): Step {
-  if (typeof r !== 'object' || r === null) throw new TypeError('route must be an object');
+export function routeStep(op: 'routeAdd' | 'routeReplace' | 'routeAppend' | 'routeDel', route: RouteSpec): Step {
+  const r = own(route, 'route');
   const out: Step = { op };
   let family: 4 | 6 | undefined = r.family;
   if (family !== undefined && family !== 4 && family !== 6) throw new TypeError('family must be 4 or 6');

@@ -91,9 +91,22 @@ export function checkOneOf<T extends string>(v: unknown, what: string, allowed: 
   return v as T;
 }
 
-/** A plain options object (or undefined, taken as {}). */
-export function checkObject<T extends object>(v: T | undefined, what: string): T {
-  if (v === undefined) return {} as T;
+/**
+ * The caller's options object as a null-prototype copy of its own enumerable
+ * properties, each read exactly once. Keys planted on Object.prototype (prototype
+ * pollution) are not options, and a getter cannot answer validation one way and
+ * encoding another. Values are not copied: nested option objects go through own() in
+ * their own validators.
+ */
+export function own<T extends object>(v: T, what: string): T {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new TypeError(`${what} must be an object`);
-  return v;
+  const out = Object.create(null) as Record<string, unknown>;
+  for (const k of Object.keys(v)) out[k] = (v as Record<string, unknown>)[k];
+  return out as T;
+}
+
+/** A plain options object (or undefined, taken as {}), as own() copies it. */
+export function checkObject<T extends object>(v: T | undefined, what: string): T {
+  if (v === undefined) return Object.create(null) as T;
+  return own(v, what);
 }

@@ -31,7 +31,6 @@ function ipNeigh(ns: Netns): unknown[] {
 }
 
 const key = (e: BridgeFdb): string => JSON.stringify(e);
-/** Entries in `after` that were not in `before`. */
 /**
  * Entries in `after` that were not in `before`, leaving out what the bridge itself adds
  * on its own schedule (its ports' own addresses and learned ones, flagged master): a

@@ -39,6 +39,12 @@ export function ip(ns: string | null, ...args: string[]): string {
   return run('ip', [...(ns ? ['-n', ns] : []), ...args]);
 }
 
+/**
+ * How much slower this run is than a plain one: scripts/asan-test.sh sets
+ * NETPLUMB_SANITIZED=1 (ASan and UBSan make the addon and node several times slower).
+ */
+export const SLOWDOWN = process.env.NETPLUMB_SANITIZED === '1' ? 5 : 1;
+
 /** Number of open file descriptors of this process. */
 export function fdCount(): number {
   return readdirSync('/proc/self/fd').length;

@@ -254,7 +254,10 @@ describe('handle lifetime', () => {
 });
 
 describe('privileges', () => {
-  it('a process without any capability reads its own namespace (no setns back into it)', async () => {
+  // Under scripts/asan-test.sh the addon needs the ASan runtime preloaded, and a process
+  // that drops its capabilities at exec runs in secure-execution mode, which ignores
+  // LD_PRELOAD: this one case cannot load the sanitized addon.
+  it.skipIf(process.env.NETPLUMB_SANITIZED === '1')('a process without any capability reads its own namespace (no setns back into it)', async () => {
     const ns = await scope.ns('cap');
     ip(ns.name!, 'link', 'add', 'capbr0', 'type', 'bridge');
     // The addon directly, in a child with every capability dropped for good.

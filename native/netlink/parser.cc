@@ -57,7 +57,8 @@ void Attrs::parse(const uint8_t* data, size_t len, const Policy* policy, uint16_
       }
       tb_[type] = attr;
     }
-    p += align4(a.nla_len);
+    // The last attribute's padding may be missing: never step past the end.
+    p += std::min<size_t>(align4(a.nla_len), static_cast<size_t>(end - p));
   }
 }
 

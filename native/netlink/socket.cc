@@ -90,6 +90,13 @@ void parse_ack(const nlmsghdr* h, StepResult& out) {
   }
   int error;
   std::memcpy(&error, payload, sizeof error);
+  // The kernel sends 0 or a negated errno (1..4095); anything else is a malformed ack,
+  // and negating INT_MIN would be undefined.
+  if (error > 0 || error < -4095) {
+    out.err = EBADMSG;
+    out.ext = "netlink ack with invalid error code " + std::to_string(error);
+    return;
+  }
   out.err = -error;
   if (!(h->nlmsg_flags & NLM_F_ACK_TLVS)) return;
 

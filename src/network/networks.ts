@@ -9,7 +9,7 @@ import { attachVeth } from '../attach';
 import { NetlinkError } from '../errors';
 import { Netns, type NetnsOptions } from '../netns';
 import type { Link } from '../types';
-import { checkIfname, checkMac } from '../validate';
+import { checkIfname, checkMac, own } from '../validate';
 import { Firewall } from './firewall';
 import { checkPorts, conntrackFilters } from './ports';
 import { checkHostName, hostsFileContent, writeFileAtomic } from './hosts';
@@ -82,13 +82,14 @@ export class Networks {
 
   /**
    * Opens the controller: loads the persisted state and reconciles it with the kernel
-   * (missing bridges and the base nftables table re-created; a network's own chains and
-   * published-port elements are not restored; endpoints whose host-side veth is gone are
-   * dropped and their addresses and ports released). The state is read here only: use
-   * one controller per state directory at a time.
+   * (missing bridges, the nftables table, each bridge network's chains and every
+   * endpoint's published ports re-made; endpoints whose host-side veth is gone are
+   * dropped and their addresses and ports released). Several controllers may share a
+   * state directory: each rereads the state under the lock when another changed it.
    */
-  static async open(opts: NetworksOptions): Promise<Networks> {
-    if (typeof opts !== 'object' || opts === null) throw new TypeError('Networks.open needs options');
+  static async open(input: NetworksOptions): Promise<Networks> {
+    if (typeof input !== 'object' || input === null) throw new TypeError('Networks.open needs options');
+    const opts = own(input, 'Networks.open options');
     if (typeof opts.stateDir !== 'string' || opts.stateDir.length === 0) throw new TypeError('stateDir must be a directory path');
     if (opts.owner !== undefined && !OWNER_RE.test(opts.owner)) throw new TypeError('owner must match [a-z][a-z0-9_]{0,31}');
     if (opts.defaultBridge !== undefined) checkIfname(opts.defaultBridge, 'defaultBridge');
@@ -305,8 +306,8 @@ export class Networks {
     });
   }
 
-  async #create(opts: BridgeNetworkOptions, isDefault: boolean): Promise<Network> {
-    if (typeof opts !== 'object' || opts === null) throw new TypeError('network options must be an object');
+  async #create(input: BridgeNetworkOptions, isDefault: boolean): Promise<Network> {
+    const opts = own(input, 'network options');
     if (typeof opts.name !== 'string' || !NAME_RE.test(opts.name)) {
       throw new TypeError(`network name must match ${NAME_RE}, got ${JSON.stringify(opts.name)}`);
     }
@@ -418,6 +419,10 @@ export class Networks {
         kind: 'bridge',
         mtu: net.mtu,
         alias: tag,
+        // A MAC of its own: a bridge without one takes the lowest of its ports' MACs, so
+        // it would change (and stale every container's ARP entry for the gateway) as
+        // containers come and go.
+        mac: macFromIp(net.gateway),
         // A network without IPv6 does no IPv6 at all: no link-local address, no DAD, no MLD.
         ...(net.ipv6Subnet ? {} : { addrGenMode: 'none' as const }),
         bridge: { stp: false, multicastSnooping: false },
@@ -470,10 +475,10 @@ export class Networks {
   }
 
   /** @internal Network.attach; `via` marks the parts of an overlay attach. */
-  async attach(networkId: string, netns: Netns, opts: AttachOptions, via?: { core?: boolean; forGateway?: boolean }): Promise<EndpointInfo> {
+  async attach(networkId: string, netns: Netns, input: AttachOptions, via?: { core?: boolean; forGateway?: boolean }): Promise<EndpointInfo> {
     if (!(netns instanceof Netns)) throw new TypeError('attach needs a Netns handle');
     if (netns.closed) throw new TypeError('attach: the namespace handle is closed');
-    if (typeof opts !== 'object' || opts === null) throw new TypeError('attach options must be an object');
+    const opts = own(input, 'attach options');
     const ifname = checkIfname(opts.ifname ?? 'eth0', 'ifname');
     const aliases = (opts.aliases ?? []).map((a, i) => checkHostName(a, `aliases[${i}]`));
     if (!Array.isArray(opts.aliases ?? [])) throw new TypeError('aliases must be an array');

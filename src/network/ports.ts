@@ -1,5 +1,6 @@
 // Published ports: validation and expansion of host-port ranges into single ports.
-import { parseCidr as parseCidrParts } from '../spec';
+import { isIP } from 'node:net';
+import { checkIp, own } from '../validate';
 import type { PortMapping, PortProtocol } from './types';
 
 const PROTOCOLS: readonly PortProtocol[] = ['tcp', 'udp', 'sctp'];
@@ -8,9 +9,9 @@ const PROTOCOLS: readonly PortProtocol[] = ['tcp', 'udp', 'sctp'];
 export function checkPorts(publish: unknown): PortMapping[] {
   if (publish === undefined) return [];
   if (!Array.isArray(publish)) throw new TypeError('publish must be an array of port mappings');
-  return publish.map((p: PortMapping, i) => {
+  return publish.map((input: PortMapping, i) => {
     const what = `publish[${i}]`;
-    if (typeof p !== 'object' || p === null) throw new TypeError(`${what} must be an object`);
+    const p = own(input, what);
     const port = (v: unknown, w: string) => {
       if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`${w} must be an integer`);
       if (v < 1 || v > 65535) throw new RangeError(`${w} must be in 1..65535, got ${v}`);
@@ -30,9 +31,11 @@ export function checkPorts(publish: unknown): PortMapping[] {
     }
     const out: PortMapping = { hostPort, containerPort: port(p.containerPort, `${what}.containerPort`), protocol };
     if (p.hostIp !== undefined && p.hostIp !== '0.0.0.0') {
-      const { family } = parseCidrParts(p.hostIp, `${what}.hostIp`);
-      if (family !== 4) throw new TypeError(`${what}.hostIp: IPv6 publishing is not supported yet`);
-      out.hostIp = p.hostIp;
+      // An address, not a prefix: '10.0.0.0/8' would pass a CIDR parser and reach the
+      // nftables element encoder half way through an attach.
+      const ip = checkIp(p.hostIp, `${what}.hostIp`);
+      if (isIP(ip) !== 4) throw new TypeError(`${what}.hostIp: IPv6 publishing is not supported yet`);
+      out.hostIp = ip;
     }
     return out;
   });

@@ -3,6 +3,7 @@
 import { native } from '../binding';
 import { call } from '../errors';
 import type { Netns } from '../netns';
+import { own } from '../validate';
 import {
   DATA_VERDICT, ELEM_INTERVAL_END, FAMILIES, type Family, flagNames, HOOKS, type Hook, MSG, nameOf, NLM_F,
   PRIORITIES, SET_FLAGS, type SetFlag, VERDICTS,
@@ -375,7 +376,9 @@ export class Transaction {
     return this.#pending.length - 1;
   }
 
-  #table(verb: string, msg: number, nlFlags: number, t: TableRef & { handle?: number }, spec?: TableSpec): number {
+  #table(verb: string, msg: number, nlFlags: number, ref: TableRef & { handle?: number }, tableSpec?: TableSpec): number {
+    const t = own(ref, 'table');
+    const spec = tableSpec ? (t as TableSpec) : undefined;
     const family = familyNum(t.family);
     const op: NativeOp = { kind: 'table', msg, nlFlags, family, what: `${verb} table ${t.family} ${t.name ?? ''}`.trim() };
     if (t.handle !== undefined) op.handle = handleNum(t.handle);
@@ -397,7 +400,8 @@ export class Transaction {
   /** destroy table: delete, no error if missing (NFT_MSG_DESTROYTABLE). */
   destroyTable(t: TableRef): number { return this.#table('destroy', MSG.DESTROYTABLE, 0, t); }
 
-  #chain(verb: string, msg: number, nlFlags: number, c: ChainSpec | (Omit<ChainRef, 'name'> & { name?: string; handle?: number })): number {
+  #chain(verb: string, msg: number, nlFlags: number, ref: ChainSpec | (Omit<ChainRef, 'name'> & { name?: string; handle?: number })): number {
+    const c = own(ref, 'chain');
     const family = familyNum(c.family);
     const op: NativeOp = { kind: 'chain', msg, nlFlags, family, table: objName(c.table, 'table'), what: `${verb} chain ${c.family} ${c.table} ${c.name ?? ''}`.trim() };
     if ('handle' in c && c.handle !== undefined) op.handle = handleNum(c.handle);
@@ -439,7 +443,8 @@ export class Transaction {
   /** destroy chain: no error if missing. */
   destroyChain(c: ChainRef): number { return this.#chain('destroy', MSG.DESTROYCHAIN, 0, { family: c.family, table: c.table, name: c.name }); }
 
-  #rule(verb: string, nlFlags: number, r: RuleSpec & { handle?: number }): number {
+  #rule(verb: string, nlFlags: number, spec: RuleSpec & { handle?: number }): number {
+    const r = own(spec, 'rule');
     const family = familyNum(r.family);
     const exprs = compileRule(r.rule, r.family, this.#setIds(r.family, r.table)).map(toNative);
     if (exprs.length === 0) throw new TypeError('a rule needs at least one statement or expression');
@@ -463,7 +468,8 @@ export class Transaction {
     handleNum(r.handle);
     return this.#rule('replace', NLM_F.REPLACE, r);
   }
-  #delRule(verb: string, msg: number, r: RuleRef): number {
+  #delRule(verb: string, msg: number, ref: RuleRef): number {
+    const r = own(ref, 'rule');
     return this.#push({
       kind: 'rule', msg, nlFlags: 0, family: familyNum(r.family), table: objName(r.table, 'table'),
       chain: objName(r.chain, 'chain'), handle: handleNum(r.handle), what: `${verb} rule ${r.family} ${r.table} ${r.chain} handle ${r.handle}`,
@@ -483,7 +489,8 @@ export class Transaction {
     return m;
   }
 
-  #set(verb: string, nlFlags: number, s: SetSpec): number {
+  #set(verb: string, nlFlags: number, spec: SetSpec): number {
+    const s = own(spec, 'set');
     const family = familyNum(s.family);
     const table = objName(s.table, 'table');
     const name = objName(s.name, 'set name');
@@ -536,7 +543,8 @@ export class Transaction {
   addSet(s: SetSpec): number { return this.#set('add', NLM_F.CREATE, s); }
   /** create set: EEXIST if it exists. */
   createSet(s: SetSpec): number { return this.#set('create', NLM_F.CREATE | NLM_F.EXCL, s); }
-  #delSet(verb: string, msg: number, s: SetRef): number {
+  #delSet(verb: string, msg: number, ref: SetRef): number {
+    const s = own(ref, 'set');
     this.#sets.delete(`${s.family}\0${s.table}\0${s.name}`);
     return this.#push({ kind: 'set', msg, nlFlags: 0, family: familyNum(s.family), table: objName(s.table, 'table'), name: objName(s.name, 'set name'), what: `${verb} set ${s.family} ${s.table} ${s.name}` });
   }
@@ -545,21 +553,26 @@ export class Transaction {
   /** destroy set: no error if missing. */
   destroySet(s: SetRef): number { return this.#delSet('destroy', MSG.DESTROYSET, s); }
 
-  #elements(verb: string, msg: number, nlFlags: number, e: ElementsSpec, remove: boolean): number {
+  #elements(verb: string, msg: number, nlFlags: number, spec: ElementsSpec, remove: boolean): number {
     if (this.#committed) throw new Error('transaction already committed');
+    const e = own(spec, 'elements');
     const family = familyNum(e.family);
     if (!Array.isArray(e.elements) || e.elements.length === 0) throw new TypeError('elements must be a non-empty array');
-    for (const el of e.elements) {
-      if (!el || typeof el !== 'object' || el.key === undefined) throw new TypeError('each element needs a key');
-      if (el.timeout !== undefined) ms(el.timeout, 'element timeout');
-      comment(el.comment);
-    }
+    // Each element read once, here: what is checked is what is encoded at commit.
+    const elements = e.elements.map((el) => {
+      if (!el || typeof el !== 'object') throw new TypeError('each element needs a key');
+      const o = own(el, 'element');
+      if (o.key === undefined) throw new TypeError('each element needs a key');
+      if (o.timeout !== undefined) ms(o.timeout, 'element timeout');
+      comment(o.comment);
+      return o;
+    });
     this.#pending.push({
-      elements: { family, table: objName(e.table, 'table'), set: objName(e.set, 'set'), elements: e.elements, msg, nlFlags, what: `${verb} element ${e.family} ${e.table} ${e.set}`, remove },
+      elements: { family, table: objName(e.table, 'table'), set: objName(e.set, 'set'), elements, msg, nlFlags, what: `${verb} element ${e.family} ${e.table} ${e.set}`, remove },
     });
     // Sets made in this transaction: check the values now.
     const shape = this.#sets.get(`${e.family}\0${e.table}\0${e.set}`);
-    if (shape) encodeElements(shape, e.elements, remove, `${e.set}`);
+    if (shape) encodeElements(shape, elements, remove, `${e.set}`);
     return this.#pending.length - 1;
   }
 
