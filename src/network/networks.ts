@@ -196,6 +196,15 @@ export class Networks {
     this.#stamp = await this.#stampNow();
   }
 
+  /**
+   * Rereads the state if another controller (process) changed it. Every change
+   * (create, attach, detach, remove, gc) does this under the lock by itself; list(),
+   * inspect() and get() answer from the state as last read.
+   */
+  async refresh(): Promise<void> {
+    await this.#serial(async () => undefined);
+  }
+
   /** Every network. */
   list(): NetworkInfo[] {
     return this.#state.networks.map((n) => structuredClone(n));
