@@ -1,6 +1,7 @@
 // Concurrency: many attaches started at once into distinct namespaces, and many requests
 // started at once on one namespace handle. Every check reads the kernel with ip -j (or
 // sends real traffic), never what the library said it did.
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -34,13 +35,36 @@ function v4(ns: Netns): Record<string, string[]> {
   return out;
 }
 
-/** A container's kernel state: link names, IPv4 addresses, main-table routes. */
-function containerState(ns: Netns): { links: string[]; addrs: Record<string, string[]>; routes: IpRoute[] } {
-  const links = ipj<{ ifname: string }[]>(ns.name!, 'link', 'show').map((l) => l.ifname).sort();
-  const routes = ipj<IpRoute[]>(ns.name!, 'route', 'show').map((r) => ({
-    dst: r.dst, dev: r.dev, ...(r.gateway && { gateway: r.gateway }), ...(r.prefsrc && { prefsrc: r.prefsrc }),
-  }));
-  return { links, addrs: v4(ns), routes };
+/** `ip -j -n NS ARGS...` without blocking the event loop (hundreds of them would stall vitest's RPC). */
+function ipjAsync<T>(ns: string, ...args: string[]): Promise<T> {
+  return new Promise((resolve, reject) => {
+    execFile('ip', ['-j', '-n', ns, ...args], (e, out) => (e ? reject(e) : resolve((out.trim() ? JSON.parse(out) : []) as T)));
+  });
+}
+
+interface CtState { links: string[]; addrs: Record<string, string[]>; routes: IpRoute[]; eth0: { ifindex: number; address: string } }
+
+/** A container's kernel state as ip -j shows it: link names, IPv4 addresses, main-table routes, eth0. */
+async function containerState(ns: Netns): Promise<CtState> {
+  const [links, addrs, routes] = await Promise.all([
+    ipjAsync<{ ifname: string; ifindex: number; address: string }[]>(ns.name!, 'link', 'show'),
+    ipjAsync<IpAddr[]>(ns.name!, '-4', 'addr', 'show'),
+    ipjAsync<IpRoute[]>(ns.name!, 'route', 'show'),
+  ]);
+  const eth0 = links.find((l) => l.ifname === 'eth0');
+  return {
+    links: links.map((l) => l.ifname).sort(),
+    addrs: Object.fromEntries(addrs.map((l) => [l.ifname, l.addr_info.map((a) => `${a.local}/${a.prefixlen}`)])),
+    routes: routes.map((r) => ({ dst: r.dst, dev: r.dev, ...(r.gateway && { gateway: r.gateway }), ...(r.prefsrc && { prefsrc: r.prefsrc }) })),
+    eth0: { ifindex: eth0?.ifindex ?? -1, address: eth0?.address ?? '' },
+  };
+}
+
+/** containerState of every namespace, four at a time. */
+async function statesOf(cts: Netns[]): Promise<CtState[]> {
+  const out: CtState[] = [];
+  for (let i = 0; i < cts.length; i += 4) out.push(...await Promise.all(cts.slice(i, i + 4).map(containerState)));
+  return out;
 }
 
 describe('200 concurrent attaches into distinct namespaces', () => {
@@ -59,17 +83,18 @@ describe('200 concurrent attaches into distinct namespaces', () => {
     console.log(`${N} concurrent attachVeth: ${ms.toFixed(0)} ms`);
     expect(res.map((r) => r.hostIfname)).toEqual(cts.map((_, i) => `v${i}`));
 
-    for (const [i, c] of cts.entries()) {
-      expect(containerState(c)).toEqual({
+    const states = await statesOf(cts);
+    for (const [i, st] of states.entries()) {
+      expect(st).toEqual({
         links: ['eth0', 'lo'],
         addrs: { lo: ['127.0.0.1/8'], eth0: [`${ipOf(i)}/16`] },
         routes: [
           { dst: 'default', gateway: '10.200.0.1', dev: 'eth0' },
           { dst: '10.200.0.0/16', dev: 'eth0', prefsrc: ipOf(i) },
         ],
+        // The container end is the one attachVeth reported.
+        eth0: { ifindex: res[i]!.peerIndex, address: expect.any(String) },
       });
-      // The container end is the one attachVeth reported, in the container.
-      expect(ipj<{ ifindex: number }[]>(c.name!, 'link', 'show', 'eth0')[0]!.ifindex).toBe(res[i]!.peerIndex);
     }
     const ports = ipj<{ ifname: string; flags: string[] }[]>(host!.name!, 'link', 'show', 'master', 'br0');
     expect(ports.map((p) => p.ifname).sort()).toEqual(cts.map((_, i) => `v${i}`).sort());
@@ -96,17 +121,18 @@ describe('200 concurrent attaches into distinct namespaces', () => {
       expect(new Set(eps.map((e) => e.ip)).size).toBe(N);
       expect(new Set(eps.map((e) => e.hostIfname)).size).toBe(N);
       const { gateway: gw, bridge } = net.info;
-      for (const [i, c] of cts.entries()) {
+      const states = await statesOf(cts);
+      for (const [i, st] of states.entries()) {
         const ep = eps[i]!;
-        expect(containerState(c)).toEqual({
+        expect(st).toEqual({
           links: ['eth0', 'lo'],
           addrs: { lo: ['127.0.0.1/8'], eth0: [`${ep.ip}/16`] },
           routes: [
             { dst: 'default', gateway: gw, dev: 'eth0' },
             { dst: '10.210.0.0/16', dev: 'eth0', prefsrc: ep.ip },
           ],
+          eth0: { ifindex: expect.any(Number), address: ep.mac },
         });
-        expect(ipj<{ address: string }[]>(c.name!, 'link', 'show', 'eth0')[0]!.address).toBe(ep.mac);
       }
       const ports = ipj<{ ifname: string }[]>(host!.name!, 'link', 'show', 'master', bridge);
       expect(ports.map((p) => p.ifname).sort()).toEqual(eps.map((e) => e.hostIfname).sort());
