@@ -74,9 +74,11 @@ async function main() {
     // JS heap and the allocator have grown to their working size.
     if (i + 1 === Math.min(1000, Math.floor(cycles / 2))) rssRef = rssKb();
     if ((i + 1) % every === 0) {
-      const s = { cycle: i + 1, fds: fds(), threads: threads(), rssKb: rssKb(), links: await links(), namedNs: namedNs(), elements: await elements() };
+      globalThis.gc?.(); // with --expose-gc: the JS heap after a full collection
+      const mem = process.memoryUsage();
+      const s = { cycle: i + 1, heapKb: Math.round(mem.heapUsed / 1024), externalKb: Math.round(mem.external / 1024), fds: fds(), threads: threads(), rssKb: rssKb(), links: await links(), namedNs: namedNs(), elements: await elements() };
       samples.push(s);
-      if (!json) console.error(`cycle ${s.cycle}: fds ${s.fds} threads ${s.threads} rss ${s.rssKb} kB links ${s.links} netns ${s.namedNs} elements ${s.elements}`);
+      if (!json) console.error(`cycle ${s.cycle}: fds ${s.fds} threads ${s.threads} rss ${s.rssKb} kB heap ${s.heapKb} kB external ${s.externalKb} kB links ${s.links} netns ${s.namedNs} elements ${s.elements}`);
     }
   }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
