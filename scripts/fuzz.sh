@@ -7,7 +7,8 @@
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
 #
 # SECONDS per target (default $FUZZ_SECONDS, else 20); 0 replays the corpus once (a
-# regression run, a few seconds). Targets default to every fuzz/*.cc. New inputs go to
+# regression run, a few seconds). Targets default to every fuzz/*.cc and run JOBS at a
+# time (default 2). New inputs go to
 # build-fuzz/corpus/<target>/ (the committed seeds stay untouched); a crash stops the
 # run with its reproducer under build-fuzz/artifacts/ and exits 1. See fuzz/README.md.
 #
@@ -55,24 +56,44 @@ done
 
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
-status=0
-for t in "${targets[@]}"; do
-  seeds="fuzz/corpus/$t"
+# One target: fuzz (or replay), then report. Targets run $jobs at a time.
+fuzz_one() {
+  local t="$1" seeds="fuzz/corpus/$1" st=0
   mkdir -p "$seeds" "$out/corpus/$t"
-  common=(-max_len=20000 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
-          -artifact_prefix="$out/artifacts/$t-")
+  local common=(-max_len=20000 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
+                -artifact_prefix="$out/artifacts/$t-")
   if [ "$secs" = 0 ]; then
-    echo "==> $t: replaying $(ls "$seeds" | wc -l) corpus inputs"
-    "$out/bin/$t" "${common[@]}" -runs=0 "$seeds" >"$out/$t.log" 2>&1 || status=1
+    "$out/bin/$t" "${common[@]}" -runs=0 "$seeds" >"$out/$t.log" 2>&1 || st=1
   else
-    echo "==> $t: fuzzing for ${secs}s ($(ls "$seeds" | wc -l) seeds)"
-    "$out/bin/$t" "${common[@]}" -max_total_time="$secs" "$out/corpus/$t" "$seeds" >"$out/$t.log" 2>&1 || status=1
+    "$out/bin/$t" "${common[@]}" -max_total_time="$secs" "$out/corpus/$t" "$seeds" >"$out/$t.log" 2>&1 || st=1
   fi
-  grep -E "^stat::(number_of_executed_units|peak_rss_mb)" "$out/$t.log" | head -2 | tr -s " \n" " "; echo
-  if grep -qE 'ERROR: (AddressSanitizer|libFuzzer)|runtime error:|SUMMARY: ' "$out/$t.log"; then
-    status=1
-    echo "!! $t failed; log: $out/$t.log" >&2
-    grep -E 'ERROR:|runtime error:|SUMMARY:|Test unit written|re-encoding' "$out/$t.log" | head -20 >&2
-  fi
+  if grep -qE 'ERROR: (AddressSanitizer|libFuzzer)|runtime error:|SUMMARY: ' "$out/$t.log"; then st=1; fi
+  {
+    if [ "$secs" = 0 ]; then echo -n "==> $t: replayed $(ls "$seeds" | wc -l) corpus inputs: ";
+    else echo -n "==> $t: fuzzed ${secs}s from $(ls "$seeds" | wc -l) seeds: "; fi
+    grep -E "^stat::(number_of_executed_units|peak_rss_mb)" "$out/$t.log" | head -2 | tr -s " \n" " "; echo
+    if [ "$st" != 0 ]; then
+      echo "!! $t failed; log: $out/$t.log"
+      grep -E 'ERROR:|runtime error:|SUMMARY:|Test unit written|re-encoding' "$out/$t.log" | head -20
+    fi
+  } >"$out/$t.report.tmp"
+  mv "$out/$t.report.tmp" "$out/$t.report"
+  return "$st"
+}
+
+status=0
+pids=()
+names=()
+rm -f "$out"/*.report
+for t in "${targets[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
+  fuzz_one "$t" &
+  pids+=("$!"); names+=("$t")
+done
+for i in "${!pids[@]}"; do
+  wait "${pids[$i]}" || status=1
+  # (a job reaped early by wait -n above still leaves its verdict in the report)
+  grep -q '^!! ' "$out/${names[$i]}.report" && status=1
+  cat "$out/${names[$i]}.report"
 done
 exit "$status"
