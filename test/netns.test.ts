@@ -105,6 +105,27 @@ describe('Netns.create (named)', () => {
     await Netns.delete(name, { netnsDir: dir });
     expect(await Netns.list({ netnsDir: dir })).toEqual([]);
   });
+
+  it('makes the directory shared again after it was unmounted (propagation is remembered per mount)', async () => {
+    const dir = `/run/${uniq('shr')}`;
+    const propagation = (): string | undefined =>
+      mounts().split('\n').find((l) => l.split(' ')[4] === dir)?.split(' - ')[0];
+    const a = uniq('sa');
+    (await Netns.create(a, { netnsDir: dir })).close();
+    expect(propagation()).toMatch(/shared:/);
+    await Netns.delete(a, { netnsDir: dir });
+    // Someone unmounts the directory's own bind mount: it is a plain directory again.
+    run('umount', [dir]);
+    expect(propagation()).toBeUndefined();
+    const b = uniq('sb');
+    (await Netns.create(b, { netnsDir: dir })).close();
+    expect(propagation()).toMatch(/shared:/);
+    // A namespace mounted there propagates into a mount namespace cloned afterwards.
+    const seen = run('unshare', ['--mount', '--propagation', 'unchanged', 'ls', dir]);
+    expect(seen.split('\n')).toContain(b);
+    await Netns.delete(b, { netnsDir: dir });
+    run('umount', [dir]);
+  });
 });
 
 describe('Netns.open / fromPid / current / delete / list', () => {

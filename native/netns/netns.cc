@@ -10,6 +10,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <mutex>
+#include <utility>
+#include <vector>
 #include <cerrno>
 #include <cstring>
 
@@ -50,7 +53,7 @@ void mkdir_p(const std::string& dir) {
 // As iproute2's netns_add: make the netns directory a shared mount point, bind-mounting
 // it onto itself if it is not a mount point yet, so that namespaces mounted into it
 // propagate to mount namespaces cloned later (ip netns exec, containers).
-void make_shared(const std::string& dir) {
+void make_shared_now(const std::string& dir) {
   bool bound = false;
   while (mount("", dir.c_str(), "none", MS_SHARED | MS_REC, nullptr) != 0) {
     if (errno != EINVAL || bound) fail(errno, "mount", "make " + dir + " shared");
@@ -58,6 +61,35 @@ void make_shared(const std::string& dir) {
       fail(errno, "mount", "bind " + dir + " onto itself");
     bound = true;
   }
+}
+
+// make_shared once per directory: changing propagation with MS_REC walks every mount
+// under the directory, one per named namespace, so doing it on each create would cost
+// O(namespaces). The id of the mount the directory sits on afterwards is remembered; a
+// directory unmounted or remounted since sits on another mount and is made shared again
+// (one whose propagation someone changed in place is left as they set it).
+uint64_t mount_id(const std::string& dir) {
+  struct statx sx;
+  if (statx(AT_FDCWD, dir.c_str(), 0, STATX_MNT_ID, &sx) != 0 || !(sx.stx_mask & STATX_MNT_ID)) return 0;
+  return sx.stx_mnt_id;
+}
+
+void make_shared(const std::string& dir) {
+  static std::mutex mu;
+  static std::vector<std::pair<std::string, uint64_t>> done;
+  std::lock_guard<std::mutex> lk(mu);
+  const uint64_t before = mount_id(dir);
+  for (auto& [d, id] : done)
+    if (d == dir && id != 0 && id == before) return;
+  make_shared_now(dir);
+  const uint64_t after = mount_id(dir);
+  for (auto& [d, id] : done) {
+    if (d == dir) {
+      id = after;
+      return;
+    }
+  }
+  done.emplace_back(dir, after);
 }
 
 int open_current_netns() {
@@ -75,6 +107,8 @@ NsHandle::NsHandle(int fd) : fd_(fd) {
     ino_ = st.st_ino;
   }
 }
+
+NsHandle::NsHandle(int fd, std::shared_ptr<nl::Socket> route) : NsHandle(fd) { route_ = std::move(route); }
 
 NsHandle::~NsHandle() { close(); }
 
@@ -170,16 +204,25 @@ void bind_named(const NsHandle& h, const std::string& dir, const std::string& na
 }
 
 std::shared_ptr<NsHandle> create_anonymous() {
-  int fd = NsThread::instance().run([] {
+  return NsThread::instance().run([] {
     auto& t = NsThread::instance();
     if (unshare(CLONE_NEWNET) != 0) fail(errno, "netns add", "unshare(CLONE_NEWNET)");
     int fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
     int err = fd < 0 ? errno : 0;
+    // Inside already: open the route socket now, which saves the first request a trip
+    // back here. A failure only leaves it to be opened on first use, as for any handle.
+    std::shared_ptr<nl::Socket> route;
+    if (fd >= 0) {
+      try {
+        route = std::make_shared<nl::Socket>(NETLINK_ROUTE);
+      } catch (const std::exception&) {
+        route.reset();
+      }
+    }
     t.return_home();
     if (fd < 0) fail(err, "netns add", "/proc/thread-self/ns/net");
-    return fd;
+    return std::make_shared<NsHandle>(fd, std::move(route));
   });
-  return std::make_shared<NsHandle>(fd);
 }
 
 void delete_named(const std::string& dir, const std::string& name) {

@@ -20,6 +20,9 @@ class NsHandle {
  public:
   // Takes ownership of fd (an nsfs file for a network namespace).
   explicit NsHandle(int fd);
+  // The same, with the namespace's route socket already open (made while the namespace
+  // thread was inside it, as create does: the first request needs no trip there).
+  NsHandle(int fd, std::shared_ptr<nl::Socket> route);
   ~NsHandle();
 
   // Opens a handle from a path (/run/netns/NAME, /proc/PID/ns/net...). Checks that the
@@ -70,7 +73,8 @@ std::shared_ptr<NsHandle> create_named(const std::string& dir, const std::string
 // Gives an existing namespace (any handle) a name: bind-mounts its fd at dir/name, as
 // ip netns attach does. EEXIST if the name is taken; leaves nothing behind on failure.
 void bind_named(const NsHandle& h, const std::string& dir, const std::string& name);
-// A new namespace known only by its fd.
+// A new namespace known only by its fd, with its route socket open. Runs on the
+// namespace thread (a direct call when already there).
 std::shared_ptr<NsHandle> create_anonymous();
 // ip netns delete: detach the bind mount and remove the file.
 void delete_named(const std::string& dir, const std::string& name);

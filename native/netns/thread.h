@@ -43,6 +43,10 @@ class NsThread {
     });
   }
 
+  // Queues fn to run on the namespace thread and returns at once. fn must not throw
+  // (catch inside); the caller learns of its end through fn itself.
+  void submit(std::function<void()> fn) { post(std::move(fn)); }
+
   // The namespace this thread returns to (the process's own at start).
   int home_fd() const { return home_fd_; }
   // Whether we are on the namespace thread right now.

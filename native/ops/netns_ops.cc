@@ -20,7 +20,9 @@ Napi::Value NsCreate(const Napi::CallbackInfo& info) {
   std::string dir = js::arg_string(info, 0, "dir");
   bool anonymous = info[1].IsNull() || info[1].IsUndefined();
   std::string name = anonymous ? "" : js::arg_string(info, 1, "name");
-  return js::run_async<Handle>(
+  // All of it is namespace-thread work (unshare, the socket inside, the bind mount):
+  // run it there directly rather than through a pool thread that would wait for it.
+  return js::run_on_ns_thread<Handle>(
       env,
       [dir, name, anonymous] { return anonymous ? ns::create_anonymous() : ns::create_named(dir, name); },
       to_handle);
