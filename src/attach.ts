@@ -4,7 +4,7 @@
 // address, the default route) in one sendmsg on the container's socket. attachMacvlan
 // is the same with a macvlan child made inside the container instead of a veth pair.
 import { Batch, reserveIfindex } from './batch';
-import type { Netns } from './netns';
+import { Netns, type NetnsOptions } from './netns';
 import { parseCidr, type LinkRef } from './spec';
 import { checkIfname, checkIp, own } from './validate';
 
@@ -51,43 +51,80 @@ export interface VethAttachResult {
 }
 
 /**
+ * A container namespace for attachVeth to make itself, named as `ip netns add NAME`
+ * names it, in the same native call as the attach (see attachVeth).
+ */
+export interface NewNetns extends NetnsOptions {
+  /** Name under the netns directory (EEXIST if taken). */
+  create: string;
+}
+
+/**
  * Attaches a container namespace to a bridge: two sendmsg calls in all, in one native
  * call. The container end gets an ifindex chosen here so that its address and route go
  * out with it without a lookup; both ends get one TX and one RX queue. A failure undoes
  * what was made (deleting the host end removes the pair).
+ *
+ * Given `{ create: name }` instead of a Netns, the same native call first makes the
+ * namespace (as Netns.create(name) would) on the namespace thread and sends both batches
+ * from there: one hand-off between threads each way for the whole container, instead of
+ * two calls. The result then carries the new `netns`; if anything fails, the namespace
+ * is removed again (an EEXIST name is left alone: it is someone else's).
  */
-export async function attachVeth(host: Netns, container: Netns, opts: VethAttachOptions): Promise<VethAttachResult> {
+export async function attachVeth(host: Netns, container: Netns, opts: VethAttachOptions): Promise<VethAttachResult>;
+export async function attachVeth(host: Netns, container: NewNetns, opts: VethAttachOptions): Promise<VethAttachResult & { netns: Netns }>;
+export async function attachVeth(host: Netns, container: Netns | NewNetns, opts: VethAttachOptions): Promise<VethAttachResult & { netns?: Netns }> {
   const o = own(opts, 'attachVeth options');
   const side = containerSide(o);
-  const peerIndex = reserveIfindex();
-  const h = host.batch().links.add({
-    name: o.hostIfname,
-    // veth honours the peer's requested ifindex only when the host end requests one too.
-    index: reserveIfindex(),
-    kind: 'veth',
-    master: o.bridge,
-    ...(o.mtu !== undefined && { mtu: o.mtu }),
-    ...(o.group !== undefined && { group: o.group }),
-    ...(o.alias !== undefined && { alias: o.alias }),
-    numTxQueues: 1,
-    numRxQueues: 1,
-    ...(side.noV6 && { addrGenMode: 'none' as const }),
-    ...((o.hairpin || o.isolated) && { bridgePort: { ...(o.hairpin && { hairpin: true }), ...(o.isolated && { isolated: true }) } }),
-    up: true,
-    peer: {
-      name: side.ifname,
-      netns: container,
-      index: peerIndex,
-      ...(o.mac !== undefined && { mac: o.mac }),
+  const creating = container instanceof Netns ? undefined : newNetns(container);
+  const target = creating ? creating.netns : (container as Netns);
+  try {
+    const peerIndex = reserveIfindex();
+    const h = host.batch().links.add({
+      name: o.hostIfname,
+      // veth honours the peer's requested ifindex only when the host end requests one too.
+      index: reserveIfindex(),
+      kind: 'veth',
+      master: o.bridge,
       ...(o.mtu !== undefined && { mtu: o.mtu }),
+      ...(o.group !== undefined && { group: o.group }),
+      ...(o.alias !== undefined && { alias: o.alias }),
       numTxQueues: 1,
       numRxQueues: 1,
-    },
-  });
-  const c = side.batch(container, peerIndex);
-  // On failure commitAll undoes the host side too: deleting the host end takes the pair.
-  await Batch.commitAll([h, c]);
-  return { hostIfname: o.hostIfname, ifname: side.ifname, peerIndex };
+      ...(side.noV6 && { addrGenMode: 'none' as const }),
+      ...((o.hairpin || o.isolated) && { bridgePort: { ...(o.hairpin && { hairpin: true }), ...(o.isolated && { isolated: true }) } }),
+      up: true,
+      peer: {
+        name: side.ifname,
+        netns: target,
+        index: peerIndex,
+        ...(o.mac !== undefined && { mac: o.mac }),
+        ...(o.mtu !== undefined && { mtu: o.mtu }),
+        numTxQueues: 1,
+        numRxQueues: 1,
+      },
+    });
+    const c = side.batch(target, peerIndex);
+    // On failure the host side is undone too: deleting the host end takes the pair.
+    await Batch._commitAll([h, c], {}, creating);
+    const made = { hostIfname: o.hostIfname, ifname: side.ifname, peerIndex };
+    return creating ? { ...made, netns: target } : made;
+  } catch (e) {
+    if (creating) {
+      // Made, then a step failed: remove it. Never made (EEXIST, a bad name...): the
+      // handle is still waiting, and the name, if taken, is someone else's.
+      if (creating.made()) await Netns.delete(creating.name, { netnsDir: creating.dir }).catch(() => undefined);
+      target.close();
+    }
+    throw e;
+  }
+}
+
+function newNetns(c: NewNetns): ReturnType<typeof Netns._pending> {
+  if (typeof c !== 'object' || c === null) throw new TypeError('container must be a Netns or { create: name }');
+  const o = own(c, 'container');
+  if (typeof o.create !== 'string') throw new TypeError('container.create must be a namespace name');
+  return Netns._pending(o.create, o.netnsDir === undefined ? {} : { netnsDir: o.netnsDir });
 }
 
 /** What the container end of an attach gets: its name, address, routes (attachVeth and attachMacvlan). */

@@ -147,12 +147,32 @@ export class Batch {
    * of every batch sent so far are undone, the later batches' first.
    */
   static async commitAll(batches: Batch[], opts: { rollback?: boolean } = {}): Promise<StepResult[][]> {
+    return Batch._commitAll(batches, opts);
+  }
+
+  /**
+   * @internal commitAll, optionally making the named namespace `creating.netns` (a
+   * Netns._pending) first, in the same native call: the batches may use it as their
+   * namespace and as a link's netns. If it cannot be made, nothing is sent; if a step
+   * fails after it was made, the error's `batch` is set as for commitAll, and the
+   * namespace is left for the caller to remove.
+   */
+  static async _commitAll(
+    batches: Batch[],
+    opts: { rollback?: boolean },
+    creating?: { netns: Netns; dir: string; name: string },
+  ): Promise<StepResult[][]> {
     for (const b of batches) {
       if (b.#committed) throw new Error('batch already committed');
       b.#committed = true;
     }
     const resolved = await Promise.all(batches.map((b) => b.#resolve()));
-    const raw = await call(native.rtnlSequence(batches.map((b, i) => [b.#ns.handle(), resolved[i]!] as [NativeHandle, object[]])));
+    const seq = batches.map((b, i) => [b.#ns.handle(), resolved[i]!] as [NativeHandle, object[]]);
+    const raw = await call(
+      creating
+        ? native.rtnlCreateSequence(creating.dir, creating.name, creating.netns.handle(), seq)
+        : native.rtnlSequence(seq),
+    );
     const errors = raw.map((steps) => steps.map((r) => (r.error ? (fromNative(r.error) as NetlinkError) : undefined)));
     const failedBatch = errors.findIndex((e) => e.some((x) => x !== undefined));
     if (failedBatch < 0) {

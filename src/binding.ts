@@ -68,6 +68,7 @@ export type NativeCtEntry = Omit<ConntrackEntry, 'protocol'> & { protocol: numbe
 
 export interface NativeBinding {
   nsCreate(dir: string, name: string | null): Promise<NativeHandle>;
+  nsPending(): NativeHandle;
   nsOpen(path: string): NativeHandle;
   nsBindSync(h: NativeHandle, dir: string, name: string): NativeHandle;
   nsCurrent(): NativeHandle;
@@ -83,6 +84,7 @@ export interface NativeBinding {
 
   rtnlBatch(h: NativeHandle, steps: object[]): Promise<{ error?: Error; link?: NativeLink }[]>;
   rtnlSequence(batches: [NativeHandle, object[]][]): Promise<{ error?: Error; link?: NativeLink }[][]>;
+  rtnlCreateSequence(dir: string, name: string, pending: NativeHandle, batches: [NativeHandle, object[]][]): Promise<{ error?: Error; link?: NativeLink }[][]>;
   addrList(h: NativeHandle, family: number, index: number): Promise<Address[]>;
   routeList(h: NativeHandle, filter: { family?: number; table?: number; protocol?: number; type?: number; oif?: number }): Promise<Route[]>;
   routeGet(h: NativeHandle, query: { dst: string; src?: string; oif?: number; mark?: number }): Promise<Route>;

@@ -27,7 +27,7 @@ export type {
 export { codec } from './codec';
 export { NetnsPool, type NetnsPoolOptions } from './pool';
 export {
-  attachVeth, attachMacvlan, type VethAttachOptions, type VethAttachResult, type MacvlanAttachOptions, type MacvlanAttachResult,
+  attachVeth, attachMacvlan, type VethAttachOptions, type VethAttachResult, type NewNetns, type MacvlanAttachOptions, type MacvlanAttachResult,
   type ContainerSideOptions,
 } from './attach';
 export * as nft from './nft';

@@ -111,6 +111,20 @@ export class Netns {
   }
 
   /**
+   * @internal A Netns for a named namespace that one native call makes together with
+   * what goes into it (attachVeth's `create`): usable in batches, but requests on it
+   * fail with EBADF until that call has made it.
+   */
+  static _pending(name: string, opts?: NetnsOptions): { netns: Netns; dir: string; name: string; made(): boolean } {
+    const n = checkNetnsName(name);
+    const dir = dirOf(opts);
+    const netns = new Netns(callSync(() => native.nsPending()), n, path.join(dir, n));
+    // Whether the call that makes it has made it: the handle then holds an fd.
+    const made = (): boolean => !netns.closed && callSync(() => native.nsInfo(netns.handle())).fd >= 0;
+    return { netns, dir, name: n, made };
+  }
+
+  /**
    * Opens an existing namespace: a name under the netns directory, or a path (anything
    * containing '/') to an nsfs file such as /proc/PID/ns/net. ENOENT if it does not
    * exist, EINVAL if the file is not a network namespace.

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { attachVeth, NetlinkError } from '../src';
-import { ipj, run, Scope, tryRun } from './helpers';
+import { attachVeth, NetlinkError, Netns } from '../src';
+import { fdCount, ipj, run, Scope, tryRun, uniq } from './helpers';
 
 const scope = new Scope();
 afterEach(() => scope.cleanup());
@@ -63,5 +63,79 @@ describe('attachVeth', () => {
     await expect(attachVeth(host, c, { bridge: 'br0', hostIfname: 'x'.repeat(16), address: '10.0.0.2/24' })).rejects.toBeInstanceOf(RangeError);
     await expect(attachVeth(host, c, { bridge: 'br0', hostIfname: 'v1', address: 'nope' })).rejects.toBeInstanceOf(TypeError);
     await expect(attachVeth(host, c, { bridge: 'br0', hostIfname: 'v1', address: '10.0.0.2/24', gateway: 'fd00::1' })).rejects.toBeInstanceOf(TypeError);
+  });
+});
+
+describe('attachVeth with { create }: the namespace made in the same native call', () => {
+  it('makes the named namespace and attaches it; ip netns sees it; traffic flows', async () => {
+    const host = await scope.ns('ch');
+    await host.links.add({ name: 'br0', kind: 'bridge', up: true, addrGenMode: 'none' });
+    await host.addresses.add('br0', '10.51.0.1/24');
+    const br = (await host.links.get('br0')).index;
+    const h0 = host.socketStats().sends;
+    const name = uniq('cc');
+    scope.names.push(name);
+    const r = await attachVeth(host, { create: name }, { bridge: br, hostIfname: 'vc1', address: '10.51.0.2/24', gateway: '10.51.0.1' });
+    scope.handles.push(r.netns);
+    // One sendmsg on the host socket, one on the new namespace's (opened while inside it).
+    expect(host.socketStats().sends - h0).toBe(1);
+    expect(r.netns.socketStats().sends).toBe(1);
+    expect(r.netns.name).toBe(name);
+    expect(run('ip', ['netns', 'list'])).toContain(name);
+    const eth0 = ipj<Record<string, unknown>[]>(name, 'link', 'show', 'eth0')[0]!;
+    expect(eth0.ifindex).toBe(r.peerIndex);
+    expect(eth0.inet6_addr_gen_mode).toBe('none');
+    expect(ipj<{ addr_info: { local: string }[] }[]>(name, '-4', 'addr', 'show', 'dev', 'eth0')[0]!.addr_info.map((a) => a.local)).toEqual(['10.51.0.2']);
+    expect(ipj<{ dst: string; gateway: string }[]>(name, 'route')).toContainEqual(expect.objectContaining({ dst: 'default', gateway: '10.51.0.1' }));
+    expect(ipj<{ master: string }[]>(host.name!, 'link', 'show', 'vc1')[0]!.master).toBe('br0');
+    run('ip', ['netns', 'exec', name, 'ping', '-c1', '-W2', '10.51.0.1']);
+    // The handle is an ordinary one: requests on it and on a fresh open agree.
+    const again = await Netns.open(name);
+    expect(again.sameAs(r.netns)).toBe(true);
+    again.close();
+    expect((await r.netns.links.list()).map((l) => l.name).sort()).toEqual(['eth0', 'lo']);
+  });
+
+  it('EEXIST for a taken name: nothing sent, the existing namespace untouched', async () => {
+    const host = await scope.ns('eh');
+    await host.links.add({ name: 'br0', kind: 'bridge', up: true });
+    const taken = await scope.ns('et');
+    const hostLinks = () => ipj<{ ifname: string }[]>(host.name!, 'link').map((l) => l.ifname);
+    const before = hostLinks();
+    const fds = fdCount();
+    const e = (await attachVeth(host, { create: taken.name! }, { bridge: 'br0', hostIfname: 've1', address: '10.52.0.2/24' }).catch((x: unknown) => x)) as NetlinkError;
+    expect(e).toBeInstanceOf(NetlinkError);
+    expect(e.code).toBe('EEXIST');
+    expect(hostLinks()).toEqual(before);
+    expect(run('ip', ['netns', 'list'])).toContain(taken.name!);
+    expect(ipj<{ ifname: string }[]>(taken.name!, 'link').map((l) => l.ifname)).toEqual(['lo']);
+    expect(fdCount()).toBe(fds);
+  });
+
+  it('a step failing after the namespace was made removes the namespace and the veth', async () => {
+    const host = await scope.ns('xh');
+    await host.links.add({ name: 'br0', kind: 'bridge', up: true });
+    const name = uniq('xc');
+    const hostLinks = () => ipj<{ ifname: string }[]>(host.name!, 'link').map((l) => l.ifname);
+    const before = hostLinks();
+    const fds = fdCount();
+    // The gateway is on no subnet of the container: the route fails after the veth exists.
+    const e = (await attachVeth(host, { create: name }, { bridge: 'br0', hostIfname: 'vx1', address: '10.53.0.2/24', gateway: '10.99.0.1' }).catch((x: unknown) => x)) as NetlinkError;
+    expect(e).toBeInstanceOf(NetlinkError);
+    expect(e.code).toBe('ENETUNREACH');
+    expect(hostLinks()).toEqual(before);
+    expect(run('ip', ['netns', 'list'])).not.toContain(name);
+    expect(await Netns.list()).not.toContain(name);
+    expect(fdCount()).toBe(fds);
+  });
+
+  it('bad names and bad containers are TypeErrors before anything is made', async () => {
+    const host = await scope.ns('th');
+    const listed = await Netns.list();
+    await expect(attachVeth(host, { create: '../evil' }, { bridge: 'br0', hostIfname: 'v1', address: '10.0.0.2/24' })).rejects.toBeInstanceOf(TypeError);
+    await expect(attachVeth(host, { create: 42 } as never, { bridge: 'br0', hostIfname: 'v1', address: '10.0.0.2/24' })).rejects.toBeInstanceOf(TypeError);
+    await expect(attachVeth(host, null as never, { bridge: 'br0', hostIfname: 'v1', address: '10.0.0.2/24' })).rejects.toBeInstanceOf(TypeError);
+    await expect(attachVeth(host, { create: uniq('ok') }, { bridge: 'br0', hostIfname: 'x'.repeat(16), address: '10.0.0.2/24' })).rejects.toBeInstanceOf(RangeError);
+    expect(await Netns.list()).toEqual(listed);
   });
 });

@@ -123,19 +123,42 @@ std::shared_ptr<NsHandle> NsHandle::open_path(const std::string& path) {
   return std::make_shared<NsHandle>(g.release());
 }
 
+std::shared_ptr<NsHandle> NsHandle::pending() {
+  auto h = std::make_shared<NsHandle>(-1);
+  h->pending_ = true;
+  return h;
+}
+
+bool NsHandle::is_pending() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return pending_;
+}
+
+void NsHandle::adopt(NsHandle& made) {
+  std::scoped_lock lk(mu_, made.mu_);
+  if (!pending_) throw nl::NlError(EINVAL, "netns", "handle is not waiting for a namespace");
+  fd_ = made.fd_;
+  dev_ = made.dev_;
+  ino_ = made.ino_;
+  route_ = std::move(made.route_);
+  netfilter_ = std::move(made.netfilter_);
+  pending_ = false;
+  made.fd_ = -1;
+}
+
 void NsHandle::check_open() const {
   std::lock_guard<std::mutex> lk(mu_);
-  if (fd_ < 0) throw nl::NlError(EBADF, "netns", "namespace handle is closed");
+  if (fd_ < 0 && !pending_) throw nl::NlError(EBADF, "netns", "namespace handle is closed");
 }
 
 bool NsHandle::closed() const {
   std::lock_guard<std::mutex> lk(mu_);
-  return fd_ < 0;
+  return fd_ < 0 && !pending_;
 }
 
 std::shared_ptr<nl::Socket> NsHandle::socket(int protocol) {
   std::lock_guard<std::mutex> lk(mu_);
-  if (fd_ < 0) throw nl::NlError(EBADF, "netns", "namespace handle is closed");
+  if (fd_ < 0) throw nl::NlError(EBADF, "netns", pending_ ? "the namespace is not created yet" : "namespace handle is closed");
   auto& slot = protocol == NETLINK_ROUTE ? route_ : netfilter_;
   if (!slot) {
     slot = NsThread::instance().run_in(fd_, [protocol] { return std::make_shared<nl::Socket>(protocol); });
@@ -147,6 +170,7 @@ void NsHandle::close() {
   std::lock_guard<std::mutex> lk(mu_);
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
+  pending_ = false;
   route_.reset();
   netfilter_.reset();
 }

@@ -30,6 +30,13 @@ class NsHandle {
   // if it is some other file.
   static std::shared_ptr<NsHandle> open_path(const std::string& path);
 
+  // A handle for a namespace that a later native call makes (attachVeth with create):
+  // open, with no fd until adopt() gives it one. Requests on it fail with EBADF until then.
+  static std::shared_ptr<NsHandle> pending();
+  bool is_pending() const;
+  // Gives this pending handle the namespace and sockets of `made`, which is left closed.
+  void adopt(NsHandle& made);
+
   // The netlink socket of `protocol` inside this namespace, opened on first use by
   // the namespace thread. The caller must hold the socket's mutex while using it;
   // the shared_ptr keeps it alive across a close() that happens meanwhile.
@@ -59,6 +66,7 @@ class NsHandle {
  private:
   mutable std::mutex mu_;  // guards fd_ and the socket slots
   int fd_;
+  bool pending_ = false;
   dev_t dev_ = 0;
   ino_t ino_ = 0;
   std::shared_ptr<nl::Socket> route_;

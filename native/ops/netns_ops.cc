@@ -41,6 +41,12 @@ Napi::Value NsBindSync(const Napi::CallbackInfo& info) {
   });
 }
 
+// nsPending(): a handle for a namespace that rtnlCreateSequence makes
+Napi::Value NsPending(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  return js::guard(env, [&] { return js::wrap_handle(env, ns::NsHandle::pending()); });
+}
+
 // nsOpen(path: string): handle
 Napi::Value NsOpen(const Napi::CallbackInfo& info) {
   auto env = info.Env();
@@ -127,6 +133,7 @@ void register_netns(Napi::Env env, Napi::Object exports) {
   exports.Set("nsList", Napi::Function::New(env, NsList, "nsList"));
   exports.Set("nsClose", Napi::Function::New(env, NsClose, "nsClose"));
   exports.Set("nsInfo", Napi::Function::New(env, NsInfo, "nsInfo"));
+  exports.Set("nsPending", Napi::Function::New(env, NsPending, "nsPending"));
   exports.Set("nsSocketStats", Napi::Function::New(env, NsSocketStats, "nsSocketStats"));
 }
 

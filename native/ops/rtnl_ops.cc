@@ -96,6 +96,10 @@ rtnl::IpAddr ip_of(const Obj& o, const char* k) {
   return s ? rtnl::parse_ip(*s) : rtnl::IpAddr{};
 }
 
+// IFLA_NET_NS_FD of a namespace that does not exist yet (a pending handle); replaced
+// by set_pending_netns before anything is encoded.
+constexpr int kPendingNetns = -2;
+
 struct LinkStep {
   enum Op { Create, Change, Delete } op;
   rtnl::LinkSpec spec;
@@ -133,7 +137,8 @@ void read_common(const Obj& o, rtnl::LinkCommon& c, std::vector<Handle>& holds) 
   if (o.has("netns")) {
     auto h = js::unwrap_handle(o.raw("netns"));
     holds.push_back(h);
-    c.netns_fd = h->fd();
+    // A namespace still to be made: its fd goes in when the call that makes it has it.
+    c.netns_fd = h->is_pending() ? kPendingNetns : h->fd();
   }
   if (auto m = o.str("addrGenMode")) {
     c.addr_gen_mode = static_cast<uint8_t>(rtnl::value_of(rtnl::kAddrGenModes, *m, "addrGenMode"));
@@ -337,11 +342,34 @@ std::vector<Step> read_steps(Napi::Env env, const Napi::Value& v) {
   return steps;
 }
 
+// Calls fn on every IFLA_NET_NS_FD the steps carry (links and veth peers).
+template <typename F>
+void each_netns_fd(std::vector<Step>& steps, F fn) {
+  for (auto& s : steps) {
+    if (auto* l = std::get_if<LinkStep>(&s)) {
+      fn(l->spec.common.netns_fd);
+      if (l->spec.peer) fn(l->spec.peer->netns_fd);
+    }
+  }
+}
+
+// Puts the fd of a namespace just made where the steps refer to it while pending.
+void set_pending_netns(std::vector<Step>& steps, int fd) {
+  each_netns_fd(steps, [fd](int& f) {
+    if (f == kPendingNetns) f = fd;
+  });
+}
+
 // Encodes every step into one buffer, sends it with one sendmsg on h's route socket and
 // collects each step's outcome. Runs on the pool.
 std::vector<StepOutcome> run_batch(const Handle& h, const std::vector<Step>& steps) {
   std::vector<StepOutcome> out(steps.size());
   if (steps.empty()) return out;
+  for (auto& s : steps) {
+    auto* l = std::get_if<LinkStep>(&s);
+    if (l && (l->spec.common.netns_fd == kPendingNetns || (l->spec.peer && l->spec.peer->netns_fd == kPendingNetns)))
+      throw nl::NlError(EBADF, "netns", "a namespace this batch moves a link into is not created yet");
+  }
   // Each step may take several messages; remember which step each belongs to.
   nl::Builder b(1 << 20);
   std::vector<size_t> owner;
@@ -393,42 +421,75 @@ Napi::Value RtnlBatch(const Napi::CallbackInfo& info) {
       [](Napi::Env env, std::vector<StepOutcome>& r) -> Napi::Value { return outcomes_to_js(env, r); });
 }
 
-// rtnlSequence([[handle, steps], ...]): Promise<{ error?, link? }[][]>
-// Several batches, each on its own namespace's socket, one after the other in one
-// native call (no return to JS in between); stops after the first batch with a failed
-// step (later batches come back empty).
-Napi::Value RtnlSequence(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  if (!info[0].IsArray()) throw Napi::TypeError::New(env, "expected an array of [handle, steps]");
-  auto arr = info[0].As<Napi::Array>();
-  auto seq = std::make_shared<std::vector<std::pair<Handle, std::vector<Step>>>>();
+using Sequence = std::vector<std::pair<Handle, std::vector<Step>>>;
+using SequenceOutcome = std::vector<std::vector<StepOutcome>>;
+
+std::shared_ptr<Sequence> read_sequence(Napi::Env env, const Napi::Value& v) {
+  if (!v.IsArray()) throw Napi::TypeError::New(env, "expected an array of [handle, steps]");
+  auto arr = v.As<Napi::Array>();
+  auto seq = std::make_shared<Sequence>();
   for (uint32_t i = 0; i < arr.Length(); i++) {
     auto pair = arr.Get(i);
     if (!pair.IsArray()) throw Napi::TypeError::New(env, "expected [handle, steps]");
     auto p = pair.As<Napi::Array>();
     seq->emplace_back(js::unwrap_handle(p.Get(0u)), read_steps(env, p.Get(1u)));
   }
-  using Out = std::vector<std::vector<StepOutcome>>;
-  return js::run_async<Out>(
+  return seq;
+}
+
+// The batches in order; after one with a failed step the rest come back empty.
+SequenceOutcome run_sequence(const Sequence& seq) {
+  SequenceOutcome out;
+  bool failed = false;
+  for (auto& [h, steps] : seq) {
+    if (failed) {
+      out.emplace_back();
+      continue;
+    }
+    out.push_back(run_batch(h, steps));
+    for (auto& s : out.back()) failed = failed || s.failure.err != 0;
+  }
+  return out;
+}
+
+Napi::Value sequence_to_js(Napi::Env env, SequenceOutcome& r) {
+  auto arr = Napi::Array::New(env, r.size());
+  for (size_t i = 0; i < r.size(); i++) arr.Set(i, outcomes_to_js(env, r[i]));
+  return arr;
+}
+
+// rtnlSequence([[handle, steps], ...]): Promise<{ error?, link? }[][]>
+// Several batches, each on its own namespace's socket, one after the other in one
+// native call (no return to JS in between); stops after the first batch with a failed
+// step (later batches come back empty).
+Napi::Value RtnlSequence(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto seq = read_sequence(env, info[0]);
+  return js::run_async<SequenceOutcome>(
+      env, [seq] { return run_sequence(*seq); }, sequence_to_js);
+}
+
+// rtnlCreateSequence(dir, name, pendingHandle, [[handle, steps], ...]): as rtnlSequence,
+// after making the named namespace (as nsCreate) and giving it to pendingHandle, which
+// the steps may use as a batch's namespace and as a link's netns. It all runs on the
+// namespace thread: one hand-off there and one back for the namespace and every batch.
+// Fails as a whole (nothing made) if the namespace cannot be made.
+Napi::Value RtnlCreateSequence(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  std::string dir = js::arg_string(info, 0, "dir");
+  std::string name = js::arg_string(info, 1, "name");
+  auto pending = js::unwrap_handle(info[2]);
+  if (!pending->is_pending()) throw Napi::TypeError::New(env, "expected a pending namespace handle");
+  auto seq = read_sequence(env, info[3]);
+  return js::run_on_ns_thread<SequenceOutcome>(
       env,
-      [seq] {
-        Out out;
-        bool failed = false;
-        for (auto& [h, steps] : *seq) {
-          if (failed) {
-            out.emplace_back();
-            continue;
-          }
-          out.push_back(run_batch(h, steps));
-          for (auto& s : out.back()) failed = failed || s.failure.err != 0;
-        }
-        return out;
+      [dir, name, pending, seq] {
+        auto made = ns::create_named(dir, name);
+        pending->adopt(*made);
+        for (auto& [h, steps] : *seq) set_pending_netns(steps, pending->fd());
+        return run_sequence(*seq);
       },
-      [](Napi::Env env, Out& r) -> Napi::Value {
-        auto arr = Napi::Array::New(env, r.size());
-        for (size_t i = 0; i < r.size(); i++) arr.Set(i, outcomes_to_js(env, r[i]));
-        return arr;
-      });
+      sequence_to_js);
 }
 
 // Runs one dump on the route socket, decoding each reply with decode.
@@ -528,6 +589,7 @@ Napi::Value RouteGet(const Napi::CallbackInfo& info) {
 void register_rtnl(Napi::Env env, Napi::Object exports) {
   exports.Set("rtnlBatch", Napi::Function::New(env, RtnlBatch, "rtnlBatch"));
   exports.Set("rtnlSequence", Napi::Function::New(env, RtnlSequence, "rtnlSequence"));
+  exports.Set("rtnlCreateSequence", Napi::Function::New(env, RtnlCreateSequence, "rtnlCreateSequence"));
   exports.Set("addrList", Napi::Function::New(env, AddrList, "addrList"));
   exports.Set("routeList", Napi::Function::New(env, RouteList, "routeList"));
   exports.Set("routeGet", Napi::Function::New(env, RouteGet, "routeGet"));
