@@ -42,6 +42,67 @@ function ntfNames(f: number): NeighbourFlag[] {
   return out;
 }
 
+// Rows become objects through constructor functions rather than literals: V8 sizes a
+// constructor's objects for every property it may assign (slack tracking), so each
+// entry is one allocation with its fields inline, where a literal grown key by key
+// reallocates its property store several times (five times the garbage, and the
+// scavenges that go with it, for a 10,000-entry dump). Their prototype is
+// Object.prototype, so what they build are plain objects.
+type Row = (cols: Uint32Array, r: number, has: number, dst: string | undefined, mac: string | undefined, tickMs: number) => void;
+
+const NeighbourObject = function (this: Record<string, unknown>, cols, r, has, dst, mac, tickMs) {
+  const head = cols[r + HEAD]!;
+  const flags = (head >>> 8) & 0xff;
+  this.family = (head & 0xff) === AF_INET6 ? 6 : 4;
+  if (dst !== undefined) this.address = dst;
+  if (mac !== undefined) this.mac = mac;
+  this.state = nudName(head >>> 16);
+  this.proxy = (flags & 0x08) !== 0;
+  this.router = (flags & 0x80) !== 0;
+  if (has & HAS_PROBES) this.probes = cols[r + PROBES];
+  common(this, cols, r, has, tickMs);
+} as Row;
+NeighbourObject.prototype = Object.prototype;
+
+const FdbObject = function (this: Record<string, unknown>, cols, r, has, dst, mac, tickMs) {
+  const head = cols[r + HEAD]!;
+  if (mac !== undefined) this.mac = mac;
+  if (dst !== undefined) this.dst = dst;
+  if (has & HAS_VLAN) this.vlan = cols[r + VLAN];
+  if (has & HAS_PORT) this.port = cols[r + PORT];
+  if (has & HAS_VNI) this.vni = cols[r + VNI];
+  if (has & HAS_SRC_VNI) this.srcVni = cols[r + SRC_VNI];
+  if (has & HAS_VIA && cols[r + VIA] !== 0) this.via = cols[r + VIA];
+  if (has & HAS_NH_ID) this.nhid = cols[r + NH_ID];
+  this.state = fdbState(head >>> 16);
+  this.self = (head & (0x02 << 8)) !== 0;
+  common(this, cols, r, has, tickMs);
+} as Row;
+FdbObject.prototype = Object.prototype;
+
+// The fields both kinds end with, in this order.
+function common(o: Record<string, unknown>, cols: Uint32Array, r: number, has: number, tickMs: number): void {
+  const head = cols[r + HEAD]!;
+  o.ifindex = cols[r + IFINDEX]! | 0;
+  o.flags = ntfNames((head >>> 8) & 0xff);
+  o.ndmState = head >>> 16;
+  if (has & HAS_MASTER) o.master = cols[r + MASTER];
+  if (has & HAS_LINK_NETNSID) o.linkNetnsId = cols[r + LINK_NETNSID]! | 0;
+  if (has & HAS_PROTOCOL) o.protocol = cols[r + PROTOCOL];
+  if (has & HAS_CACHEINFO) {
+    o.cacheinfo = {
+      confirmedMs: cols[r + CONFIRMED]! * tickMs,
+      usedMs: cols[r + USED]! * tickMs,
+      updatedMs: cols[r + UPDATED]! * tickMs,
+      refcnt: cols[r + REFCNT],
+    };
+  }
+}
+
+type Ctor<T> = new (...args: Parameters<Row>) => T;
+const newNeighbour = NeighbourObject as unknown as Ctor<Neighbour>;
+const newFdb = FdbObject as unknown as Ctor<FdbEntry>;
+
 /**
  * The entries of a NeighTable: Neighbour for AF_INET/AF_INET6 rows, FdbEntry for
  * AF_BRIDGE rows. Addresses are slices of the table's one string; V8 may keep that
@@ -53,53 +114,14 @@ export function neighTableEntries(t: NativeNeighTable): (Neighbour | FdbEntry)[]
   const out = new Array<Neighbour | FdbEntry>(n);
   let pos = 0;
   for (let i = 0, r = 0; i < n; i++, r += COLS) {
-    const head = cols[r + HEAD]!;
     const has = cols[r + PRESENT]!;
-    const family = head & 0xff;
-    const flags = (head >>> 8) & 0xff;
-    const state = head >>> 16;
     let dst: string | undefined;
     let mac: string | undefined;
     if (has & HAS_DST) dst = text.slice(pos, (pos += cols[r + DST_LEN]!));
     if (has & HAS_LLADDR) mac = text.slice(pos, (pos += cols[r + LLADDR_LEN]!));
-    // Keys are added in one order for every entry, so all share V8's hidden classes.
-    let o: Record<string, unknown>;
-    if (family !== AF_BRIDGE) {
-      o = { family: family === AF_INET6 ? 6 : 4 };
-      if (dst !== undefined) o.address = dst;
-      if (mac !== undefined) o.mac = mac;
-      o.state = nudName(state);
-      o.proxy = (flags & 0x08) !== 0;
-      o.router = (flags & 0x80) !== 0;
-      if (has & HAS_PROBES) o.probes = cols[r + PROBES];
-    } else {
-      o = {};
-      if (mac !== undefined) o.mac = mac;
-      if (dst !== undefined) o.dst = dst;
-      if (has & HAS_VLAN) o.vlan = cols[r + VLAN];
-      if (has & HAS_PORT) o.port = cols[r + PORT];
-      if (has & HAS_VNI) o.vni = cols[r + VNI];
-      if (has & HAS_SRC_VNI) o.srcVni = cols[r + SRC_VNI];
-      if (has & HAS_VIA && cols[r + VIA] !== 0) o.via = cols[r + VIA];
-      if (has & HAS_NH_ID) o.nhid = cols[r + NH_ID];
-      o.state = fdbState(state);
-      o.self = (flags & 0x02) !== 0;
-    }
-    o.ifindex = cols[r + IFINDEX]! | 0;
-    o.flags = ntfNames(flags);
-    o.ndmState = state;
-    if (has & HAS_MASTER) o.master = cols[r + MASTER];
-    if (has & HAS_LINK_NETNSID) o.linkNetnsId = cols[r + LINK_NETNSID]! | 0;
-    if (has & HAS_PROTOCOL) o.protocol = cols[r + PROTOCOL];
-    if (has & HAS_CACHEINFO) {
-      o.cacheinfo = {
-        confirmedMs: cols[r + CONFIRMED]! * tickMs,
-        usedMs: cols[r + USED]! * tickMs,
-        updatedMs: cols[r + UPDATED]! * tickMs,
-        refcnt: cols[r + REFCNT],
-      };
-    }
-    out[i] = o as unknown as Neighbour | FdbEntry;
+    out[i] = (cols[r + HEAD]! & 0xff) === AF_BRIDGE
+      ? new newFdb(cols, r, has, dst, mac, tickMs)
+      : new newNeighbour(cols, r, has, dst, mac, tickMs);
   }
   return out;
 }
