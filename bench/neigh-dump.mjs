@@ -2,7 +2,8 @@
 // Benchmark (not a test): dumping a neighbour table of 10,000 permanent ARP entries into
 // JS objects, all of it and filtered by one device (NDA_IFINDEX in the request, so the
 // kernel filters), through netplumb's async and sync paths, with `ip -j neigh show` as
-// the reference peer.
+// the reference peer and bench/floor/neigh-dump.c (the same dump in C, nothing decoded:
+// the kernel's share) as the floor.
 //
 //   npm run bench:neigh
 //   npx tsc -p tsconfig.build.json && node scripts/in-netns.mjs node bench/neigh-dump.mjs
@@ -13,7 +14,8 @@
 //
 // Must run inside the sandbox: it creates a namespace, veths and neighbours in it.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -66,6 +68,23 @@ async function timeIt(label, fn, iter = ITER, warmup = WARMUP) {
   return { label, count, ...stats(xs) };
 }
 
+// The C floor, compiled now; skipped without a compiler.
+const tmp = mkdtempSync(path.join(tmpdir(), 'neigh-bench-'));
+const floorBin = path.join(tmp, 'neigh-dump');
+const cc = process.env.CC || 'cc';
+const built = spawnSync(cc, ['-O2', '-Wall', '-o', floorBin, path.join(root, 'bench', 'floor', 'neigh-dump.c')], { stdio: 'inherit' });
+const haveFloor = built.status === 0;
+if (!haveFloor) console.error(`C floor skipped: ${cc} failed or is missing`);
+
+function floor(label, iter, ifindex) {
+  const args = [path.join('/run/netns', name), String(iter + WARMUP)];
+  if (ifindex) args.push(String(ifindex));
+  const r = spawnSync(floorBin, args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`floor: ${r.stderr}`);
+  const { times, count } = JSON.parse(r.stdout);
+  return { label, count, ...stats(times.slice(WARMUP)) };
+}
+
 const rows = [];
 try {
   // Devices: PAIRS veth pairs, both ends up; the filtered device `a0` holds ON_DEV entries,
@@ -112,6 +131,10 @@ try {
   if (hasSync) rows.push(await timeIt('netplumb listSync()', async () => ns.neighbours.listSync()));
   rows.push(await timeIt(`netplumb list({dev}) async`, () => ns.neighbours.list({ dev: a0 }), ITER * 4, WARMUP * 4));
   if (hasSync) rows.push(await timeIt(`netplumb listSync({dev})`, async () => ns.neighbours.listSync({ dev: a0 }), ITER * 4, WARMUP * 4));
+  if (haveFloor) {
+    rows.push(floor('C floor (dump, no decoding)', ITER));
+    rows.push(floor('C floor, NDA_IFINDEX', ITER * 4, a0));
+  }
   rows.push(await timeIt('ip -j neigh show nud all', async () => ipNeigh(), IP_ITER, 1));
   rows.push(await timeIt(`ip -j neigh show nud all dev ${devs[0]}`, async () => ipNeigh('dev', devs[0]), IP_ITER, 1));
 
@@ -124,4 +147,5 @@ try {
 } finally {
   ns.close();
   await Netns.delete(name).catch(() => undefined);
+  rmSync(tmp, { recursive: true, force: true });
 }
