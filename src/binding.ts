@@ -3,7 +3,7 @@
 import * as path from 'node:path';
 import nodeGypBuild from 'node-gyp-build';
 import type { ConntrackEntry } from './conntrack';
-import type { Address, FdbEntry, Link as NativeLink, Neighbour, Route } from './types';
+import type { Address, Link as NativeLink, Route } from './types';
 
 /** Opaque namespace handle owned by the native side (an nsfs fd plus sockets). */
 export interface NativeHandle {
@@ -49,6 +49,16 @@ export interface NativeMonitor {
   readonly __brand: 'NativeMonitor';
 }
 
+/** Neighbour/FDB entries as rtnl::NeighTable lays them out (read by src/neigh-table.ts). */
+export interface NativeNeighTable {
+  /** Fixed-width rows of u32 columns, one row per entry. */
+  cols: Uint32Array;
+  /** Every row's formatted address and MAC, back to back. */
+  text: string;
+  /** Milliseconds per USER_HZ tick (NDA_CACHEINFO ages). */
+  tickMs: number;
+}
+
 /** What the monitor's poll callback hands over: decoded events, resyncs and errors. */
 export type NativeMonitorEvent =
   | { type: 'new' | 'delete'; kind: string; value: unknown }
@@ -90,12 +100,13 @@ export interface NativeBinding {
   routeGet(h: NativeHandle, query: { dst: string; src?: string; oif?: number; mark?: number }): Promise<Route>;
 
   neighApply(h: NativeHandle, requests: NativeNeighRequest[], rollback: boolean, ignoreMissing?: boolean): Promise<number>;
-  neighGet(h: NativeHandle, request: NativeNeighRequest): Promise<Neighbour>;
-  neighList(h: NativeHandle, filter: NativeNeighFilter): Promise<(Neighbour | FdbEntry)[]>;
+  neighGet(h: NativeHandle, request: NativeNeighRequest): Promise<NativeNeighTable>;
+  neighList(h: NativeHandle, filter: NativeNeighFilter): Promise<NativeNeighTable>;
+  neighListSync(h: NativeHandle, filter: NativeNeighFilter): NativeNeighTable;
   neighFlush(h: NativeHandle, filter: NativeNeighFilter, includePermanent: boolean): Promise<number>;
   encodeNeigh(request: NativeNeighRequest): Buffer;
   encodeNeighDump(filter: NativeNeighFilter): Buffer;
-  decodeNeighs(buf: Buffer): (Neighbour | FdbEntry)[];
+  decodeNeighs(buf: Buffer): NativeNeighTable;
 
   sysctlGet(h: NativeHandle, rel: string): Promise<string>;
   sysctlSet(h: NativeHandle, rel: string, value: string): Promise<void>;

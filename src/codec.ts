@@ -4,6 +4,7 @@
 import { native } from './binding';
 import { callSync } from './errors';
 import { fdbRequest, type FdbSpec } from './fdb';
+import { neighTableEntries } from './neigh-table';
 import { neighbourRequest, numericRequest, type NeighbourSpec } from './neighbours';
 import type { FdbEntry, Link, Neighbour } from './types';
 import { type Expr, fromNative } from './nft/expr';
@@ -45,7 +46,7 @@ export const codec = {
   /** Decodes every RTM_NEWNEIGH/RTM_DELNEIGH in a buffer: Neighbour for AF_INET/AF_INET6, FdbEntry for AF_BRIDGE. */
   decodeNeighbours(buf: Buffer): (Neighbour | FdbEntry)[] {
     if (!Buffer.isBuffer(buf)) throw new TypeError('decodeNeighbours expects a Buffer');
-    return callSync(() => native.decodeNeighs(buf));
+    return neighTableEntries(callSync(() => native.decodeNeighs(buf)));
   },
   /** The batch a transaction's commit() would send (NFNL_MSG_BATCH_BEGIN ... END, seq 0). */
   async encodeNftTransaction(tx: Transaction): Promise<Buffer> {

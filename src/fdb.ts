@@ -1,6 +1,7 @@
 import { native, type NativeNeighFilter, type NativeNeighRequest } from './binding';
 import { call } from './errors';
 import type { Netns } from './netns';
+import { neighTableEntries } from './neigh-table';
 import { DevResolver, resolveRequest, type PendingNeighRequest } from './neighbours';
 import type { FdbEntry } from './types';
 import { checkInt, checkIp, checkLinkRef, checkMac, checkObject, checkOneOf, checkOptBool } from './validate';
@@ -128,6 +129,6 @@ export class Fdb {
     const bridge = o.bridge !== undefined ? checkLinkRef(o.bridge, 'filter.bridge') : undefined;
     if (dev !== undefined) f.ifindex = await devs.index(dev);
     if (bridge !== undefined) f.master = await devs.index(bridge);
-    return (await call(native.neighList(this.#ns.handle(), f))) as FdbEntry[];
+    return neighTableEntries(await call(native.neighList(this.#ns.handle(), f))) as FdbEntry[];
   }
 }

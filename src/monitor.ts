@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
-import { native, type NativeHandle, type NativeMonitor, type NativeMonitorEvent } from './binding';
+import { native, type NativeHandle, type NativeMonitor, type NativeMonitorEvent, type NativeNeighTable } from './binding';
 import { callSync, NetlinkError } from './errors';
+import { neighTableEntries } from './neigh-table';
 import type { Address, FdbEntry, Link, Neighbour, Route } from './types';
 import { checkInt, checkObject, checkOptBool } from './validate';
 
@@ -218,6 +219,10 @@ export class Monitor extends EventEmitter implements AsyncIterable<MonitorEvent>
         if (this.#iterating === 0 || this.listenerCount('error') > 0) this.emit('error', err);
         this.emit('close');
         return;
+      }
+      // Neighbour and FDB events carry a one-row NeighTable.
+      if (ev.type === 'new' || ev.type === 'delete') {
+        if (ev.kind === 'neighbour' || ev.kind === 'fdb') ev.value = neighTableEntries(ev.value as NativeNeighTable)[0];
       }
       const e = ev as MonitorEvent;
       this.#push(e);

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { native, type NativeNeighFilter, type NativeNeighRequest } from './binding';
-import { call } from './errors';
+import { call, callSync } from './errors';
+import { neighTableEntries } from './neigh-table';
 import type { Netns } from './netns';
 import type { Neighbour, NeighbourState } from './types';
 import { checkIp, checkLinkRef, checkMac, checkObject, checkOneOf, checkOptBool } from './validate';
@@ -125,7 +126,14 @@ export function neighbourRequest(
   return { req, dev: checkLinkRef(s.dev, `${what}.dev`) };
 }
 
-async function filterOf(f: NeighbourFilter | undefined, devs: DevResolver): Promise<NativeNeighFilter> {
+/** A validated dump filter whose devices may still be names. */
+interface PendingFilter {
+  out: NativeNeighFilter;
+  dev?: string | number;
+  master?: string | number;
+}
+
+function checkFilter(f: NeighbourFilter | undefined): PendingFilter {
   const o = checkObject(f, 'filter');
   const out: NativeNeighFilter = {};
   if (o.family !== undefined) {
@@ -133,8 +141,14 @@ async function filterOf(f: NeighbourFilter | undefined, devs: DevResolver): Prom
     out.family = FAMILY[o.family];
   }
   if (checkOptBool(o.proxy, 'filter.proxy')) out.proxy = true;
-  const dev = o.dev !== undefined ? checkLinkRef(o.dev, 'filter.dev') : undefined;
-  const master = o.master !== undefined ? checkLinkRef(o.master, 'filter.master') : undefined;
+  const p: PendingFilter = { out };
+  if (o.dev !== undefined) p.dev = checkLinkRef(o.dev, 'filter.dev');
+  if (o.master !== undefined) p.master = checkLinkRef(o.master, 'filter.master');
+  return p;
+}
+
+async function filterOf(f: NeighbourFilter | undefined, devs: DevResolver): Promise<NativeNeighFilter> {
+  const { out, dev, master } = checkFilter(f);
   if (dev !== undefined) out.ifindex = await devs.index(dev);
   if (master !== undefined) out.master = await devs.index(master);
   return out;
@@ -185,13 +199,27 @@ export class Neighbours {
   /** One entry (RTM_GETNEIGH for an address on a device); ENOENT if there is none. */
   async get(key: NeighbourKey): Promise<Neighbour> {
     const req = await resolveRequest(neighbourRequest('get', key), new DevResolver(this.#ns));
-    return call(native.neighGet(this.#ns.handle(), req));
+    return neighTableEntries(await call(native.neighGet(this.#ns.handle(), req)))[0] as Neighbour;
   }
 
   /** Every entry, or those matching the filter (RTM_GETNEIGH dump, filtered in the kernel). */
   async list(filter?: NeighbourFilter): Promise<Neighbour[]> {
     const f = await filterOf(filter, new DevResolver(this.#ns));
-    return (await call(native.neighList(this.#ns.handle(), f))) as Neighbour[];
+    return neighTableEntries(await call(native.neighList(this.#ns.handle(), f))) as Neighbour[];
+  }
+
+  /**
+   * The same dump as list(), made on the calling thread (device names resolved with
+   * links.getSync): no hop to the libuv pool and back. It blocks the event loop while
+   * the kernel dumps the table (about 5 ms for 10,000 entries): for callers that need
+   * the answer now, not for routine polling of big tables.
+   */
+  listSync(filter?: NeighbourFilter): Neighbour[] {
+    const { out, dev, master } = checkFilter(filter);
+    const index = (ref: string | number): number => (typeof ref === 'number' ? ref : this.#ns.links.getSync(ref).index);
+    if (dev !== undefined) out.ifindex = index(dev);
+    if (master !== undefined) out.master = index(master);
+    return neighTableEntries(callSync(() => native.neighListSync(this.#ns.handle(), out))) as Neighbour[];
   }
 
   /**

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { NetlinkError, type Netns } from '../src';
+import { NetlinkError, type Neighbour, type NeighbourSpec, type Netns } from '../src';
 import { ip, run, Scope } from './helpers';
 
 const scope = new Scope();
@@ -12,6 +12,7 @@ interface IpNeigh {
   state?: string[];
   router?: null;
   proxy?: null;
+  extern_learn?: null;
 }
 
 /** `ip -j neigh show ARGS` in a namespace, independent of netplumb. */
@@ -156,5 +157,64 @@ describe('neighbours', () => {
     expect((badidx as NetlinkError).code).toBe('ENODEV');
     expect(ipNeigh(ns, 'nud', 'all')).toEqual([]);
     expect(ipNeigh(ns, 'proxy')).toEqual([]);
+  });
+});
+
+describe('neighbour dumps of a big table', () => {
+  it('list and listSync return what ip -j neigh shows for 2,000 entries, and the device filter exactly that device\'s', async () => {
+    const ns = await scope.ns('nbig');
+    // Devices stay down: no automatic entries appear while the two views are taken.
+    for (let i = 0; i < 4; i++) ip(ns.name!, 'link', 'add', `a${i}`, 'type', 'veth', 'peer', 'name', `b${i}`);
+    const devs = ['a0', 'b0', 'a1', 'b1', 'a2', 'b2', 'a3', 'b3'];
+    const hex = (i: number): string => (i & 255).toString(16).padStart(2, '0');
+    const specs: NeighbourSpec[] = [];
+    for (let i = 0; i < 2000; i++) {
+      // a0 holds 50; the rest spread over the other seven. Most are permanent (they do not
+      // count against the kernel's gc_thresh3, which all namespaces share); a few of each
+      // other state, IPv6 routers and externally learned ones for the other fields.
+      const dev = i < 50 ? 'a0' : devs[1 + (i % 7)]!;
+      const spec: NeighbourSpec = i % 10 === 3
+        ? { dev, address: `fd00::${i.toString(16)}`, mac: `02:00:00:06:${hex(i >> 8)}:${hex(i)}`, router: i % 20 === 3 }
+        : { dev, address: `10.9.${i >> 8}.${i & 255}`, mac: `02:00:00:04:${hex(i >> 8)}:${hex(i)}` };
+      if (i % 100 === 7) spec.externLearned = true;
+      if (i % 400 === 11) spec.state = (['reachable', 'stale', 'noarp', 'delay', 'probe'] as const)[(i / 400) | 0];
+      specs.push(spec);
+    }
+    await ns.neighbours.addMany(specs);
+
+    const names = new Map((await ns.links.list()).map((l) => [l.index, l.name]));
+    const mine = (n: Neighbour): string =>
+      [n.address, names.get(n.ifindex), n.mac ?? '', n.state.toUpperCase(), n.router, n.flags.includes('extern_learn')].join('|');
+    // `ip neigh show dev X` leaves the device out of each entry.
+    const theirs = (n: IpNeigh, dev?: string): string =>
+      [n.dst, n.dev ?? dev, n.lladdr ?? '', (n.state ?? []).join(','), n.router !== undefined, n.extern_learn !== undefined].join('|');
+
+    const shown = ipNeigh(ns, 'nud', 'all').map((n) => theirs(n)).sort();
+    expect(shown).toHaveLength(2000);
+    let before = ns.socketStats().receives;
+    const listed = await ns.neighbours.list();
+    const fullReceives = ns.socketStats().receives - before;
+    expect(listed.map(mine).sort()).toEqual(shown);
+    const synced = ns.neighbours.listSync();
+    expect(synced.map(mine).sort()).toEqual(shown);
+    // Both paths build the same plain objects (ages aside: time passed between the dumps).
+    const ageless = ({ cacheinfo: _, ...n }: Neighbour): Omit<Neighbour, 'cacheinfo'> => n;
+    expect(synced.map(ageless)).toStrictEqual(listed.map(ageless));
+    expect(Object.getPrototypeOf(listed[0])).toBe(Object.prototype);
+    expect(listed.every((n) => n.cacheinfo !== undefined)).toBe(true);
+
+    const a0 = ipNeigh(ns, 'nud', 'all', 'dev', 'a0').map((n) => theirs(n, 'a0')).sort();
+    expect(a0).toHaveLength(50);
+    const a0Index = [...names].find(([, n]) => n === 'a0')![0];
+    before = ns.socketStats().receives;
+    expect((await ns.neighbours.list({ dev: a0Index })).map(mine).sort()).toEqual(a0);
+    // Filtered by the kernel (NDA_IFINDEX): 50 entries come back in one or two datagrams
+    // where the whole table takes several.
+    const filteredReceives = ns.socketStats().receives - before;
+    expect(filteredReceives).toBeLessThanOrEqual(2);
+    expect(fullReceives).toBeGreaterThan(filteredReceives + 1);
+    expect(ns.neighbours.listSync({ dev: 'a0' }).map(mine).sort()).toEqual(a0);
+    expect(ns.neighbours.listSync({ dev: 'b3', family: 6 }).map(mine).sort())
+      .toEqual(ipNeigh(ns, 'nud', 'all', 'dev', 'b3').filter((n) => n.dst.includes(':')).map((n) => theirs(n, 'b3')).sort());
   });
 });

@@ -272,96 +272,18 @@ Napi::Array links_to_js(Napi::Env env, const std::vector<rtnl::Link>& links) {
   return arr;
 }
 
-namespace {
-
-// NUD_* as `ip neigh` names them; one state per entry (NOARP/PERMANENT win).
-const char* nud_name(uint16_t s) {
-  if (s & NUD_PERMANENT) return "permanent";
-  if (s & NUD_NOARP) return "noarp";
-  if (s & NUD_REACHABLE) return "reachable";
-  if (s & NUD_STALE) return "stale";
-  if (s & NUD_DELAY) return "delay";
-  if (s & NUD_PROBE) return "probe";
-  if (s & NUD_FAILED) return "failed";
-  if (s & NUD_INCOMPLETE) return "incomplete";
-  return "none";
-}
-
-// FDB states as `bridge fdb` names them.
-const char* fdb_state_name(uint16_t s) {
-  if (s & NUD_PERMANENT) return "permanent";
-  if (s & NUD_NOARP) return "static";
-  if (s & NUD_STALE) return "stale";
-  return "dynamic";
-}
-
-// NTF_* flags as `bridge -j fdb` / `ip -j neigh` name them.
-Napi::Array ntf_names(Napi::Env env, uint8_t f) {
-  static const std::pair<uint8_t, const char*> names[] = {
-      {NTF_USE, "use"},           {NTF_SELF, "self"},          {NTF_MASTER, "master"},
-      {NTF_PROXY, "proxy"},       {NTF_EXT_LEARNED, "extern_learn"}, {NTF_OFFLOADED, "offload"},
-      {NTF_STICKY, "sticky"},     {NTF_ROUTER, "router"},
-  };
-  auto arr = Napi::Array::New(env);
-  uint32_t i = 0;
-  for (auto& [bit, name] : names) {
-    if (f & bit) arr.Set(i++, name);
-  }
-  return arr;
-}
-
-void set_common_neigh(Napi::Object o, const rtnl::Neigh& n) {
-  o.Set("ifindex", n.ifindex);
-  o.Set("flags", ntf_names(o.Env(), n.flags));
-  o.Set("ndmState", n.state);
-  if (n.master) o.Set("master", *n.master);
-  if (n.link_netnsid) o.Set("linkNetnsId", *n.link_netnsid);
-  if (n.protocol) o.Set("protocol", *n.protocol);
-  if (n.cacheinfo) {
-    // The kernel reports ages in USER_HZ ticks.
-    static const double tick_ms = 1000.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
-    auto ci = Napi::Object::New(o.Env());
-    ci.Set("confirmedMs", n.cacheinfo->confirmed * tick_ms);
-    ci.Set("usedMs", n.cacheinfo->used * tick_ms);
-    ci.Set("updatedMs", n.cacheinfo->updated * tick_ms);
-    ci.Set("refcnt", n.cacheinfo->refcnt);
-    o.Set("cacheinfo", ci);
-  }
-}
-
-}  // namespace
-
-Napi::Object neighbour_to_js(Napi::Env env, const rtnl::Neigh& n) {
+Napi::Object neigh_table_to_js(Napi::Env env, const rtnl::NeighTable& t) {
+  auto ab = Napi::ArrayBuffer::New(env, t.cols.size() * sizeof(uint32_t));
+  if (!t.cols.empty()) std::memcpy(ab.Data(), t.cols.data(), t.cols.size() * sizeof(uint32_t));
+  napi_value text;
+  NAPI_THROW_IF_FAILED(env, napi_create_string_latin1(env, t.text.data(), t.text.size(), &text), Napi::Object());
+  // The kernel reports ages in USER_HZ ticks.
+  static const double tick_ms = 1000.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
   auto o = Napi::Object::New(env);
-  o.Set("family", n.family == AF_INET6 ? 6 : 4);
-  if (n.dst) o.Set("address", *n.dst);
-  if (n.lladdr) o.Set("mac", *n.lladdr);
-  o.Set("state", nud_name(n.state));
-  o.Set("proxy", (n.flags & NTF_PROXY) != 0);
-  o.Set("router", (n.flags & NTF_ROUTER) != 0);
-  if (n.probes) o.Set("probes", *n.probes);
-  set_common_neigh(o, n);
+  o.Set("cols", Napi::Uint32Array::New(env, t.cols.size(), ab, 0));
+  o.Set("text", Napi::Value(env, text));
+  o.Set("tickMs", tick_ms);
   return o;
-}
-
-Napi::Object fdb_to_js(Napi::Env env, const rtnl::Neigh& n) {
-  auto o = Napi::Object::New(env);
-  if (n.lladdr) o.Set("mac", *n.lladdr);
-  if (n.dst) o.Set("dst", *n.dst);
-  if (n.vlan) o.Set("vlan", *n.vlan);
-  if (n.port) o.Set("port", *n.port);
-  if (n.vni) o.Set("vni", *n.vni);
-  if (n.src_vni) o.Set("srcVni", *n.src_vni);
-  if (n.via && *n.via) o.Set("via", *n.via);
-  if (n.nh_id) o.Set("nhid", *n.nh_id);
-  o.Set("state", fdb_state_name(n.state));
-  o.Set("self", (n.flags & NTF_SELF) != 0);
-  set_common_neigh(o, n);
-  return o;
-}
-
-Napi::Object neigh_to_js(Napi::Env env, const rtnl::Neigh& n) {
-  return n.family == AF_BRIDGE ? fdb_to_js(env, n) : neighbour_to_js(env, n);
 }
 
 Napi::Buffer<uint8_t> builder_to_buffer(Napi::Env env, const nl::Builder& b) {

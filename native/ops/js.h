@@ -193,10 +193,9 @@ Napi::Array array_to_js(Napi::Env env, const std::vector<T>& v, F&& one) {
   return arr;
 }
 
-// AF_INET/AF_INET6 entries become Neighbour objects, AF_BRIDGE entries FdbEntry objects.
-Napi::Object neighbour_to_js(Napi::Env env, const rtnl::Neigh& n);
-Napi::Object fdb_to_js(Napi::Env env, const rtnl::Neigh& n);
-Napi::Object neigh_to_js(Napi::Env env, const rtnl::Neigh& n);
+// Neighbour and FDB entries as { cols: Uint32Array, text: string, tickMs }, which
+// src/neigh-table.ts turns into Neighbour and FdbEntry objects.
+Napi::Object neigh_table_to_js(Napi::Env env, const rtnl::NeighTable& t);
 
 Napi::Buffer<uint8_t> builder_to_buffer(Napi::Env env, const nl::Builder& b);
 

@@ -252,9 +252,12 @@ void Monitor::decode_into(const uint8_t* data, size_t len, Napi::Array& out, uin
             break;
           case RTM_NEWNEIGH:
           case RTM_DELNEIGH: {
+            // One row of a NeighTable; src/monitor.ts makes it the Neighbour or FdbEntry.
             auto nb = rtnl::decode_neigh(h);
+            rtnl::NeighTable t;
+            t.add(nb);
             out.Set(n++, event(env, h->nlmsg_type == RTM_NEWNEIGH ? "new" : "delete",
-                               nb.family == AF_BRIDGE ? "fdb" : "neighbour", js::neigh_to_js(env, nb)));
+                               nb.family == AF_BRIDGE ? "fdb" : "neighbour", js::neigh_table_to_js(env, t)));
             break;
           }
           default:

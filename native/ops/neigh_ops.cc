@@ -200,21 +200,32 @@ size_t apply_batch(nl::Socket& sock, const std::vector<rtnl::NeighRequest>& reqs
   return applied;
 }
 
-std::vector<rtnl::Neigh> dump(nl::Socket& sock, const rtnl::NeighDumpFilter& f) {
+// A RTM_GETNEIGH dump: every entry it finds goes to each(); reset() drops what was
+// collected before a retry (NLM_F_DUMP_INTR).
+template <typename Each, typename Reset>
+void dump(nl::Socket& sock, const rtnl::NeighDumpFilter& f, Each&& each, Reset&& reset) {
   nl::Builder b(4096);
   rtnl::encode_neigh_dump(b, f);
-  std::vector<rtnl::Neigh> out;
+  nl::Attrs tb;  // reused: no allocation per entry
   sock.request(
       b,
       [&](size_t, const nlmsghdr* m) {
         if (m->nlmsg_type != RTM_NEWNEIGH) return;
-        auto n = rtnl::decode_neigh(m);
+        auto n = rtnl::decode_neigh(m, tb);
         // An FDB dump answers only AF_BRIDGE; a neighbour dump of AF_UNSPEC walks every
         // table (arp, ndisc), and nothing else is asked for.
-        if ((f.family == AF_BRIDGE) == (n.family == AF_BRIDGE)) out.push_back(std::move(n));
+        if ((f.family == AF_BRIDGE) == (n.family == AF_BRIDGE)) each(n);
       },
-      "RTM_GETNEIGH", [&] { out.clear(); });
-  return out;
+      "RTM_GETNEIGH", reset);
+}
+
+// The dump as a NeighTable (list, listSync).
+rtnl::NeighTable dump_table(const std::shared_ptr<ns::NsHandle>& h, const rtnl::NeighDumpFilter& f) {
+  auto sock = h->socket(NETLINK_ROUTE);
+  std::lock_guard<std::mutex> lk(sock->mutex());
+  rtnl::NeighTable t;
+  dump(*sock, f, [&](const rtnl::Neigh& n) { t.add(n); }, [&] { t.clear(); });
+  return t;
 }
 
 rtnl::NeighDumpFilter dump_filter_from(Napi::Env env, const Napi::Value& v) {
@@ -256,41 +267,45 @@ Napi::Value NeighApply(const Napi::CallbackInfo& info) {
       [](Napi::Env env, double& n) -> Napi::Value { return Napi::Number::New(env, n); });
 }
 
-// neighGet(handle, request): Promise<Neighbour> (RTM_GETNEIGH for one address).
+// neighGet(handle, request): Promise<NeighTable> of one row (RTM_GETNEIGH for one address).
 Napi::Value NeighGet(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   auto h = js::unwrap_handle(info[0]);
   auto r = request_from(env, info[1]);
   if (r.type != RTM_GETNEIGH) type_error(env, "neighGet takes a get request");
-  return js::run_async<rtnl::Neigh>(
+  return js::run_async<rtnl::NeighTable>(
       env,
       [h, r] {
         auto sock = h->socket(NETLINK_ROUTE);
         std::lock_guard<std::mutex> lk(sock->mutex());
         nl::Builder b(4096);
         rtnl::encode_neigh(b, r);
-        rtnl::Neigh out;
+        rtnl::NeighTable out;
         sock->request(b, [&](size_t, const nlmsghdr* m) {
-          if (m->nlmsg_type == RTM_NEWNEIGH) out = rtnl::decode_neigh(m);
+          if (m->nlmsg_type == RTM_NEWNEIGH && out.size() == 0) out.add(rtnl::decode_neigh(m));
         }, "RTM_GETNEIGH");
         return out;
       },
-      [](Napi::Env env, rtnl::Neigh& n) -> Napi::Value { return js::neigh_to_js(env, n); });
+      [](Napi::Env env, rtnl::NeighTable& t) -> Napi::Value { return js::neigh_table_to_js(env, t); });
 }
 
-// neighList(handle, filter): Promise<(Neighbour|FdbEntry)[]> (RTM_GETNEIGH dump).
+// neighList(handle, filter): Promise<NeighTable> (RTM_GETNEIGH dump).
 Napi::Value NeighList(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   auto h = js::unwrap_handle(info[0]);
   auto f = dump_filter_from(env, info[1]);
-  return js::run_async<std::vector<rtnl::Neigh>>(
-      env,
-      [h, f] {
-        auto sock = h->socket(NETLINK_ROUTE);
-        std::lock_guard<std::mutex> lk(sock->mutex());
-        return dump(*sock, f);
-      },
-      [](Napi::Env env, std::vector<rtnl::Neigh>& v) -> Napi::Value { return js::array_to_js(env, v, js::neigh_to_js); });
+  return js::run_async<rtnl::NeighTable>(
+      env, [h, f] { return dump_table(h, f); },
+      [](Napi::Env env, rtnl::NeighTable& t) -> Napi::Value { return js::neigh_table_to_js(env, t); });
+}
+
+// neighListSync(handle, filter): NeighTable — the same dump on the calling thread, no hop
+// to the libuv pool and back.
+Napi::Value NeighListSync(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto h = js::unwrap_handle(info[0]);
+  auto f = dump_filter_from(env, info[1]);
+  return js::guard(env, [&]() -> Napi::Value { return js::neigh_table_to_js(env, dump_table(h, f)); });
 }
 
 // neighFlush(handle, filter, includePermanent): Promise<number> — deletes the
@@ -308,17 +323,20 @@ Napi::Value NeighFlush(const Napi::CallbackInfo& info) {
         auto sock = h->socket(NETLINK_ROUTE);
         std::lock_guard<std::mutex> lk(sock->mutex());
         std::vector<rtnl::NeighRequest> dels;
-        for (const auto& n : dump(*sock, f)) {
-          if (!all && !f.proxy && (n.state & (NUD_PERMANENT | NUD_NOARP))) continue;
-          if (!n.dst) continue;
-          rtnl::NeighRequest d;
-          d.type = RTM_DELNEIGH;
-          d.family = n.family;
-          d.ifindex = n.ifindex;
-          d.ntf = n.flags & NTF_PROXY;
-          d.dst = rtnl::parse_ip(*n.dst);
-          dels.push_back(std::move(d));
-        }
+        dump(
+            *sock, f,
+            [&](const rtnl::Neigh& n) {
+              if (!all && !f.proxy && (n.state & (NUD_PERMANENT | NUD_NOARP))) return;
+              if (!n.dst.set()) return;
+              rtnl::NeighRequest d;
+              d.type = RTM_DELNEIGH;
+              d.family = n.family;
+              d.ifindex = n.ifindex;
+              d.ntf = n.flags & NTF_PROXY;
+              d.dst = n.dst;
+              dels.push_back(std::move(d));
+            },
+            [&] { dels.clear(); });
         BatchOptions opt;
         opt.ignore_missing = true;
         return static_cast<double>(apply_batch(*sock, dels, opt));
@@ -347,19 +365,20 @@ Napi::Value EncodeNeighDump(const Napi::CallbackInfo& info) {
   });
 }
 
-// codec: decodeNeighs(buffer): every RTM_NEWNEIGH/RTM_DELNEIGH in a message stream.
+// codec: decodeNeighs(buffer): NeighTable of every RTM_NEWNEIGH/RTM_DELNEIGH in a message stream.
 Napi::Value DecodeNeighs(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   if (!info[0].IsBuffer()) type_error(env, "expected a Buffer");
   auto buf = info[0].As<Napi::Buffer<uint8_t>>();
   return js::guard(env, [&]() -> Napi::Value {
     std::vector<uint8_t> data(buf.Data(), buf.Data() + buf.Length());
-    std::vector<rtnl::Neigh> v;
+    rtnl::NeighTable t;
+    nl::Attrs tb;
     nl::MessageIterator it(data.data(), data.size());
     while (const nlmsghdr* m = it.next()) {
-      if (m->nlmsg_type == RTM_NEWNEIGH || m->nlmsg_type == RTM_DELNEIGH) v.push_back(rtnl::decode_neigh(m));
+      if (m->nlmsg_type == RTM_NEWNEIGH || m->nlmsg_type == RTM_DELNEIGH) t.add(rtnl::decode_neigh(m, tb));
     }
-    return js::array_to_js(env, v, js::neigh_to_js);
+    return js::neigh_table_to_js(env, t);
   });
 }
 
@@ -369,6 +388,7 @@ void register_neigh(Napi::Env env, Napi::Object exports) {
   exports.Set("neighApply", Napi::Function::New(env, NeighApply, "neighApply"));
   exports.Set("neighGet", Napi::Function::New(env, NeighGet, "neighGet"));
   exports.Set("neighList", Napi::Function::New(env, NeighList, "neighList"));
+  exports.Set("neighListSync", Napi::Function::New(env, NeighListSync, "neighListSync"));
   exports.Set("neighFlush", Napi::Function::New(env, NeighFlush, "neighFlush"));
   exports.Set("encodeNeigh", Napi::Function::New(env, EncodeNeigh, "encodeNeigh"));
   exports.Set("encodeNeighDump", Napi::Function::New(env, EncodeNeighDump, "encodeNeighDump"));

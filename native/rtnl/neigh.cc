@@ -1,5 +1,7 @@
 #include "rtnl/neigh.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <array>
 
@@ -84,7 +86,7 @@ void encode_neigh_dump(nl::Builder& b, const NeighDumpFilter& f) {
   if (f.master) b.put_u32(NDA_MASTER, static_cast<uint32_t>(f.master));
 }
 
-Neigh decode_neigh(const nlmsghdr* h) {
+Neigh decode_neigh(const nlmsghdr* h, nl::Attrs& tb) {
   const auto* ndm = reinterpret_cast<const ndmsg*>(nl::family_header(h, sizeof(ndmsg), "RTM_NEWNEIGH"));
   Neigh n;
   n.family = ndm->ndm_family;
@@ -93,16 +95,14 @@ Neigh decode_neigh(const nlmsghdr* h) {
   n.flags = ndm->ndm_flags;
   n.type = ndm->ndm_type;
   const size_t hdr = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(ndmsg));
-  nl::Attrs tb;
   tb.parse(reinterpret_cast<const uint8_t*>(h) + hdr, h->nlmsg_len - std::min<size_t>(hdr, h->nlmsg_len),
            kNeighPolicy.data(), NDA_MAX, "NDA");
   auto raw = [&](uint16_t t) { return reinterpret_cast<const uint8_t*>(tb.bytes(t).data()); };
   if (tb.has(NDA_DST)) {
-    auto ip = ip_from_bytes(raw(NDA_DST), tb.bytes(NDA_DST).size());
-    if (!ip.set()) throw nl::ParseError("NDA: attribute NDA_DST is neither 4 nor 16 bytes");
-    n.dst = format_ip(ip);
+    n.dst = ip_from_bytes(raw(NDA_DST), tb.bytes(NDA_DST).size());
+    if (!n.dst.set()) throw nl::ParseError("NDA: attribute NDA_DST is neither 4 nor 16 bytes");
   }
-  if (tb.has(NDA_LLADDR)) n.lladdr = format_hwaddr(raw(NDA_LLADDR), tb.bytes(NDA_LLADDR).size());
+  if (tb.has(NDA_LLADDR)) n.lladdr = std::string(tb.bytes(NDA_LLADDR));
   if (tb.has(NDA_VLAN)) n.vlan = tb.u16(NDA_VLAN);
   if (tb.has(NDA_PORT)) n.port = tb.be16(NDA_PORT);
   if (tb.has(NDA_VNI)) n.vni = tb.u32(NDA_VNI);
@@ -120,6 +120,92 @@ Neigh decode_neigh(const nlmsghdr* h) {
     n.cacheinfo = NeighCacheInfo{ci.ndm_confirmed, ci.ndm_used, ci.ndm_updated, ci.ndm_refcnt};
   }
   return n;
+}
+
+Neigh decode_neigh(const nlmsghdr* h) {
+  nl::Attrs tb;
+  return decode_neigh(h, tb);
+}
+
+namespace {
+
+// Appends the text form of an address: IPv4 by hand (most tables are mostly ARP),
+// IPv6 by inet_ntop (its zero-run rules are not worth repeating).
+size_t append_ip(std::string& out, const IpAddr& a) {
+  if (a.family == AF_INET) {
+    char buf[16];
+    char* p = buf;
+    for (int i = 0; i < 4; i++) {
+      unsigned v = a.bytes[i];
+      if (i) *p++ = '.';
+      if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
+      if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
+      *p++ = static_cast<char>('0' + v % 10);
+    }
+    out.append(buf, p);
+    return static_cast<size_t>(p - buf);
+  }
+  char buf[INET6_ADDRSTRLEN];
+  if (!inet_ntop(a.family, a.bytes, buf, sizeof buf)) return 0;
+  size_t len = std::strlen(buf);
+  out.append(buf, len);
+  return len;
+}
+
+// aa:bb:cc:dd:ee:ff, as format_hwaddr.
+size_t append_hwaddr(std::string& out, const std::string& raw) {
+  static const char digits[] = "0123456789abcdef";
+  size_t start = out.size();
+  for (size_t i = 0; i < raw.size(); i++) {
+    auto b = static_cast<uint8_t>(raw[i]);
+    if (i) out.push_back(':');
+    out.push_back(digits[b >> 4]);
+    out.push_back(digits[b & 15]);
+  }
+  return out.size() - start;
+}
+
+}  // namespace
+
+void NeighTable::add(const Neigh& n) {
+  size_t at = cols.size();
+  cols.resize(at + kCols, 0);
+  uint32_t* row = cols.data() + at;
+  row[kHead] = n.family | static_cast<uint32_t>(n.flags) << 8 | static_cast<uint32_t>(n.state) << 16;
+  row[kIfindex] = static_cast<uint32_t>(n.ifindex);
+  uint32_t has = 0;
+  if (n.dst.set()) {
+    has |= kHasDst;
+    row[kDstLen] = static_cast<uint32_t>(append_ip(text, n.dst));
+  }
+  if (n.lladdr) {
+    has |= kHasLladdr;
+    row[kLladdrLen] = static_cast<uint32_t>(append_hwaddr(text, *n.lladdr));
+  }
+  auto put = [&](const auto& v, Col c, Has bit) {
+    if (v) {
+      has |= bit;
+      row[c] = static_cast<uint32_t>(*v);
+    }
+  };
+  put(n.probes, kProbes, kHasProbes);
+  put(n.master, kMaster, kHasMaster);
+  put(n.link_netnsid, kLinkNetnsid, kHasLinkNetnsid);  // signed: JS reads it back with | 0
+  put(n.protocol, kProtocol, kHasProtocol);
+  put(n.vlan, kVlan, kHasVlan);
+  put(n.port, kPort, kHasPort);
+  put(n.vni, kVni, kHasVni);
+  put(n.src_vni, kSrcVni, kHasSrcVni);
+  put(n.via, kVia, kHasVia);
+  put(n.nh_id, kNhId, kHasNhId);
+  if (n.cacheinfo) {
+    has |= kHasCacheinfo;
+    row[kConfirmed] = n.cacheinfo->confirmed;
+    row[kUsed] = n.cacheinfo->used;
+    row[kUpdated] = n.cacheinfo->updated;
+    row[kRefcnt] = n.cacheinfo->refcnt;
+  }
+  row[kPresent] = has;
 }
 
 }  // namespace np::rtnl

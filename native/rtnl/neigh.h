@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "netlink/builder.h"
 #include "netlink/parser.h"
@@ -77,8 +78,8 @@ struct Neigh {
   uint16_t state = 0;
   uint8_t flags = 0;
   uint8_t type = 0;
-  std::optional<std::string> dst;     // formatted IP
-  std::optional<std::string> lladdr;  // aa:bb:cc:dd:ee:ff
+  IpAddr dst;                         // NDA_DST; unset when absent
+  std::optional<std::string> lladdr;  // NDA_LLADDR, raw bytes
   std::optional<uint16_t> vlan, port;
   std::optional<uint32_t> vni, src_vni, via, master, probes, nh_id, flags_ext;
   std::optional<int32_t> link_netnsid;
@@ -87,7 +88,42 @@ struct Neigh {
 };
 
 // Decodes one RTM_NEWNEIGH/RTM_DELNEIGH message; throws nl::ParseError naming the
-// attribute at fault.
+// attribute at fault. A dump passes one Attrs for all its messages (no allocation each).
+Neigh decode_neigh(const nlmsghdr* h, nl::Attrs& tb);
 Neigh decode_neigh(const nlmsghdr* h);
+
+// Neighbour and FDB entries laid out for JavaScript to build its objects from: numbers
+// in fixed-width rows of u32 columns, the formatted address and MAC of every row back
+// to back in one Latin-1 string. Thousands of entries cross the native boundary as two
+// values instead of a dozen N-API calls per entry (src/neigh-table.ts reads them; the
+// column order is shared with it).
+//
+//   row i: cols[i*kCols ..]
+//   | head: family | ntf<<8 | nud<<16 | ifindex | present (kHas*) | dstLen | lladdrLen |
+//   | probes | master | linkNetnsid | protocol | vlan | port | vni | srcVni | via | nhid |
+//   | confirmed | used | updated | refcnt (NDA_CACHEINFO, USER_HZ ticks) |
+//   text: dst (when kHasDst) then lladdr (when kHasLladdr), row after row
+struct NeighTable {
+  enum Col : uint32_t {
+    kHead, kIfindex, kPresent, kDstLen, kLladdrLen, kProbes, kMaster, kLinkNetnsid, kProtocol,
+    kVlan, kPort, kVni, kSrcVni, kVia, kNhId, kConfirmed, kUsed, kUpdated, kRefcnt, kCols,
+  };
+  enum Has : uint32_t {
+    kHasDst = 1 << 0, kHasLladdr = 1 << 1, kHasProbes = 1 << 2, kHasMaster = 1 << 3,
+    kHasLinkNetnsid = 1 << 4, kHasProtocol = 1 << 5, kHasVlan = 1 << 6, kHasPort = 1 << 7,
+    kHasVni = 1 << 8, kHasSrcVni = 1 << 9, kHasVia = 1 << 10, kHasNhId = 1 << 11,
+    kHasCacheinfo = 1 << 12,
+  };
+
+  std::vector<uint32_t> cols;
+  std::string text;
+
+  size_t size() const { return cols.size() / kCols; }
+  void clear() {
+    cols.clear();
+    text.clear();
+  }
+  void add(const Neigh& n);
+};
 
 }  // namespace np::rtnl
