@@ -123,8 +123,9 @@ const serial = {
   },
 };
 
-// The fast path: attachVeth (two sendmsg calls in one native call, the bridge by
-// index, peer ifindex chosen up front, one queue per end, no IPv6 on either end).
+// The fast path: attachVeth (the namespace made and two sendmsg calls in one native
+// call, the bridge by index, peer ifindex chosen up front, one queue per end, no IPv6 on
+// either end).
 // Every host end joins one link group. Teardown deletes the namespace: the kernel
 // destroys the veth pair in its own background work, with no RCU wait on our path.
 const GROUP = 4242;
@@ -146,13 +147,11 @@ async function deleteNamespace(ctx, { Netns }, c) {
 const fast = {
   id: 'netplumb-fast',
   label: 'netplumb (attachVeth, serial)',
+  // The namespace is made by the same native call ({ create }): one thread hand-off
+  // each way for the whole container.
   async attachOne(ctx, np, host, c) {
-    const ns = await np.Netns.create(c.ns, { netnsDir: ctx.netnsDir });
-    try {
-      await fastAttach(ctx, np, host, ns, c, true);
-    } finally {
-      ns.close();
-    }
+    const { netns } = await fastAttach(ctx, np, host, { create: c.ns, netnsDir: ctx.netnsDir }, c, true);
+    netns.close();
   },
   detachOne: (ctx, np, _host, c) => deleteNamespace(ctx, np, c),
   bulkMethod: 'Netns.delete of every namespace (veths die with them, in the kernel)',
