@@ -14,8 +14,9 @@ namespace {
 
 using Obj = Napi::Object;
 
+// One property lookup, not Has + Get: each crosses N-API with a fresh key string, and
+// a small transaction (publishing a port) probes a few dozen optional keys.
 bool has(const Obj& o, const char* k) {
-  if (!o.Has(k)) return false;
   auto v = o.Get(k);
   return !v.IsUndefined() && !v.IsNull();
 }
@@ -174,12 +175,21 @@ nft::Elem elem_from(const Napi::Value& v) {
   auto o = obj(v, "element");
   nft::Elem e;
   e.key = bytes(o.Get("key"), "key");
-  if (has(o, "keyEnd")) e.key_end = bytes(o.Get("keyEnd"), "keyEnd");
-  if (has(o, "data")) e.data = data_from(o.Get("data"), "data");
-  if (has(o, "flags")) e.flags = u32(o, "flags");
-  e.timeout = opt_u64(o, "timeout");
-  e.expiration = opt_u64(o, "expiration");
-  e.comment = opt_str(o, "comment");
+  // Each optional property read once (this runs per element of every commit).
+  auto present = [](const Napi::Value& x) { return !x.IsUndefined() && !x.IsNull(); };
+  auto number = [](const Napi::Value& x, const char* k) {
+    if (!x.IsNumber()) throw Napi::TypeError::New(x.Env(), std::string(k) + " must be a number");
+    return x.As<Napi::Number>().DoubleValue();
+  };
+  if (auto x = o.Get("keyEnd"); present(x)) e.key_end = bytes(x, "keyEnd");
+  if (auto x = o.Get("data"); present(x)) e.data = data_from(x, "data");
+  if (auto x = o.Get("flags"); present(x)) e.flags = static_cast<uint32_t>(static_cast<int64_t>(number(x, "flags")));
+  if (auto x = o.Get("timeout"); present(x)) e.timeout = static_cast<uint64_t>(number(x, "timeout"));
+  if (auto x = o.Get("expiration"); present(x)) e.expiration = static_cast<uint64_t>(number(x, "expiration"));
+  if (auto x = o.Get("comment"); present(x)) {
+    if (!x.IsString()) throw Napi::TypeError::New(x.Env(), "comment must be a string");
+    e.comment = x.As<Napi::String>().Utf8Value();
+  }
   return e;
 }
 

@@ -345,7 +345,7 @@ function ruleInfo(r: NativeRule): RuleInfo {
 
 type Pending =
   | { op: NativeOp }
-  | { elements: { family: number; table: string; set: string; elements: ElementSpec[]; msg: number; nlFlags: number; what: string; remove: boolean } };
+  | { elements: { family: number; fam: Family; table: string; set: string; elements: ElementSpec[]; msg: number; nlFlags: number; what: string; remove: boolean } };
 
 /**
  * One atomic change to the ruleset: collect operations, then commit() sends them as a
@@ -568,7 +568,7 @@ export class Transaction {
       return o;
     });
     this.#pending.push({
-      elements: { family, table: objName(e.table, 'table'), set: objName(e.set, 'set'), elements, msg, nlFlags, what: `${verb} element ${e.family} ${e.table} ${e.set}`, remove },
+      elements: { family, fam: e.family, table: objName(e.table, 'table'), set: objName(e.set, 'set'), elements, msg, nlFlags, what: `${verb} element ${e.family} ${e.table} ${e.set}`, remove },
     });
     // Sets made in this transaction: check the values now.
     const shape = this.#sets.get(`${e.family}\0${e.table}\0${e.set}`);
@@ -590,7 +590,7 @@ export class Transaction {
     const out = [];
     for (const p of this.#pending) {
       if (!('elements' in p)) continue;
-      const family = familyName(p.elements.family);
+      const family = p.elements.fam;
       if (!this.#sets.has(`${family}\0${p.elements.table}\0${p.elements.set}`)) out.push({ family, table: p.elements.table, set: p.elements.set });
     }
     return out;
@@ -602,7 +602,7 @@ export class Transaction {
     return this.#pending.map((p) => {
       if ('op' in p) return p.op;
       const e = p.elements;
-      const fam = familyName(e.family);
+      const fam = e.fam;
       const local = this.#sets.get(`${fam}\0${e.table}\0${e.set}`);
       const op: NativeOp = {
         kind: 'elements', msg: e.msg, nlFlags: e.nlFlags, family: e.family, table: e.table, set: e.set, what: e.what,
