@@ -221,13 +221,20 @@ export function datatypeById(id: number): Datatype | undefined {
 
 /** A key or data layout: one type, or a concatenation. */
 export class Layout {
-  constructor(readonly parts: readonly Datatype[]) {}
-
-  get concat(): boolean { return this.parts.length > 1; }
+  /** A concatenation (more than one part). */
+  readonly concat: boolean;
   /** NFTA_SET_KEY_TYPE / DATA_TYPE. */
-  get id(): number { return this.parts.reduce((acc, t) => acc * 64 + t.id, 0); }
+  readonly id: number;
   /** NFTA_SET_KEY_LEN: each part of a concatenation takes whole 4-byte registers. */
-  get len(): number { return this.concat ? this.parts.reduce((n, t) => n + pad4(t.len), 0) : this.parts[0]!.len; }
+  readonly len: number;
+
+  // Computed once: encode() runs for every element of every commit.
+  constructor(readonly parts: readonly Datatype[]) {
+    this.concat = parts.length > 1;
+    this.id = parts.reduce((acc, t) => acc * 64 + t.id, 0);
+    this.len = this.concat ? parts.reduce((n, t) => n + pad4(t.len), 0) : parts[0]!.len;
+  }
+
   /** What nft records as the byte order: that of the type, none for a concatenation. */
   get byteorder(): number { return this.concat ? 0 : this.parts[0]!.byteorder; }
   get name(): string { return this.parts.map((t) => t.name).join(' . '); }
