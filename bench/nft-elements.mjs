@@ -1,13 +1,19 @@
 #!/usr/bin/env node
-// Benchmark (not a test): adding and deleting one map element while the map holds 10k
-// and 100k elements, through netplumb (one transaction each) and through `nft add
-// element` / `nft delete element` (a process each), in the same run.
+// Benchmark (not a test): publishing one port while 10k and 100k ports are already
+// published, in netplumb's layout (the table Firewall.ensureBase makes, the elements
+// Firewall.publish makes: a dnat4_ip entry and a pub4 entry per port), through
+// netplumb's Transaction.commitSync() and commit() (one transaction each), and through
+// `nft add element` (one process each, as a shell script would), in the same run. Each
+// publish is undone (unpublish, timed too) before the next, so the maps stay at N.
 //
-//   npx tsc -p tsconfig.build.json && node scripts/in-netns.mjs node bench/nft-elements.mjs
+//   npm run bench:nft                  (= tsc, then the line below)
+//   node scripts/in-netns.mjs node bench/nft-elements.mjs
+//   SIZES=10000 ITER=5000 node scripts/in-netns.mjs node bench/nft-elements.mjs --json
 //
-// Must run inside the sandbox: it creates a namespace and tables in it.
+// Must run inside the sandbox: it creates a namespace and a table in it.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,81 +26,134 @@ if (!existsSync(path.join(root, 'dist', 'index.js'))) {
   const r = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) process.exit(1);
 }
-const { Netns, nft } = await import(path.join(root, 'dist', 'index.js'));
+const { Netns } = await import(path.join(root, 'dist', 'index.js'));
+const { Firewall, portElements } = await import(path.join(root, 'dist', 'network', 'firewall.js'));
+const { floorBinary } = await import(path.join(root, 'bench', 'peers', 'floor.mjs'));
 
 const SIZES = (process.env.SIZES ?? '10000,100000').split(',').map(Number);
-const ITER = Number(process.env.ITER ?? 300);
+const ITER = Number(process.env.ITER ?? 3000); // per netplumb method and size
+const WARM = Math.min(200, ITER >> 2);
 const NFT_ITER = Number(process.env.NFT_ITER ?? 40);
-const CHUNK = 1000; // elements per fill transaction (stays under the socket's send buffer)
-const F = 'inet';
-const T = 'netplumb';
-const t = { family: F, table: T };
+const CHUNK = 1000; // ports per fill transaction (stays well under the socket's send buffer)
+const JSON_OUT = process.argv.includes('--json');
+const TABLE = 'netplumb';
 
 const name = `bench${process.pid}`;
 const ns = await Netns.create(name);
+const fw = new Firewall(ns, TABLE);
+await fw.ensureBase();
 
-function stats(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const q = (p) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
-  return { median: q(0.5), p99: q(0.99) };
-}
-const ms = (ns_) => Number(ns_) / 1e6;
-const fmt = (x) => x.toFixed(3).padStart(9);
+// Port i of the fill: container 10.64.0.0/10 + i publishes tcp/80 on host address
+// 198.18.0.(1 + i / 60000), host port 1024 + i % 60000. The measured ports use host
+// address 198.19.0.1 and containers from 10.200.0.0/16: keys the fill never has.
+const ip4 = (n) => `${(n >>> 24) & 255}.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
+const fillPort = (i) => ({
+  ip: ip4(((10 << 24) | (64 << 16)) + i),
+  publish: [{ hostIp: ip4(((198 << 24) | (18 << 16)) + 1 + Math.floor(i / 60000)), hostPort: 1024 + (i % 60000), containerPort: 80, protocol: 'tcp' }],
+});
+const probePort = (j) => ({
+  ip: ip4(((10 << 24) | (200 << 16)) + 2 + (j % 60000)),
+  publish: [{ hostIp: '198.19.0.1', hostPort: 1024 + (j % 60000), containerPort: 80, protocol: 'tcp' }],
+});
 
-// i -> a distinct (addr, proto, port) key and its data.
-const keyOf = (i) => [`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, 'tcp', 1000 + (i % 50000)];
-const valOf = (i) => [`172.16.${(i >> 8) & 255}.${i & 255}`, 80];
-
-const tx0 = ns.nft.transaction();
-tx0.addTable({ family: F, name: T });
-tx0.addSet({ ...t, name: 'dnat4_ip', key: { typeof: [nft.ip.daddr, nft.meta.l4proto, nft.th.dport] }, map: { typeof: [nft.ip.daddr, nft.th.dport] } });
-await tx0.commit();
+const t = { family: 'inet', table: TABLE };
+const publishTx = (ep) => {
+  const tx = ns.nft.transaction();
+  for (const { set, el } of portElements(ep)) tx.createElements({ ...t, set, elements: [el] });
+  return tx;
+};
+const unpublishTx = (ep) => {
+  const tx = ns.nft.transaction();
+  for (const { set, el } of portElements(ep)) tx.destroyElements({ ...t, set, elements: [{ key: el.key }] });
+  return tx;
+};
 
 let filled = 0;
 async function fillTo(n) {
   while (filled < n) {
-    const tx = ns.nft.transaction();
     const count = Math.min(CHUNK, n - filled);
-    tx.addElements({ ...t, set: 'dnat4_ip', elements: Array.from({ length: count }, (_, j) => ({ key: keyOf(filled + j), value: valOf(filled + j) })) });
+    const bySet = new Map();
+    for (let i = filled; i < filled + count; i++) {
+      for (const { set, el } of portElements(fillPort(i))) (bySet.get(set) ?? bySet.set(set, []).get(set)).push(el);
+    }
+    const tx = ns.nft.transaction();
+    for (const [set, elements] of bySet) tx.createElements({ ...t, set, elements });
     await tx.commit();
     filled += count;
   }
 }
 
-async function netplumb(n) {
-  const add = [], del = [];
-  const probe = 5_000_000; // keys outside the filled range
-  for (let i = 0; i < ITER; i++) {
-    const el = { key: keyOf(probe + i), value: valOf(i) };
-    let tx = ns.nft.transaction();
-    tx.addElements({ ...t, set: 'dnat4_ip', elements: [el] });
+function stats(us) {
+  const s = [...us].sort((a, b) => a - b);
+  const q = (p) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))];
+  return { count: s.length, medianUs: q(0.5), p99Us: q(0.99), maxUs: s[s.length - 1] };
+}
+const elapsedUs = (t0) => Number(process.hrtime.bigint() - t0) / 1e3;
+
+async function netplumb(sync) {
+  const pub = [], unpub = [];
+  for (let j = 0; j < ITER + WARM; j++) {
+    const ep = probePort(j);
+    // Timed: the whole publish as a caller sees it (building the transaction included).
     let t0 = process.hrtime.bigint();
-    await tx.commit();
-    add.push(ms(process.hrtime.bigint() - t0));
-    tx = ns.nft.transaction();
-    tx.deleteElements({ ...t, set: 'dnat4_ip', elements: [{ key: el.key }] });
+    if (sync) publishTx(ep).commitSync();
+    else await publishTx(ep).commit();
+    const a = elapsedUs(t0);
     t0 = process.hrtime.bigint();
-    await tx.commit();
-    del.push(ms(process.hrtime.bigint() - t0));
+    if (sync) unpublishTx(ep).commitSync();
+    else await unpublishTx(ep).commit();
+    const d = elapsedUs(t0);
+    if (j >= WARM) { pub.push(a); unpub.push(d); }
   }
-  return { add: stats(add), del: stats(del) };
+  return { publish: stats(pub), unpublish: stats(unpub) };
 }
 
-function nftCli(n) {
-  const add = [], del = [];
-  const run = (args) => {
+// What `nft` is given for the same two elements.
+function nftText(verb, ep) {
+  return portElements(ep).map(({ set, el }) => {
+    const key = el.key.join(' . ');
+    const val = verb === 'add' && el.value ? ` : ${el.value.join(' . ')}` : '';
+    return `${verb} element inet ${TABLE} ${set} { ${key}${val} }`;
+  }).join('; ');
+}
+
+function nftCli() {
+  const pub = [], unpub = [];
+  const run = (cmd) => {
     const t0 = process.hrtime.bigint();
-    const r = spawnSync('ip', ['netns', 'exec', name, 'nft', ...args], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`nft ${args.join(' ')}: ${r.stderr}`);
-    return ms(process.hrtime.bigint() - t0);
+    const r = spawnSync('ip', ['netns', 'exec', name, 'nft', cmd], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`nft ${cmd}: ${r.stderr}`);
+    return elapsedUs(t0);
   };
-  for (let i = 0; i < NFT_ITER; i++) {
-    const [a, p, port] = keyOf(6_000_000 + i);
-    const [da, dp] = valOf(i);
-    add.push(run(['add', 'element', F, T, 'dnat4_ip', `{ ${a} . ${p} . ${port} : ${da} . ${dp} }`]));
-    del.push(run(['delete', 'element', F, T, 'dnat4_ip', `{ ${a} . ${p} . ${port} }`]));
+  for (let j = 0; j < NFT_ITER; j++) {
+    const ep = probePort(50_000 + j);
+    pub.push(run(nftText('add', ep)));
+    unpub.push(run(nftText('delete', ep)));
   }
-  return { add: stats(add), del: stats(del) };
+  return { publish: stats(pub), unpublish: stats(unpub) };
+}
+
+// The C floor (bench/floor/floor.c publat): the same two-element batch built by hand,
+// one sendmsg, both acks read; the kernel's own cost plus a syscall pair.
+const floorDir = mkdtempSync(path.join(tmpdir(), 'nft-elements-'));
+const floor = floorBinary(floorDir);
+function floorRun() {
+  if (typeof floor !== 'string') return undefined;
+  const r = spawnSync('ip', ['netns', 'exec', name, floor, 'publat', String(ITER + WARM)], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  if (r.status !== 0) throw new Error(`floor publat: ${r.stderr}`);
+  const out = JSON.parse(r.stdout);
+  const us = (a) => a.slice(WARM).map((x) => x * 1e3);
+  return { publish: stats(us(out.publish)), unpublish: stats(us(out.unpublish)) };
+}
+
+function setSizes() {
+  const r = spawnSync('ip', ['netns', 'exec', name, 'nft', '-j', 'list', 'table', 'inet', TABLE], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  const sizes = {};
+  for (const o of JSON.parse(r.stdout).nftables) {
+    const s = o.set ?? o.map;
+    if (s && (s.name === 'dnat4_ip' || s.name === 'pub4')) sizes[s.name] = s.elem?.length ?? 0;
+  }
+  return sizes;
 }
 
 const rows = [];
@@ -103,21 +162,53 @@ try {
     const t0 = Date.now();
     await fillTo(n);
     const fillS = (Date.now() - t0) / 1000;
-    const np = await netplumb(n);
-    const cli = nftCli(n);
-    rows.push({ n, fillS, np, cli });
+    const sizes = setSizes();
+    if (sizes.dnat4_ip !== n || sizes.pub4 !== n) throw new Error(`fill: nft lists ${JSON.stringify(sizes)}, expected ${n} each`);
+    const sync = await netplumb(true);
+    const async_ = await netplumb(false);
+    const cli = nftCli();
+    const c = floorRun();
+    const after = setSizes();
+    if (after.dnat4_ip !== n || after.pub4 !== n) throw new Error(`after the runs nft lists ${JSON.stringify(after)}, expected ${n} each`);
+    rows.push({ ports: n, fillS, commitSync: sync, commit: async_, nft: cli, ...(c ? { floor: c } : {}) });
+    if (!JSON_OUT) console.error(`  ${n} ports published (fill ${fillS.toFixed(1)} s), measured`);
   }
 } finally {
   ns.close();
   await Netns.delete(name).catch(() => undefined);
+  rmSync(floorDir, { recursive: true, force: true });
 }
 
-console.log(`\nadd + delete one element in map dnat4_ip (ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service)`);
-console.log(`netplumb: ${ITER} iterations, one transaction per operation; nft: ${NFT_ITER} iterations, one process per operation; ms\n`);
-console.log('elements | op  | netplumb median |   p99    | nft median |   p99    | (fill: s)');
-console.log('---------|-----|-----------------|----------|------------|----------|----------');
-for (const r of rows) {
-  for (const op of ['add', 'del']) {
-    console.log(`${String(r.n).padStart(8)} | ${op} | ${fmt(r.np[op].median)}       | ${fmt(r.np[op].p99)}| ${fmt(r.cli[op].median)}  | ${fmt(r.cli[op].p99)}| ${op === 'add' ? r.fillS.toFixed(1) : ''}`);
+const flat = {};
+if (rows.length >= 2) {
+  const [a, b] = [rows[0], rows[rows.length - 1]];
+  for (const m of ['floor', 'commitSync', 'commit', 'nft'].filter((k) => a[k] && b[k])) {
+    flat[m] = { median: b[m].publish.medianUs / a[m].publish.medianUs, p99: b[m].publish.p99Us / a[m].publish.p99Us };
+  }
+}
+const result = {
+  what: 'publish one port (create dnat4_ip + pub4 elements, one transaction) and unpublish it (destroy both), with N ports published',
+  iterations: { netplumb: ITER, nft: NFT_ITER, warmup: WARM },
+  rows,
+  flatness: rows.length >= 2 ? { from: rows[0].ports, to: rows[rows.length - 1].ports, ratios: flat } : undefined,
+};
+if (JSON_OUT) {
+  console.log(JSON.stringify(result, null, 2));
+} else {
+  console.log(`\n${result.what}`);
+  console.log(`netplumb: ${ITER} publishes per method after ${WARM} warm-up; nft: ${NFT_ITER}, one process each (ip netns exec nft); microseconds\n`);
+  const f = (x) => (x >= 1000 ? x.toFixed(0) : x.toFixed(1)).padStart(8);
+  console.log('   ports | method               | publish med |      p99 |      max | unpublish med |      p99');
+  console.log('---------|----------------------|-------------|----------|----------|---------------|---------');
+  for (const r of rows) {
+    for (const [m, label] of [['floor', 'C floor (raw batch)'], ['commitSync', 'netplumb commitSync()'], ['commit', 'netplumb commit()'], ['nft', 'nft add element']]) {
+      const x = r[m];
+      if (!x) continue;
+      console.log(`${String(r.ports).padStart(8)} | ${label.padEnd(20)} |    ${f(x.publish.medianUs)} | ${f(x.publish.p99Us)} | ${f(x.publish.maxUs)} |      ${f(x.unpublish.medianUs)} | ${f(x.unpublish.p99Us)}`);
+    }
+  }
+  if (result.flatness) {
+    console.log(`\nflatness, ${result.flatness.from} -> ${result.flatness.to} ports (publish, ratio of ${result.flatness.to} to ${result.flatness.from}):`);
+    for (const [m, v] of Object.entries(flat)) console.log(`  ${m.padEnd(10)} median x${v.median.toFixed(2)}  p99 x${v.p99.toFixed(2)}`);
   }
 }

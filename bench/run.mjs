@@ -8,8 +8,9 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { now, sleep, summarize, wallNow } from './lib/util.mjs';
 import {
-  BRIDGE, GATEWAY, NETNS_DIR, PREFIX_LEN, RUN_DIR, SUBNET,
-  machine, plan, prepareNetnsDir, settle, setupBridge, sweep, verifyAttached, verifyDetached, writePlan,
+  BRIDGE, CONTAINER_PORT, GATEWAY, NETNS_DIR, PORT_BASE, PREFIX_LEN, RUN_DIR, SUBNET,
+  loadPortsSkeleton, machine, plan, prepareNetnsDir, settle, setupBridge, sweep, verifyAttached, verifyDetached,
+  verifyPorts, verifyPortsGone, writePlan,
 } from './lib/workload.mjs';
 
 // Peer modules, in the order they run. Each default-exports a peer or a list of peers
@@ -22,17 +23,17 @@ const USAGE = `usage: npm run bench -- [options]
   --peers LIST      only these peers (ids or module names; default all)
   --skip LIST       all peers but these
   --linkget COUNT   link-get latency iterations (default 20000, 0 to skip)
-  --workload NAME   attach (default); ports (one published port per container) is not implemented yet
+  --workload NAME   attach (default), or ports: attach plus one published port per container
   --json            print one JSON object instead of the tables
   --samples         with --json, include every per-container time
   --out FILE        also write the JSON object to FILE
   --help`;
 
-// The workloads. The published-port variant (issue 8) is the hook for later work: it
-// will add a publish step per container to every peer that can express it.
+// The workloads. ports adds a publish step to each attach (and an unpublish to each
+// teardown) for every peer that can express it; see README.md.
 const WORKLOADS = {
   attach: 'container attach: namespace, veth into the bridge, address, lo up, eth0 up, default route',
-  ports: null,
+  ports: `container attach plus one published port: tcp ${PORT_BASE}+i on every host address to the container's port ${CONTAINER_PORT}`,
 };
 
 function fail(msg) {
@@ -59,7 +60,6 @@ if (opt.help) {
   process.exit(0);
 }
 if (!(opt.workload in WORKLOADS)) fail(`unknown workload ${opt.workload}\n${USAGE}`);
-if (!WORKLOADS[opt.workload]) fail(`the '${opt.workload}' workload is not implemented yet (see bench/README.md)`);
 if (process.env.NETPLUMB_SANDBOX !== '1') {
   fail('bench/run.mjs changes network state: run it inside the sandbox, as `npm run bench`.');
 }
@@ -98,9 +98,15 @@ function attachStats(r) {
 const pick = ({ count, median, p99, mean, wallMs, perSec }) => ({ count, median, p99, mean, wallMs, perSec });
 
 async function measure(peer, n, containers, planFile, tmpDir) {
+  const ports = opt.workload === 'ports';
+  // How the peer publishes a port (ports workload): 'nft' into netplumb's layout,
+  // 'iptables' (CNI's portmap), or not at all (a partial peer for this workload).
+  const publish = ports ? peer.ports : undefined;
+  const partial = [peer.partial, ports && !publish ? 'no published port (it has no way to make one)' : undefined].filter(Boolean).join('; ');
   const out = {
     id: peer.id, label: peer.label, scope: peer.scope, netplumb: !!peer.netplumb,
-    ...(peer.partial ? { partial: peer.partial } : {}), bulkMethod: peer.bulkMethod,
+    ...(partial ? { partial } : {}), bulkMethod: peer.bulkMethod,
+    ...(ports ? { ports: publish ? { how: publish.how, method: publish.method } : null } : {}),
   };
   const t0 = now();
   await sweep();
@@ -109,7 +115,11 @@ async function measure(peer, n, containers, planFile, tmpDir) {
     n, containers, planFile, tmpDir, log,
     bridge: BRIDGE, bridgeIndex: setupBridge(), gateway: GATEWAY, prefixLen: PREFIX_LEN, subnet: SUBNET,
     netnsDir: NETNS_DIR, runDir: RUN_DIR,
+    ports: !!publish, portBase: PORT_BASE, containerPort: CONTAINER_PORT,
   };
+  // The skeleton a peer publishes into is made untimed, like the bridge.
+  if (publish?.how === 'nft') loadPortsSkeleton();
+  const portChecks = { how: publish?.how, ipam: !!peer.ipam };
   try {
     const reason = await peer.prepare(ctx);
     if (reason) {
@@ -120,13 +130,16 @@ async function measure(peer, n, containers, planFile, tmpDir) {
     log(`${peer.id} N=${n}: attach`);
     const a = await peer.attach(ctx);
     verifyAttached(containers, checks);
+    if (publish) verifyPorts(containers, portChecks);
     log(`${peer.id} N=${n}: teardown, one by one`);
     const td = await peer.teardown(ctx);
     await settle();
     verifyDetached();
+    if (publish) verifyPortsGone(portChecks);
     log(`${peer.id} N=${n}: attach again, then bulk teardown`);
     const a2 = await peer.attach(ctx);
     verifyAttached(containers, checks);
+    if (publish) verifyPorts(containers, portChecks);
     // Bulk teardown is timed from when the peer began until the kernel shows no veth
     // left (deleting namespaces finishes in the background), unless the peer knows
     // everything was gone when it returned.
@@ -134,6 +147,7 @@ async function measure(peer, n, containers, planFile, tmpDir) {
     await settle();
     const settledAt = wallNow();
     verifyDetached();
+    if (publish) verifyPortsGone(portChecks);
     const tds = summarize(td);
     const bulkTotal = bulk.settled ? bulk.ms : Math.max(bulk.ms, settledAt - bulk.startedAt);
     Object.assign(out, {
@@ -219,7 +233,8 @@ function table(rows) {
 }
 
 function printRun(run) {
-  console.log(`\nN = ${run.n}   (times in ms per container; attaches serial)`);
+  const ports = opt.workload === 'ports' ? ', each attach publishing one port' : '';
+  console.log(`\nN = ${run.n}   (times in ms per container; attaches serial${ports})`);
   const rows = [['peer', 'attach med', 'p99', 'attach/s', 'teardown med', 'p99', 'bulk td/s', 'run s']];
   const notes = [];
   for (const r of run.peers) {
@@ -236,6 +251,7 @@ function printRun(run) {
     ]);
     if (r.partial) notes.push(`* ${r.id}: ${r.partial}`);
   }
+  for (const r of run.peers) if (r.ports) notes.push(`${r.id} publishes with ${r.ports.method}`);
   console.log(table(rows));
   const rs = run.ratios;
   for (const np of [...new Set(rs.map((r) => r.netplumb))]) {
@@ -281,12 +297,12 @@ const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'netplumb-bench-'));
 const started = now();
 const result = {
   machine: info,
-  workload: WORKLOADS[opt.workload],
+  workload: { id: opt.workload, what: WORKLOADS[opt.workload] },
   sandbox: 'user + network + mount namespace, tmpfs over /run (scripts/in-netns.mjs)',
   runs: [],
 };
 if (!opt.json) {
-  console.log('netplumb container-attach benchmark');
+  console.log(`netplumb container-attach benchmark, workload ${opt.workload}: ${WORKLOADS[opt.workload]}`);
   console.log(`machine: ${info.nproc} x ${info.cpu}, kernel ${info.kernel}, node ${info.node}`);
   console.log(`peers: ${info.iproute2 ?? 'iproute2 ?'}, pyroute2 ${info.pyroute2 ?? '?'}, containernetworking-plugins ${info.cniPlugins ?? '?'}`);
 }

@@ -123,10 +123,12 @@ export interface NativeBinding {
 
   // nftables (objects are the shapes src/nft builds and reads; see src/nft/nft.ts)
   nftCommit(h: NativeHandle, ops: object[], generation?: number): Promise<{ handles: number[] }>;
+  nftCommitSync(h: NativeHandle, ops: object[], generation?: number): { handles: number[] };
   nftGeneration(h: NativeHandle): Promise<number>;
   nftListTables(h: NativeHandle, family: number): Promise<object[]>;
   nftListRules(h: NativeHandle, family: number, table: string, chain?: string): Promise<object[]>;
   nftListSets(h: NativeHandle, family: number, table: string, set?: string): Promise<object[]>;
+  nftListSetsSync(h: NativeHandle, family: number, table: string, set?: string): object[];
   nftListElements(h: NativeHandle, family: number, table: string, set: string): Promise<object[]>;
   nftDumpTable(h: NativeHandle, family: number, table: string): Promise<{
     generation: number; table: object; chains: object[]; sets: object[]; rules: object[];

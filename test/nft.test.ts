@@ -272,6 +272,75 @@ describe('transactions', () => {
   });
 });
 
+describe('commitSync', () => {
+  it('adds and deletes elements on the calling thread, returns rule handles, as nft lists them', async () => {
+    const ns = await scope.ns('sync');
+    await buildLayout(ns);
+    const t = { family: F, table: T };
+    const elems = (kind: 'set' | 'map', name: string) => {
+      const o = nftJson(ns.name!, kind, F, T, name)[0] as Record<string, { elem?: unknown[] }>;
+      return o[kind]!.elem ?? [];
+    };
+    // What publishing 0.0.0.0:20000 -> 10.88.0.2:80 makes (sets this Nft has not seen: their types are read first).
+    let tx = ns.nft.transaction();
+    tx.createElements({ ...t, set: 'dnat4_any', elements: [{ key: ['tcp', 20000], value: ['10.88.0.2', 80] }] });
+    tx.createElements({ ...t, set: 'pub4', elements: [{ key: ['10.88.0.2', 'tcp', 80] }] });
+    tx.addRule({ ...t, chain: 'n1_out', rule: [counter(), accept()] });
+    const r = tx.commitSync();
+    expect(r.handles.slice(0, 2)).toEqual([undefined, undefined]);
+    expect(nftIn(ns.name!, ['-a', 'list', 'chain', F, T, 'n1_out'])).toContain(`# handle ${r.handles[2]}`);
+    expect(nftIn(ns.name!, ['list', 'map', F, T, 'dnat4_any'])).toContain('tcp . 20000 : 10.88.0.2 . 80');
+    expect(elems('set', 'pub4')).toEqual([{ concat: ['10.88.0.2', 'tcp', 80] }]);
+    expect(elems('map', 'dnat4_any')).toHaveLength(1);
+
+    tx = ns.nft.transaction();
+    tx.deleteElements({ ...t, set: 'dnat4_any', elements: [{ key: ['tcp', 20000] }] });
+    tx.deleteElements({ ...t, set: 'pub4', elements: [{ key: ['10.88.0.2', 'tcp', 80] }] });
+    expect(tx.commitSync()).toEqual({ handles: [undefined, undefined] });
+    expect(elems('map', 'dnat4_any')).toEqual([]);
+    expect(elems('set', 'pub4')).toEqual([]);
+  });
+
+  it('fails as commit() does: a NetlinkError naming the step, and nothing half-applied', async () => {
+    const ns = await scope.ns('syncerr');
+    await buildLayout(ns);
+    const t = { family: F, table: T };
+    let tx = ns.nft.transaction();
+    tx.createElements({ ...t, set: 'dnat4_any', elements: [{ key: ['tcp', 20000], value: ['10.88.0.2', 80] }] });
+    tx.commitSync();
+    const before = ruleset(ns.name!);
+
+    // EEXIST on the second operation: the first (a fresh pub4 element) is not applied either.
+    tx = ns.nft.transaction();
+    tx.createElements({ ...t, set: 'pub4', elements: [{ key: ['10.88.0.3', 'tcp', 80] }] });
+    tx.createElements({ ...t, set: 'dnat4_any', elements: [{ key: ['tcp', 20000], value: ['10.88.0.3', 80] }] });
+    let err = (() => { try { tx.commitSync(); } catch (e) { return e; } })() as NetlinkError;
+    expect(err).toBeInstanceOf(NetlinkError);
+    expect(err).toMatchObject({ code: 'EEXIST', step: 1, op: 'NFT_MSG_NEWSETELEM' });
+    expect(err.message).toContain(`create element inet ${T} dnat4_any`);
+    expect(ruleset(ns.name!)).toBe(before);
+
+    // No such table: for elements, the set's types cannot be read (NFT_MSG_GETSET);
+    // for a chain, the kernel refuses the batch. Either way nothing changes.
+    tx = ns.nft.transaction();
+    tx.addElements({ family: F, table: 'nope', set: 'pub4', elements: [{ key: ['10.88.0.3', 'tcp', 80] }] });
+    err = (() => { try { tx.commitSync(); } catch (e) { return e; } })() as NetlinkError;
+    expect(err).toBeInstanceOf(NetlinkError);
+    expect(err).toMatchObject({ code: 'ENOENT', op: 'NFT_MSG_GETSET' });
+    tx = ns.nft.transaction();
+    tx.addElements({ ...t, set: 'pub4', elements: [{ key: ['10.88.0.4', 'tcp', 80] }] });
+    tx.addChain({ family: F, table: 'nope', name: 'c' });
+    err = (() => { try { tx.commitSync(); } catch (e) { return e; } })() as NetlinkError;
+    expect(err).toMatchObject({ code: 'ENOENT', step: 1, op: 'NFT_MSG_NEWCHAIN' });
+    expect(ruleset(ns.name!)).toBe(before);
+    // The same transaction through commit() fails the same way.
+    tx = ns.nft.transaction();
+    tx.addElements({ ...t, set: 'pub4', elements: [{ key: ['10.88.0.4', 'tcp', 80] }] });
+    tx.addChain({ family: F, table: 'nope', name: 'c' });
+    await expect(tx.commit()).rejects.toMatchObject({ code: 'ENOENT', step: 1, op: 'NFT_MSG_NEWCHAIN' });
+  });
+});
+
 describe('ownership', () => {
   it('other tables (nft-made, iptables-nft-shaped) stay byte-identical through every operation', async () => {
     const ns = await scope.ns('own');

@@ -8,6 +8,19 @@
 //   floor teardown PLAN NETNSDIR                  detach them one by one (timed each)
 //   floor bulk     PLAN NETNSDIR                  detach them all (timed as a whole)
 //   floor linkget  ITERATIONS                     RTM_GETLINK "lo", timed each
+//   floor publat   ITERATIONS                     publish + unpublish one port (below), timed each
+//
+// With PORTBASE after the arguments of attach, teardown and bulk (the published-port
+// workload), container i also publishes tcp PORTBASE+i on every host address to its
+// own port 80, in the nftables layout netplumb uses (table inet netplumb, made by the
+// harness): one NETLINK_NETFILTER batch per container,
+//   NFNL_MSG_BATCH_BEGIN
+//   NFT_MSG_NEWSETELEM dnat4_any { tcp . PORT : IP . 80 }  (NLM_F_CREATE|NLM_F_EXCL)
+//   NFT_MSG_NEWSETELEM pub4 { IP . tcp . 80 }              (NLM_F_CREATE|NLM_F_EXCL)
+//   NFNL_MSG_BATCH_END
+// and both acks read; teardown sends the same batch with NFT_MSG_DELSETELEM (keys only)
+// before deleting the veth. publat does the same with a host address (dnat4_ip), in
+// the namespace it runs in, for bench/nft-elements.mjs.
 //
 // PLAN is a text file, one container a line: "NSNAME VETHNAME A.B.C.D/LEN".
 // Output: one JSON object on stdout with times in milliseconds (bulk: also when it
@@ -35,6 +48,9 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/if_link.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
@@ -136,6 +152,113 @@ static int rtnl_socket(void) {
   int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
   if (fd < 0) die("socket", errno);
   return fd;
+}
+
+// ---- nftables: one published port ----
+
+// A published port: tcp HOSTPORT on HOSTIP (or on every address when has_host_ip is 0)
+// to IP:CTRPORT.
+struct port {
+  int has_host_ip;
+  struct in_addr host_ip;
+  uint16_t host_port;
+  struct in_addr ip;
+  uint16_t ctr_port;
+};
+
+static void put_header_nft(struct msg *m, uint16_t type, uint16_t flags, uint8_t family, uint16_t res_id) {
+  struct nfgenmsg *g = put_header(m, type, flags, sizeof *g);
+  g->nfgen_family = family;
+  g->version = NFNETLINK_V0;
+  g->res_id = htons(res_id);
+}
+
+static struct rtattr *nest_start_nft(struct msg *m, unsigned short type) { return nest_start(m, type | NLA_F_NESTED); }
+
+// Concatenation parts each take a whole 4-byte register, zero padded.
+static size_t put_part(char *key, size_t off, const void *v, size_t len) {
+  memset(key + off, 0, 4);
+  memcpy(key + off, v, len);
+  return off + 4;
+}
+
+// One element list message: the element of SET with KEY (and DATA when adding).
+static void elem_msg(struct msg *m, int add, const char *set, const char *key, size_t klen, const char *data,
+                     size_t dlen) {
+  put_header_nft(m, (NFNL_SUBSYS_NFTABLES << 8) | (add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM),
+                 NLM_F_ACK | (add ? NLM_F_CREATE | NLM_F_EXCL : 0), NFPROTO_INET, 0);
+  put_str(m, NFTA_SET_ELEM_LIST_TABLE, "netplumb");
+  put_str(m, NFTA_SET_ELEM_LIST_SET, set);
+  struct rtattr *list = nest_start_nft(m, NFTA_SET_ELEM_LIST_ELEMENTS);
+  struct rtattr *el = nest_start_nft(m, NFTA_LIST_ELEM);
+  struct rtattr *k = nest_start_nft(m, NFTA_SET_ELEM_KEY);
+  put_attr(m, NFTA_DATA_VALUE, key, klen);
+  nest_end(m, k);
+  if (add && data) {
+    struct rtattr *d = nest_start_nft(m, NFTA_SET_ELEM_DATA);
+    put_attr(m, NFTA_DATA_VALUE, data, dlen);
+    nest_end(m, d);
+  }
+  nest_end(m, el);
+  nest_end(m, list);
+}
+
+// Publishes (add) or unpublishes a port: one batch, two element messages, two acks.
+static void port_batch(int fd, const struct port *p, int add) {
+  uint8_t tcp = IPPROTO_TCP;
+  uint16_t hport = htons(p->host_port), cport = htons(p->ctr_port);
+  char key[12], data[8], pub[12];
+  size_t klen = 0, dlen = 0, plen = 0;
+  if (p->has_host_ip) klen = put_part(key, klen, &p->host_ip, 4);
+  klen = put_part(key, klen, &tcp, 1);
+  klen = put_part(key, klen, &hport, 2);
+  dlen = put_part(data, dlen, &p->ip, 4);
+  dlen = put_part(data, dlen, &cport, 2);
+  plen = put_part(pub, plen, &p->ip, 4);
+  plen = put_part(pub, plen, &tcp, 1);
+  plen = put_part(pub, plen, &cport, 2);
+
+  struct msg m[4];
+  put_header_nft(&m[0], NFNL_MSG_BATCH_BEGIN, 0, AF_UNSPEC, NFNL_SUBSYS_NFTABLES);
+  elem_msg(&m[1], add, p->has_host_ip ? "dnat4_ip" : "dnat4_any", key, klen, data, dlen);
+  elem_msg(&m[2], add, "pub4", pub, plen, NULL, 0);
+  put_header_nft(&m[3], NFNL_MSG_BATCH_END, 0, AF_UNSPEC, NFNL_SUBSYS_NFTABLES);
+  char buf[sizeof m];
+  size_t len = 0;
+  uint32_t first = seq + 1;
+  for (int i = 0; i < 4; i++) {
+    m[i].h.nlmsg_seq = ++seq;
+    memcpy(buf + len, m[i].buf, m[i].h.nlmsg_len);
+    len += NLMSG_ALIGN(m[i].h.nlmsg_len);
+  }
+  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+  if (sendto(fd, buf, len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) die("sendto nftables", errno);
+  int acks = 0;
+  char rbuf[16384];
+  while (acks < 2) {
+    ssize_t n = recv(fd, rbuf, sizeof rbuf, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      die("recv nftables", errno);
+    }
+    for (struct nlmsghdr *h = (struct nlmsghdr *)rbuf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+      if (h->nlmsg_seq < first || h->nlmsg_seq > first + 3 || h->nlmsg_type != NLMSG_ERROR) continue;
+      int err = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+      if (err) die(add ? "NFT_MSG_NEWSETELEM" : "NFT_MSG_DELSETELEM", -err);
+      acks++;
+    }
+  }
+}
+
+static int nft_socket(void) {
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+  if (fd < 0) die("socket(NETLINK_NETFILTER)", errno);
+  return fd;
+}
+
+static struct port port_of(struct in_addr ip, long base, size_t i) {
+  struct port p = {.host_port = (uint16_t)(base + (long)i), .ip = ip, .ctr_port = 80};
+  return p;
 }
 
 // ---- the plan ----
@@ -290,8 +413,6 @@ static void default_route(int fd, struct in_addr gw) {
   must(fd, &m, "RTM_NEWROUTE");
 }
 
-// The tuned attach's two sends (see the top of the file). host_index/peer_index are
-// chosen by the caller, as netplumb chooses them.
 static void link_up_msg(struct msg *m, int index) {
   struct ifinfomsg *ifi = put_header(m, RTM_NEWLINK, NLM_F_ACK, sizeof *ifi);
   ifi->ifi_index = index;
@@ -392,8 +513,8 @@ static void print_times(const char *key, const double *t, size_t n) {
 
 static void usage(void) {
   fprintf(stderr,
-          "usage: floor attach PLAN BRIDGE GATEWAY NETNSDIR | teardown PLAN NETNSDIR | bulk PLAN NETNSDIR"
-          " | linkget ITERATIONS\n");
+          "usage: floor attach PLAN BRIDGE GATEWAY NETNSDIR [PORTBASE] | teardown PLAN NETNSDIR [PORTBASE]"
+          " | bulk PLAN NETNSDIR [PORTBASE] | linkget ITERATIONS | publat ITERATIONS\n");
   exit(2);
 }
 
@@ -419,12 +540,39 @@ int main(int argc, char **argv) {
     return 0;
   }
 
+  if (!strcmp(mode, "publat")) {
+    // The port bench/nft-elements.mjs measures: tcp on 198.19.0.1, to 10.200.x.y:80.
+    long iters = atol(argv[2]);
+    if (iters <= 0) usage();
+    int nft = nft_socket();
+    double *pub = malloc(iters * sizeof *pub), *unpub = malloc(iters * sizeof *unpub);
+    for (long j = 0; j < iters; j++) {
+      struct port p = {.has_host_ip = 1, .host_port = (uint16_t)(1024 + j % 60000), .ctr_port = 80};
+      inet_pton(AF_INET, "198.19.0.1", &p.host_ip);
+      p.ip.s_addr = htonl((10u << 24 | 200u << 16) + 2 + (uint32_t)(j % 60000));
+      double t0 = now_ms();
+      port_batch(nft, &p, 1);
+      pub[j] = now_ms() - t0;
+      t0 = now_ms();
+      port_batch(nft, &p, 0);
+      unpub[j] = now_ms() - t0;
+    }
+    printf("{");
+    print_times("publish", pub, (size_t)iters);
+    printf(",");
+    print_times("unpublish", unpub, (size_t)iters);
+    printf("}\n");
+    return 0;
+  }
+
   size_t n;
   struct container *c = read_plan(argv[2], &n);
   double *t = malloc((n ? n : 1) * sizeof *t);
 
   if (!strcmp(mode, "attach")) {
-    if (argc != 6) usage();
+    if (argc != 6 && argc != 7) usage();
+    long ports = argc == 7 ? atol(argv[6]) : 0;
+    int nft = ports ? nft_socket() : -1;
     int master = (int)if_nametoindex(argv[3]);
     if (!master) die(argv[3], errno);
     struct in_addr gw;
@@ -442,30 +590,38 @@ int main(int argc, char **argv) {
         veth_add_tuned(host, c[i].veth, master, ns_fd, host_index, peer_index);
         close(ns_fd);
         container_tuned(ns, peer_index, c[i].ip, c[i].prefixlen, gw);
-        close(ns);
-        t[i] = now_ms() - t0;
-        continue;
+      } else {
+        veth_add(host, c[i].veth, master, ns_fd);
+        close(ns_fd);
+        int eth0 = link_index(ns, "eth0");
+        addr_add(ns, eth0, c[i].ip, c[i].prefixlen);
+        link_up(ns, 1);
+        link_up(ns, eth0);
+        default_route(ns, gw);
       }
-      veth_add(host, c[i].veth, master, ns_fd);
-      close(ns_fd);
-      int eth0 = link_index(ns, "eth0");
-      addr_add(ns, eth0, c[i].ip, c[i].prefixlen);
-      link_up(ns, 1);
-      link_up(ns, eth0);
-      default_route(ns, gw);
       close(ns);
+      if (ports) {
+        struct port p = port_of(c[i].ip, ports, i);
+        port_batch(nft, &p, 1);
+      }
       t[i] = now_ms() - t0;
     }
     printf("{");
     print_times("times", t, n);
     printf("}\n");
   } else if (!strcmp(mode, "teardown") || !strcmp(mode, "bulk")) {
-    if (argc != 4) usage();
+    if (argc != 4 && argc != 5) usage();
     const char *dir = argv[3];
+    long ports = argc == 5 ? atol(argv[4]) : 0;
+    int nft = ports ? nft_socket() : -1;
     double started_at = clock_ms(CLOCK_REALTIME);
     double start = now_ms();
     for (size_t i = 0; i < n; i++) {
       double t0 = now_ms();
+      if (ports) {
+        struct port p = port_of(c[i].ip, ports, i);
+        port_batch(nft, &p, 0);
+      }
       link_del(host, c[i].veth);
       netns_del(dir, c[i].ns);
       t[i] = now_ms() - t0;

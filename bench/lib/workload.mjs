@@ -3,6 +3,8 @@
 // really did the work and really undid it.
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { run, sleep, now, works } from './util.mjs';
 
 export const BRIDGE = 'br0';
@@ -12,6 +14,10 @@ export const GATEWAY = '10.88.0.1';
 export const NETNS_DIR = '/run/netns';
 /** Scratch space for peers (CNI's host-local data, plan files); a tmpfs in the sandbox. */
 export const RUN_DIR = '/run/netplumb-bench';
+/** The published-port workload: container i publishes tcp PORT_BASE + i to its port 80. */
+export const PORT_BASE = 20000;
+export const CONTAINER_PORT = 80;
+const SKELETON = path.join(path.dirname(fileURLToPath(import.meta.url)), 'ports.nft');
 
 /**
  * N containers: namespace c<i>, host veth veth<i>, address 10.88.x.y/16 from .2 up
@@ -22,7 +28,7 @@ export function plan(n) {
   return Array.from({ length: n }, (_, i) => {
     const k = i + 2;
     const ip = `10.88.${k >> 8}.${k & 255}`;
-    return { i, ns: `c${i}`, veth: `veth${i}`, ip, cidr: `${ip}/${PREFIX_LEN}` };
+    return { i, ns: `c${i}`, veth: `veth${i}`, ip, cidr: `${ip}/${PREFIX_LEN}`, hostPort: PORT_BASE + i };
   });
 }
 
@@ -75,6 +81,9 @@ export async function sweep() {
   }
   if (readdirSync(NETNS_DIR).length) ip('-all', 'netns', 'delete');
   if (works('ip', ['link', 'show', BRIDGE])) ip('link', 'del', BRIDGE);
+  // The published-port workload's tables (ours, and what CNI's portmap made through
+  // iptables-nft): the sandbox's own ruleset, nothing else has one.
+  run('nft', ['flush', 'ruleset']);
   rmSync(RUN_DIR, { recursive: true, force: true });
   await settle();
 }
@@ -116,6 +125,65 @@ export function verifyAttached(containers, { scope, ipam }) {
     const routes = ipj('-n', c.ns, 'route', 'show', 'default');
     if (!routes.some((r) => r.gateway === GATEWAY && r.dev === 'eth0')) throw new Error(`verify: ${c.ns} has no default route via ${GATEWAY}`);
   }
+}
+
+/**
+ * Loads the ruleset skeleton of the published-port workload (bench/lib/ports.nft: the
+ * base of netplumb's layout, no network), untimed, as the bridge is made untimed.
+ */
+export function loadPortsSkeleton() {
+  run('nft', ['-f', SKELETON]);
+}
+
+const nftSet = (kind, name) => {
+  const out = JSON.parse(run('nft', ['-j', 'list', kind, 'inet', 'netplumb', name], { maxBuffer: 1 << 30 }));
+  return out.nftables.find((o) => o[kind])?.[kind].elem ?? [];
+};
+/** Published ports in netplumb's layout: host port -> "ip:port" (dnat4_any), and pub4's "ip/port". */
+function nftPorts() {
+  const dnat = new Map();
+  for (const e of nftSet('map', 'dnat4_any')) {
+    const [[proto, port], [ip, cport]] = [e[0].concat, e[1].concat];
+    if (proto === 'tcp') dnat.set(port, `${ip}:${cport}`);
+  }
+  const pub = new Set(nftSet('set', 'pub4').map((e) => `${e.concat[0]}/${e.concat[2]}`));
+  return { dnat, pub };
+}
+/** Published ports as CNI's portmap makes them (iptables): host port -> "ip:port" of its DNAT rules. */
+function iptablesPorts() {
+  const dnat = new Map();
+  for (const line of run('iptables-save', ['-t', 'nat']).split('\n')) {
+    const m = /--dport (\d+) -j DNAT --to-destination (\S+)/.exec(line);
+    if (m) dnat.set(Number(m[1]), m[2]);
+  }
+  return { dnat, pub: undefined };
+}
+
+/**
+ * Checks that every container's port is published (how: 'nft' in netplumb's layout,
+ * 'iptables' as CNI's portmap does it): N DNAT entries, each host port to its
+ * container's port 80 (the planned address unless the peer's IPAM chose), and for nft
+ * the pub4 element that lets the traffic through.
+ */
+export function verifyPorts(containers, { how, ipam }) {
+  const { dnat, pub } = how === 'iptables' ? iptablesPorts() : nftPorts();
+  if (dnat.size !== containers.length) throw new Error(`verify: ${dnat.size} published ports (${how}), expected ${containers.length}`);
+  for (const c of containers) {
+    const to = dnat.get(c.hostPort);
+    if (!to) throw new Error(`verify: port ${c.hostPort} (${c.ns}) is not published`);
+    if (ipam ? !to.startsWith('10.88.') || !to.endsWith(`:${CONTAINER_PORT}`) : to !== `${c.ip}:${CONTAINER_PORT}`) {
+      throw new Error(`verify: port ${c.hostPort} goes to ${to}, expected ${ipam ? `10.88.x.y:${CONTAINER_PORT}` : `${c.ip}:${CONTAINER_PORT}`}`);
+    }
+    if (pub && !pub.has(`${to.split(':')[0]}/${CONTAINER_PORT}`)) throw new Error(`verify: no pub4 element for ${to}`);
+  }
+  if (pub && pub.size !== containers.length) throw new Error(`verify: ${pub.size} pub4 elements, expected ${containers.length}`);
+}
+
+/** Checks that a teardown unpublished every port. */
+export function verifyPortsGone({ how }) {
+  const { dnat, pub } = how === 'iptables' ? iptablesPorts() : nftPorts();
+  if (dnat.size) throw new Error(`verify: ${dnat.size} ports still published after teardown (${[...dnat.keys()][0]})`);
+  if (pub?.size) throw new Error(`verify: ${pub.size} pub4 elements left after teardown`);
 }
 
 /** Checks that a teardown left no veth and no namespace behind. */

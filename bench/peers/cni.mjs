@@ -3,16 +3,17 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runJson } from '../lib/util.mjs';
+import { runJson, works } from '../lib/util.mjs';
 
 const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'cni.sh');
 const BIN_DIRS = ['/usr/lib/cni', '/opt/cni/bin'];
 const PLUGINS = ['bridge', 'host-local', 'loopback'];
+const PORTMAP = 'portmap';
 
 let bin;
 let confs;
 
-const args = (mode, ctx) => [script, mode, ctx.planFile, bin, ctx.netnsDir, ...confs];
+const args = (mode, ctx) => [script, mode, ctx.planFile, bin, ctx.netnsDir, ...confs, String(ctx.ports ? ctx.portBase : 0)];
 
 export default {
   id: 'cni',
@@ -20,9 +21,12 @@ export default {
   scope: 'full',
   ipam: true, // host-local picks the addresses
   bulkMethod: 'DEL per container (CNI has no bulk operation)',
+  ports: { how: 'iptables', method: 'the portmap plugin chained after bridge (runtimeConfig.portMappings, iptables)' },
   async prepare(ctx) {
-    bin = BIN_DIRS.find((d) => PLUGINS.every((p) => existsSync(path.join(d, p))));
-    if (!bin) return `CNI plugins ${PLUGINS.join(', ')} not found in ${BIN_DIRS.join(' or ')} (apt-get install containernetworking-plugins)`;
+    const need = ctx.ports ? [...PLUGINS, PORTMAP] : PLUGINS;
+    bin = BIN_DIRS.find((d) => need.every((p) => existsSync(path.join(d, p))));
+    if (!bin) return `CNI plugins ${need.join(', ')} not found in ${BIN_DIRS.join(' or ')} (apt-get install containernetworking-plugins)`;
+    if (ctx.ports && !works('iptables-save', ['--version'])) return 'the portmap plugin needs iptables (apt-get install iptables)';
     const dir = path.join(ctx.runDir, 'cni');
     mkdirSync(dir, { recursive: true });
     const bridge = {

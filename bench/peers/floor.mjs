@@ -18,22 +18,26 @@ export function floorBinary(tmpDir) {
   return binary;
 }
 
+// The published-port workload: floor.c takes the first host port as a last argument.
+const portArg = (ctx) => (ctx.ports ? [String(ctx.portBase)] : []);
+
 const floor = {
   id: 'floor',
   label: 'C floor (raw netlink, 1 req/ack)',
   scope: 'full',
+  ports: { how: 'nft', method: 'one hand-built nftables batch (NEWSETELEM dnat4_any + pub4), acks read' },
   async prepare(ctx) {
     const b = floorBinary(ctx.tmpDir);
     return typeof b === 'string' ? undefined : b.reason;
   },
   async attach(ctx) {
-    return (await runJson(binary, ['attach', ctx.planFile, ctx.bridge, ctx.gateway, ctx.netnsDir])).times;
+    return (await runJson(binary, ['attach', ctx.planFile, ctx.bridge, ctx.gateway, ctx.netnsDir, ...portArg(ctx)])).times;
   },
   async teardown(ctx) {
-    return (await runJson(binary, ['teardown', ctx.planFile, ctx.netnsDir])).times;
+    return (await runJson(binary, ['teardown', ctx.planFile, ctx.netnsDir, ...portArg(ctx)])).times;
   },
   async bulkTeardown(ctx) {
-    return runJson(binary, ['bulk', ctx.planFile, ctx.netnsDir]);
+    return runJson(binary, ['bulk', ctx.planFile, ctx.netnsDir, ...portArg(ctx)]);
   },
   bulkMethod: 'the same RTM_DELLINK + umount/unlink loop, timed as a whole',
   async linkGet(ctx, iterations) {
@@ -50,7 +54,7 @@ const tuned = {
   label: 'C, attachVeth\'s requests (kernel price)',
   async attach(ctx) {
     const env = { ...process.env, FLOOR_TUNED: '1' };
-    return (await runJson(binary, ['attach', ctx.planFile, ctx.bridge, ctx.gateway, ctx.netnsDir], { env })).times;
+    return (await runJson(binary, ['attach', ctx.planFile, ctx.bridge, ctx.gateway, ctx.netnsDir, ...portArg(ctx)], { env })).times;
   },
   linkGet: undefined,
 };

@@ -8,10 +8,50 @@ import { now, wallNow } from '../lib/util.mjs';
 
 const dist = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'index.js');
 let np;
+let firewall;
 
 async function load() {
-  if (!np) np = createRequire(import.meta.url)(dist);
+  if (!np) {
+    const require = createRequire(import.meta.url);
+    np = require(dist);
+    firewall = require(path.join(path.dirname(dist), 'network', 'firewall.js'));
+  }
   return np;
+}
+
+// ---- the published-port workload ----
+// One port is the elements Firewall.publish makes for it (firewall.portElements: a
+// dnat4_any and a pub4 element), created in one transaction on the host's netfilter
+// socket, in the table the harness made (bench/lib/ports.nft).
+
+const endpoint = (ctx, c) => ({ ip: c.ip, publish: [{ hostPort: c.hostPort, containerPort: ctx.containerPort, protocol: 'tcp' }] });
+const T = { family: 'inet', table: 'netplumb' };
+
+/** Firewall.publish itself: create the elements (NLM_F_EXCL), one transaction, commit(). */
+async function publishAsync(ctx, host, c) {
+  await new np.Firewall(host, T.table).publish(undefined, endpoint(ctx, c));
+}
+async function unpublishAsync(ctx, host, c) {
+  await new np.Firewall(host, T.table).unpublish(undefined, endpoint(ctx, c));
+}
+/** The same elements and verbs through Transaction.commitSync() (no pool hop). */
+function publishSync(ctx, host, c) {
+  const tx = host.nft.transaction();
+  for (const { set, el } of firewall.portElements(endpoint(ctx, c))) tx.createElements({ ...T, set, elements: [el] });
+  tx.commitSync();
+}
+function unpublishSync(ctx, host, c) {
+  const tx = host.nft.transaction();
+  for (const { set, el } of firewall.portElements(endpoint(ctx, c))) tx.destroyElements({ ...T, set, elements: [{ key: el.key }] });
+  tx.commitSync();
+}
+/** Every container's elements destroyed in one transaction (bulk teardown). */
+async function unpublishAll(ctx, host) {
+  const tx = host.nft.transaction();
+  for (const c of ctx.containers) {
+    for (const { set, el } of firewall.portElements(endpoint(ctx, c))) tx.destroyElements({ ...T, set, elements: [{ key: el.key }] });
+  }
+  await tx.commit();
 }
 
 /**
@@ -27,6 +67,12 @@ function peer(v) {
     scope: 'full',
     netplumb: true,
     bulkMethod: v.bulkMethod,
+    ports: {
+      how: 'nft',
+      method: v.syncPublish
+        ? 'Transaction.commitSync() of the elements Firewall.publish makes (dnat4_any + pub4, NLM_F_EXCL)'
+        : 'Firewall.publish (dnat4_any + pub4, NLM_F_EXCL, one transaction, commit())',
+    },
     async prepare(ctx) {
       try {
         await load();
@@ -43,6 +89,7 @@ function peer(v) {
       for (const c of ctx.containers) {
         const t0 = now();
         await v.attachOne(ctx, np, host, c);
+        if (ctx.ports) await publish(v, ctx, host, c);
         times.push(now() - t0);
       }
       return times;
@@ -51,6 +98,7 @@ function peer(v) {
       const times = [];
       for (const c of ctx.containers) {
         const t0 = now();
+        if (ctx.ports) await unpublish(v, ctx, host, c);
         await v.detachOne(ctx, np, host, c);
         times.push(now() - t0);
       }
@@ -59,6 +107,7 @@ function peer(v) {
     async bulkTeardown(ctx) {
       const startedAt = wallNow();
       const t0 = now();
+      if (ctx.ports) await unpublishAll(ctx, host);
       await v.detachAll(ctx, np, host);
       return { startedAt, ms: now() - t0 };
     },
@@ -86,6 +135,16 @@ function peer(v) {
       host = undefined;
     },
   };
+}
+
+/** Publishes c's port the variant's way (fast variants: commitSync). */
+async function publish(v, ctx, host, c) {
+  if (v.syncPublish) publishSync(ctx, host, c);
+  else await publishAsync(ctx, host, c);
+}
+async function unpublish(v, ctx, host, c) {
+  if (v.syncPublish) unpublishSync(ctx, host, c);
+  else await unpublishAsync(ctx, host, c);
 }
 
 /** The straightforward way: create the namespace, one batch on the host, one inside. */
@@ -147,6 +206,7 @@ async function deleteNamespace(ctx, { Netns }, c) {
 const fast = {
   id: 'netplumb-fast',
   label: 'netplumb (attachVeth, serial)',
+  syncPublish: true,
   // The namespace is made by the same native call ({ create }): one thread hand-off
   // each way for the whole container.
   async attachOne(ctx, np, host, c) {
@@ -167,6 +227,7 @@ let pool;
 const pooled = {
   id: 'netplumb-pool',
   label: 'netplumb (NetnsPool + attachVeth, serial)',
+  syncPublish: true,
   async prepare(ctx, np) {
     // Filled before the burst; refilling waits until the burst has drained it (lowWater 1)
     // instead of competing with the attaches for the RTNL lock.
@@ -199,6 +260,7 @@ function parallel(k) {
   return {
     id: `netplumb-par${k}`,
     label: `netplumb (attachVeth, ${k} in parallel)`,
+    syncPublish: true,
     async attachAll(ctx, np, host) {
       const times = [];
       const t0 = now();
@@ -213,6 +275,7 @@ function parallel(k) {
           } finally {
             ns.close();
           }
+          if (ctx.ports) publishSync(ctx, host, c);
           times.push(now() - s);
         }
       };

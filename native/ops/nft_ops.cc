@@ -14,8 +14,9 @@ namespace {
 
 using Obj = Napi::Object;
 
+// One property lookup, not Has + Get: each crosses N-API with a fresh key string, and
+// a small transaction (publishing a port) probes a few dozen optional keys.
 bool has(const Obj& o, const char* k) {
-  if (!o.Has(k)) return false;
   auto v = o.Get(k);
   return !v.IsUndefined() && !v.IsNull();
 }
@@ -174,12 +175,21 @@ nft::Elem elem_from(const Napi::Value& v) {
   auto o = obj(v, "element");
   nft::Elem e;
   e.key = bytes(o.Get("key"), "key");
-  if (has(o, "keyEnd")) e.key_end = bytes(o.Get("keyEnd"), "keyEnd");
-  if (has(o, "data")) e.data = data_from(o.Get("data"), "data");
-  if (has(o, "flags")) e.flags = u32(o, "flags");
-  e.timeout = opt_u64(o, "timeout");
-  e.expiration = opt_u64(o, "expiration");
-  e.comment = opt_str(o, "comment");
+  // Each optional property read once (this runs per element of every commit).
+  auto present = [](const Napi::Value& x) { return !x.IsUndefined() && !x.IsNull(); };
+  auto number = [](const Napi::Value& x, const char* k) {
+    if (!x.IsNumber()) throw Napi::TypeError::New(x.Env(), std::string(k) + " must be a number");
+    return x.As<Napi::Number>().DoubleValue();
+  };
+  if (auto x = o.Get("keyEnd"); present(x)) e.key_end = bytes(x, "keyEnd");
+  if (auto x = o.Get("data"); present(x)) e.data = data_from(x, "data");
+  if (auto x = o.Get("flags"); present(x)) e.flags = static_cast<uint32_t>(static_cast<int64_t>(number(x, "flags")));
+  if (auto x = o.Get("timeout"); present(x)) e.timeout = static_cast<uint64_t>(number(x, "timeout"));
+  if (auto x = o.Get("expiration"); present(x)) e.expiration = static_cast<uint64_t>(number(x, "expiration"));
+  if (auto x = o.Get("comment"); present(x)) {
+    if (!x.IsString()) throw Napi::TypeError::New(x.Env(), "comment must be a string");
+    e.comment = x.As<Napi::String>().Utf8Value();
+  }
   return e;
 }
 
@@ -389,6 +399,30 @@ Napi::Value on_netfilter(Napi::Env env, Handle h, Work work, ToJs to_js) {
   return js::on_socket<R>(env, std::move(h), NETLINK_NETFILTER, std::move(work), std::move(to_js));
 }
 
+// Runs work(socket) on the calling (JS) thread with the namespace's NETLINK_NETFILTER
+// socket, holding its mutex: the synchronous twin of on_netfilter, for callers whose
+// request costs less than the hop to the libuv pool. Errors are thrown as on_netfilter
+// rejects them.
+template <typename Work, typename ToJs>
+Napi::Value on_netfilter_sync(Napi::Env env, const Handle& h, Work work, ToJs to_js) {
+  return js::guard(env, [&]() -> Napi::Value {
+    auto sock = h->socket(NETLINK_NETFILTER);
+    std::lock_guard<std::mutex> lk(sock->mutex());
+    auto r = work(*sock);
+    return to_js(env, r);
+  });
+}
+
+Napi::Value commit_to(Napi::Env env, nft::CommitResult& r) {
+  auto o = Obj::New(env);
+  auto a = Napi::Array::New(env, r.handles.size());
+  for (size_t i = 0; i < r.handles.size(); i++) a.Set(i, static_cast<double>(r.handles[i]));
+  o.Set("handles", a);
+  return o;
+}
+
+Napi::Value sets_to(Napi::Env env, std::vector<nft::Set>& v) { return list_to(env, v, set_to); }
+
 // nftCommit(handle, ops, genid): Promise<{ handles: number[] }>
 Napi::Value NftCommit(const Napi::CallbackInfo& info) {
   auto env = info.Env();
@@ -396,14 +430,17 @@ Napi::Value NftCommit(const Napi::CallbackInfo& info) {
   auto ops = std::make_shared<std::vector<nft::Op>>(ops_from(info[1]));
   uint32_t genid = info[2].IsNumber() ? info[2].As<Napi::Number>().Uint32Value() : 0;
   return on_netfilter<nft::CommitResult>(
-      env, h, [ops, genid](nl::Socket& s) { return nft::commit(s, *ops, genid); },
-      [](Napi::Env env, nft::CommitResult& r) -> Napi::Value {
-        auto o = Obj::New(env);
-        auto a = Napi::Array::New(env, r.handles.size());
-        for (size_t i = 0; i < r.handles.size(); i++) a.Set(i, static_cast<double>(r.handles[i]));
-        o.Set("handles", a);
-        return o;
-      });
+      env, h, [ops, genid](nl::Socket& s) { return nft::commit(s, *ops, genid); }, commit_to);
+}
+
+// nftCommitSync(handle, ops, genid): { handles: number[] } — the same batch, sent and
+// acked on the calling thread (one sendmsg, the acks read back), no pool hop.
+Napi::Value NftCommitSync(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto h = js::unwrap_handle(info[0]);
+  auto ops = ops_from(info[1]);
+  uint32_t genid = info[2].IsNumber() ? info[2].As<Napi::Number>().Uint32Value() : 0;
+  return on_netfilter_sync(env, h, [&](nl::Socket& s) { return nft::commit(s, ops, genid); }, commit_to);
 }
 
 // nftGeneration(handle): Promise<number>
@@ -445,8 +482,18 @@ Napi::Value NftListSets(const Napi::CallbackInfo& info) {
   auto table = js::arg_string(info, 2, "table");
   auto set = info[3].IsString() ? info[3].As<Napi::String>().Utf8Value() : std::string();
   return on_netfilter<std::vector<nft::Set>>(
-      env, h, [family, table, set](nl::Socket& s) { return nft::list_sets(s, family, table, set); },
-      [](Napi::Env env, std::vector<nft::Set>& v) -> Napi::Value { return list_to(env, v, set_to); });
+      env, h, [family, table, set](nl::Socket& s) { return nft::list_sets(s, family, table, set); }, sets_to);
+}
+
+// nftListSetsSync(handle, family, table, set?): Set[] — on the calling thread (what
+// commitSync needs to encode elements of a set it has not seen yet).
+Napi::Value NftListSetsSync(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto h = js::unwrap_handle(info[0]);
+  uint8_t family = static_cast<uint8_t>(js::arg_u32(info, 1, "family"));
+  auto table = js::arg_string(info, 2, "table");
+  auto set = info[3].IsString() ? info[3].As<Napi::String>().Utf8Value() : std::string();
+  return on_netfilter_sync(env, h, [&](nl::Socket& s) { return nft::list_sets(s, family, table, set); }, sets_to);
 }
 
 // nftListElements(handle, family, table, set): Promise<Elem[]>
@@ -564,10 +611,12 @@ Napi::Value NftDecodeMessages(const Napi::CallbackInfo& info) {
 
 void register_nft(Napi::Env env, Napi::Object exports) {
   exports.Set("nftCommit", Napi::Function::New(env, NftCommit, "nftCommit"));
+  exports.Set("nftCommitSync", Napi::Function::New(env, NftCommitSync, "nftCommitSync"));
   exports.Set("nftGeneration", Napi::Function::New(env, NftGeneration, "nftGeneration"));
   exports.Set("nftListTables", Napi::Function::New(env, NftListTables, "nftListTables"));
   exports.Set("nftListRules", Napi::Function::New(env, NftListRules, "nftListRules"));
   exports.Set("nftListSets", Napi::Function::New(env, NftListSets, "nftListSets"));
+  exports.Set("nftListSetsSync", Napi::Function::New(env, NftListSetsSync, "nftListSetsSync"));
   exports.Set("nftListElements", Napi::Function::New(env, NftListElements, "nftListElements"));
   exports.Set("nftDumpTable", Napi::Function::New(env, NftDumpTable, "nftDumpTable"));
   exports.Set("nftEncodeBatch", Napi::Function::New(env, NftEncodeBatch, "nftEncodeBatch"));

@@ -25,6 +25,28 @@ function isLoopback(ip4: string): boolean {
   return ip4.startsWith('127.');
 }
 
+/**
+ * The set and map elements an endpoint's published ports make, per port: dnat4_ip
+ * (bound to a host address) or dnat4_any, lo_pub4 for a loopback address, and one pub4
+ * element per container port. publish() and unpublish() send exactly these (the
+ * benchmarks too).
+ */
+export function portElements(ep: Pick<EndpointInfo, 'ip' | 'publish'>): { set: string; el: ElementSpec }[] {
+  const out: { set: string; el: ElementSpec }[] = [];
+  const seen = new Set<string>();
+  for (const p of expandPorts(ep.publish)) {
+    if (p.hostIp) out.push({ set: 'dnat4_ip', el: { key: [p.hostIp, p.protocol, p.hostPort], value: [ep.ip, p.containerPort] } });
+    else out.push({ set: 'dnat4_any', el: { key: [p.protocol, p.hostPort], value: [ep.ip, p.containerPort] } });
+    if (p.hostIp && isLoopback(p.hostIp)) out.push({ set: 'lo_pub4', el: { key: [p.protocol, p.hostPort] } });
+    const pub = `${p.protocol}/${p.containerPort}`;
+    if (!seen.has(pub)) {
+      seen.add(pub);
+      out.push({ set: 'pub4', el: { key: [ep.ip, p.protocol, p.containerPort] } });
+    }
+  }
+  return out;
+}
+
 /** Manages the owner's nftables table in the host namespace. */
 export class Firewall {
   readonly #ns: Netns;
@@ -150,30 +172,13 @@ export class Firewall {
     await tx.commit();
   }
 
-  // Elements an endpoint's published ports make.
-  #elements(ep: Pick<EndpointInfo, 'ip' | 'publish'>): { set: string; el: ElementSpec }[] {
-    const out: { set: string; el: ElementSpec }[] = [];
-    const seen = new Set<string>();
-    for (const p of expandPorts(ep.publish)) {
-      if (p.hostIp) out.push({ set: 'dnat4_ip', el: { key: [p.hostIp, p.protocol, p.hostPort], value: [ep.ip, p.containerPort] } });
-      else out.push({ set: 'dnat4_any', el: { key: [p.protocol, p.hostPort], value: [ep.ip, p.containerPort] } });
-      if (p.hostIp && isLoopback(p.hostIp)) out.push({ set: 'lo_pub4', el: { key: [p.protocol, p.hostPort] } });
-      const pub = `${p.protocol}/${p.containerPort}`;
-      if (!seen.has(pub)) {
-        seen.add(pub);
-        out.push({ set: 'pub4', el: { key: [ep.ip, p.protocol, p.containerPort] } });
-      }
-    }
-    return out;
-  }
-
   /**
    * Publishes an endpoint's ports: one transaction of element creations (NLM_F_EXCL),
    * so a port another container already holds fails the whole publish with EEXIST and
    * changes nothing, instead of shadowing the other rule.
    */
   async publish(_net: NetworkInfo, ep: Pick<EndpointInfo, 'ip' | 'publish'>, opts: { exclusive?: boolean } = {}): Promise<void> {
-    const els = this.#elements(ep);
+    const els = portElements(ep);
     if (els.length === 0) return;
     const tx = this.#ns.nft.transaction();
     // exclusive: false re-adds what a restart finds missing, without failing on what is there.
@@ -187,7 +192,7 @@ export class Firewall {
 
   /** Removes an endpoint's published ports (idempotent: DESTROYSETELEM). */
   async unpublish(_net: NetworkInfo, ep: Pick<EndpointInfo, 'ip' | 'publish'>): Promise<void> {
-    const els = this.#elements(ep);
+    const els = portElements(ep);
     if (els.length === 0) return;
     const tx = this.#ns.nft.transaction();
     for (const { set, el } of els) tx.destroyElements({ ...this.#t(), set, elements: [{ key: el.key }] });

@@ -29,13 +29,16 @@ function intIn(v: unknown, what: string, max: number): number {
   return v;
 }
 
+// Small values come from Buffer's shared pool (allocUnsafe, every byte then written):
+// a zeroed Buffer.alloc is an ArrayBuffer of its own each time, which a hot path such as
+// publishing a port pays for in allocation and GC.
 function be(n: number, len: number): Buffer {
-  const b = Buffer.alloc(len);
+  const b = Buffer.allocUnsafe(len);
   b.writeUIntBE(n, 0, len);
   return b;
 }
 function host32(n: number): Buffer {
-  const b = Buffer.alloc(4);
+  const b = Buffer.allocUnsafe(4);
   b.writeUInt32LE(n >>> 0, 0);
   return b;
 }
@@ -218,13 +221,20 @@ export function datatypeById(id: number): Datatype | undefined {
 
 /** A key or data layout: one type, or a concatenation. */
 export class Layout {
-  constructor(readonly parts: readonly Datatype[]) {}
-
-  get concat(): boolean { return this.parts.length > 1; }
+  /** A concatenation (more than one part). */
+  readonly concat: boolean;
   /** NFTA_SET_KEY_TYPE / DATA_TYPE. */
-  get id(): number { return this.parts.reduce((acc, t) => acc * 64 + t.id, 0); }
+  readonly id: number;
   /** NFTA_SET_KEY_LEN: each part of a concatenation takes whole 4-byte registers. */
-  get len(): number { return this.concat ? this.parts.reduce((n, t) => n + pad4(t.len), 0) : this.parts[0]!.len; }
+  readonly len: number;
+
+  // Computed once: encode() runs for every element of every commit.
+  constructor(readonly parts: readonly Datatype[]) {
+    this.concat = parts.length > 1;
+    this.id = parts.reduce((acc, t) => acc * 64 + t.id, 0);
+    this.len = this.concat ? parts.reduce((n, t) => n + pad4(t.len), 0) : parts[0]!.len;
+  }
+
   /** What nft records as the byte order: that of the type, none for a concatenation. */
   get byteorder(): number { return this.concat ? 0 : this.parts[0]!.byteorder; }
   get name(): string { return this.parts.map((t) => t.name).join(' . '); }
@@ -235,10 +245,15 @@ export class Layout {
     if (!Array.isArray(v) || v.length !== this.parts.length) {
       throw new TypeError(`${what} must be an array of ${this.parts.length} values (${this.name})`);
     }
-    return Buffer.concat(this.parts.map((t, i) => {
-      const b = t.encode(v[i], `${what}[${i}]`);
-      return Buffer.concat([b, Buffer.alloc(pad4(t.len) - b.length)]);
-    }));
+    // Each part in whole 4-byte registers, zero padded, in one pooled buffer.
+    const out = Buffer.allocUnsafe(this.len).fill(0);
+    let off = 0;
+    for (let i = 0; i < this.parts.length; i++) {
+      const t = this.parts[i]!;
+      t.encode(v[i], `${what}[${i}]`).copy(out, off);
+      off += pad4(t.len);
+    }
+    return out;
   }
 
   decode(b: Buffer): Scalar | Scalar[] {

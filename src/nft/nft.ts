@@ -1,7 +1,7 @@
 // nftables on one namespace: transactions (NFNL_MSG_BATCH_BEGIN ... END, all or nothing)
 // and reads that decode every object back, expressions included.
 import { native } from '../binding';
-import { call } from '../errors';
+import { call, callSync } from '../errors';
 import type { Netns } from '../netns';
 import { own } from '../validate';
 import {
@@ -345,7 +345,7 @@ function ruleInfo(r: NativeRule): RuleInfo {
 
 type Pending =
   | { op: NativeOp }
-  | { elements: { family: number; table: string; set: string; elements: ElementSpec[]; msg: number; nlFlags: number; what: string; remove: boolean } };
+  | { elements: { family: number; fam: Family; table: string; set: string; elements: ElementSpec[]; msg: number; nlFlags: number; what: string; remove: boolean } };
 
 /**
  * One atomic change to the ruleset: collect operations, then commit() sends them as a
@@ -568,7 +568,7 @@ export class Transaction {
       return o;
     });
     this.#pending.push({
-      elements: { family, table: objName(e.table, 'table'), set: objName(e.set, 'set'), elements, msg, nlFlags, what: `${verb} element ${e.family} ${e.table} ${e.set}`, remove },
+      elements: { family, fam: e.family, table: objName(e.table, 'table'), set: objName(e.set, 'set'), elements, msg, nlFlags, what: `${verb} element ${e.family} ${e.table} ${e.set}`, remove },
     });
     // Sets made in this transaction: check the values now.
     const shape = this.#sets.get(`${e.family}\0${e.table}\0${e.set}`);
@@ -585,26 +585,39 @@ export class Transaction {
   /** destroy element: no error if missing (NFT_MSG_DESTROYSETELEM). */
   destroyElements(e: ElementsSpec): number { return this.#elements('destroy', MSG.DESTROYSETELEM, 0, e, true); }
 
-  /** @internal The native operations, element values encoded (fetching unknown sets' types). */
-  async build(): Promise<NativeOp[]> {
-    const ops: NativeOp[] = [];
+  // Sets whose elements this transaction encodes and did not create itself.
+  #foreignSets(): { family: Family; table: string; set: string }[] {
+    const out = [];
     for (const p of this.#pending) {
-      if ('op' in p) {
-        ops.push(p.op);
-        continue;
-      }
+      if (!('elements' in p)) continue;
+      const family = p.elements.fam;
+      if (!this.#sets.has(`${family}\0${p.elements.table}\0${p.elements.set}`)) out.push({ family, table: p.elements.table, set: p.elements.set });
+    }
+    return out;
+  }
+
+  // The native operations, element values encoded with the shapes of the sets
+  // (created here, else looked up by `shape`, which has them cached by now).
+  #ops(shape: (family: Family, table: string, set: string) => SetShape): NativeOp[] {
+    return this.#pending.map((p) => {
+      if ('op' in p) return p.op;
       const e = p.elements;
-      const fam = familyName(e.family);
+      const fam = e.fam;
       const local = this.#sets.get(`${fam}\0${e.table}\0${e.set}`);
-      const shape = local ?? (await this.#nft.setShape(fam, e.table, e.set));
       const op: NativeOp = {
         kind: 'elements', msg: e.msg, nlFlags: e.nlFlags, family: e.family, table: e.table, set: e.set, what: e.what,
-        elements: encodeElements(shape, e.elements, e.remove, e.set),
+        elements: encodeElements(local ?? shape(fam, e.table, e.set), e.elements, e.remove, e.set),
       };
       if (local?.id !== undefined) op.setId = local.id;
-      ops.push(op);
-    }
-    return ops;
+      return op;
+    });
+  }
+
+  /** @internal The native operations, element values encoded (fetching unknown sets' types). */
+  async build(): Promise<NativeOp[]> {
+    const shapes = new Map<string, SetShape>();
+    for (const { family, table, set } of this.#foreignSets()) shapes.set(`${family}\0${table}\0${set}`, await this.#nft.setShape(family, table, set));
+    return this.#ops((f, t, n) => shapes.get(`${f}\0${t}\0${n}`)!);
   }
 
   /**
@@ -616,13 +629,36 @@ export class Transaction {
     const ops = await this.build();
     this.#committed = true;
     try {
-      const r = await call(native.nftCommit(this.#nft.ns.handle(), ops, this.#generation));
-      return { handles: r.handles.map((h) => (h ? h : undefined)) };
+      return committed(await call(native.nftCommit(this.#nft.ns.handle(), ops, this.#generation)));
     } catch (e) {
       this.#nft.forgetSets();
       throw e;
     }
   }
+
+  /**
+   * commit() on the calling thread: the same batch and the same all-or-nothing errors,
+   * sent and acked on the namespace's netfilter socket without the hop to the libuv pool
+   * (which costs more than a small batch). It blocks the event loop meanwhile (tens of
+   * microseconds for a few elements; longer if another commit holds the socket or the
+   * kernel's nftables mutex): for latency-critical small changes such as publishing a
+   * port, not for building a ruleset. A set not created in this transaction and not yet
+   * seen by this Nft is looked up first, on the calling thread too.
+   */
+  commitSync(): CommitResult {
+    const ops = this.#ops((f, t, n) => this.#nft.setShapeSync(f, t, n));
+    this.#committed = true;
+    try {
+      return committed(callSync(() => native.nftCommitSync(this.#nft.ns.handle(), ops, this.#generation)));
+    } catch (e) {
+      this.#nft.forgetSets();
+      throw e;
+    }
+  }
+}
+
+function committed(r: { handles: number[] }): CommitResult {
+  return { handles: r.handles.map((h) => (h ? h : undefined)) };
 }
 
 function encodeElements(shape: SetShape, elements: ElementSpec[], remove: boolean, set: string): Record<string, unknown>[] {
@@ -719,13 +755,23 @@ export class Nft {
 
   /** @internal How to encode elements of an existing set; cached until a commit fails. */
   async setShape(family: Family, table: string, name: string): Promise<SetShape> {
-    const k = `${family}\0${table}\0${name}`;
-    const cached = this.#shapes.get(k);
+    const cached = this.#shapes.get(`${family}\0${table}\0${name}`);
     if (cached) return cached;
-    const [s] = (await call(native.nftListSets(this.ns.handle(), familyNum(family), table, name))) as NativeSet[];
+    return this.#remember(family, table, name, await call(native.nftListSets(this.ns.handle(), familyNum(family), table, name)));
+  }
+
+  /** @internal setShape() on the calling thread. */
+  setShapeSync(family: Family, table: string, name: string): SetShape {
+    const cached = this.#shapes.get(`${family}\0${table}\0${name}`);
+    if (cached) return cached;
+    return this.#remember(family, table, name, callSync(() => native.nftListSetsSync(this.ns.handle(), familyNum(family), table, name)));
+  }
+
+  #remember(family: Family, table: string, name: string, sets: object[]): SetShape {
+    const [s] = sets as NativeSet[];
     if (!s) throw new RangeError(`no set ${name} in table ${family} ${table}`);
     const shape = shapeOf(s);
-    this.#shapes.set(k, shape);
+    this.#shapes.set(`${family}\0${table}\0${name}`, shape);
     return shape;
   }
 
