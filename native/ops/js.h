@@ -38,34 +38,43 @@ Failure capture_current_exception();
 // NetlinkError.
 Napi::Error to_error(Napi::Env env, const Failure& f);
 
+// One async operation's state: the promise, the work, its result or failure, and how
+// the result becomes JS. run() happens off the JS thread (touching no Napi), settle()
+// on it. The libuv-pool worker and the namespace-thread operation both carry one.
 template <typename R>
-class FnWorker : public Napi::AsyncWorker {
+class Baton {
  public:
   using Work = std::function<R()>;
   using ToJs = std::function<Napi::Value(Napi::Env, R&)>;
 
-  FnWorker(Napi::Env env, Work work, ToJs to_js)
-      : Napi::AsyncWorker(env, "netplumb"), deferred_(Napi::Promise::Deferred::New(env)),
-        work_(std::move(work)), to_js_(std::move(to_js)) {}
+  Baton(Napi::Env env, Work work, ToJs to_js)
+      : deferred_(Napi::Promise::Deferred::New(env)), work_(std::move(work)), to_js_(std::move(to_js)) {}
 
   Napi::Promise promise() { return deferred_.Promise(); }
+  const Failure& failure() const { return failure_; }
 
- protected:
-  void Execute() override {
+  // Returns false if the work threw (its failure kept for settle).
+  bool run() noexcept {
     try {
       result_.emplace(work_());
+      return true;
     } catch (...) {
       failure_ = capture_current_exception();
-      SetError(failure_.message);
+      return false;
     }
   }
-  void OnOK() override {
-    Napi::HandleScope scope(Env());
-    deferred_.Resolve(to_js_(Env(), *result_));
-  }
-  void OnError(const Napi::Error&) override {
-    Napi::HandleScope scope(Env());
-    deferred_.Reject(to_error(Env(), failure_).Value());
+
+  void settle(Napi::Env env) {
+    Napi::HandleScope scope(env);
+    if (!result_) {
+      deferred_.Reject(to_error(env, failure_).Value());
+      return;
+    }
+    try {
+      deferred_.Resolve(to_js_(env, *result_));
+    } catch (const Napi::Error& e) {
+      deferred_.Reject(e.Value());
+    }
   }
 
  private:
@@ -74,6 +83,28 @@ class FnWorker : public Napi::AsyncWorker {
   ToJs to_js_;
   std::optional<R> result_;
   Failure failure_;
+};
+
+template <typename R>
+class FnWorker : public Napi::AsyncWorker {
+ public:
+  using Work = typename Baton<R>::Work;
+  using ToJs = typename Baton<R>::ToJs;
+
+  FnWorker(Napi::Env env, Work work, ToJs to_js)
+      : Napi::AsyncWorker(env, "netplumb"), baton_(env, std::move(work), std::move(to_js)) {}
+
+  Napi::Promise promise() { return baton_.promise(); }
+
+ protected:
+  void Execute() override {
+    if (!baton_.run()) SetError(baton_.failure().message);
+  }
+  void OnOK() override { baton_.settle(Env()); }
+  void OnError(const Napi::Error&) override { baton_.settle(Env()); }
+
+ private:
+  Baton<R> baton_;
 };
 
 // Queues work on the libuv pool and returns its promise.
@@ -103,35 +134,14 @@ void submit_ns_op(Napi::Env env, NsOp* op);
 template <typename R>
 class NsFnOp : public NsOp {
  public:
-  NsFnOp(Napi::Env env, std::function<R()> work, typename FnWorker<R>::ToJs to_js)
-      : deferred_(Napi::Promise::Deferred::New(env)), work_(std::move(work)), to_js_(std::move(to_js)) {}
-  Napi::Promise promise() { return deferred_.Promise(); }
-  void run() noexcept override {
-    try {
-      result_.emplace(work_());
-    } catch (...) {
-      failure_ = capture_current_exception();
-    }
-  }
-  void settle(Napi::Env env) override {
-    Napi::HandleScope scope(env);
-    if (!result_) {
-      deferred_.Reject(to_error(env, failure_).Value());
-      return;
-    }
-    try {
-      deferred_.Resolve(to_js_(env, *result_));
-    } catch (const Napi::Error& e) {
-      deferred_.Reject(e.Value());
-    }
-  }
+  NsFnOp(Napi::Env env, typename Baton<R>::Work work, typename Baton<R>::ToJs to_js)
+      : baton_(env, std::move(work), std::move(to_js)) {}
+  Napi::Promise promise() { return baton_.promise(); }
+  void run() noexcept override { baton_.run(); }
+  void settle(Napi::Env env) override { baton_.settle(env); }
 
  private:
-  Napi::Promise::Deferred deferred_;
-  std::function<R()> work_;
-  typename FnWorker<R>::ToJs to_js_;
-  std::optional<R> result_;
-  Failure failure_;
+  Baton<R> baton_;
 };
 
 // Runs work on the namespace thread and returns its promise.
