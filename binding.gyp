@@ -28,6 +28,7 @@
         "native/ops/monitor_ops.cc",
         "native/ops/nft_ops.cc",
         "native/ops/conntrack_ops.cc",
+        "native/ops/debug_ops.cc",
         "native/nft/nft.cc",
         "native/nft/expr.cc",
         "native/nft/expr/bitwise.cc",

@@ -16,6 +16,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   np::ops::register_monitor(env, exports);
   np::ops::register_nft(env, exports);
   np::ops::register_conntrack(env, exports);
+  np::ops::register_debug(env, exports);
   return exports;
 }
 

@@ -139,6 +139,22 @@ export interface NativeBinding {
 
   ctList(h: NativeHandle, filter: NativeCtFilter): Promise<NativeCtEntry[]>;
   ctDelete(h: NativeHandle, filter: NativeCtFilter): Promise<number>;
+
+  /** @internal Undocumented diagnostics for scripts/soak.mjs: glibc mallinfo2() (all arenas), in bytes. */
+  _debugMallocInfo(): Partial<NativeMallocInfo>;
+  /** @internal malloc_trim(0); true if memory went back to the kernel. */
+  _debugMallocTrim(): boolean;
+}
+
+/** @internal glibc's mallinfo2 fields (bytes): arena from sbrk, in use, free, mmapped, trimmable top. */
+export interface NativeMallocInfo {
+  arena: number;
+  ordblks: number;
+  hblks: number;
+  hblkhd: number;
+  uordblks: number;
+  fordblks: number;
+  keepcost: number;
 }
 
 /** One step of rtnlRaw: `error` is a native error object (see errors.ts fromNative). */

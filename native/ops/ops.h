@@ -14,5 +14,7 @@ void register_sysctl(Napi::Env env, Napi::Object exports);
 void register_monitor(Napi::Env env, Napi::Object exports);
 void register_nft(Napi::Env env, Napi::Object exports);
 void register_conntrack(Napi::Env env, Napi::Object exports);
+// Internal, undocumented: allocator statistics for the soak script.
+void register_debug(Napi::Env env, Napi::Object exports);
 
 }  // namespace np::ops

@@ -655,7 +655,7 @@ export class Networks {
       else await this.host.links.delete(ep.hostIfname).catch((e: NetlinkError) => {
         if (e.code !== 'ENODEV') throw e;
       });
-      await this.#forget(ep);
+      await this.#forget(ep, { unpublished: true });
       await this.#save();
       await this.#writeHosts(net.id);
       return ep;
@@ -695,11 +695,12 @@ export class Networks {
   // Drops an endpoint from state: address released, published ports removed, and the
   // conntrack entries of its UDP and SCTP ports flushed (after the unpublish, so no new
   // datagram recreates them): a flow that keeps sending would otherwise stay DNATed to
-  // the old address and never reach the next container publishing the port.
-  async #forget(ep: EndpointInfo): Promise<void> {
+  // the old address and never reach the next container publishing the port. A detach
+  // has unpublished already (before deleting the veth): no second nftables batch.
+  async #forget(ep: EndpointInfo, done: { unpublished?: boolean } = {}): Promise<void> {
     const net = this.#state.networks.find((n) => n.id === ep.network);
     if (net) {
-      await this.firewall.unpublish(net, ep);
+      if (!done.unpublished) await this.firewall.unpublish(net, ep);
       for (const f of conntrackFilters(ep)) {
         await this.host.conntrack.delete(f).catch((e: Error) => {
           process.emitWarning(`netplumb: could not flush conntrack entries of ${ep.ip} (${f.protocol}): ${e.message}`, 'NetplumbWarning');
