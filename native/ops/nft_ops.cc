@@ -1,7 +1,10 @@
 // nftables: transactions, reads and the codec entry points tests use. JS objects arrive
 // already validated and normalised by src/nft (numbers, strings, Buffers); this file
 // only moves them into the structs of native/nft and back.
+#include <endian.h>
 #include <sys/socket.h>
+
+#include <cstring>
 
 #include "netlink/parser.h"
 #include "nft/batch.h"
@@ -171,6 +174,54 @@ Napi::Array typeof_to(Napi::Env env, const std::vector<nft::TypeofPart>& parts) 
   return a;
 }
 
+// Elements packed by src/nft (packElements) into one Buffer, so a small transaction
+// crosses N-API in one read instead of a handful per element. Per element, little-endian:
+//   u32 flags | u16 key length | u16 key-end length | u16 data length | key | key end | data
+// A zero key-end or data length means none (the kernel takes neither empty). Only
+// elements with plain byte data and no timeout, expiration or comment are packed.
+std::vector<nft::Elem> unpack_elems(const Napi::Value& v) {
+  if (!v.IsBuffer()) throw Napi::TypeError::New(v.Env(), "packed elements must be a Buffer");
+  auto b = v.As<Napi::Buffer<uint8_t>>();
+  const uint8_t* p = b.Data();
+  size_t left = b.Length();
+  auto take = [&](void* out, size_t n) {
+    if (n > left) throw Napi::TypeError::New(v.Env(), "packed elements are truncated");
+    std::memcpy(out, p, n);
+    p += n;
+    left -= n;
+  };
+  auto bytes_of = [&](uint16_t n) {
+    if (n > left) throw Napi::TypeError::New(v.Env(), "packed elements are truncated");
+    std::string out(reinterpret_cast<const char*>(p), n);
+    p += n;
+    left -= n;
+    return out;
+  };
+  std::vector<nft::Elem> out;
+  while (left > 0) {
+    uint32_t flags;
+    uint16_t klen, kelen, dlen;
+    take(&flags, 4);
+    take(&klen, 2);
+    take(&kelen, 2);
+    take(&dlen, 2);
+    klen = le16toh(klen);
+    kelen = le16toh(kelen);
+    dlen = le16toh(dlen);
+    nft::Elem e;
+    e.flags = le32toh(flags);
+    e.key = bytes_of(klen);
+    if (kelen) e.key_end = bytes_of(kelen);
+    if (dlen) {
+      nft::Data d;
+      d.value = bytes_of(dlen);
+      e.data = std::move(d);
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
 nft::Elem elem_from(const Napi::Value& v) {
   auto o = obj(v, "element");
   nft::Elem e;
@@ -288,7 +339,9 @@ nft::Op op_from(const Napi::Value& v) {
     l.table = str(o, "table");
     l.set = str(o, "set");
     if (has(o, "setId")) l.set_id = u32(o, "setId");
-    if (has(o, "elements")) {
+    if (auto packed = o.Get("packed"); !packed.IsUndefined()) {
+      l.elems = unpack_elems(packed);
+    } else if (has(o, "elements")) {
       auto a = arr(o.Get("elements"), "elements");
       for (uint32_t i = 0; i < a.Length(); i++) l.elems.push_back(elem_from(a.Get(i)));
     } else {

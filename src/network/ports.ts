@@ -47,7 +47,9 @@ export function expandPorts(maps: PortMapping[]): { hostIp?: string; protocol: P
   for (const m of maps) {
     const [lo, hi] = Array.isArray(m.hostPort) ? m.hostPort : [m.hostPort, m.hostPort];
     for (let p = lo; p <= hi; p++) {
-      out.push({ ...(m.hostIp && { hostIp: m.hostIp }), protocol: m.protocol ?? 'tcp', hostPort: p, containerPort: m.containerPort + (p - lo) });
+      const protocol = m.protocol ?? 'tcp';
+      const containerPort = m.containerPort + (p - lo);
+      out.push(m.hostIp ? { hostIp: m.hostIp, protocol, hostPort: p, containerPort } : { protocol, hostPort: p, containerPort });
     }
   }
   return out;

@@ -43,9 +43,33 @@ function host32(n: number): Buffer {
   return b;
 }
 
+// Dotted quad -> 4 bytes in one pass (this runs for every address of every element a
+// commit encodes): four decimal parts of 1-3 digits, 0-255, no leading zeros, as
+// net.isIP(v) === 4 accepts.
 export function ipv4Bytes(v: unknown, what: string): Buffer {
-  if (typeof v !== 'string' || isIP(v) !== 4) throw new TypeError(`${what} must be an IPv4 address, got ${String(v)}`);
-  return Buffer.from(v.split('.').map(Number));
+  const bad = (): never => { throw new TypeError(`${what} must be an IPv4 address, got ${String(v)}`); };
+  if (typeof v !== 'string' || v.length < 7 || v.length > 15) return bad();
+  const out = Buffer.allocUnsafe(4);
+  let part = 0;
+  let val = 0;
+  let digits = 0;
+  for (let i = 0; i <= v.length; i++) {
+    const c = i < v.length ? v.charCodeAt(i) : 46; // '.' closes the last part
+    if (c === 46) {
+      if (digits === 0 || part > 3) return bad();
+      out[part++] = val;
+      val = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && val === 0) return bad(); // a leading zero
+      val = val * 10 + (c - 48);
+      if (++digits > 3 || val > 255) return bad();
+    } else {
+      return bad();
+    }
+  }
+  if (part !== 4) return bad();
+  return out;
 }
 
 export function ipv6Bytes(v: unknown, what: string): Buffer {

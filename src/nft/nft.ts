@@ -143,7 +143,8 @@ function familyName(n: number): Family {
   return f;
 }
 function objName(v: unknown, what: string): string {
-  if (typeof v !== 'string' || v.length === 0 || Buffer.byteLength(v) > 255 || v.includes('\0')) {
+  // A UTF-16 unit is at most 3 UTF-8 bytes: short names skip the byte count.
+  if (typeof v !== 'string' || v.length === 0 || (v.length > 85 && Buffer.byteLength(v) > 255) || v.includes('\0')) {
     throw new TypeError(`${what} must be a name of 1-255 bytes, got ${JSON.stringify(v)}`);
   }
   return v;
@@ -604,9 +605,11 @@ export class Transaction {
       const e = p.elements;
       const fam = e.fam;
       const local = this.#sets.get(`${fam}\0${e.table}\0${e.set}`);
+      const elements = encodeElements(local ?? shape(fam, e.table, e.set), e.elements, e.remove, e.set);
+      const packed = packElements(elements);
       const op: NativeOp = {
         kind: 'elements', msg: e.msg, nlFlags: e.nlFlags, family: e.family, table: e.table, set: e.set, what: e.what,
-        elements: encodeElements(local ?? shape(fam, e.table, e.set), e.elements, e.remove, e.set),
+        ...(packed ? { packed } : { elements }),
       };
       if (local?.id !== undefined) op.setId = local.id;
       return op;
@@ -659,6 +662,33 @@ export class Transaction {
 
 function committed(r: { handles: number[] }): CommitResult {
   return { handles: r.handles.map((h) => (h ? h : undefined)) };
+}
+
+// Elements with only bytes (key, key end, data) and flags travel to native code packed
+// into one Buffer (see unpack_elems in native/ops/nft_ops.cc: u32 flags, u16 lengths of
+// key, key end and data, then the bytes), one N-API read for all of them; any other
+// element (a verdict, a timeout, a comment) sends the whole list as objects.
+function packElements(elements: Record<string, unknown>[]): Buffer | undefined {
+  let len = 0;
+  for (const el of elements) {
+    for (const k in el) if (k !== 'key' && k !== 'keyEnd' && k !== 'data' && k !== 'flags') return undefined;
+    const { key, keyEnd, data } = el as { key: Buffer; keyEnd?: Buffer; data?: unknown };
+    if (data !== undefined && !Buffer.isBuffer(data)) return undefined;
+    len += 10 + key.length + (keyEnd?.length ?? 0) + ((data as Buffer | undefined)?.length ?? 0);
+  }
+  const out = Buffer.allocUnsafe(len);
+  let off = 0;
+  for (const el of elements) {
+    const { key, keyEnd, data, flags } = el as { key: Buffer; keyEnd?: Buffer; data?: Buffer; flags?: number };
+    off = out.writeUInt32LE(flags ?? 0, off);
+    off = out.writeUInt16LE(key.length, off);
+    off = out.writeUInt16LE(keyEnd?.length ?? 0, off);
+    off = out.writeUInt16LE(data?.length ?? 0, off);
+    off += key.copy(out, off);
+    if (keyEnd) off += keyEnd.copy(out, off);
+    if (data) off += data.copy(out, off);
+  }
+  return out;
 }
 
 function encodeElements(shape: SetShape, elements: ElementSpec[], remove: boolean, set: string): Record<string, unknown>[] {
