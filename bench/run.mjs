@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { now, sleep, summarize, wallNow } from './lib/util.mjs';
+import { now, quiesce, sleep, summarize, wallNow } from './lib/util.mjs';
 import {
   BRIDGE, CONTAINER_PORT, GATEWAY, NETNS_DIR, PORT_BASE, PREFIX_LEN, RUN_DIR, SUBNET,
   loadPortsSkeleton, machine, plan, prepareNetnsDir, settle, setupBridge, sweep, verifyAttached, verifyDetached,
@@ -69,8 +69,11 @@ const sizes = opt.quick ? [20] : list(opt.n ?? '100,1000').map(Number);
 if (sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 65000)) fail('--n takes integers 1..65000');
 const linkGetIterations = Number(opt.linkget ?? (opt.quick ? 2000 : 20000));
 if (!Number.isInteger(linkGetIterations) || linkGetIterations < 0) fail('--linkget takes a count');
-// Pause between peers, for the kernel's background namespace cleanup.
+// Before each timed attach round: at least QUIET_MS, then until the CPUs are quiet
+// (at most QUIET_MAX_MS), so that no peer's attaches compete with the kernel still
+// destroying the namespaces of the previous peer or round.
 const QUIET_MS = opt.quick ? 200 : 1000;
+const QUIET_MAX_MS = opt.quick ? 1000 : 15_000;
 
 const log = opt.json ? (m) => console.error(m) : (m) => console.error(`  ${m}`);
 
@@ -127,6 +130,7 @@ async function measure(peer, n, containers, planFile, tmpDir) {
       return Object.assign(out, { status: 'skipped', reason });
     }
     const checks = { scope: peer.scope, ipam: !!peer.ipam };
+    ctx.quietMs = [await quiesce(QUIET_MS, QUIET_MAX_MS)];
     log(`${peer.id} N=${n}: attach`);
     const a = await peer.attach(ctx);
     verifyAttached(containers, checks);
@@ -136,6 +140,7 @@ async function measure(peer, n, containers, planFile, tmpDir) {
     await settle();
     verifyDetached();
     if (publish) verifyPortsGone(portChecks);
+    ctx.quietMs.push(await quiesce(QUIET_MS, QUIET_MAX_MS));
     log(`${peer.id} N=${n}: attach again, then bulk teardown`);
     const a2 = await peer.attach(ctx);
     verifyAttached(containers, checks);
@@ -152,6 +157,7 @@ async function measure(peer, n, containers, planFile, tmpDir) {
     const bulkTotal = bulk.settled ? bulk.ms : Math.max(bulk.ms, settledAt - bulk.startedAt);
     Object.assign(out, {
       status: 'ok',
+      quietMs: ctx.quietMs,
       attach: pick(attachStats(a)),
       attachAgain: pick(attachStats(a2)),
       teardown: { ...pick(tds), perSec: (td.length / tds.total) * 1000 },
@@ -166,7 +172,6 @@ async function measure(peer, n, containers, planFile, tmpDir) {
     await peer.finish?.(ctx);
     await sweep();
     out.elapsedMs = now() - t0;
-    await sleep(QUIET_MS);
   }
 }
 

@@ -1,5 +1,6 @@
 // Small helpers shared by the runner and the peers: running commands, timing, stats.
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 /** Milliseconds from a monotonic clock. */
 export const now = () => performance.now();
@@ -71,4 +72,33 @@ export function summarize(times) {
     p99: quantile(sorted, 0.99),
     max: sorted[sorted.length - 1] ?? NaN,
   };
+}
+
+// Busy share of all CPUs over `ms`, from /proc/stat (user, nice, system, irq, softirq,
+// steal over everything but guest time).
+async function busyShare(ms) {
+  const read = () => {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = f;
+    return { busy: user + nice + system + irq + softirq + steal, total: user + nice + system + idle + iowait + irq + softirq + steal };
+  };
+  const a = read();
+  await sleep(ms);
+  const b = read();
+  return b.total === a.total ? 0 : (b.busy - a.busy) / (b.total - a.total);
+}
+
+/**
+ * Waits until the machine is quiet: at least minMs, then until three 100 ms windows in
+ * a row keep the CPUs under 10% busy (the kernel has finished the previous peer's
+ * background work, such as destroying its namespaces), or maxMs. Returns the ms waited.
+ */
+export async function quiesce(minMs, maxMs) {
+  const t0 = now();
+  await sleep(minMs);
+  let quiet = 0;
+  while (quiet < 3 && now() - t0 < maxMs) {
+    quiet = (await busyShare(100)) < 0.1 ? quiet + 1 : 0;
+  }
+  return now() - t0;
 }
