@@ -59,14 +59,15 @@ const probePort = (j) => ({
 });
 
 const t = { family: 'inet', table: TABLE };
+// As Firewall.publish/unpublish build them (the operation written out: no object spread).
 const publishTx = (ep) => {
   const tx = ns.nft.transaction();
-  for (const { set, el } of portElements(ep)) tx.createElements({ ...t, set, elements: [el] });
+  for (const { set, el } of portElements(ep)) tx.createElements({ family: 'inet', table: TABLE, set, elements: [el] });
   return tx;
 };
 const unpublishTx = (ep) => {
   const tx = ns.nft.transaction();
-  for (const { set, el } of portElements(ep)) tx.destroyElements({ ...t, set, elements: [{ key: el.key }] });
+  for (const { set, el } of portElements(ep)) tx.destroyElements({ family: 'inet', table: TABLE, set, elements: [{ key: el.key }] });
   return tx;
 };
 

@@ -37,19 +37,19 @@ async function unpublishAsync(ctx, host, c) {
 /** The same elements and verbs through Transaction.commitSync() (no pool hop). */
 function publishSync(ctx, host, c) {
   const tx = host.nft.transaction();
-  for (const { set, el } of firewall.portElements(endpoint(ctx, c))) tx.createElements({ ...T, set, elements: [el] });
+  for (const { set, el } of firewall.portElements(endpoint(ctx, c))) tx.createElements({ family: T.family, table: T.table, set, elements: [el] });
   tx.commitSync();
 }
 function unpublishSync(ctx, host, c) {
   const tx = host.nft.transaction();
-  for (const { set, el } of firewall.portElements(endpoint(ctx, c))) tx.destroyElements({ ...T, set, elements: [{ key: el.key }] });
+  for (const { set, el } of firewall.portElements(endpoint(ctx, c))) tx.destroyElements({ family: T.family, table: T.table, set, elements: [{ key: el.key }] });
   tx.commitSync();
 }
 /** Every container's elements destroyed in one transaction (bulk teardown). */
 async function unpublishAll(ctx, host) {
   const tx = host.nft.transaction();
   for (const c of ctx.containers) {
-    for (const { set, el } of firewall.portElements(endpoint(ctx, c))) tx.destroyElements({ ...T, set, elements: [{ key: el.key }] });
+    for (const { set, el } of firewall.portElements(endpoint(ctx, c))) tx.destroyElements({ family: T.family, table: T.table, set, elements: [{ key: el.key }] });
   }
   await tx.commit();
 }

@@ -62,6 +62,12 @@ export class Firewall {
     return { family: F, table: this.table };
   }
 
+  // The elements operation of one set, written out: an object spread ({ ...this.#t() })
+  // costs more than the rest of building the operation on the publish path.
+  #els(set: string, elements: ElementSpec[]): { family: Family; table: string; set: string; elements: ElementSpec[] } {
+    return { family: F, table: this.table, set, elements };
+  }
+
   /**
    * Creates the table with its sets, maps and base chains unless it is already complete.
    * Nothing outside this table is ever touched.
@@ -184,8 +190,8 @@ export class Firewall {
     // exclusive: false re-adds what a restart finds missing, without failing on what is there.
     const exclusive = opts.exclusive ?? true;
     for (const { set, el } of els) {
-      if (exclusive) tx.createElements({ ...this.#t(), set, elements: [el] });
-      else tx.addElements({ ...this.#t(), set, elements: [el] });
+      if (exclusive) tx.createElements(this.#els(set, [el]));
+      else tx.addElements(this.#els(set, [el]));
     }
     await tx.commit();
   }
@@ -195,7 +201,7 @@ export class Firewall {
     const els = portElements(ep);
     if (els.length === 0) return;
     const tx = this.#ns.nft.transaction();
-    for (const { set, el } of els) tx.destroyElements({ ...this.#t(), set, elements: [{ key: el.key }] });
+    for (const { set, el } of els) tx.destroyElements(this.#els(set, [{ key: el.key }]));
     await tx.commit();
   }
 
@@ -209,7 +215,7 @@ export class Firewall {
       for (const el of info?.elements ?? []) {
         const target = set === 'pub4' ? (el.key as (string | number)[])[0] : (el.value as (string | number)[])[0];
         if (typeof target === 'string' && !claimed.has(target)) {
-          tx.destroyElements({ ...this.#t(), set, elements: [{ key: el.key }] });
+          tx.destroyElements(this.#els(set, [{ key: el.key }]));
           n++;
         }
       }
