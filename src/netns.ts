@@ -166,8 +166,9 @@ export class Netns {
 
   /**
    * Gives this namespace a name under the netns directory (as `ip netns attach`):
-   * bind-mounts it at <netnsDir>/NAME and returns a handle that carries the name.
-   * EEXIST if the name is taken. This handle stays open and usable.
+   * bind-mounts it at <netnsDir>/NAME and returns a handle that carries the name and
+   * shares the sockets this one has open (so its first request needs no trip to the
+   * namespace thread). EEXIST if the name is taken. This handle stays open and usable.
    */
   async bind(name: string, opts?: NetnsOptions): Promise<Netns> {
     const n = checkNetnsName(name);

@@ -208,7 +208,13 @@ describe('Netns.open / fromPid / current / delete / list', () => {
     expect((await anon.links.list()).map((l) => l.name)).toContain('seen0');
     const e = await anon.bind(name).catch((x: unknown) => x);
     expect((e as NetlinkError).code).toBe('EEXIST');
+    // The named handle shares the route socket anon has open (one socket, one port id),
+    // and keeps it when anon closes.
+    const port = anon.socketStats().portId;
+    expect(named.socketStats().portId).toBe(port);
     anon.close();
+    expect((await named.links.list()).map((l) => l.name)).toContain('seen0');
+    expect(named.socketStats().portId).toBe(port);
   });
 
   it('anonymous namespaces have no name and are isolated', async () => {

@@ -146,6 +146,13 @@ void NsHandle::adopt(NsHandle& made) {
   made.fd_ = -1;
 }
 
+void NsHandle::share_sockets(const NsHandle& other) {
+  if (&other == this) return;
+  std::scoped_lock lk(mu_, other.mu_);
+  if (!route_) route_ = other.route_;
+  if (!netfilter_) netfilter_ = other.netfilter_;
+}
+
 void NsHandle::check_open() const {
   std::lock_guard<std::mutex> lk(mu_);
   if (fd_ < 0 && !pending_) throw nl::NlError(EBADF, "netns", "namespace handle is closed");

@@ -36,6 +36,10 @@ class NsHandle {
   bool is_pending() const;
   // Gives this pending handle the namespace and sockets of `made`, which is left closed.
   void adopt(NsHandle& made);
+  // Shares the sockets `other` has open (another handle on the same namespace, such as
+  // the file a bind mount made of it): this handle's first request then needs no trip
+  // to the namespace thread. Sockets this handle already has stay.
+  void share_sockets(const NsHandle& other);
 
   // The netlink socket of `protocol` inside this namespace, opened on first use by
   // the namespace thread. The caller must hold the socket's mutex while using it;

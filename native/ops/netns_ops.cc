@@ -37,7 +37,11 @@ Napi::Value NsBindSync(const Napi::CallbackInfo& info) {
   std::string name = js::arg_string(info, 2, "name");
   return js::guard(env, [&]() -> Napi::Value {
     ns::bind_named(*h, dir, name);
-    return js::wrap_handle(env, ns::NsHandle::open_path(dir + "/" + name));
+    auto named = ns::NsHandle::open_path(dir + "/" + name);
+    // The same namespace: its sockets serve the named handle too (a pooled namespace
+    // taken by name keeps the socket it was prepared with, no trip to open another).
+    named->share_sockets(*h);
+    return js::wrap_handle(env, named);
   });
 }
 
