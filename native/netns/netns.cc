@@ -10,9 +10,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <map>
 #include <mutex>
 #include <utility>
-#include <vector>
 #include <cerrno>
 #include <cstring>
 
@@ -76,20 +76,12 @@ uint64_t mount_id(const std::string& dir) {
 
 void make_shared(const std::string& dir) {
   static std::mutex mu;
-  static std::vector<std::pair<std::string, uint64_t>> done;
+  static std::map<std::string, uint64_t> done;  // dir -> mount id once made shared
   std::lock_guard<std::mutex> lk(mu);
-  const uint64_t before = mount_id(dir);
-  for (auto& [d, id] : done)
-    if (d == dir && id != 0 && id == before) return;
+  const uint64_t now = mount_id(dir);
+  if (auto it = done.find(dir); it != done.end() && now != 0 && it->second == now) return;
   make_shared_now(dir);
-  const uint64_t after = mount_id(dir);
-  for (auto& [d, id] : done) {
-    if (d == dir) {
-      id = after;
-      return;
-    }
-  }
-  done.emplace_back(dir, after);
+  done[dir] = mount_id(dir);
 }
 
 int open_current_netns() {
