@@ -63,7 +63,7 @@ void make_shared_now(const std::string& dir) {
   }
 }
 
-// make_shared once per directory: changing propagation with MS_REC walks every mount
+// The netns directory made (if missing) and shared, once per directory: changing propagation with MS_REC walks every mount
 // under the directory, one per named namespace, so doing it on each create would cost
 // O(namespaces). The id of the mount the directory sits on afterwards is remembered; a
 // directory unmounted or remounted since sits on another mount and is made shared again
@@ -80,6 +80,7 @@ void make_shared(const std::string& dir) {
   std::lock_guard<std::mutex> lk(mu);
   const uint64_t now = mount_id(dir);
   if (auto it = done.find(dir); it != done.end() && now != 0 && it->second == now) return;
+  mkdir_p(dir);
   make_shared_now(dir);
   done[dir] = mount_id(dir);
 }
@@ -179,7 +180,6 @@ namespace {
 // The mount point for a named namespace: the directory made (shared, as iproute2 makes
 // it) and an empty file created exclusively, so a taken name fails before anything else.
 std::string make_mount_point(const std::string& dir, const std::string& name, const char* op) {
-  mkdir_p(dir);
   make_shared(dir);
   const std::string path = dir + "/" + name;
   int f = open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);

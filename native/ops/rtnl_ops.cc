@@ -343,8 +343,8 @@ std::vector<Step> read_steps(Napi::Env env, const Napi::Value& v) {
 }
 
 // Calls fn on every IFLA_NET_NS_FD the steps carry (links and veth peers).
-template <typename F>
-void each_netns_fd(std::vector<Step>& steps, F fn) {
+template <typename Steps, typename F>
+void each_netns_fd(Steps& steps, F fn) {
   for (auto& s : steps) {
     if (auto* l = std::get_if<LinkStep>(&s)) {
       fn(l->spec.common.netns_fd);
@@ -365,11 +365,9 @@ void set_pending_netns(std::vector<Step>& steps, int fd) {
 std::vector<StepOutcome> run_batch(const Handle& h, const std::vector<Step>& steps) {
   std::vector<StepOutcome> out(steps.size());
   if (steps.empty()) return out;
-  for (auto& s : steps) {
-    auto* l = std::get_if<LinkStep>(&s);
-    if (l && (l->spec.common.netns_fd == kPendingNetns || (l->spec.peer && l->spec.peer->netns_fd == kPendingNetns)))
-      throw nl::NlError(EBADF, "netns", "a namespace this batch moves a link into is not created yet");
-  }
+  each_netns_fd(steps, [](const int& f) {
+    if (f == kPendingNetns) throw nl::NlError(EBADF, "netns", "a namespace this batch moves a link into is not created yet");
+  });
   // Each step may take several messages; remember which step each belongs to.
   nl::Builder b(1 << 20);
   std::vector<size_t> owner;
