@@ -1,4 +1,4 @@
-export { Netns, defaultNetnsDir, type NetnsOptions } from './netns';
+export { Netns, defaultNetnsDir, type NetnsOptions, type NetnsId } from './netns';
 export { Links, type LinkFilter } from './links';
 export { Addresses } from './addresses';
 export { Routes, type RouteFilter } from './routes';

@@ -15,6 +15,9 @@ import { Nft } from './nft/nft';
 import { checkNetnsName, checkPath, checkPid } from './validate';
 
 /** Options shared by the named-namespace calls. */
+/** A namespace's identity: `'<dev>:<ino>'` of its nsfs inode (see Netns.id). */
+export type NetnsId = string;
+
 export interface NetnsOptions {
   /**
    * Directory of named namespaces, as `ip netns` uses it. Default: the
@@ -203,17 +206,19 @@ export class Netns {
     return this.#handle === null;
   }
 
-  /** Identity of the namespace (nsfs device and inode): equal for two handles on one namespace. */
-  get id(): { dev: number; ino: number } {
+  /**
+   * Identity of the namespace: `'<dev>:<ino>'` of its nsfs inode, equal for every handle
+   * on one namespace. Endpoints record the same string (`EndpointInfo.netnsId`). The
+   * kernel reuses the inode of a namespace that is gone for a new one.
+   */
+  get id(): NetnsId {
     const { dev, ino } = callSync(() => native.nsInfo(this.handle()));
-    return { dev, ino };
+    return `${dev}:${ino}`;
   }
 
   /** Whether two handles refer to the same namespace. */
   sameAs(other: Netns): boolean {
-    const a = this.id;
-    const b = other.id;
-    return a.dev === b.dev && a.ino === b.ino;
+    return this.id === other.id;
   }
 
   /** Counters of the route socket: how many sendmsg and recvmsg calls it made. */

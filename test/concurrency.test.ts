@@ -2,11 +2,12 @@
 // started at once on one namespace handle. Every check reads the kernel with ip -j (or
 // sends real traffic), never what the library said it did.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { attachVeth, Netns, Networks, type Link } from '../src';
 import { ipj, ping, Scope, uniq } from './helpers';
+import { readState } from './state-helpers';
 
 const scope = new Scope();
 const dirs: string[] = [];
@@ -114,7 +115,7 @@ describe('200 concurrent attaches into distinct namespaces', () => {
     }
   });
 
-  it('Network.attach: 200 distinct addresses, each container holds the one its EndpointInfo names, all in the state file', async () => {
+  it('Network.attach: 200 distinct addresses, each container holds the one its EndpointInfo names, all in the state', async () => {
     const N = 200;
     const [host] = await namespaces(1, 'nh');
     const stateDir = mkdtempSync('/run/np-concur-');
@@ -144,11 +145,12 @@ describe('200 concurrent attaches into distinct namespaces', () => {
       }
       const ports = ipj<{ ifname: string }[]>(host!.name!, 'link', 'show', 'master', bridge);
       expect(ports.map((p) => p.ifname).sort()).toEqual(eps.map((e) => e.hostIfname).sort());
-      const saved = JSON.parse(readFileSync(path.join(stateDir, 'networks.json'), 'utf8')) as { data: { endpoints: { id: string; ip: string }[] } };
-      expect(saved.data.endpoints.map((e) => `${e.id} ${e.ip}`).sort()).toEqual(eps.map((e) => `${e.id} ${e.ip}`).sort());
+      const saved = readState(stateDir);
+      expect(saved.endpoints.map((e) => `${e.id} ${e.doc.ip} ${e.phase}`).sort()).toEqual(eps.map((e) => `${e.id} ${e.ip} ready`).sort());
+      expect(saved.leases.filter((l) => l.pool === net.id).map((l) => `${l.owner} ${l.address}`).sort()).toEqual(eps.map((e) => `${e.id} ${e.ip}`).sort());
       await ping(cts[0]!, eps[N - 1]!.ip);
     } finally {
-      nets.close();
+      await nets.close();
     }
   });
 });

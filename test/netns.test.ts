@@ -46,7 +46,7 @@ describe('Netns.create (named)', () => {
       expect(links.find((l) => l.name === `br${i}`)?.kind).toBe('bridge');
     });
     // Distinct namespaces have distinct identities.
-    const ids = new Set(handles.map((h) => `${h.id.dev}:${h.id.ino}`));
+    const ids = new Set(handles.map((h) => h.id));
     expect(ids.size).toBe(50);
   });
 

@@ -257,6 +257,8 @@ describe.skipIf(!haveSocat)('bridge networks: traffic', () => {
   });
 
   it('name resolution: hosts files carry every member and alias, follow attach and detach; none on the default network', async () => {
+    // Written off the attach's path; flushHosts() waits for the writes.
+    await t.nets.flushHosts();
     const webHosts = readFileSync(hosts('web'), 'utf8');
     expect(webHosts).toContain(`${web.ep.ip}\tweb www`);
     expect(webHosts).toContain(`${db.ep.ip}\tdb`);
@@ -268,9 +270,11 @@ describe.skipIf(!haveSocat)('bridge networks: traffic', () => {
 
     // A new member appears in the others' files, and goes when it leaves.
     const cache = await container(A, { name: 'cache', aliases: ['redis'] });
+    await t.nets.flushHosts();
     expect(readFileSync(hosts('web'), 'utf8')).toContain(`${cache.ep.ip}\tcache redis`);
     expect((await withHosts(web.ns, hosts('web'), 'getent hosts redis')).stdout).toContain(cache.ep.ip);
     await A.detach(cache.ns);
+    await t.nets.flushHosts();
     expect(readFileSync(hosts('web'), 'utf8')).not.toContain('cache');
     expect((await withHosts(web.ns, hosts('web'), 'getent hosts cache')).status).not.toBe(0);
 
@@ -319,9 +323,14 @@ describe.skipIf(!haveSocat)('bridge networks: traffic', () => {
 
   it('detach is idempotent, also once the container namespace is gone', async () => {
     const x = await container(A, { publish: [{ hostPort: 8091, containerPort: 80 }] });
-    await A.detach(x.ns);
-    await A.detach(x.ns);
-    await A.detach(x.ep);
+    expect(await A.detach(x.ns)).toMatchObject({ id: x.ep.id, ip: x.ep.ip });
+    // Unreachable at once: the host end down, in the reap group, off the bridge's forwarding.
+    const quiet = ipj<{ flags: string[]; group: string }[]>(t.H.name!, '-d', 'link', 'show', 'dev', x.ep.hostIfname)[0];
+    expect(quiet?.flags).not.toContain('UP');
+    expect(await ping(web.ns, x.ep.ip)).toBe(false);
+    expect(await A.detach(x.ns)).toBeUndefined();
+    expect(await A.detach(x.ep)).toBeUndefined();
+    await t.nets.reap();
     expect(linkNames(t.H)).not.toContain(x.ep.hostIfname);
     expect(linkNames(x.ns)).toEqual(['lo']);
 
@@ -346,12 +355,13 @@ describe.skipIf(!haveSocat)('bridge networks: traffic', () => {
     await linkGone(t.H, w.ep.hostIfname);
     // (The number is freed a little after the namespace's links are gone.)
     let n = await scope.ns('nc');
-    for (let i = 0; i < 20 && `${n.id.dev}:${n.id.ino}` !== w.ep.netnsId; i++) {
+    for (let i = 0; i < 20 && n.id !== w.ep.netnsId; i++) {
       await new Promise((r) => setTimeout(r, 25));
       n = await scope.ns('nc');
     }
-    const reused = `${n.id.dev}:${n.id.ino}` === w.ep.netnsId;
+    const reused = n.id === w.ep.netnsId;
     const ep = await A.attach(n, { name: 'n', hostsFile: hosts('n') });
+    await t.nets.flushHosts();
     if (reused) {
       // The dead endpoint was dropped (its address freed): its name is no one's peer.
       expect(A.endpoints().map((e) => e.id)).not.toContain(w.ep.id);
@@ -368,6 +378,7 @@ describe.skipIf(!haveSocat)('bridge networks: traffic', () => {
     // Learn which address the next attach gets, then free it again.
     const probe = await container(A);
     await A.detach(probe.ns);
+    await t.nets.reap();
     const before = snapshot();
     const z = await scope.ns('nz');
 
@@ -390,7 +401,7 @@ describe.skipIf(!haveSocat)('bridge networks: traffic', () => {
     expect(snapshot()).toEqual(before);
     expect(linkNames(z)).toEqual(['lo']);
     expect(readFileSync(hosts('web'), 'utf8')).not.toContain('ghost');
-    expect(readFileSync(path.join(t.stateDir, 'networks.json'), 'utf8')).not.toContain('ghost');
+    expect(JSON.stringify(t.nets.inspect('a'))).not.toContain('ghost');
     // The first container keeps its port; db keeps its address.
     expect(await connect(t.O, HOST_IP, 8080)).toBe(OUT_IP);
     expect(await ping(web.ns, db.ep.ip)).toBe(true);
@@ -437,7 +448,7 @@ describe.skipIf(!haveSocat)('bridge networks: restart and gc', () => {
     const r1 = await container(N, { publish: [{ hostPort: 8080, containerPort: 80 }] });
     const r2 = await container(N, { publish: [{ hostPort: 8082, containerPort: 80 }] });
     await servers.serve(r1.ns, 80);
-    t.nets.close();
+    await t.nets.close();
 
     // While no controller runs, r2's namespace dies (its veth pair with it).
     await destroy(r2.ns);
@@ -466,7 +477,7 @@ describe.skipIf(!haveSocat)('bridge networks: restart and gc', () => {
     nftIn(H, ['add', 'element', 'inet', T, 'dnat4_any', '{ tcp . 9999 : 10.77.0.200 . 80 }']);
     nftIn(H, ['add', 'element', 'inet', T, 'pub4', '{ 10.77.0.200 . tcp . 80 }']);
     const removed = await nets.gc();
-    expect(removed).toEqual({ links: ['npdeadbeef00'], elements: 2 });
+    expect(removed).toEqual({ links: ['npdeadbeef00'], elements: 2, reaped: 0, records: 0 });
     expect(linkNames(t.H)).not.toContain('npdeadbeef00');
     expect(linkNames(t.H)).toContain('keepme');
     expect(elements(t.H, 'dnat4_any')).not.toContain('9999');
@@ -474,7 +485,7 @@ describe.skipIf(!haveSocat)('bridge networks: restart and gc', () => {
     // What state claims survived gc.
     expect(await connect(t.O, HOST_IP, 8080)).toBe(OUT_IP);
     expect(linkNames(t.H)).toEqual(expect.arrayContaining([N2.info.bridge, r1.ep.hostIfname, r3.ep.hostIfname]));
-    expect(await nets.gc()).toEqual({ links: [], elements: 0 });
-    nets.close();
+    expect(await nets.gc()).toEqual({ links: [], elements: 0, reaped: 0, records: 0 });
+    await nets.close();
   });
 });

@@ -247,7 +247,7 @@ describe('overlay networks', () => {
     expect(again.peers()).toEqual([hosts[1]!.vtep]);
     expect(again.remoteEndpoints()).toHaveLength(2);
     // The overlay's links carry the owner's tag and are claimed: gc leaves them.
-    expect(await ctl.gc()).toEqual({ links: [], elements: 0 });
+    expect(await ctl.gc()).toEqual({ links: [], elements: 0, reaped: 0, records: 0 });
     expect(() => ctl.overlay('gone')).toThrow(NetlinkError);
 
     // An overlay whose underlay device vanished does not keep the controller from opening.
@@ -281,6 +281,8 @@ describe('overlay networks', () => {
     await nets[0]!.detach(c);
     expect(gw.endpoints()).toEqual([]);
     expect(nets[0]!.endpoints()).toEqual([]);
+    // Both interfaces are down and waiting in the reap group; reap() deletes them now.
+    expect(await h.ctl.reap()).toBe(2);
     expect(linkNames(c)).toEqual(['lo']);
   });
 

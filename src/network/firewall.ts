@@ -183,26 +183,57 @@ export class Firewall {
    * so a port another container already holds fails the whole publish with EEXIST and
    * changes nothing, instead of shadowing the other rule.
    */
-  async publish(_net: NetworkInfo, ep: Pick<EndpointInfo, 'ip' | 'publish'>, opts: { exclusive?: boolean } = {}): Promise<void> {
-    const els = portElements(ep);
-    if (els.length === 0) return;
+  async publish(_net: NetworkInfo | undefined, ep: Pick<EndpointInfo, 'ip' | 'publish'>): Promise<void> {
+    const tx = this.#publishTx(ep);
+    if (tx) await tx.commit();
+  }
+
+  /** publish() on the calling thread (Transaction.commitSync): no hop to the thread pool. */
+  publishSync(ep: Pick<EndpointInfo, 'ip' | 'publish'>): void {
+    this.#publishTx(ep)?.commitSync();
+  }
+
+  /**
+   * Re-adds the published ports of many endpoints in one transaction, without failing on
+   * elements that are there already (a restart after a flushed or rebooted ruleset).
+   */
+  republish(eps: readonly Pick<EndpointInfo, 'ip' | 'publish'>[]): void {
     const tx = this.#ns.nft.transaction();
-    // exclusive: false re-adds what a restart finds missing, without failing on what is there.
-    const exclusive = opts.exclusive ?? true;
-    for (const { set, el } of els) {
-      if (exclusive) tx.createElements(this.#els(set, [el]));
-      else tx.addElements(this.#els(set, [el]));
+    let n = 0;
+    for (const ep of eps) {
+      for (const { set, el } of portElements(ep)) {
+        tx.addElements(this.#els(set, [el]));
+        n++;
+      }
     }
-    await tx.commit();
+    if (n > 0) tx.commitSync();
+  }
+
+  #publishTx(ep: Pick<EndpointInfo, 'ip' | 'publish'>): Transaction | undefined {
+    const els = portElements(ep);
+    if (els.length === 0) return undefined;
+    const tx = this.#ns.nft.transaction();
+    for (const { set, el } of els) tx.createElements(this.#els(set, [el]));
+    return tx;
   }
 
   /** Removes an endpoint's published ports (idempotent: DESTROYSETELEM). */
-  async unpublish(_net: NetworkInfo, ep: Pick<EndpointInfo, 'ip' | 'publish'>): Promise<void> {
+  async unpublish(_net: NetworkInfo | undefined, ep: Pick<EndpointInfo, 'ip' | 'publish'>): Promise<void> {
+    const tx = this.#unpublishTx(ep);
+    if (tx) await tx.commit();
+  }
+
+  /** unpublish() on the calling thread. */
+  unpublishSync(ep: Pick<EndpointInfo, 'ip' | 'publish'>): void {
+    this.#unpublishTx(ep)?.commitSync();
+  }
+
+  #unpublishTx(ep: Pick<EndpointInfo, 'ip' | 'publish'>): Transaction | undefined {
     const els = portElements(ep);
-    if (els.length === 0) return;
+    if (els.length === 0) return undefined;
     const tx = this.#ns.nft.transaction();
     for (const { set, el } of els) tx.destroyElements(this.#els(set, [{ key: el.key }]));
-    await tx.commit();
+    return tx;
   }
 
   /** Removes published-port elements pointing at addresses no endpoint holds; returns how many. */

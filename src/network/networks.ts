@@ -1,35 +1,46 @@
-// Docker's single-host network model on top of the namespace, link, sysctl and
-// nftables layers: bridge networks (a default one like docker0, and user-defined ones
-// with name resolution), endpoints (a veth into a container namespace), published
-// ports, and the host / none / container modes. The overlay and macvlan drivers
-// (overlay.ts, macvlan.ts) plug into the same attach, detach, IPAM and state machinery.
-import { createHash, randomBytes } from 'node:crypto';
-import { stat } from 'node:fs/promises';
-import { attachVeth } from '../attach';
+// Docker's network model on top of the namespace, link, sysctl and nftables layers: the
+// orchestration. Drivers (drivers/) make each kind of network in the kernel; this module
+// keeps the state (store.ts), hands out addresses, publishes ports, writes hosts files,
+// rolls back what fails and reconciles what a crash left, without asking which driver a
+// network has.
+//
+// Every attach and detach is recorded before the kernel is touched and finished after:
+//
+//   attach:  tx [lease, ports, endpoint 'attaching']  kernel [driver.attach, publish]  tx [endpoint 'ready']
+//   detach:  tx [endpoint 'detaching']  kernel [unpublish, driver.detach (quiesce)]  tx [rows deleted]
+//
+// so a process killed anywhere leaves a row that says what to finish or undo, and the
+// next Networks.open (in any process) does it. Transactions are synchronous and short;
+// several attaches are in flight at once, each holding the database only for its own
+// transactions.
+import { randomBytes } from 'node:crypto';
+import { accessSync, constants as fsc, statSync, type Stats } from 'node:fs';
 import { NetlinkError } from '../errors';
-import { Netns, type NetnsOptions } from '../netns';
-import type { Link } from '../types';
-import { checkIfname, checkMac, own } from '../validate';
+import * as path from 'node:path';
+import { defaultNetnsDir, Netns, type NetnsOptions } from '../netns';
+import { checkIfname, checkMac, checkNetnsName, checkPath, own } from '../validate';
+import type { AttachTarget, DriverContext, HostLinks, NetworkBase, NetworkDriver } from './driver';
+import { driverOf, OverlayNetwork } from './drivers';
 import { Firewall } from './firewall';
-import { checkPorts, conntrackFilters } from './ports';
-import { checkHostName, hostsFileContent, writeFileAtomic } from './hosts';
-import { AddressPool, type AddressPoolState, contains, macFromIp, overlaps, parseCidr, pickSubnet } from './ipam';
-import { StateStore } from './store';
-import { nsIdOf, type CreatedNetwork } from './drivers';
+import { checkHostName, hostsFileContent, HostsWriter } from './hosts';
+import { macFromIp } from './ipam';
+import { importLegacy, readLegacy } from './legacy';
+import { containerMode, hostMode, noneMode, type ModeContext } from './modes';
+import { Network, type NetworkController } from './network';
+import { newToken, tokenAlive } from './owner';
+import { checkPorts, conntrackFilters, expandPorts, portKey } from './ports';
+import { Reaper } from './reaper';
 import {
-  attachMacvlanEndpoint, checkMacvlanOptions, createMacvlan, detachMacvlanEndpoint, macvlanChildIn, macvlanEndpointGone,
-} from './macvlan';
-import {
-  addPeer, addRemoteEndpoint, checkOverlayOptions, createOverlay, ensureOverlay, removeOverlay, removePeer, removeRemoteEndpoint,
-} from './overlay';
+  networkFileIds, NetworkStore, poolIds, removeNetworkFile, writeNetworkFile, type StoredEndpoint, type StoreTx,
+} from './store';
 import type {
-  AttachOptions, BridgeNetworkOptions, EndpointInfo, MacvlanNetworkOptions, NetworkInfo, NetworkOptions, OverlayNetworkOptions,
-  PortMapping, RemoteEndpoint,
+  AttachedEndpoint, AttachOptions, BridgeNetworkOptions, EndpointInfo, MacvlanNetworkOptions, NetworkInfo, NetworkOptions,
+  NewContainer, OverlayNetworkOptions, PortMapping,
 } from './types';
 
 /** Options of Networks.open. */
 export interface NetworksOptions extends NetnsOptions {
-  /** Where networks and endpoints are persisted (created if missing). */
+  /** Where networks and endpoints are kept (created if missing); see docs/store.md. */
   stateDir: string;
   /** The namespace bridges live in and ports are published on; default the caller's own. */
   host?: Netns;
@@ -39,53 +50,102 @@ export interface NetworksOptions extends NetnsOptions {
   defaultBridge?: string;
   /** Subnet of the default network (default 172.17.0.0/16, as docker0). */
   defaultSubnet?: string;
+  /**
+   * IFLA_GROUP of host-side links waiting to be deleted (default: derived from the owner,
+   * 0x6e70xxxx). Every link in this group of the host namespace is deleted in bulk: give
+   * no other link this group.
+   */
+  reapGroup?: number;
+  /** Run SQLite's quick integrity check of the state on open (default true). */
+  checkState?: boolean;
 }
 
-interface State {
-  networks: NetworkInfo[];
-  endpoints: EndpointInfo[];
-  pools: Record<string, AddressPoolState>;
+/** What gc() removed. */
+export interface GcResult {
+  /** Tagged host links no network or endpoint claims. */
+  links: string[];
+  /** Published-port elements pointing at addresses no endpoint holds. */
+  elements: number;
+  /** Links of detached endpoints that were waiting in the reap group, now deleted. */
+  reaped: number;
+  /** Endpoint records a dead process left half made or half removed, now undone. */
+  records: number;
 }
 
-const STATE_KEY = 'networks';
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const OWNER_RE = /^[a-z][a-z0-9_]{0,31}$/;
 
-function hex(s: string, n: number): string {
-  return createHash('sha256').update(s).digest('hex').slice(0, n);
+/** The default reap group of an owner: 0x6e70 ('np') above a 16-bit FNV-1a hash of its name. */
+function reapGroupOf(owner: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < owner.length; i++) h = Math.imul(h ^ owner.charCodeAt(i), 0x01000193) >>> 0;
+  return ((0x6e70 << 16) | ((h ^ (h >>> 16)) & 0xffff)) >>> 0;
 }
 
+const warn = (message: string): void => {
+  process.emitWarning(`netplumb: ${message}`, 'NetplumbWarning');
+};
+
 /**
- * The network controller: networks, endpoints and their persisted state for one host
- * namespace and owner. Open with Networks.open; close() releases its handles (the
- * networks stay).
+ * The network controller: networks, endpoints and their state for one host namespace
+ * and owner. Open with Networks.open; close() (or `await using`) deletes what waits in
+ * the reap group and releases its handles; the networks stay.
+ *
+ * Several controllers, in one process or many, may share a state directory: every
+ * change is a transaction of the shared database, and each controller sees the others'
+ * changes before it decides anything (docs/store.md).
  */
-export class Networks {
+export class Networks implements NetworkController {
   readonly owner: string;
   readonly host: Netns;
   readonly firewall: Firewall;
-  readonly #store: StateStore;
+  /** IFLA_GROUP of links waiting to be deleted. */
+  readonly reapGroup: number;
+  readonly #store: NetworkStore;
   readonly #opts: NetworksOptions;
   readonly #ownHost: boolean;
-  #state: State = { networks: [], endpoints: [], pools: {} };
-  readonly #pools = new Map<string, AddressPool>();
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #ctx: DriverContext;
+  readonly #reaper: Reaper;
+  readonly #hosts: HostsWriter;
+  // This controller's token: records it is in the middle of name it.
+  readonly #token = newToken();
+  // Endpoints this controller is attaching or detaching right now: a row it holds that is
+  // not among them was left by a failure it could not record (a full disk) and is stale.
+  readonly #inflight = new Set<string>();
+  // Network creation, removal and gc, one at a time per controller; driver operations one
+  // at a time per network. Attaches and detaches are not queued.
+  #admin: Promise<unknown> = Promise.resolve();
+  readonly #perNetwork = new Map<string, Promise<unknown>>();
+  #closed = false;
 
-  private constructor(opts: NetworksOptions, host: Netns, ownHost: boolean, store: StateStore) {
+  private constructor(opts: NetworksOptions, host: Netns, ownHost: boolean, store: NetworkStore) {
     this.owner = opts.owner ?? 'netplumb';
     this.host = host;
     this.#ownHost = ownHost;
     this.#opts = opts;
     this.#store = store;
     this.firewall = new Firewall(host, this.owner);
+    this.reapGroup = opts.reapGroup ?? reapGroupOf(this.owner);
+    this.#reaper = new Reaper(host, this.reapGroup, { warn });
+    this.#ctx = {
+      host,
+      owner: this.owner,
+      firewall: this.firewall,
+      store,
+      write: (fn) => store.write(fn),
+      reapGroup: this.reapGroup,
+      warn,
+    };
+    this.#hosts = new HostsWriter(() => this.#hostsFiles(), (id) => this.hostsFor(id), warn);
   }
 
   /**
-   * Opens the controller: loads the persisted state and reconciles it with the kernel
-   * (missing bridges, the nftables table, each bridge network's chains and every
-   * endpoint's published ports re-made; endpoints whose host-side veth is gone are
-   * dropped and their addresses and ports released). Several controllers may share a
-   * state directory: each rereads the state under the lock when another changed it.
+   * Opens the controller: opens the state (importing a 0.1.0 state directory once) and
+   * reconciles it with the kernel, so that what open() returns is consistent whatever a
+   * crash left: the table, each network's kernel objects and every endpoint's published
+   * ports re-made; endpoints whose kernel side is gone dropped (address and ports
+   * released); half-made or half-removed endpoints of dead processes undone; links left
+   * waiting in the reap group deleted.
    */
   static async open(input: NetworksOptions): Promise<Networks> {
     if (typeof input !== 'object' || input === null) throw new TypeError('Networks.open needs options');
@@ -93,127 +153,190 @@ export class Networks {
     if (typeof opts.stateDir !== 'string' || opts.stateDir.length === 0) throw new TypeError('stateDir must be a directory path');
     if (opts.owner !== undefined && !OWNER_RE.test(opts.owner)) throw new TypeError('owner must match [a-z][a-z0-9_]{0,31}');
     if (opts.defaultBridge !== undefined) checkIfname(opts.defaultBridge, 'defaultBridge');
-    const store = await StateStore.open(opts.stateDir);
+    if (opts.reapGroup !== undefined && (!Number.isInteger(opts.reapGroup) || opts.reapGroup < 1 || opts.reapGroup > 0xffffffff)) {
+      throw new RangeError('reapGroup must be an integer in 1..4294967295 (0 is every link\'s default group)');
+    }
+    if (opts.host !== undefined && !(opts.host instanceof Netns)) throw new TypeError('host must be a Netns');
+    const store = NetworkStore.open(opts.stateDir, { check: opts.checkState ?? true });
     const ownHost = opts.host === undefined;
-    const host = opts.host ?? (await Netns.current());
-    const n = new Networks(opts, host, ownHost, store);
+    let host: Netns | undefined;
     try {
-      await n.#serial(() => n.#load());
+      host = opts.host ?? (await Netns.current());
+      const n = new Networks(opts, host, ownHost, store);
+      n.#importLegacy();
+      await n.#reconcile();
+      return n;
     } catch (e) {
-      if (ownHost) host.close();
+      store.close();
+      if (ownHost) host?.close();
       throw e;
     }
-    return n;
   }
 
-  /** Releases the controller's own handles; networks, endpoints and rules stay. */
-  close(): void {
-    if (this.#ownHost) this.host.close();
-  }
-
-  // One request at a time per controller, and one process at a time per state directory:
-  // allocation, kernel changes and the state file move together.
-  #serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(() =>
-      this.#store.withLock(async () => {
-        await this.#refresh();
-        return fn();
-      }),
-    );
-    this.#queue = run.catch(() => undefined);
-    return run;
-  }
-
-  // The state file as last read or written by this controller (mtime, size, inode: an
-  // atomic write makes a new inode), to notice another process's changes.
-  #stamp = '';
-
-  async #stampNow(): Promise<string> {
-    const st = await stat(this.#store.pathOf(STATE_KEY)).catch(() => undefined);
-    return st ? `${st.mtimeMs}:${st.size}:${st.ino}` : '';
-  }
-
-  // Rereads the state when another process changed it since (under the lock, so what
-  // we read is what every later step builds on).
-  async #refresh(): Promise<boolean> {
-    const now = await this.#stampNow();
-    if (now === this.#stamp) return false;
-    await this.#read();
-    return true;
-  }
-
-  async #read(): Promise<State | undefined> {
-    const s = await this.#store.load<State>(STATE_KEY);
-    this.#state = s ?? { networks: [], endpoints: [], pools: {} };
-    this.#pools.clear();
-    for (const net of this.#state.networks) {
-      const saved = this.#state.pools[net.id];
-      this.#pools.set(net.id, saved ? AddressPool.fromJSON(saved) : this.#newPool(net));
+  /** Deletes what waits in the reap group, finishes the hosts-file writes, releases the controller's handles. The networks stay. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      await this.#reaper.flush().catch((e: Error) => warn(`reaping links on close failed: ${e.message}`));
+      await this.#hosts.flush();
+    } finally {
+      this.#store.close();
+      if (this.#ownHost) this.host.close();
     }
-    this.#stamp = await this.#stampNow();
-    return s;
   }
 
-  async #load(): Promise<void> {
-    const s = await this.#read();
-    // Re-make what the kernel may have lost (a reboot, someone's flush): the table, each
-    // network's bridge and chains, and every endpoint's published ports.
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  #importLegacy(): void {
+    if (!this.#store.created && this.#store.networks.size > 0) return;
+    const legacy = readLegacy(this.#store.dir);
+    if (!legacy) return;
+    const nets = importLegacy(this.#store, legacy, (doc) => {
+      const d = driverOf(doc.driver);
+      return d.fromLegacy ? d.fromLegacy(doc) : { info: doc, records: [] };
+    });
+    for (const net of nets) writeNetworkFile(this.#store.dir, net);
+  }
+
+  // --- reconcile --------------------------------------------------------------------
+
+  async #reconcile(): Promise<void> {
+    const st = this.#store;
+    st.sync();
     await this.firewall.ensureBase();
-    for (const net of this.#state.networks) {
-      if (net.driver === 'overlay') {
-        // One overlay whose underlay is gone must not keep every other network down.
-        await ensureOverlay(this.host, this.owner, net, this.endpointsOf(net.id)).catch((e: Error) => {
-          process.emitWarning(`netplumb: overlay network ${net.name} not reconciled: ${e.message}`, 'NetplumbWarning');
-        });
-      } else if (net.driver !== 'macvlan') {
-        await this.#ensureBridge(net);
-        await this.firewall.addNetwork(net);
+    for (const net of [...st.networks.values()]) {
+      await this.#driver(net).reconcile(this.#ctx, net, st.endpointsOf(net.id).map((e) => e.info));
+    }
+    // Each network's durable definition file (a crash may fall between the database and the file).
+    const files = new Set(networkFileIds(st.dir));
+    for (const net of st.networks.values()) if (!files.has(net.id)) writeNetworkFile(st.dir, net);
+    for (const id of files) if (!st.networks.has(id)) removeNetworkFile(st.dir, id);
+    await this.#settleEndpoints();
+    await this.#reaper.flush().catch((e: Error) => warn(`reaping the links left in group ${this.reapGroup} failed: ${e.message}`));
+  }
+
+  // Endpoint rows against the kernel: dead processes' half-done attaches and detaches
+  // undone, endpoints whose kernel side is gone dropped, published ports of the others
+  // re-made (one nftables transaction). Returns how many half-done rows it undid.
+  async #settleEndpoints(): Promise<number> {
+    const st = this.#store;
+    const links: HostLinks = new Map((await this.host.links.list()).map((l) => [l.name, { index: l.index, ...(l.group !== undefined && { group: l.group }), ...(l.master !== undefined && { master: l.master }) }]));
+    let undone = 0;
+    const live: EndpointInfo[] = [];
+    for (const stored of [...st.endpoints.values()]) {
+      const ep = stored.info;
+      const net = st.networks.get(ep.network);
+      if (stored.phase !== 'ready') {
+        if (this.#busy(stored)) continue;
+        await this.#undo(stored);
+        undone++;
+        continue;
+      }
+      if (!net) {
+        this.#drop(ep);
+        continue;
+      }
+      if (await this.#driver(net).alive(this.#ctx, net, ep, links)) {
+        if (ep.publish.length > 0) live.push(ep);
+      } else {
+        await this.#forget(ep);
       }
     }
-    // Endpoints whose host-side veth vanished (container namespace destroyed) are stale;
-    // a macvlan endpoint has no host side and is stale when its namespace or child is gone.
-    const links = new Set((await this.host.links.list()).map((l) => l.name));
-    const macvlans = new Set(this.#state.networks.filter((n) => n.driver === 'macvlan').map((n) => n.id));
-    const stale: EndpointInfo[] = [];
-    for (const e of this.#state.endpoints) {
-      if (macvlans.has(e.network) ? await macvlanEndpointGone(e) : !links.has(e.hostIfname)) stale.push(e);
-    }
-    for (const ep of stale) await this.#forget(ep);
-    for (const ep of this.#state.endpoints) {
-      const net = this.#state.networks.find((n) => n.id === ep.network);
-      if (net) await this.firewall.publish(net, ep, { exclusive: false });
-    }
-    if (stale.length > 0 || !s) await this.#save();
+    await this.firewall.republish(live);
+    return undone;
   }
 
-  #newPool(net: NetworkInfo): AddressPool {
-    return new AddressPool(net.subnet, { gateway: net.gateway, ...(net.ipRange && { range: net.ipRange }) });
+  // Undoes a row a dead process left mid-attach or mid-detach: the driver's leftovers
+  // (by the names the row gives), the published ports, then the rows.
+  async #undo(stored: StoredEndpoint): Promise<void> {
+    const ep = stored.info;
+    const net = this.#store.networks.get(ep.network);
+    if (net) {
+      await this.#driver(net).abort(this.#ctx, net, ep).catch((e: Error) => warn(`could not undo endpoint ${ep.id}: ${e.message}`));
+      if (ep.publish.length > 0) this.firewall.unpublishSync(ep);
+    }
+    this.#drop(ep);
   }
 
-  async #save(): Promise<void> {
-    for (const [id, pool] of this.#pools) this.#state.pools[id] = pool.toJSON();
-    await this.#store.save(STATE_KEY, this.#state);
-    this.#stamp = await this.#stampNow();
+  // Drops an endpoint whose kernel side is gone: published ports removed, the conntrack
+  // entries of its UDP and SCTP ports flushed (after the unpublish, so no new datagram
+  // recreates them: a flow that keeps sending would otherwise stay DNATed to the old
+  // address and never reach the next container publishing the port), rows deleted.
+  async #forget(ep: EndpointInfo): Promise<void> {
+    if (ep.publish.length > 0) {
+      this.firewall.unpublishSync(ep);
+      await this.#flushConntrack(ep);
+    }
+    this.#drop(ep);
+  }
+
+  async #flushConntrack(ep: EndpointInfo): Promise<void> {
+    for (const f of conntrackFilters(ep)) {
+      await this.host.conntrack.delete(f).catch((e: Error) => {
+        warn(`could not flush conntrack entries of ${ep.ip} (${f.protocol}): ${e.message}`);
+      });
+    }
+  }
+
+  // The endpoint's rows: the endpoint, its leases, its ports.
+  #drop(ep: EndpointInfo): void {
+    this.#store.write((tx) => this.#deleteRows(tx, ep));
+    this.#touchHosts(ep);
+  }
+
+  #deleteRows(tx: StoreTx, ep: EndpointInfo): void {
+    const ids = poolIds(ep.network);
+    if (tx.store.pools.get(ids.v4)?.ownerOf(ep.ip) === ep.id) tx.release(ids.v4, ep.ip);
+    if (ep.ip6 !== undefined && tx.store.pools.get(ids.v6)?.ownerOf(ep.ip6) === ep.id) tx.release(ids.v6, ep.ip6);
+    for (const p of expandPorts(ep.publish)) {
+      const key = portKey(p);
+      if (tx.store.ports.get(key) === ep.id) tx.releasePort(key);
+    }
+    tx.deleteEndpoint(ep.id);
+  }
+
+  // Whether a row that is not ready is someone's work in progress (a live process, and if
+  // it is this controller, an operation still running).
+  #busy(stored: StoredEndpoint): boolean {
+    if (stored.holder === undefined) return false;
+    if (stored.holder === this.#token) return this.#inflight.has(stored.info.id);
+    return tokenAlive(stored.holder);
+  }
+
+  #driver(net: NetworkInfo): NetworkDriver {
+    return driverOf(net.driver);
   }
 
   /**
-   * Rereads the state if another controller (process) changed it. Every change
-   * (create, attach, detach, remove, gc) does this under the lock by itself; list(),
-   * inspect() and get() answer from the state as last read.
+   * Brings this controller's view up to date with other processes' changes. Reads
+   * (list, inspect, get, endpoints) do this by themselves; this is for callers who
+   * want to, say, time it.
    */
   async refresh(): Promise<void> {
-    await this.#serial(async () => undefined);
+    this.#open().sync();
   }
+
+  #open(): NetworkStore {
+    if (this.#closed) throw new Error('the Networks controller is closed');
+    return this.#store;
+  }
+
+  // --- reading ----------------------------------------------------------------------
 
   /** Every network. */
   list(): NetworkInfo[] {
-    return this.#state.networks.map((n) => structuredClone(n));
+    const st = this.#open();
+    st.sync();
+    return [...st.networks.values()].map((n) => structuredClone(n));
   }
 
   /** A network's details and its endpoints. */
   inspect(name: string): NetworkInfo & { endpoints: EndpointInfo[] } {
     const net = this.#find(name);
-    return { ...structuredClone(net), endpoints: this.#state.endpoints.filter((e) => e.network === net.id).map((e) => structuredClone(e)) };
+    return { ...structuredClone(net), endpoints: this.endpointsOf(net.id) };
   }
 
   /** A handle on an existing network (an OverlayNetwork for overlay networks). */
@@ -229,13 +352,14 @@ export class Networks {
   }
 
   #handle(net: NetworkInfo): Network {
-    return net.driver === 'overlay' ? new OverlayNetwork(this, net.id) : new Network(this, net.id);
+    return this.#driver(net).handle?.(this, net.id) ?? new Network(this, net.id);
   }
 
   #find(nameOrId: string): NetworkInfo {
-    const net = this.#state.networks.find((n) => n.name === nameOrId || n.id === nameOrId);
-    if (!net) throw new NetlinkError({ errno: 2, op: 'network', detail: `no network named ${JSON.stringify(nameOrId)}` });
-    return net;
+    const st = this.#open();
+    st.sync();
+    for (const n of st.networks.values()) if (n.name === nameOrId || n.id === nameOrId) return n;
+    throw new NetlinkError({ errno: 2, op: 'network', detail: `no network named ${JSON.stringify(nameOrId)}` });
   }
 
   /** @internal */
@@ -245,389 +369,311 @@ export class Networks {
 
   /** @internal */
   endpointsOf(id: string): EndpointInfo[] {
-    return this.#state.endpoints.filter((e) => e.network === id);
+    const st = this.#open();
+    st.sync();
+    return st.endpointsOf(id).filter((e) => e.phase === 'ready').map((e) => structuredClone(e.info));
   }
+
+  /** @internal */
+  records<T>(id: string, kind: string): T[] {
+    const st = this.#open();
+    st.sync();
+    return [...st.records<T>(id, kind).values()].map((r) => structuredClone(r));
+  }
+
+  /** @internal */
+  driverOp<T>(id: string, op: (ctx: DriverContext, net: NetworkInfo) => Promise<T>): Promise<T> {
+    const prev = this.#perNetwork.get(id) ?? Promise.resolve();
+    const run = prev.then(() => op(this.#ctx, this.#find(id)));
+    const tail = run.catch(() => undefined);
+    this.#perNetwork.set(id, tail);
+    void tail.then(() => {
+      if (this.#perNetwork.get(id) === tail) this.#perNetwork.delete(id);
+    });
+    return run;
+  }
+
+  // --- networks -----------------------------------------------------------------------
 
   /** The default network (like docker0: 172.17.0.0/16, no name resolution), created on first use. */
   async defaultNetwork(): Promise<Network> {
-    const existing = this.#state.networks.find((n) => n.isDefault);
-    if (existing) return new Network(this, existing.id);
-    return this.#create(
-      { name: 'bridge', bridge: this.#opts.defaultBridge ?? 'np0', subnet: this.#opts.defaultSubnet ?? '172.17.0.0/16' },
-      true,
-    );
+    return this.#serial(async () => {
+      const st = this.#open();
+      st.sync();
+      for (const n of st.networks.values()) if (n.isDefault) return this.#handle(n);
+      return this.#create(
+        { name: 'bridge', bridge: this.#opts.defaultBridge ?? 'np0', subnet: this.#opts.defaultSubnet ?? '172.17.0.0/16' },
+        true,
+      );
+    });
   }
 
   /**
    * Creates a network. The bridge driver (the default): a user-defined bridge network
    * (bridge, gateway address, sysctls, nftables chains). 'overlay': this host's half of
    * a VXLAN overlay (see OverlayNetworkOptions). 'macvlan': containers get macvlan
-   * children of a parent link (see MacvlanNetworkOptions).
+   * children of a parent link (see MacvlanNetworkOptions). The definition is committed
+   * durably (it survives a reboot) and written to `<stateDir>/networks/<id>.json`.
    */
   create(opts: OverlayNetworkOptions): Promise<OverlayNetwork>;
   create(opts: BridgeNetworkOptions | MacvlanNetworkOptions): Promise<Network>;
   create(opts: NetworkOptions): Promise<Network>;
   async create(opts: NetworkOptions): Promise<Network> {
-    const driver = (opts as { driver?: unknown } | null)?.driver;
-    if (driver === 'overlay' || driver === 'macvlan') return this.#createDriven(opts as OverlayNetworkOptions | MacvlanNetworkOptions);
-    if (driver !== undefined && driver !== 'bridge') throw new TypeError(`driver must be bridge, overlay or macvlan, got ${String(driver)}`);
-    return this.#create(opts as BridgeNetworkOptions, false);
+    return this.#serial(() => this.#create(opts, false));
   }
 
-  // Overlay and macvlan networks: options checked before anything is sent; the driver
-  // checks the host and builds what it needs (leaving nothing if it fails); the network
-  // and its pool join the state.
-  async #createDriven(opts: OverlayNetworkOptions | MacvlanNetworkOptions): Promise<Network> {
+  async #create(input: NetworkOptions, isDefault: boolean): Promise<Network> {
+    if (typeof input !== 'object' || input === null) throw new TypeError('network options must be an object');
+    const opts = own(input, 'network options') as NetworkOptions & Record<string, unknown>;
+    const driver = driverOf(opts.driver ?? 'bridge');
     if (typeof opts.name !== 'string' || !NAME_RE.test(opts.name)) {
       throw new TypeError(`network name must match ${NAME_RE}, got ${JSON.stringify(opts.name)}`);
     }
-    const checked = opts.driver === 'overlay' ? { overlay: checkOverlayOptions(opts) } : { macvlan: checkMacvlanOptions(opts) };
-    return this.#serial(async () => {
-      if (this.#state.networks.some((n) => n.name === opts.name)) {
-        throw new NetlinkError({ errno: 17, op: 'network', detail: `network ${JSON.stringify(opts.name)} already exists` });
+    const checked = driver.validate(opts);
+    const st = this.#open();
+    st.sync();
+    const taken = (): void => {
+      for (const n of st.networks.values()) {
+        if (n.name === opts.name) throw new NetlinkError({ errno: 17, op: 'network', detail: `network ${JSON.stringify(opts.name)} already exists` });
       }
-      const id = hex(`${this.owner}/${opts.name}/${randomBytes(8).toString('hex')}`, 64);
-      const base = { id, name: opts.name, labels: {}, created: new Date().toISOString() };
-      const made: CreatedNetwork = checked.overlay
-        ? await createOverlay(this.host, this.owner, base, checked.overlay, this.#state.networks)
-        : await createMacvlan(this.host, base, checked.macvlan!, this.#state.networks);
-      this.#pools.set(id, made.pool);
-      this.#state.networks.push(made.info);
-      try {
-        await this.#save();
-      } catch (e) {
-        this.#state.networks = this.#state.networks.filter((n) => n.id !== id);
-        this.#pools.delete(id);
-        if (made.info.driver === 'overlay') await removeOverlay(this.host, made.info).catch(() => undefined);
-        throw e;
-      }
-      return this.#handle(made.info);
-    });
-  }
-
-  /** @internal OverlayNetwork's control-plane calls: one at a time with everything else, state saved after. */
-  async overlayOp(id: string, op: (host: Netns, net: NetworkInfo, pool: AddressPool) => Promise<void>): Promise<void> {
-    return this.#serial(async () => {
-      const net = this.#find(id);
-      if (net.driver !== 'overlay' || !net.overlay) throw new TypeError(`network ${net.name} is not an overlay network`);
-      await op(this.host, net, this.#pools.get(net.id)!);
-      await this.#save();
-    });
-  }
-
-  async #create(input: BridgeNetworkOptions, isDefault: boolean): Promise<Network> {
-    const opts = own(input, 'network options');
-    if (typeof opts.name !== 'string' || !NAME_RE.test(opts.name)) {
-      throw new TypeError(`network name must match ${NAME_RE}, got ${JSON.stringify(opts.name)}`);
-    }
-    const bool = (v: unknown, w: string, d: boolean) => {
-      if (v === undefined) return d;
-      if (typeof v !== 'boolean') throw new TypeError(`${w} must be a boolean`);
-      return v;
     };
-    const masquerade = bool(opts.masquerade, 'masquerade', true);
-    const icc = bool(opts.icc, 'icc', true);
-    const internal = bool(opts.internal, 'internal', false);
-    if (opts.mtu !== undefined && (!Number.isInteger(opts.mtu) || opts.mtu < 68 || opts.mtu > 65535)) {
-      throw new RangeError(`mtu must be an integer in 68..65535, got ${opts.mtu}`);
-    }
-    if (opts.labels !== undefined && (typeof opts.labels !== 'object' || opts.labels === null || Object.values(opts.labels).some((v) => typeof v !== 'string'))) {
-      throw new TypeError('labels must map strings to strings');
-    }
-    if (opts.bridge !== undefined) checkIfname(opts.bridge, 'bridge');
-    const subnetIn = opts.subnet === undefined ? undefined : parseCidr(opts.subnet, 'subnet');
-    if (subnetIn && subnetIn.family !== 4) throw new TypeError('subnet must be IPv4 (use ipv6Subnet for IPv6)');
-    const v6 = opts.ipv6Subnet === undefined ? undefined : parseCidr(opts.ipv6Subnet, 'ipv6Subnet');
-    if (v6 && v6.family !== 6) throw new TypeError('ipv6Subnet must be IPv6');
-
-    return this.#serial(async () => {
-      if (this.#state.networks.some((n) => n.name === opts.name)) {
-        throw new NetlinkError({ errno: 17, op: 'network', detail: `network ${JSON.stringify(opts.name)} already exists` });
-      }
-      const id = hex(`${this.owner}/${opts.name}/${randomBytes(8).toString('hex')}`, 64);
-      const bridge = opts.bridge ?? `br-${id.slice(0, 12)}`;
-      if (this.#state.networks.some((n) => n.bridge === bridge)) {
-        throw new NetlinkError({ errno: 17, op: 'network', detail: `bridge ${bridge} belongs to another network` });
-      }
-      // Subnets routed on the host or held by another network are off limits.
-      const routed = (await this.host.routes.list({ family: 4, table: 'all' }))
-        .filter((r) => r.dst !== 'default' && r.type === 'unicast')
-        .map((r) => r.dst);
-      const used = [...routed, ...this.#state.networks.map((n) => n.subnet)];
-      let subnet: string;
-      if (subnetIn) {
-        const clash = this.#state.networks.find((n) => overlaps(n.subnet, subnetIn.cidr));
-        if (clash) throw new NetlinkError({ errno: 17, op: 'network', detail: `subnet ${subnetIn.cidr} overlaps network ${clash.name} (${clash.subnet})` });
-        subnet = subnetIn.cidr;
-      } else {
-        subnet = pickSubnet({ avoid: used });
-      }
-      if (opts.ipRange !== undefined && !contains(subnet, opts.ipRange)) throw new RangeError(`ipRange ${opts.ipRange} is not inside ${subnet}`);
-      const probe = new AddressPool(subnet, { ...(opts.gateway !== undefined && { gateway: opts.gateway }), ...(opts.ipRange && { range: opts.ipRange }) });
-      const mtu = opts.mtu ?? (await this.#defaultMtu());
-      const net: NetworkInfo = {
-        id,
-        name: opts.name,
-        driver: 'bridge',
-        bridge,
-        subnet,
-        gateway: probe.gateway!,
-        ...(opts.ipRange && { ipRange: opts.ipRange }),
-        mtu,
-        masquerade,
-        icc,
-        internal,
-        isDefault,
-        labels: { ...(opts.labels ?? {}) },
-        created: new Date().toISOString(),
-      };
-      if (v6) {
-        const pool6 = new AddressPool(v6.cidr);
-        net.ipv6Subnet = v6.cidr;
-        net.ipv6Gateway = pool6.gateway!;
-        this.#pools.set(`${id}/6`, pool6);
-      }
-      try {
-        await this.#ensureBridge(net);
-        await this.firewall.addNetwork(net);
-      } catch (e) {
-        await this.firewall.removeNetwork(net).catch(() => undefined);
-        await this.host.links.delete(bridge).catch(() => undefined);
-        this.#pools.delete(`${id}/6`);
-        throw e;
-      }
-      this.#pools.set(id, probe);
-      this.#state.networks.push(net);
-      await this.#save();
-      return new Network(this, id);
-    });
-  }
-
-  // MTU of the host's default-route interface, else 1500.
-  async #defaultMtu(): Promise<number> {
-    const def = (await this.host.routes.list({ family: 4 })).find((r) => r.dst === 'default' && r.oif);
-    if (!def?.oif) return 1500;
-    const l = await this.host.links.get(def.oif).catch(() => undefined);
-    return l?.mtu ?? 1500;
-  }
-
-  // The bridge with its gateway address, up; created if missing (restart, or new network).
-  async #ensureBridge(net: NetworkInfo): Promise<void> {
-    let link: Link | undefined = await this.host.links.get(net.bridge).catch((e: NetlinkError) => {
-      if (e.code === 'ENODEV') return undefined;
+    taken();
+    const base: NetworkBase = { id: randomBytes(32).toString('hex'), name: opts.name, labels: {}, created: new Date().toISOString() };
+    const made = await driver.create(this.#ctx, base, checked, [...st.networks.values()]);
+    const info: NetworkInfo = { ...made.info, isDefault };
+    try {
+      // Durable before it is answered: written to the state's file, then committed with a sync.
+      writeNetworkFile(st.dir, info);
+      st.write(
+        (tx) => {
+          taken();
+          // Another process may have made a network meanwhile: the driver's clash checks again.
+          const others = [...st.networks.values()];
+          const clash = others.find((n) => n.subnet === info.subnet || (n.bridge !== '' && n.bridge === info.bridge));
+          if (clash) throw new NetlinkError({ errno: 17, op: 'network', detail: `network ${clash.name} took ${clash.subnet} meanwhile` });
+          tx.putNetwork(info);
+          for (const r of made.records ?? []) tx.putRecord(info.id, r.kind, r.key, r.value);
+        },
+        { durable: true },
+      );
+    } catch (e) {
+      removeNetworkFile(st.dir, info.id);
+      await driver.remove(this.#ctx, info).catch(() => undefined);
       throw e;
-    });
-    const tag = `${this.owner}:net:${net.id.slice(0, 12)}`;
-    if (link && link.kind !== 'bridge') {
-      throw new NetlinkError({ errno: 17, op: 'network', detail: `${net.bridge} exists and is not a bridge` });
     }
-    const b = this.host.batch();
-    if (!link) {
-      b.links.add({
-        name: net.bridge,
-        kind: 'bridge',
-        mtu: net.mtu,
-        alias: tag,
-        // A MAC of its own: a bridge without one takes the lowest of its ports' MACs, so
-        // it would change (and stale every container's ARP entry for the gateway) as
-        // containers come and go.
-        mac: macFromIp(net.gateway),
-        // A network without IPv6 does no IPv6 at all: no link-local address, no DAD, no MLD.
-        ...(net.ipv6Subnet ? {} : { addrGenMode: 'none' as const }),
-        bridge: { stp: false, multicastSnooping: false },
-        up: true,
-      });
-    }
-    b.addresses.replace(net.bridge, `${net.gateway}/${parseCidr(net.subnet).prefixlen}`, { broadcast: true });
-    if (net.ipv6Subnet && net.ipv6Gateway) {
-      b.addresses.replace(net.bridge, `${net.ipv6Gateway}/${parseCidr(net.ipv6Subnet).prefixlen}`, { nodad: true });
-    }
-    if (link && !link.up) b.links.set(net.bridge, { up: true });
-    await b.commit();
-    link ??= await this.host.links.get(net.bridge);
-    // Forwarding between the bridge and the rest of the host; loose reverse-path
-    // filtering (a container's replies may come back asymmetrically); ARP notify.
-    const sysctls: [string, string | number][] = [
-      ['net.ipv4.ip_forward', 1],
-      [`net.ipv4.conf.${net.bridge}.rp_filter`, 2],
-      [`net.ipv4.conf.${net.bridge}.arp_notify`, 1],
-      // Hairpin NAT to the container itself and 127.0.0.1 publishing need these.
-      [`net.ipv4.conf.${net.bridge}.route_localnet`, 1],
-    ];
-    if (net.ipv6Subnet) sysctls.push(['net.ipv6.conf.all.forwarding', 1], [`net.ipv6.conf.${net.bridge}.disable_ipv6`, 0]);
-    for (const [k, v] of sysctls) await this.host.sysctl.set(k, v);
+    return this.#handle(info);
   }
 
-  /** Removes a network: its nftables chains and elements, the bridge, the state. EBUSY while endpoints remain. */
+  /** Removes a network: its kernel objects, its state and its file. EBUSY while endpoints remain. */
   async remove(name: string): Promise<void> {
     return this.#serial(async () => {
       const net = this.#find(name);
-      const eps = this.#state.endpoints.filter((e) => e.network === net.id);
+      const st = this.#store;
+      const eps = st.endpointsOf(net.id);
       if (eps.length > 0) {
         throw new NetlinkError({ errno: 16, op: 'network', detail: `network ${net.name} still has ${eps.length} endpoint(s); detach them first` });
       }
-      if (net.driver === 'overlay') {
-        await removeOverlay(this.host, net);
-      } else if (net.driver === 'bridge') {
-        await this.firewall.removeNetwork(net);
-        await this.host.links.delete(net.bridge).catch((e: NetlinkError) => {
-          if (e.code !== 'ENODEV') throw e;
-        });
-      }
-      this.#state.networks = this.#state.networks.filter((n) => n.id !== net.id);
-      this.#pools.delete(net.id);
-      this.#pools.delete(`${net.id}/6`);
-      delete this.#state.pools[net.id];
-      delete this.#state.pools[`${net.id}/6`];
-      await this.#save();
+      await this.#driver(net).remove(this.#ctx, net);
+      st.write(
+        (tx) => {
+          if (st.endpointsOf(net.id).length > 0) {
+            throw new NetlinkError({ errno: 16, op: 'network', detail: `network ${net.name} got an endpoint meanwhile` });
+          }
+          // Addresses a driver holds for others (the overlay's remote endpoints) go with it.
+          for (const pid of Object.values(poolIds(net.id))) {
+            for (const [address] of st.pools.get(pid)?.allocations() ?? []) tx.release(pid, address);
+          }
+          tx.deleteNetwork(net.id);
+        },
+        { durable: true },
+      );
+      removeNetworkFile(st.dir, net.id);
     });
   }
 
-  /** @internal Network.attach; `via` marks the parts of an overlay attach. */
-  async attach(networkId: string, netns: Netns, input: AttachOptions, via?: { core?: boolean; forGateway?: boolean }): Promise<EndpointInfo> {
-    if (!(netns instanceof Netns)) throw new TypeError('attach needs a Netns handle');
-    if (netns.closed) throw new TypeError('attach: the namespace handle is closed');
-    const opts = own(input, 'attach options');
-    const ifname = checkIfname(opts.ifname ?? 'eth0', 'ifname');
-    const aliases = (opts.aliases ?? []).map((a, i) => checkHostName(a, `aliases[${i}]`));
-    if (!Array.isArray(opts.aliases ?? [])) throw new TypeError('aliases must be an array');
-    const name = opts.name === undefined ? undefined : checkHostName(opts.name, 'name');
-    const publish = checkPorts(opts.publish);
-    const mac = opts.mac === undefined ? undefined : checkMac(opts.mac);
-    if (opts.hostsFile !== undefined && (typeof opts.hostsFile !== 'string' || !opts.hostsFile.startsWith('/'))) {
-      throw new TypeError('hostsFile must be an absolute path');
-    }
-    if (opts.defaultRoute !== undefined && typeof opts.defaultRoute !== 'boolean') throw new TypeError('defaultRoute must be a boolean');
-    const driver = this.#find(networkId).driver;
-    if (driver === 'overlay' && !via?.core) return this.#attachOverlay(networkId, netns, opts, publish);
-    if (driver !== 'overlay' && (opts.gatewayNetwork !== undefined || opts.gatewayIfname !== undefined)) {
-      throw new TypeError('gatewayNetwork and gatewayIfname are for overlay networks');
-    }
-    if (driver === 'macvlan' && publish.length > 0) throw new TypeError('a macvlan container has no host side to publish ports on');
-    const netnsId = nsIdOf(netns);
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#admin.then(fn);
+    this.#admin = run.catch(() => undefined);
+    return run;
+  }
 
-    return this.#serial(async () => {
-      const net = this.#find(networkId);
-      await this.#dropDead(netnsId, netns);
-      if (this.#state.endpoints.some((e) => e.network === net.id && e.netnsId === netnsId)) {
-        throw new NetlinkError({ errno: 17, op: 'attach', detail: `that namespace is already attached to ${net.name}` });
+  // --- attach and detach --------------------------------------------------------------
+
+  /** @internal Network.attach; `via` marks the parts of an attach with a gateway network. */
+  async attach(networkId: string, target: Netns | NewContainer, input: AttachOptions, via?: { forGateway?: boolean }): Promise<AttachedEndpoint> {
+    const t = checkTarget(target);
+    const opts = checkAttach(input);
+    const net = this.#find(networkId);
+    const driver = this.#driver(net);
+    if (opts.gatewayNetwork !== undefined || opts.gatewayIfname !== undefined) {
+      if (!driver.features.gatewayNetwork) throw new TypeError(`gatewayNetwork and gatewayIfname are for networks that have one (not ${net.driver})`);
+      if (opts.gatewayNetwork !== undefined) return this.#attachWithGateway(net, t, opts);
+    }
+    if (opts.publish.length > 0 && !driver.features.ports) {
+      throw new TypeError(driver.features.gatewayNetwork
+        ? `a ${net.driver} container publishes ports through its gatewayNetwork`
+        : `a ${net.driver} container has no host side to publish ports on`);
+    }
+    // A driver that cannot make the namespace in its own call gets one made first.
+    const creating = t.create;
+    let made: Netns | undefined;
+    if (creating && !driver.features.create) {
+      made = await Netns.create(creating.name, t.netnsOptions);
+      t.netns = made;
+      delete t.create;
+    }
+    try {
+      const ep = await this.#attachOne(net, driver, t, opts, via);
+      return made ? { ...ep, netns: made } : ep;
+    } catch (e) {
+      if (made) {
+        made.close();
+        await Netns.delete(creating!.name, t.netnsOptions).catch(() => undefined);
       }
-      if (this.#state.endpoints.some((e) => e.netnsId === netnsId && e.ifname === ifname)) {
-        throw new NetlinkError({ errno: 17, op: 'attach', detail: `the namespace already has an endpoint named ${ifname}` });
+      throw e;
+    }
+  }
+
+  async #attachOne(net: NetworkInfo, driver: NetworkDriver, t: CheckedTarget, opts: CheckedAttach, via?: { forGateway?: boolean }): Promise<AttachedEndpoint> {
+    const netnsId = t.netns ? t.netns.id : '';
+    // The kernel reuses a dead namespace's nsfs inode for a new one: endpoints recorded
+    // under this identity whose kernel side is gone belonged to a namespace that died
+    // without a detach, and must not be taken for this one. Nothing to look up for a
+    // namespace nobody recorded (the usual case).
+    if (netnsId !== '') await this.#dropDead(netnsId);
+    if (t.netns && this.#reaper.pendingFor(netnsId)) {
+      // This namespace's previous interface may still be waiting to be reaped under the
+      // same name: delete it first.
+      await this.#reaper.flush();
+    }
+    const id = randomBytes(32).toString('hex');
+    this.#inflight.add(id);
+    try {
+      return await this.#attachRecorded(net, driver, t, opts, id, netnsId, via);
+    } finally {
+      this.#inflight.delete(id);
+    }
+  }
+
+  async #attachRecorded(
+    net: NetworkInfo, driver: NetworkDriver, t: CheckedTarget, opts: CheckedAttach, id: string, netnsId: string, via?: { forGateway?: boolean },
+  ): Promise<AttachedEndpoint> {
+    const st = this.#store;
+    const ports = expandPorts(opts.publish).map(portKey);
+    // 1. The record, before anything exists in the kernel: address, ports, endpoint.
+    const ep = st.write((tx) => {
+      if (netnsId !== '') {
+        for (const e of st.endpointsIn(netnsId)) {
+          if (e.info.network === net.id) throw new NetlinkError({ errno: 17, op: 'attach', detail: `that namespace is already attached to ${net.name}` });
+          if (e.info.ifname === opts.ifname) throw new NetlinkError({ errno: 17, op: 'attach', detail: `the namespace already has an endpoint named ${opts.ifname}` });
+        }
       }
-      const id = hex(`${net.id}/${netnsId}/${ifname}/${randomBytes(8).toString('hex')}`, 64);
-      const pool = this.#pools.get(net.id)!;
-      const ip = pool.allocate(id, opts.ip);
-      const pool6 = this.#pools.get(`${net.id}/6`);
-      let ip6: string | undefined;
-      const hostIfname = `np${id.slice(0, 10)}`;
-      let created = false;
-      let published = false;
-      let saved = false;
-      try {
-        ip6 = pool6?.allocate(id);
-        const ep: EndpointInfo = {
-          id,
-          network: net.id,
-          ...(name !== undefined && { name }),
-          aliases,
-          ifname,
-          // A macvlan child has no host side; hostIfname is its temporary name in the container.
-          hostIfname: net.driver === 'macvlan' ? '' : hostIfname,
-          ip,
-          ...(ip6 && { ip6 }),
-          mac: mac ?? macFromIp(ip),
-          publish,
-          ...(netns.path && { netnsPath: netns.path }),
-          netnsId,
-          ...(opts.hostsFile && { hostsFile: opts.hostsFile }),
-          defaultRoute: opts.defaultRoute ?? (!net.internal && !this.#state.endpoints.some((e) => e.netnsId === netnsId && e.defaultRoute)),
-          ...(via?.forGateway && { forGateway: true }),
-        };
-        if (net.internal) ep.defaultRoute = false;
-        // One native call, two sendmsg: the veth with its peer made inside the container
-        // namespace, enslaved, hairpin on (isolated when icc is off), up; then lo up, the
-        // interface up (no IPv6 autoconf on a network without IPv6), address, default route.
-        const prefix = parseCidr(net.subnet).prefixlen;
-        if (net.driver === 'macvlan') ep.mac = await attachMacvlanEndpoint(this.host, netns, net, { ifname, tmpIfname: hostIfname, ip, mac: ep.mac, defaultRoute: ep.defaultRoute });
-        else await attachVeth(this.host, netns, {
-          bridge: net.bridge,
-          hostIfname,
-          ifname,
-          address: `${ip}/${prefix}`,
-          ...(ep.defaultRoute && { gateway: net.gateway }),
-          ...(ip6 && net.ipv6Subnet && { address6: `${ip6}/${parseCidr(net.ipv6Subnet).prefixlen}` }),
-          ...(ip6 && ep.defaultRoute && net.ipv6Gateway && { gateway6: net.ipv6Gateway }),
-          mac: ep.mac,
-          mtu: net.mtu,
-          alias: `${this.owner}:ep:${id.slice(0, 12)}`,
-          hairpin: true,
-          isolated: !net.icc,
-          ipv6: !!net.ipv6Subnet,
-        });
-        created = true;
-        await netns.sysctl.set(`net.ipv4.conf.${ifname}.arp_notify`, 1);
-        await this.firewall.publish(net, ep);
+      const pools = poolIds(net.id);
+      const ip = tx.allocate(pools.v4, id, opts.ip);
+      const ip6 = st.pools.has(pools.v6) ? tx.allocate(pools.v6, id) : undefined;
+      for (const key of ports) {
+        if (!tx.claimPort(key, id)) {
+          throw new NetlinkError({ errno: 17, op: 'attach', detail: `host port ${key} is published by endpoint ${st.ports.get(key)} already` });
+        }
+      }
+      const hasDefault = netnsId !== '' && st.endpointsIn(netnsId).some((e) => e.info.defaultRoute);
+      const info: EndpointInfo = {
+        id,
+        network: net.id,
+        ...(opts.name !== undefined && { name: opts.name }),
+        aliases: opts.aliases,
+        ifname: opts.ifname,
+        hostIfname: driver.features.hostLink ? `np${id.slice(0, 10)}` : '',
+        ip,
+        ...(ip6 !== undefined && { ip6 }),
+        mac: opts.mac ?? macFromIp(ip),
+        publish: opts.publish,
+        ...(t.path !== undefined && { netnsPath: t.path }),
+        netnsId,
+        ...(opts.hostsFile !== undefined && { hostsFile: opts.hostsFile }),
+        defaultRoute: !net.internal && (opts.defaultRoute ?? !hasDefault),
+        ...(via?.forGateway && { forGateway: true }),
+      };
+      tx.putEndpoint(info, 'attaching', this.#token);
+      return info;
+    });
+    // 2. The kernel: the driver's interface, then the published ports.
+    let kernel: Awaited<ReturnType<NetworkDriver['attach']>> | undefined;
+    let published = false;
+    try {
+      const target: AttachTarget = t.create ? { create: t.create } : { netns: t.netns! };
+      kernel = await driver.attach(this.#ctx, net, ep, target);
+      if (kernel.mac !== undefined) ep.mac = kernel.mac;
+      if (kernel.netns) ep.netnsId = kernel.netns.id;
+      if (ep.publish.length > 0) {
+        this.firewall.publishSync(ep);
         published = true;
-        this.#state.endpoints.push(ep);
-        saved = true; // from here on the state file may hold the endpoint
-        await this.#save();
-        await this.#writeHosts(net.id);
-        return { ...ep };
-      } catch (e) {
-        // Roll back everything this attach made, in reverse.
-        if (published) await this.firewall.unpublish(net, { ip, publish } as EndpointInfo).catch(() => undefined);
-        if (created) {
-          if (net.driver === 'macvlan') await netns.links.delete(ifname).catch(() => undefined);
-          else await this.host.links.delete(hostIfname).catch(() => undefined);
-        }
-        pool.release(ip, id);
-        if (ip6) pool6?.release(ip6, id);
-        this.#state.endpoints = this.#state.endpoints.filter((x) => x.id !== id);
-        if (saved) {
-          // The state file and the other members' hosts files may already name it.
-          await this.#save().catch(() => undefined);
-          await this.#writeHosts(net.id).catch(() => undefined);
-        }
-        throw e;
       }
-    });
+      // 3. Done: the record says so.
+      st.write((tx) => tx.putEndpoint(ep, 'ready'));
+    } catch (e) {
+      if (published) {
+        try {
+          this.firewall.unpublishSync(ep);
+        } catch {
+          // gc() finds elements pointing at an address nobody holds
+        }
+      }
+      await driver.abort(this.#ctx, net, ep).catch(() => undefined);
+      if (kernel?.netns) {
+        kernel.netns.close();
+        if (t.create) await Netns.delete(t.create.name, t.netnsOptions).catch(() => undefined);
+      }
+      try {
+        st.write((tx) => this.#deleteRows(tx, ep));
+      } catch (e2) {
+        warn(`could not drop the record of failed attach ${ep.id}: ${(e2 as Error).message}`);
+      }
+      throw e;
+    }
+    this.#touchHosts(ep);
+    const out: AttachedEndpoint = structuredClone(ep);
+    if (kernel.netns) out.netns = kernel.netns;
+    return out;
   }
 
-  // An overlay attach: the overlay endpoint (no default route, no ports), then, with a
-  // gatewayNetwork, the container's endpoint there (reused if it has one) with the default
-  // route and the published ports. A failure leaves neither.
-  async #attachOverlay(networkId: string, netns: Netns, opts: AttachOptions, publish: PortMapping[]): Promise<EndpointInfo> {
-    const { gatewayNetwork, gatewayIfname, publish: _ports, ...rest } = opts;
-    let gw: NetworkInfo | undefined;
-    if (gatewayNetwork !== undefined) {
-      if (typeof gatewayNetwork !== 'string') throw new TypeError('gatewayNetwork must be the name of a bridge network');
-      gw = this.#find(gatewayNetwork);
-      if (gw.driver !== 'bridge') throw new TypeError(`gatewayNetwork ${gatewayNetwork} is not a bridge network`);
-    } else if (publish.length > 0) {
-      throw new TypeError('an overlay container publishes ports through its gatewayNetwork');
-    }
-    const gwIfname = checkIfname(gatewayIfname ?? 'eth1', 'gatewayIfname');
-    if (gw && gwIfname === (rest.ifname ?? 'eth0')) throw new TypeError('gatewayIfname and ifname must differ');
-    const ep = await this.attach(networkId, netns, { ...rest, publish: [] }, { core: true });
-    if (!gw) return ep;
+  // An attach with a gateway network (the overlay's docker_gwbridge): the endpoint on this
+  // network (no default route, no ports), then the container's endpoint on the gateway
+  // network (reused if it has one) with the default route and the published ports. A
+  // failure leaves neither.
+  async #attachWithGateway(net: NetworkInfo, t: CheckedTarget, opts: CheckedAttach): Promise<AttachedEndpoint> {
+    const gw = this.#find(opts.gatewayNetwork!);
+    if (!this.#driver(gw).features.ports) throw new TypeError(`gatewayNetwork ${gw.name} is not a network with a host side`);
+    const gwIfname = checkIfname(opts.gatewayIfname ?? 'eth1', 'gatewayIfname');
+    if (gwIfname === opts.ifname) throw new TypeError('gatewayIfname and ifname must differ');
+    const { gatewayNetwork: _g, gatewayIfname: _i, publish, ...rest } = opts;
+    const ep = await this.attach(net.id, t.create ? { create: t.create.name, ...(t.create.netnsDir !== undefined && { netnsDir: t.create.netnsDir }) } : t.netns!, { ...rest, publish: [] });
+    const netns = ep.netns ?? t.netns!;
     let made: EndpointInfo | undefined;
     try {
-      const have = this.#state.endpoints.find((e) => e.network === gw.id && e.netnsId === ep.netnsId);
+      const have = this.#store.endpointsIn(ep.netnsId).find((e) => e.info.network === gw.id)?.info;
       if (have && publish.length > 0) {
         throw new NetlinkError({ errno: 17, op: 'attach', detail: `the namespace is on ${gw.name} already; publish its ports there` });
       }
-      const g = have ?? (made = await this.attach(gw.id, netns, { ifname: gwIfname, publish }, { core: true, forGateway: true }));
-      await this.#serial(async () => {
-        const e = this.#state.endpoints.find((x) => x.id === ep.id);
-        if (!e) throw new NetlinkError({ errno: 2, op: 'attach', detail: 'the overlay endpoint was detached meanwhile' });
-        e.gatewayEndpoint = g.id;
-        await this.#save();
+      const g = have ?? (made = await this.attach(gw.id, netns, { ifname: gwIfname, publish }, { forGateway: true }));
+      const linked = this.#store.write((tx) => {
+        const cur = tx.store.endpoints.get(ep.id);
+        if (!cur) throw new NetlinkError({ errno: 2, op: 'attach', detail: 'the endpoint was detached meanwhile' });
+        const info = { ...cur.info, gatewayEndpoint: g.id };
+        tx.putEndpoint(info, cur.phase, cur.holder);
+        return info;
       });
-      return { ...ep, gatewayEndpoint: g.id };
+      return ep.netns ? { ...linked, netns: ep.netns } : linked;
     } catch (e) {
-      await this.detach(networkId, ep.id).catch(() => undefined);
-      if (made) await this.detach(made.network, made.id).catch(() => undefined);
+      // Rolled back, not detached: what this attach made is deleted now, not reaped later.
+      for (const x of [ep, made]) {
+        const stored = x && this.#store.endpoints.get(x.id);
+        if (stored) await this.#undo(stored);
+      }
+      if (ep.netns) {
+        ep.netns.close();
+        if (t.create) await Netns.delete(t.create.name, t.netnsOptions).catch(() => undefined);
+      }
       throw e;
     }
   }
@@ -639,247 +685,285 @@ export class Networks {
     if (target instanceof Netns && target.closed) {
       throw new TypeError('detach: the namespace handle is closed; detach by endpoint or endpoint id');
     }
-    const nid = target instanceof Netns ? nsIdOf(target) : undefined;
-    const removed = await this.#serial(async () => {
-      const net = this.#find(networkId);
-      let ep: EndpointInfo | undefined;
-      if (target instanceof Netns) {
-        ep = this.#state.endpoints.find((e) => e.network === net.id && e.netnsId === nid);
-      } else {
-        const id = typeof target === 'string' ? target : target?.id;
-        ep = this.#state.endpoints.find((e) => e.network === net.id && e.id === id);
-      }
-      if (!ep) return undefined;
-      await this.firewall.unpublish(net, ep);
-      if (net.driver === 'macvlan') await detachMacvlanEndpoint(ep, target instanceof Netns ? target : undefined);
-      else await this.host.links.delete(ep.hostIfname).catch((e: NetlinkError) => {
-        if (e.code !== 'ENODEV') throw e;
-      });
-      await this.#forget(ep, { unpublished: true });
-      await this.#save();
-      await this.#writeHosts(net.id);
-      return ep;
+    const net = this.#find(networkId);
+    const st = this.#store;
+    let stored: StoredEndpoint | undefined;
+    if (target instanceof Netns) {
+      const nid = target.id;
+      stored = st.endpointsIn(nid).find((e) => e.info.network === net.id);
+    } else {
+      const id = typeof target === 'string' ? target : (target as EndpointInfo | undefined)?.id;
+      if (typeof id !== 'string') throw new TypeError('detach needs a Netns, an endpoint or an endpoint id');
+      const e = st.endpoints.get(id);
+      if (e?.info.network === net.id) stored = e;
+    }
+    if (!stored) return undefined;
+    if (stored.phase !== 'ready' && this.#busy(stored)) {
+      throw new NetlinkError({ errno: 16, op: 'detach', detail: `endpoint ${stored.info.id} is being ${stored.phase === 'attaching' ? 'attached' : 'detached'}` });
+    }
+    this.#inflight.add(stored.info.id);
+    try {
+      return await this.#detachRecorded(net, stored, target);
+    } finally {
+      this.#inflight.delete(stored.info.id);
+    }
+  }
+
+  async #detachRecorded(net: NetworkInfo, stored: StoredEndpoint, target: Netns | EndpointInfo | string): Promise<EndpointInfo> {
+    const st = this.#store;
+    const ep = stored.info;
+    // 1. Recorded as going away: an open() elsewhere leaves it to us (or finishes it if we die).
+    st.write((tx) => {
+      const cur = tx.store.endpoints.get(ep.id);
+      if (cur) tx.putEndpoint(cur.info, 'detaching', this.#token);
     });
-    // The gateway endpoint an overlay attach made goes with the last overlay endpoint using it.
-    const gwId = removed?.gatewayEndpoint;
-    const gw = gwId === undefined ? undefined : this.#state.endpoints.find((e) => e.id === gwId);
-    if (gw?.forGateway && !this.#state.endpoints.some((e) => e.gatewayEndpoint === gwId)) await this.detach(gw.network, gw.id);
-    return removed;
+    // 2. The kernel: ports unpublished, the endpoint unreachable (its link to the reaper).
+    const driver = this.#driver(net);
+    try {
+      if (ep.publish.length > 0) this.firewall.unpublishSync(ep);
+      if (await driver.detach(this.#ctx, net, ep, target instanceof Netns ? target : undefined)) this.#reaper.add(ep.netnsId);
+    } catch (e) {
+      st.write((tx) => {
+        const cur = tx.store.endpoints.get(ep.id);
+        if (cur) tx.putEndpoint(cur.info, 'ready');
+      });
+      if (ep.publish.length > 0) this.firewall.republish([ep]);
+      throw e;
+    }
+    if (ep.publish.length > 0) await this.#flushConntrack(ep);
+    // 3. Gone: address and ports free.
+    st.write((tx) => this.#deleteRows(tx, ep));
+    this.#touchHosts(ep, true);
+    // The gateway endpoint an attach made goes with the last endpoint using it.
+    const gwId = ep.gatewayEndpoint;
+    const gw = gwId === undefined ? undefined : st.endpoints.get(gwId)?.info;
+    if (gw?.forGateway && ![...st.endpoints.values()].some((e) => e.info.gatewayEndpoint === gwId)) await this.detach(gw.network, gw.id);
+    return structuredClone(ep);
   }
 
-  // The kernel reuses a dead namespace's nsfs inode for a new one: endpoints with this
-  // identity whose host-side veth is gone belonged to a namespace that died without a
-  // detach, and must not be taken for the new one (refused as "already attached",
-  // sharing its hosts file). One lookup per such endpoint, none in the usual case. A
-  // macvlan endpoint has no host side: it is alive if its child is in `netns`.
-  async #dropDead(netnsId: string, netns: Netns): Promise<void> {
-    const same = this.#state.endpoints.filter((e) => e.netnsId === netnsId);
-    const dead: EndpointInfo[] = [];
+  // Endpoints recorded under this namespace identity whose kernel side is gone (see
+  // #attachOne): one link lookup for each, none when there are none.
+  async #dropDead(netnsId: string): Promise<void> {
+    const same = this.#store.endpointsIn(netnsId).filter((e) => e.phase === 'ready');
+    if (same.length === 0) return;
+    const links = new Map<string, { index: number; group?: number }>();
     for (const e of same) {
-      const macvlan = this.#state.networks.find((n) => n.id === e.network)?.driver === 'macvlan';
-      const alive = macvlan ? await macvlanChildIn(netns, e) : await this.host.links.get(e.hostIfname).then(
-        () => true,
-        (err: NetlinkError) => {
-          if (err.code === 'ENODEV') return false;
-          throw err;
-        },
-      );
-      if (!alive) dead.push(e);
+      if (e.info.hostIfname === '') continue;
+      const l = await this.host.links.get(e.info.hostIfname).catch((err: NetlinkError) => {
+        if (err.code === 'ENODEV') return undefined;
+        throw err;
+      });
+      if (l) links.set(l.name, { index: l.index, ...(l.group !== undefined && { group: l.group }) });
     }
-    if (dead.length === 0) return;
-    for (const e of dead) await this.#forget(e);
-    await this.#save();
-    for (const network of new Set(dead.map((e) => e.network))) await this.#writeHosts(network);
+    for (const e of same) {
+      const net = this.#store.networks.get(e.info.network);
+      if (!net || !(await this.#driver(net).alive(this.#ctx, net, e.info, links))) await this.#forget(e.info);
+    }
   }
 
-  // Drops an endpoint from state: address released, published ports removed, and the
-  // conntrack entries of its UDP and SCTP ports flushed (after the unpublish, so no new
-  // datagram recreates them): a flow that keeps sending would otherwise stay DNATed to
-  // the old address and never reach the next container publishing the port. A detach
-  // has unpublished already (before deleting the veth): no second nftables batch.
-  async #forget(ep: EndpointInfo, done: { unpublished?: boolean } = {}): Promise<void> {
-    const net = this.#state.networks.find((n) => n.id === ep.network);
-    if (net) {
-      if (!done.unpublished) await this.firewall.unpublish(net, ep);
-      for (const f of conntrackFilters(ep)) {
-        await this.host.conntrack.delete(f).catch((e: Error) => {
-          process.emitWarning(`netplumb: could not flush conntrack entries of ${ep.ip} (${f.protocol}): ${e.message}`, 'NetplumbWarning');
-        });
-      }
-      this.#pools.get(net.id)?.release(ep.ip, ep.id);
-      if (ep.ip6) this.#pools.get(`${net.id}/6`)?.release(ep.ip6, ep.id);
-    }
-    this.#state.endpoints = this.#state.endpoints.filter((e) => e.id !== ep.id);
-  }
+  // --- names --------------------------------------------------------------------------
 
-  /** Hosts-file content for a container namespace: the names on its user-defined networks. */
-  hostsFor(netnsId: string): string {
-    const mine = this.#state.endpoints.filter((e) => e.netnsId === netnsId);
+  /**
+   * Hosts-file content for a container namespace (a Netns, or its id): localhost, its own
+   * names, and the names of every member of its user-defined networks (the default
+   * network has no name resolution, as in Docker).
+   */
+  hostsFor(netns: Netns | string): string {
+    const netnsId = typeof netns === 'string' ? netns : netns.id;
+    const st = this.#open();
+    st.sync();
+    const mine = st.endpointsIn(netnsId).map((e) => e.info);
     const self = mine.map((e) => ({ ip: e.ip, names: [...(e.name ? [e.name] : []), ...e.aliases] }));
     const peers: { ip: string; names: string[] }[] = [];
     for (const e of mine) {
-      const net = this.#state.networks.find((n) => n.id === e.network);
-      if (!net || net.isDefault) continue; // the default bridge has no name resolution, as in Docker
-      for (const p of this.#state.endpoints) {
-        if (p.network !== net.id || p.netnsId === netnsId) continue;
-        peers.push({ ip: p.ip, names: [...(p.name ? [p.name] : []), ...p.aliases] });
+      const net = st.networks.get(e.network);
+      if (!net || net.isDefault) continue;
+      for (const p of st.endpointsOf(net.id)) {
+        if (p.info.netnsId === netnsId || p.phase === 'attaching') continue;
+        peers.push({ ip: p.info.ip, names: [...(p.info.name ? [p.info.name] : []), ...p.info.aliases] });
       }
     }
     return hostsFileContent(self, peers);
   }
 
-  async #writeHosts(networkId: string): Promise<void> {
-    const affected = new Set(this.#state.endpoints.filter((e) => e.network === networkId).map((e) => e.netnsId));
-    for (const e of this.#state.endpoints) {
-      if (e.hostsFile && affected.has(e.netnsId)) writeFileAtomic(e.hostsFile, this.hostsFor(e.netnsId));
+  /** Resolves when every hosts file is written as of the last change. */
+  flushHosts(): Promise<void> {
+    return this.#hosts.flush();
+  }
+
+  #touchHosts(ep: EndpointInfo, removed = false): void {
+    const st = this.#store;
+    const touched = [ep.network];
+    if (removed && ep.hostsFile) {
+      // Its own file: gone with its last endpoint, rewritten otherwise.
+      const others = st.endpointsIn(ep.netnsId).filter((e) => e.info.hostsFile === ep.hostsFile);
+      if (others.length === 0) this.#hosts.remove(ep.hostsFile);
+      else touched.push(...others.map((e) => e.info.network));
     }
+    if (!removed && !ep.hostsFile && ![...st.endpointsOf(ep.network)].some((e) => e.info.hostsFile)) return;
+    this.#hosts.touch(touched);
+  }
+
+  *#hostsFiles(): Iterable<{ netnsId: string; file: string; networks: string[] }> {
+    const byFile = new Map<string, { netnsId: string; file: string; networks: string[] }>();
+    for (const e of this.#store.endpoints.values()) {
+      const f = e.info.hostsFile;
+      if (!f || e.phase === 'attaching') continue;
+      const have = byFile.get(f);
+      if (have) have.networks.push(e.info.network);
+      else byFile.set(f, { netnsId: e.info.netnsId, file: f, networks: [e.info.network] });
+    }
+    yield* byFile.values();
+  }
+
+  // --- modes --------------------------------------------------------------------------
+
+  #modeContext(): ModeContext {
+    return {
+      host: this.host,
+      netnsOptions: this.#opts.netnsDir === undefined ? {} : { netnsDir: this.#opts.netnsDir },
+      endpoint: (id) => {
+        this.#open().sync();
+        return this.#store.endpoints.get(id)?.info;
+      },
+      warn,
+    };
   }
 
   /** Host mode: the container uses the host's namespace; publishing does not apply. */
-  async hostMode(opts: { publish?: PortMapping[] } = {}): Promise<Netns> {
-    if (opts.publish && opts.publish.length > 0) {
-      process.emitWarning('netplumb: published ports are ignored in host network mode (the container uses the host ports directly)', 'NetplumbWarning');
-    }
-    return this.host.duplicate();
+  hostMode(opts: { publish?: PortMapping[] } = {}): Promise<Netns> {
+    return hostMode.join(this.#modeContext(), opts);
   }
 
   /** None mode: a new namespace with only lo, up. Named when a name is given. */
-  async noneMode(name?: string): Promise<Netns> {
-    const ns = await Netns.create(name, this.#opts);
-    try {
-      await ns.links.set('lo', { up: true });
-    } catch (e) {
-      ns.close();
-      if (name) await Netns.delete(name, this.#opts).catch(() => undefined);
-      throw e;
-    }
-    return ns;
+  noneMode(name?: string): Promise<Netns> {
+    return noneMode.join(this.#modeContext(), name);
   }
 
   /** Container mode: join the namespace of an existing endpoint (ENOENT if it is gone). */
-  async containerMode(endpoint: EndpointInfo | string): Promise<Netns> {
-    const id = typeof endpoint === 'string' ? endpoint : endpoint.id;
-    const ep = this.#state.endpoints.find((e) => e.id === id);
-    if (!ep) throw new NetlinkError({ errno: 2, op: 'container mode', detail: `no endpoint ${id}` });
-    if (!ep.netnsPath) throw new NetlinkError({ errno: 2, op: 'container mode', detail: 'that endpoint has no namespace path (an anonymous namespace); keep its handle instead' });
-    return Netns.open(ep.netnsPath);
+  containerMode(endpoint: EndpointInfo | string): Promise<Netns> {
+    return containerMode.join(this.#modeContext(), endpoint);
+  }
+
+  // --- gc -----------------------------------------------------------------------------
+
+  /**
+   * Deletes the host-side links of detached endpoints now (one RTM_DELLINK of the reap
+   * group) instead of within the next few milliseconds; resolves with how many of this
+   * controller's links it covered, once the kernel has deleted them.
+   */
+  reap(): Promise<number> {
+    this.#open();
+    return this.#reaper.flush();
   }
 
   /**
-   * Removes what carries this owner's tag and no state claims: host-side veths and
-   * bridges (by their alias), and nftables elements of unknown endpoints. Returns what it removed.
+   * Collects what nothing claims: endpoint records of dead processes undone, the reap
+   * group deleted, host links carrying this owner's tag that no network or endpoint
+   * claims, and nftables elements of unknown endpoints. Returns what it removed.
    */
-  async gc(): Promise<{ links: string[]; elements: number }> {
+  async gc(): Promise<GcResult> {
     return this.#serial(async () => {
-      const claimed = new Set([
-        ...this.#state.networks.map((n) => n.bridge),
-        ...this.#state.networks.flatMap((n) => (n.overlay ? [n.overlay.vxlan] : [])),
-        ...this.#state.endpoints.map((e) => e.hostIfname),
-      ]);
+      const st = this.#open();
+      st.sync();
+      let records = 0;
+      for (const stored of [...st.endpoints.values()]) {
+        if (stored.phase === 'ready' || this.#busy(stored)) continue;
+        await this.#undo(stored);
+        records++;
+      }
+      const reaped = await this.#reaper.flush();
+      const claimed = new Set<string>();
+      for (const net of st.networks.values()) {
+        for (const name of this.#driver(net).hostLinks(net, st.endpointsOf(net.id).map((e) => e.info))) claimed.add(name);
+      }
       const removed: string[] = [];
       for (const l of await this.host.links.list()) {
         if (!l.alias?.startsWith(`${this.owner}:`) || claimed.has(l.name)) continue;
         await this.host.links.delete(l.index).catch(() => undefined);
         removed.push(l.name);
       }
-      const elements = await this.firewall.gc(this.#state.networks, this.#state.endpoints);
-      return { links: removed, elements };
+      const eps = [...st.endpoints.values()].map((e) => e.info);
+      const elements = await this.firewall.gc([...st.networks.values()], eps);
+      return { links: removed, elements, reaped, records };
     });
   }
 }
 
-/** A handle on one network; attach and detach containers. */
-export class Network {
-  readonly #ctl: Networks;
-  readonly id: string;
+// --- input -------------------------------------------------------------------------
 
-  /** @internal */
-  constructor(ctl: Networks, id: string) {
-    this.#ctl = ctl;
-    this.id = id;
+interface CheckedTarget {
+  netns?: Netns;
+  create?: { name: string; netnsDir?: string };
+  /** The namespace's path, when it has one (named, or /proc/PID/ns/net). */
+  path?: string;
+  netnsOptions: NetnsOptions;
+}
+
+function checkTarget(target: Netns | NewContainer): CheckedTarget {
+  if (target instanceof Netns) {
+    if (target.closed) throw new TypeError('attach: the namespace handle is closed');
+    return { netns: target, ...(target.path !== undefined && { path: target.path }), netnsOptions: {} };
   }
+  if (typeof target !== 'object' || target === null) throw new TypeError('attach needs a Netns handle or { create: name }');
+  const o = own(target, 'container');
+  if (typeof o.create !== 'string') throw new TypeError('attach needs a Netns handle or { create: name }');
+  const netnsOptions: NetnsOptions = o.netnsDir === undefined ? {} : { netnsDir: o.netnsDir };
+  const name = checkNetnsName(o.create);
+  // The path the namespace will have, as Netns.create(name) gives it.
+  const dir = checkPath(o.netnsDir ?? defaultNetnsDir(), 'netnsDir');
+  return { create: { name, ...(o.netnsDir !== undefined && { netnsDir: dir }) }, path: path.join(dir, name), netnsOptions };
+}
 
-  /** The network's persisted description. */
-  get info(): NetworkInfo {
-    return structuredClone(this.#ctl.info(this.id));
-  }
-
-  /** The network's name. */
-  get name(): string {
-    return this.info.name;
-  }
-
-  /**
-   * Attaches a container namespace: a veth with its peer inside the namespace (MAC from
-   * the IP as Docker does), address, lo up, default route, hairpin on the bridge port,
-   * published ports. A failure rolls back everything this attach made.
-   */
-  attach(netns: Netns, opts: AttachOptions = {}): Promise<EndpointInfo> {
-    return this.#ctl.attach(this.id, netns, opts);
-  }
-
-  /**
-   * Detaches an endpoint (by namespace handle, endpoint or endpoint id): its ports
-   * unpublished and the conntrack entries DNATed to its UDP/SCTP ports flushed, its veth
-   * deleted, its address released. Idempotent.
-   */
-  async detach(target: Netns | EndpointInfo | string): Promise<void> {
-    await this.#ctl.detach(this.id, target);
-  }
-
-  /** The network's endpoints. */
-  endpoints(): EndpointInfo[] {
-    return this.#ctl.endpointsOf(this.id).map((e) => ({ ...e }));
+// The hosts file is written later, off the attach's path: a path that can never be
+// written is refused now (its nearest existing ancestor must be a writable directory).
+function checkWritable(file: string): void {
+  let dir = path.dirname(file);
+  for (;;) {
+    let st: Stats | undefined;
+    try {
+      st = statSync(dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    if (st) {
+      if (!st.isDirectory()) throw new NetlinkError({ errno: 20, op: 'attach', detail: `hostsFile ${file}: ${dir} is not a directory` });
+      accessSync(dir, fsc.W_OK);
+      return;
+    }
+    const up = path.dirname(dir);
+    if (up === dir) return;
+    dir = up;
   }
 }
 
-/**
- * An overlay network on this host, fed by a control plane of the caller's choosing:
- * peer VTEPs and the endpoints of other hosts. Every change is persisted and reapplied
- * when the controller is opened again. Attach and detach as on any network; with
- * `gatewayNetwork` an overlay container also joins a local bridge network for the outside.
- */
-export class OverlayNetwork extends Network {
-  readonly #c: Networks;
+type CheckedAttach = Omit<AttachOptions, 'publish' | 'aliases' | 'ifname'> & { ifname: string; aliases: string[]; publish: PortMapping[] };
 
-  /** @internal */
-  constructor(ctl: Networks, id: string) {
-    super(ctl, id);
-    this.#c = ctl;
+function checkAttach(input: AttachOptions): CheckedAttach {
+  const opts = own(input, 'attach options');
+  const ifname = checkIfname(opts.ifname ?? 'eth0', 'ifname');
+  if (!Array.isArray(opts.aliases ?? [])) throw new TypeError('aliases must be an array');
+  const aliases = (opts.aliases ?? []).map((a, i) => checkHostName(a, `aliases[${i}]`));
+  const out: CheckedAttach = { ifname, aliases, publish: checkPorts(opts.publish) };
+  if (opts.name !== undefined) out.name = checkHostName(opts.name, 'name');
+  if (opts.mac !== undefined) out.mac = checkMac(opts.mac);
+  if (opts.ip !== undefined) {
+    if (typeof opts.ip !== 'string') throw new TypeError('ip must be an address');
+    out.ip = opts.ip;
   }
-
-  /** Floods broadcast and unknown unicast to this VTEP too (RTM_NEWNEIGH AF_BRIDGE, NLM_F_APPEND, 00:00:00:00:00:00 dst vtep). Idempotent. */
-  addPeer(vtep: string): Promise<void> {
-    return this.#c.overlayOp(this.id, (host, net) => addPeer(host, net, vtep));
+  if (opts.hostsFile !== undefined) {
+    if (typeof opts.hostsFile !== 'string' || !opts.hostsFile.startsWith('/')) throw new TypeError('hostsFile must be an absolute path');
+    checkWritable(opts.hostsFile);
+    out.hostsFile = opts.hostsFile;
   }
-
-  /** Stops flooding to the VTEP and removes every remote endpoint behind it (RTM_DELNEIGH). Idempotent. */
-  removePeer(vtep: string): Promise<void> {
-    return this.#c.overlayOp(this.id, (host, net, pool) => removePeer(host, net, pool, vtep));
+  if (opts.defaultRoute !== undefined) {
+    if (typeof opts.defaultRoute !== 'boolean') throw new TypeError('defaultRoute must be a boolean');
+    out.defaultRoute = opts.defaultRoute;
   }
-
-  /**
-   * Adds or replaces a remote endpoint: FDB entry MAC -> VTEP (AF_BRIDGE, NLM_F_REPLACE)
-   * and a permanent neighbour IP -> MAC (AF_INET, NLM_F_REPLACE) on the VXLAN device,
-   * which answers the containers' ARP for it. Its address is never handed out here.
-   */
-  addRemoteEndpoint(ep: RemoteEndpoint): Promise<void> {
-    return this.#c.overlayOp(this.id, (host, net, pool) => addRemoteEndpoint(host, net, pool, ep));
+  if (opts.gatewayNetwork !== undefined) {
+    if (typeof opts.gatewayNetwork !== 'string') throw new TypeError('gatewayNetwork must be the name of a bridge network');
+    out.gatewayNetwork = opts.gatewayNetwork;
   }
-
-  /** Removes a remote endpoint (by IP): its neighbour entry, and its FDB entry unless another address shares the MAC on that VTEP. Idempotent. */
-  removeRemoteEndpoint(ep: string | Pick<RemoteEndpoint, 'ip'>): Promise<void> {
-    const ip = typeof ep === 'object' && ep !== null ? ep.ip : ep;
-    return this.#c.overlayOp(this.id, (host, net, pool) => removeRemoteEndpoint(host, net, pool, ip));
-  }
-
-  /** The peer VTEPs, in the order they were added. */
-  peers(): string[] {
-    return [...(this.info.overlay?.peers ?? [])];
-  }
-
-  /** The remote endpoints, in the order they were (last) added. */
-  remoteEndpoints(): RemoteEndpoint[] {
-    return (this.info.overlay?.remoteEndpoints ?? []).map((r) => ({ ...r }));
-  }
+  if (opts.gatewayIfname !== undefined) out.gatewayIfname = checkIfname(opts.gatewayIfname, 'gatewayIfname');
+  return out;
 }

@@ -55,6 +55,11 @@ export function expandPorts(maps: PortMapping[]): { hostIp?: string; protocol: P
   return out;
 }
 
+/** The store's key of a published host port: `protocol/hostIp/hostPort`, `*` for every address. */
+export function portKey(p: { protocol: string; hostIp?: string; hostPort: number }): string {
+  return `${p.protocol}/${p.hostIp ?? '*'}/${p.hostPort}`;
+}
+
 /**
  * Conntrack filters that catch the flows DNATed to an endpoint's published UDP and SCTP
  * ports (reply source = the container's address and port). TCP needs none: its stale

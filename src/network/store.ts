@@ -1,36 +1,60 @@
-// Persisted state under a state directory: one JSON file per key, written atomically
-// (temp file in the same directory, fsync, rename, fsync the directory), and a
-// cross-process lock so read-modify-write cycles of different processes never interleave.
+// The network state of a state directory, in an embedded SQLite database (node:sqlite,
+// WAL journal) that several processes share: a controller, a CNI plugin call, a daemon,
+// the CLI. Why SQLite and how a crash is survived: docs/store.md.
 //
-// File names: '<key>.json' holds a value; '.<name>.tmp-<token>' is a file being written;
-// '.lock' is the lock; '.lock.break-<token>' marks a lock being broken. A token is
-// '<pidns>-<pid>-<starttime>-<nonce>': enough to tell, without reading the file, whether
-// the process that made it is still alive (a recycled pid has another start time).
-
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { createHash, randomBytes } from 'node:crypto';
-import { constants as C, promises as fsp, readFileSync, readlinkSync } from 'node:fs';
+//   <stateDir>/netplumb.db(-wal,-shm)  the database (schema below; PRAGMA user_version)
+//   <stateDir>/networks/<id>.json      each network's definition, written atomically and
+//                                      fsynced when it is created: the durable copy a
+//                                      rebuild starts from (Networks.rebuild)
+//
+// Every change is one short write transaction (BEGIN IMMEDIATE ... COMMIT: one writer at
+// a time across processes, for microseconds) that writes only the rows it changes and
+// one row of the change log naming them. Each process keeps the state in memory and
+// follows the others through the change log: before it reads it asks SQLite whether
+// another connection committed (PRAGMA data_version), and if so rereads just the rows
+// named since the last change it saw. Nothing is ever rewritten whole.
+//
+// Endpoint rows are written before the kernel objects they describe (phase 'attaching',
+// with the token of the process doing it) and marked 'ready' after: a process killed in
+// between leaves a row that says what to undo, never a kernel object nobody claims.
+// Their commits are not fsynced (synchronous=NORMAL): they describe kernel objects that
+// a reboot destroys anyway, and a crash of the process loses nothing committed. Network
+// definitions, which users expect back after a reboot, are committed with a sync.
+import { closeSync, constants as C, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import { AddressPool } from './ipam';
+import type { EndpointInfo, NetworkInfo } from './types';
 
-const FORMAT = 'netplumb-state';
-const LOCK = '.lock';
-const KEY_RE = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$/;
-const TMP_RE = /^\.(.+)\.tmp-(\d+-\d+-\d+-[0-9a-f]+)$/;
-const BREAK_PREFIX = `${LOCK}.break-`;
+/** The database file under a state directory. */
+export const DB_FILE = 'netplumb.db';
+/** Schema version (PRAGMA user_version); 0.1.0's JSON file was schema 1. */
+export const SCHEMA = 2;
+// PRAGMA application_id: marks the file as netplumb's ('nplb').
+const APP_ID = 0x6e706c62;
+// Change-log rows kept behind the newest; a process further behind rereads everything.
+const LOG_KEEP = 4096;
+const LOG_TRIM_EVERY = 1024;
 
-/** A state file that exists but cannot be trusted: not JSON, truncated, checksum or key mismatch. */
+/** The state database (or a file in the state directory) cannot be trusted: corrupt, truncated, or not netplumb's. */
 export class StateCorruptError extends Error {
   readonly code = 'ESTATECORRUPT';
   readonly path: string;
+  /** What SQLite's integrity check (or the reader) found, first problems first. */
+  readonly problems: string[];
 
-  constructor(file: string, why: string) {
-    super(`state file ${file} is corrupt: ${why}`);
+  constructor(file: string, problems: string[]) {
+    super(
+      `state ${file} is corrupt: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? ` (+${problems.length - 3} more)` : ''}. ` +
+        'Nothing was changed. To rebuild the state from the network definitions and the kernel, see Networks.rebuild (docs/store.md).',
+    );
     this.name = 'StateCorruptError';
     this.path = file;
+    this.problems = problems;
   }
 }
 
-/** A state file written with a schema version this code does not read. */
+/** The state was written by a newer netplumb (a schema this code does not read). */
 export class StateSchemaError extends Error {
   readonly code = 'ESTATESCHEMA';
   readonly path: string;
@@ -38,10 +62,7 @@ export class StateSchemaError extends Error {
   readonly expected: number;
 
   constructor(file: string, found: number, expected: number) {
-    super(
-      `state file ${file} has schema ${found}, this code reads schema ${expected}` +
-        (found > expected ? ' (written by a newer version)' : ' (no migration given)'),
-    );
+    super(`state ${file} has schema ${found}; this netplumb reads schema ${expected}${found > expected ? ' (written by a newer version)' : ''}`);
     this.name = 'StateSchemaError';
     this.path = file;
     this.found = found;
@@ -49,376 +70,815 @@ export class StateSchemaError extends Error {
   }
 }
 
-/** The state lock stayed held by a live process for longer than the timeout. */
-export class LockTimeoutError extends Error {
-  readonly code = 'ELOCKTIMEOUT';
+/** The state stayed locked by another process for longer than the busy timeout. */
+export class StateBusyError extends Error {
+  readonly code = 'ESTATEBUSY';
   readonly path: string;
-  /** Pid recorded by the holder, when the lock file could be read. */
-  readonly holderPid?: number;
 
-  constructor(file: string, timeoutMs: number, holderPid?: number) {
-    super(`state lock ${file} still held${holderPid !== undefined ? ` by pid ${holderPid}` : ''} after ${timeoutMs} ms`);
-    this.name = 'LockTimeoutError';
+  constructor(file: string, timeoutMs: number) {
+    super(`state ${file} stayed locked by another process for ${timeoutMs} ms`);
+    this.name = 'StateBusyError';
     this.path = file;
-    if (holderPid !== undefined) this.holderPid = holderPid;
   }
 }
 
-/** Options of a state store. */
-export interface StateStoreOptions {
-  /** Schema version written into every file and required when loading (default 1). */
-  schema?: number;
-  /** Upgrades a value written with an older schema; without it such a file is a StateSchemaError. */
-  migrate?: (key: string, fromSchema: number, data: unknown) => unknown;
-  /** How long withLock waits for a live holder before LockTimeoutError (default 10 s). */
-  lockTimeoutMs?: number;
+/** No space left for the state (SQLITE_FULL, ENOSPC): the change was not made. */
+export class StateFullError extends Error {
+  readonly code = 'ENOSPC';
+  readonly path: string;
+
+  constructor(file: string, detail: string) {
+    super(`no space left for state ${file}: ${detail}; the change was not made`);
+    this.name = 'StateFullError';
+    this.path = file;
+  }
 }
 
-/** The envelope around each value on disk. */
-interface Envelope {
-  format: typeof FORMAT;
-  schema: number;
-  key: string;
-  /** sha256 of JSON.stringify(data): catches a file edited or damaged into other valid JSON. */
-  sha256: string;
-  data: unknown;
-}
+// --- node:sqlite ---------------------------------------------------------------
 
-// --- process identity -------------------------------------------------------
+type Sqlite = typeof import('node:sqlite');
+let sqlite: Sqlite | undefined;
 
-/** Field 22 of /proc/<pid>/stat (start time in clock ticks since boot), or undefined if there is no such process. */
-function startTime(pid: number | 'self'): string | undefined {
-  let stat: string;
+function loadSqlite(): Sqlite {
+  if (sqlite) return sqlite;
+  // Loading node:sqlite prints an ExperimentalWarning once per process (Node 22, 24).
+  // netplumb uses only its long-standing core (DatabaseSync, prepare, exec; see
+  // docs/store.md) and keeps that line out of its users' output; every other warning
+  // passes through untouched.
+  const emit = process.emitWarning;
+  process.emitWarning = function (this: unknown, warning: string | Error, ...rest: unknown[]): void {
+    const text = typeof warning === 'string' ? warning : warning?.message;
+    if (typeof text === 'string' && text.startsWith('SQLite is an experimental feature')) return;
+    (emit as (...a: unknown[]) => void).call(process, warning, ...rest);
+  } as typeof process.emitWarning;
   try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  // comm (field 2) may hold spaces and parentheses: count fields after the last ')'.
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // rest[0] is field 3 (state); a zombie has exited and holds nothing.
-  if (rest[0] === 'Z' || rest[0] === 'X') return undefined;
-  return rest[19];
-}
-
-function pidNamespace(): string {
-  try {
-    return /\[(\d+)\]/.exec(readlinkSync('/proc/self/ns/pid'))?.[1] ?? '0';
-  } catch {
-    return '0';
-  }
-}
-
-const SELF_PIDNS = pidNamespace();
-const SELF_START = startTime('self') ?? '0';
-
-function newToken(): string {
-  return `${SELF_PIDNS}-${process.pid}-${SELF_START}-${randomBytes(6).toString('hex')}`;
-}
-
-/** Whether the process that made `token` may still be running (true when it cannot be told). */
-function tokenAlive(token: string): boolean {
-  const [ns, pidText, start] = token.split('-');
-  if (ns !== SELF_PIDNS) return true; // another pid namespace: its pids mean nothing here
-  const pid = Number(pidText);
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  if (pid === process.pid) return start === SELF_START;
-  const now = startTime(pid);
-  if (now === undefined) {
-    // No /proc entry: dead, unless /proc is not mounted at all.
-    if (SELF_START !== '0') return false;
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch (e) {
-      return (e as NodeJS.ErrnoException).code === 'EPERM';
-    }
-  }
-  return start === '0' || now === start;
-}
-
-function isCode(e: unknown, ...codes: string[]): boolean {
-  return codes.includes((e as NodeJS.ErrnoException | undefined)?.code ?? '');
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await fsp.open(dir, C.O_RDONLY | C.O_DIRECTORY);
-  try {
-    await fh.sync();
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    sqlite = require('node:sqlite') as Sqlite;
+  } catch (e) {
+    throw new Error(`netplumb's state store needs node:sqlite (Node.js 22.13 or newer; this is ${process.version}): ${(e as Error).message}`);
   } finally {
-    await fh.close();
+    process.emitWarning = emit;
   }
+  return sqlite;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+// SQLite result codes (primary, the low byte of errcode).
+const SQLITE_BUSY = 5;
+const SQLITE_CORRUPT = 11;
+const SQLITE_FULL = 13;
+const SQLITE_NOTADB = 26;
+const SQLITE_IOERR = 10;
+const SQLITE_CONSTRAINT = 19;
 
-function checksum(json: string): string {
-  return createHash('sha256').update(json).digest('hex');
+interface SqliteError extends Error {
+  errcode?: number;
+  errstr?: string;
 }
 
-function checkKey(key: unknown): string {
-  if (typeof key !== 'string' || !KEY_RE.test(key) || key.endsWith('.json')) {
-    throw new TypeError(`state key must be 1-128 characters of [A-Za-z0-9_.@-] starting with a letter or digit, got ${JSON.stringify(key)}`);
-  }
-  return key;
+/** True for SQLite's constraint failures (a UNIQUE key taken). */
+export function isConstraint(e: unknown): boolean {
+  return ((e as SqliteError)?.errcode ?? 0) % 256 === SQLITE_CONSTRAINT;
 }
 
-// --- the store ----------------------------------------------------------------
+// --- the schema -------------------------------------------------------------------
+//
+// networks   one row per network: its NetworkInfo as JSON
+// endpoints  one row per endpoint: its EndpointInfo as JSON, its namespace identity,
+//            phase ('attaching' | 'ready') and, while attaching, the holder's token
+// leases     one row per address held in a pool ('<network id>' or '<network id>/6'):
+//            the primary key makes handing out an address twice impossible, whatever
+//            the code above does
+// ports      one row per published host port ('tcp/0.0.0.0/8080'): held by one endpoint
+// records    rows a driver keeps per network (the overlay's peers and remote endpoints)
+// changes    the change log: one row per transaction, naming the rows it changed
+// meta       'trimmed': the change log holds every change after this sequence number
+const DDL = `
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS networks(id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, doc TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS endpoints(id TEXT PRIMARY KEY, network TEXT NOT NULL, netns TEXT NOT NULL,
+  phase TEXT NOT NULL, holder TEXT, doc TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS leases(pool TEXT NOT NULL, address TEXT NOT NULL, owner TEXT NOT NULL,
+  PRIMARY KEY(pool, address)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ports(key TEXT PRIMARY KEY, endpoint TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS records(network TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL, doc TEXT NOT NULL,
+  PRIMARY KEY(network, kind, key)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS changes(seq INTEGER PRIMARY KEY AUTOINCREMENT, items TEXT NOT NULL);
+`;
+
+/** Phase of an endpoint row. */
+export type EndpointPhase = 'attaching' | 'ready' | 'detaching';
+
+/** An endpoint as the store holds it. */
+export interface StoredEndpoint {
+  info: EndpointInfo;
+  phase: EndpointPhase;
+  /** Token of the process attaching it (phase 'attaching'). */
+  holder?: string;
+}
+
+type Table = 'networks' | 'endpoints' | 'leases' | 'ports' | 'records';
+type Change = [Table, string];
+
+/** Pool ids of a network: its IPv4 (or only) pool, and its IPv6 pool. */
+export function poolIds(networkId: string): { v4: string; v6: string } {
+  return { v4: networkId, v6: `${networkId}/6` };
+}
+
+function poolsOf(net: NetworkInfo): [string, AddressPool][] {
+  const ids = poolIds(net.id);
+  const out: [string, AddressPool][] = [
+    [ids.v4, new AddressPool(net.subnet, { gateway: net.gateway, ...(net.ipRange !== undefined && { range: net.ipRange }) })],
+  ];
+  if (net.ipv6Subnet) out.push([ids.v6, new AddressPool(net.ipv6Subnet, { ...(net.ipv6Gateway !== undefined && { gateway: net.ipv6Gateway }) })]);
+  return out;
+}
+
+const SEP = '\n';
+
+/** Options of NetworkStore.open. */
+export interface NetworkStoreOptions {
+  /** How long a write waits for another process's transaction (default 10 s). */
+  busyTimeoutMs?: number;
+  /** Run SQLite's quick integrity check on open (default true; O(size of the database)). */
+  check?: boolean;
+}
 
 /**
- * JSON values persisted under a directory, one file per key, with atomic replacement and
- * a cross-process lock. Values are plain JSON (what JSON.stringify keeps).
+ * The state of one state directory, in memory, following the database. Reads answer
+ * from memory after a cheap check for other processes' commits; writes are synchronous
+ * transactions (`write(tx => ...)`) that must not await.
  */
-export class StateStore {
+export class NetworkStore {
   readonly dir: string;
-  readonly schema: number;
-  private readonly migrate: StateStoreOptions['migrate'];
-  private readonly lockTimeoutMs: number;
-  private readonly held = new AsyncLocalStorage<true>();
-  // Callers of withLock in this process queue here before contending for the file lock.
-  private queue: Promise<void> = Promise.resolve();
+  readonly file: string;
+  /** True when this open made the database (nothing was there before). */
+  readonly created: boolean;
 
-  private constructor(dir: string, options: StateStoreOptions) {
+  readonly networks = new Map<string, NetworkInfo>();
+  readonly endpoints = new Map<string, StoredEndpoint>();
+  readonly pools = new Map<string, AddressPool>();
+  /** Port key -> endpoint id. */
+  readonly ports = new Map<string, string>();
+  readonly #byNetwork = new Map<string, Set<string>>();
+  readonly #byNetns = new Map<string, Set<string>>();
+  readonly #records = new Map<string, Map<string, unknown>>();
+
+  readonly #db: DatabaseSync;
+  readonly #busyMs: number;
+  #s: Record<string, StatementSync> = {};
+  #lastSeq = 0;
+  #dataVersion = -1;
+  #reloads = 0;
+  #applied = 0;
+  #inTx = false;
+  #closed = false;
+
+  private constructor(dir: string, db: DatabaseSync, created: boolean, busyMs: number) {
     this.dir = dir;
-    this.schema = options.schema ?? 1;
-    if (!Number.isInteger(this.schema) || this.schema < 1) throw new RangeError(`schema must be a positive integer, got ${this.schema}`);
-    this.migrate = options.migrate;
-    this.lockTimeoutMs = options.lockTimeoutMs ?? 10_000;
-    if (!Number.isFinite(this.lockTimeoutMs) || this.lockTimeoutMs < 0) throw new RangeError('lockTimeoutMs must be a non-negative number');
+    this.file = path.join(dir, DB_FILE);
+    this.#db = db;
+    this.created = created;
+    this.#busyMs = busyMs;
+  }
+
+  // The statements, prepared once the schema exists.
+  #prepare(): void {
+    const db = this.#db;
+    const p = (sql: string) => db.prepare(sql);
+    this.#s = {
+      begin: p('BEGIN IMMEDIATE'),
+      beginRead: p('BEGIN DEFERRED'),
+      commit: p('COMMIT'),
+      rollback: p('ROLLBACK'),
+      dataVersion: p('PRAGMA data_version'),
+      changesAfter: p('SELECT seq, items FROM changes WHERE seq > ? ORDER BY seq'),
+      addChange: p('INSERT INTO changes(items) VALUES (?)'),
+      trim: p('DELETE FROM changes WHERE seq <= ?'),
+      lastSeq: p("SELECT seq FROM sqlite_sequence WHERE name = 'changes'"),
+      getMeta: p('SELECT value FROM meta WHERE key = ?'),
+      putMeta: p('INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)'),
+      getNetwork: p('SELECT doc FROM networks WHERE id = ?'),
+      putNetwork: p('INSERT OR REPLACE INTO networks(id, name, doc) VALUES (?, ?, ?)'),
+      delNetwork: p('DELETE FROM networks WHERE id = ?'),
+      allNetworks: p('SELECT doc FROM networks'),
+      getEndpoint: p('SELECT phase, holder, doc FROM endpoints WHERE id = ?'),
+      putEndpoint: p('INSERT OR REPLACE INTO endpoints(id, network, netns, phase, holder, doc) VALUES (?, ?, ?, ?, ?, ?)'),
+      delEndpoint: p('DELETE FROM endpoints WHERE id = ?'),
+      allEndpoints: p('SELECT phase, holder, doc FROM endpoints'),
+      getLease: p('SELECT owner FROM leases WHERE pool = ? AND address = ?'),
+      addLease: p('INSERT INTO leases(pool, address, owner) VALUES (?, ?, ?)'),
+      delLease: p('DELETE FROM leases WHERE pool = ? AND address = ?'),
+      allLeases: p('SELECT pool, address, owner FROM leases'),
+      getPort: p('SELECT endpoint FROM ports WHERE key = ?'),
+      addPort: p('INSERT INTO ports(key, endpoint) VALUES (?, ?)'),
+      delPort: p('DELETE FROM ports WHERE key = ?'),
+      allPorts: p('SELECT key, endpoint FROM ports'),
+      getRecord: p('SELECT doc FROM records WHERE network = ? AND kind = ? AND key = ?'),
+      putRecord: p('INSERT OR REPLACE INTO records(network, kind, key, doc) VALUES (?, ?, ?, ?)'),
+      delRecord: p('DELETE FROM records WHERE network = ? AND kind = ? AND key = ?'),
+      delRecords: p('DELETE FROM records WHERE network = ?'),
+      allRecords: p('SELECT network, kind, key, doc FROM records'),
+    };
   }
 
   /**
-   * Opens (creating, mode 0700) a state directory and removes what dead processes left:
-   * temp files of interrupted writes and markers of interrupted lock breaks.
+   * Opens (creating, mode 0700/0600) the state of a directory. A database that is not
+   * netplumb's, truncated or damaged is a StateCorruptError naming what is wrong; a newer
+   * schema, StateSchemaError. Nothing is changed in either case.
    */
-  static async open(dir: string, options: StateStoreOptions = {}): Promise<StateStore> {
-    if (typeof dir !== 'string' || dir.length === 0 || dir.includes('\0')) throw new TypeError('state directory must be a non-empty path');
-    if (typeof options !== 'object' || options === null) throw new TypeError('state store options must be an object');
-    const store = new StateStore(path.resolve(dir), options);
-    await fsp.mkdir(store.dir, { recursive: true, mode: 0o700 });
-    await store.cleanup();
-    return store;
-  }
-
-  /** The file holding a key's value. */
-  pathOf(key: string): string {
-    return path.join(this.dir, `${checkKey(key)}.json`);
-  }
-
-  /**
-   * The value saved under `key`, or undefined if there is none. A file that is not a
-   * complete state file of this key throws StateCorruptError; another schema, StateSchemaError.
-   */
-  async load<T>(key: string): Promise<T | undefined> {
-    const file = this.pathOf(key);
-    let text: string;
+  static open(dirIn: string, options: NetworkStoreOptions = {}): NetworkStore {
+    if (typeof dirIn !== 'string' || dirIn.length === 0 || dirIn.includes('\0')) throw new TypeError('state directory must be a non-empty path');
+    const busyMs = options.busyTimeoutMs ?? 10_000;
+    if (!Number.isInteger(busyMs) || busyMs < 0) throw new RangeError('busyTimeoutMs must be a non-negative integer');
+    const dir = path.resolve(dirIn);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const file = path.join(dir, DB_FILE);
+    const created = !existsSync(file);
+    // Made here first so that the database (and the -wal and -shm files SQLite gives the
+    // same mode) is readable by its owner only.
+    if (created) closeSync(openSync(file, C.O_RDWR | C.O_CREAT, 0o600));
+    const { DatabaseSync } = loadSqlite();
+    let db: DatabaseSync;
     try {
-      text = await fsp.readFile(file, 'utf8');
+      db = new DatabaseSync(file, { timeout: busyMs });
     } catch (e) {
-      if (isCode(e, 'ENOENT')) return undefined;
-      throw e;
+      throw storeError(e, file, busyMs);
     }
-    let env: Partial<Envelope>;
     try {
-      env = JSON.parse(text) as Partial<Envelope>;
+      const store = new NetworkStore(dir, db, created, busyMs);
+      store.#init(options.check ?? true);
+      return store;
     } catch (e) {
-      throw new StateCorruptError(file, `not valid JSON (${text.length} bytes${text.endsWith('\n') ? '' : ', no final newline: truncated?'}): ${(e as Error).message}`);
+      db.close();
+      throw storeError(e, file, busyMs);
     }
-    if (typeof env !== 'object' || env === null || env.format !== FORMAT) throw new StateCorruptError(file, `not a ${FORMAT} file`);
-    if (!Number.isInteger(env.schema)) throw new StateCorruptError(file, 'schema version missing');
-    if (env.key !== key) throw new StateCorruptError(file, `holds key ${JSON.stringify(env.key)}, not ${JSON.stringify(key)}`);
-    if (!('data' in env) || typeof env.sha256 !== 'string' || checksum(JSON.stringify(env.data)) !== env.sha256) {
-      throw new StateCorruptError(file, 'checksum mismatch (edited or damaged)');
+  }
+
+  #init(check: boolean): void {
+    const db = this.#db;
+    const get = (sql: string) => db.prepare(sql).get() as Record<string, number | string>;
+    const app = Number(get('PRAGMA application_id').application_id);
+    const version = Number(get('PRAGMA user_version').user_version);
+    if (app !== APP_ID && !(app === 0 && version === 0)) {
+      throw new StateCorruptError(this.file, [`not a netplumb state database (application_id ${app})`]);
     }
-    const schema = env.schema as number;
-    if (schema === this.schema) return env.data as T;
-    if (schema < this.schema && this.migrate) return this.migrate(key, schema, env.data) as T;
-    throw new StateSchemaError(file, schema, this.schema);
-  }
-
-  /**
-   * Replaces the value of `key` atomically: readers see the old file or the new one, never
-   * a mix, and after it resolves the new one survives a crash or power loss.
-   */
-  async save(key: string, value: unknown): Promise<void> {
-    const file = this.pathOf(key);
-    const json = JSON.stringify(value);
-    if (json === undefined) throw new TypeError(`state value for ${key} is not JSON (got ${typeof value})`);
-    // The envelope's fields, then the value's JSON spliced in as is (load re-serialises it to check the sum).
-    const head: Omit<Envelope, 'data'> = { format: FORMAT, schema: this.schema, key, sha256: checksum(json) };
-    await this.writeAtomic(file, `${JSON.stringify(head).slice(0, -1)},"data":${json}}\n`);
-  }
-
-  /** Removes a key's file (and makes that durable); false if there was none. */
-  async remove(key: string): Promise<boolean> {
-    try {
-      await fsp.unlink(this.pathOf(key));
-    } catch (e) {
-      if (isCode(e, 'ENOENT')) return false;
-      throw e;
+    if (version > SCHEMA) throw new StateSchemaError(this.file, version, SCHEMA);
+    if (check && version !== 0) {
+      const rows = db.prepare('PRAGMA quick_check').all() as { quick_check: string }[];
+      const problems = rows.map((r) => r.quick_check).filter((t) => t !== 'ok');
+      if (problems.length > 0) throw new StateCorruptError(this.file, problems.flatMap((t) => t.split('\n')).filter((t) => t.length > 0));
     }
-    await fsyncDir(this.dir);
-    return true;
-  }
-
-  /** Keys that have a value, sorted; temp files and the lock are not keys. */
-  async keys(): Promise<string[]> {
-    const names = await fsp.readdir(this.dir);
-    return names
-      .filter((n) => n.endsWith('.json') && KEY_RE.test(n.slice(0, -5)))
-      .map((n) => n.slice(0, -5))
-      .sort();
-  }
-
-  /**
-   * Runs `fn` holding the store's lock: one holder at a time across every process and
-   * every caller in this process. A lock whose holder died (even by SIGKILL) is broken;
-   * one held by a live process longer than the timeout is a LockTimeoutError. Nested
-   * calls from inside `fn` run directly.
-   */
-  async withLock<R>(fn: () => R | Promise<R>): Promise<R> {
-    if (typeof fn !== 'function') throw new TypeError('withLock needs a function');
-    if (this.held.getStore()) return fn();
-    const prev = this.queue;
-    let done!: () => void;
-    this.queue = new Promise<void>((r) => (done = r));
-    try {
-      await prev;
-      const token = await this.acquire(path.join(this.dir, LOCK));
+    db.exec('PRAGMA journal_mode = WAL');
+    db.exec('PRAGMA synchronous = NORMAL');
+    if (version === 0) {
+      db.exec('BEGIN IMMEDIATE');
       try {
-        return await this.held.run(true, fn);
-      } finally {
-        await this.release(path.join(this.dir, LOCK), token);
+        db.exec(DDL);
+        db.exec(`PRAGMA application_id = ${APP_ID}`);
+        db.exec(`PRAGMA user_version = ${SCHEMA}`);
+        db.exec('COMMIT');
+      } catch (e) {
+        db.exec('ROLLBACK');
+        throw e;
       }
-    } finally {
-      done();
+    }
+    this.#prepare();
+    this.#reload();
+  }
+
+  /** Closes the database; the in-memory state stays readable. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#db.close();
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * How this store followed the database: full rereads (open, or fallen behind the
+   * trimmed change log) and rows applied from the change log.
+   */
+  get stats(): { reloads: number; changesApplied: number; lastSeq: number } {
+    return { reloads: this.#reloads, changesApplied: this.#applied, lastSeq: this.#lastSeq };
+  }
+
+  // --- reading --------------------------------------------------------------------
+
+  /**
+   * Brings the in-memory state up to date with other processes' commits: one PRAGMA when
+   * nothing changed, the changed rows otherwise. Returns whether anything changed.
+   */
+  sync(): boolean {
+    this.#open();
+    if (this.#inTx) return false;
+    try {
+      const v = Number((this.#s.dataVersion!.get() as { data_version: number }).data_version);
+      if (v === this.#dataVersion) return false;
+      this.#dataVersion = v;
+      this.#s.beginRead!.run();
+      try {
+        return this.#catchUp();
+      } finally {
+        this.#s.commit!.run();
+      }
+    } catch (e) {
+      throw storeError(e, this.file, this.#busyMs);
     }
   }
 
-  /** Loads a key, passes its value to `fn` and saves what `fn` returns, all under the lock. */
-  async update<T>(key: string, fn: (current: T | undefined) => T | Promise<T>): Promise<T> {
-    return this.withLock(async () => {
-      const next = await fn(await this.load<T>(key));
-      await this.save(key, next);
-      return next;
-    });
+  /** The endpoints of a network. */
+  endpointsOf(networkId: string): StoredEndpoint[] {
+    return [...(this.#byNetwork.get(networkId) ?? [])].map((id) => this.endpoints.get(id)!);
   }
 
-  /** Removes temp files and lock-break markers whose writer is dead. Returns the names removed. */
-  async cleanup(): Promise<string[]> {
-    const removed: string[] = [];
-    for (const name of await fsp.readdir(this.dir)) {
-      const tmp = TMP_RE.exec(name);
-      if (tmp && !tokenAlive(tmp[2]!)) {
-        await fsp.unlink(path.join(this.dir, name)).catch(() => undefined);
-        removed.push(name);
-      } else if (name.startsWith(BREAK_PREFIX) && !name.includes('.tmp-')) {
-        // A breaker that died mid-break: break its marker the same careful way.
-        const marker = path.join(this.dir, name);
-        const owner = await readToken(marker);
-        if (owner !== undefined && !tokenAlive(owner)) {
-          if (await breakStale(marker, owner)) removed.push(name);
+  /** The endpoints of a namespace (by identity). */
+  endpointsIn(netnsId: string): StoredEndpoint[] {
+    return [...(this.#byNetns.get(netnsId) ?? [])].map((id) => this.endpoints.get(id)!);
+  }
+
+  /** A driver's records of one kind on a network: key -> value. */
+  records<T = unknown>(networkId: string, kind: string): ReadonlyMap<string, T> {
+    return (this.#records.get(`${networkId}${SEP}${kind}`) ?? new Map()) as ReadonlyMap<string, T>;
+  }
+
+  /** The kinds of records a network has. */
+  recordKinds(networkId: string): string[] {
+    const prefix = `${networkId}${SEP}`;
+    return [...this.#records.keys()].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
+  }
+
+  /** The pool of a network (its IPv4 pool; `v6` for the IPv6 one). */
+  pool(networkId: string, v6 = false): AddressPool | undefined {
+    const ids = poolIds(networkId);
+    return this.pools.get(v6 ? ids.v6 : ids.v4);
+  }
+
+  // --- writing --------------------------------------------------------------------
+
+  /**
+   * Runs `fn` in a write transaction: one writer at a time across every process, for as
+   * long as `fn` runs (it must not await). Other processes' changes are applied first, so
+   * `fn` decides on the current state; what it changes is written, logged and committed
+   * together, or (if it throws) not at all, in the database and in memory alike.
+   * `durable` commits with a sync of the journal (network definitions).
+   */
+  write<R>(fn: (tx: StoreTx) => R, opts: { durable?: boolean } = {}): R {
+    this.#open();
+    if (this.#inTx) throw new Error('NetworkStore.write: already in a transaction (nested writes are not supported)');
+    const s = this.#s;
+    if (opts.durable) this.#db.exec('PRAGMA synchronous = FULL');
+    this.#inTx = true;
+    const tx = new StoreTx(this, s);
+    try {
+      s.begin!.run();
+      try {
+        this.#catchUp();
+        const r = fn(tx);
+        if (r instanceof Promise) throw new TypeError('NetworkStore.write: the transaction function must be synchronous');
+        if (tx.changes.length > 0) {
+          const seq = Number(s.addChange!.run(JSON.stringify(tx.changes)).lastInsertRowid);
+          if (seq % LOG_TRIM_EVERY === 0 && seq > LOG_KEEP) {
+            s.trim!.run(seq - LOG_KEEP);
+            s.putMeta!.run('trimmed', String(seq - LOG_KEEP));
+          }
+          s.commit!.run();
+          this.#lastSeq = seq;
+        } else {
+          s.commit!.run();
         }
+        return r;
+      } catch (e) {
+        try {
+          s.rollback!.run();
+        } catch {
+          // Nothing to roll back: SQLite already did (SQLITE_FULL, IOERR).
+        }
+        tx.undo();
+        throw e;
       }
-    }
-    return removed;
-  }
-
-  private async writeAtomic(file: string, text: string): Promise<void> {
-    const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${newToken()}`);
-    const fh = await fsp.open(tmp, C.O_WRONLY | C.O_CREAT | C.O_EXCL, 0o600);
-    try {
-      try {
-        await fh.writeFile(text);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await fsp.rename(tmp, file);
     } catch (e) {
-      await fsp.unlink(tmp).catch(() => undefined);
-      throw e;
-    }
-    await fsyncDir(path.dirname(file));
-  }
-
-  private async acquire(lockPath: string): Promise<string> {
-    const token = newToken();
-    const deadline = Date.now() + this.lockTimeoutMs;
-    let wait = 2;
-    for (;;) {
-      if (await createExclusive(lockPath, token)) return token;
-      const holder = await readToken(lockPath);
-      if (holder !== undefined && !tokenAlive(holder)) {
-        await breakStale(lockPath, holder);
-        continue;
-      }
-      if (Date.now() >= deadline) {
-        throw new LockTimeoutError(lockPath, this.lockTimeoutMs, holder === undefined ? undefined : Number(holder.split('-')[1]));
-      }
-      await sleep(wait);
-      wait = Math.min(wait * 2, 50);
+      throw storeError(e, this.file, this.#busyMs);
+    } finally {
+      this.#inTx = false;
+      if (opts.durable) this.#db.exec('PRAGMA synchronous = NORMAL');
     }
   }
 
-  private async release(lockPath: string, token: string): Promise<void> {
-    // Only the holder unlinks a live lock; check it is still ours (it cannot have been broken while we live).
-    if ((await readToken(lockPath)) === token) await fsp.unlink(lockPath).catch(() => undefined);
+  /** @internal Makes the in-memory state match one row (called by transactions and the change log). */
+  _apply(table: Table, key: string): void {
+    const s = this.#s;
+    switch (table) {
+      case 'networks': {
+        const row = s.getNetwork!.get(key) as { doc: string } | undefined;
+        this._setNetwork(key, row ? (JSON.parse(row.doc) as NetworkInfo) : undefined);
+        break;
+      }
+      case 'endpoints': {
+        const row = s.getEndpoint!.get(key) as { phase: EndpointPhase; holder: string | null; doc: string } | undefined;
+        this._setEndpoint(key, row ? toStored(row) : undefined);
+        break;
+      }
+      case 'leases': {
+        const [pool, address] = key.split(SEP) as [string, string];
+        const row = s.getLease!.get(pool, address) as { owner: string } | undefined;
+        this._setLease(pool, address, row?.owner);
+        break;
+      }
+      case 'ports': {
+        const row = s.getPort!.get(key) as { endpoint: string } | undefined;
+        if (row) this.ports.set(key, row.endpoint);
+        else this.ports.delete(key);
+        break;
+      }
+      case 'records': {
+        const [network, kind, k] = key.split(SEP) as [string, string, string];
+        const row = s.getRecord!.get(network, kind, k) as { doc: string } | undefined;
+        this._setRecord(network, kind, k, row ? JSON.parse(row.doc) : undefined);
+        break;
+      }
+    }
+  }
+
+  /** @internal */
+  _setNetwork(id: string, info: NetworkInfo | undefined): void {
+    const had = this.networks.get(id);
+    if (info) {
+      this.networks.set(id, info);
+      // A new network, or one whose address plan changed, gets fresh pools; its leases follow.
+      if (!had || had.subnet !== info.subnet || had.ipRange !== info.ipRange || had.gateway !== info.gateway || had.ipv6Subnet !== info.ipv6Subnet) {
+        const ids = poolIds(id);
+        const old = [this.pools.get(ids.v4), this.pools.get(ids.v6)];
+        for (const [pid, pool] of poolsOf(info)) {
+          const prev = old[pid === ids.v4 ? 0 : 1];
+          for (const [a, o] of prev?.allocations() ?? []) pool.claim(a, o);
+          this.pools.set(pid, pool);
+        }
+        if (!info.ipv6Subnet) this.pools.delete(ids.v6);
+      }
+    } else if (had) {
+      this.networks.delete(id);
+      const ids = poolIds(id);
+      this.pools.delete(ids.v4);
+      this.pools.delete(ids.v6);
+      for (const k of [...this.#records.keys()]) if (k.startsWith(`${id}${SEP}`)) this.#records.delete(k);
+    }
+  }
+
+  /** @internal */
+  _setEndpoint(id: string, stored: StoredEndpoint | undefined): void {
+    const had = this.endpoints.get(id);
+    if (had) {
+      this.#byNetwork.get(had.info.network)?.delete(id);
+      this.#byNetns.get(had.info.netnsId)?.delete(id);
+    }
+    if (!stored) {
+      this.endpoints.delete(id);
+      return;
+    }
+    this.endpoints.set(id, stored);
+    index(this.#byNetwork, stored.info.network, id);
+    index(this.#byNetns, stored.info.netnsId, id);
+  }
+
+  /** @internal */
+  _setLease(poolId: string, address: string, owner: string | undefined): void {
+    const pool = this.pools.get(poolId);
+    if (!pool) return;
+    const now = pool.ownerOf(address);
+    if (now === owner) return;
+    if (now !== undefined) pool.release(address);
+    if (owner !== undefined) pool.claim(address, owner);
+  }
+
+  /** @internal */
+  _setRecord(network: string, kind: string, key: string, doc: unknown): void {
+    const k = `${network}${SEP}${kind}`;
+    let m = this.#records.get(k);
+    if (doc === undefined) {
+      m?.delete(key);
+      return;
+    }
+    if (!m) this.#records.set(k, (m = new Map()));
+    m.delete(key); // re-inserted last: a map's order is the order of the latest write
+    m.set(key, doc);
+  }
+
+  // Applies the changes other processes logged since the last one seen (inside a transaction).
+  #catchUp(): boolean {
+    const s = this.#s;
+    const trimmed = Number((s.getMeta!.get('trimmed') as { value: string } | undefined)?.value ?? 0);
+    if (this.#lastSeq < trimmed) {
+      this.#load();
+      return true;
+    }
+    const rows = s.changesAfter!.all(this.#lastSeq) as { seq: number; items: string }[];
+    for (const row of rows) {
+      const items = JSON.parse(row.items) as Change[];
+      for (const [table, key] of items) this._apply(table, key);
+      this.#applied += items.length;
+      this.#lastSeq = Number(row.seq);
+    }
+    return rows.length > 0;
+  }
+
+  // Rereads everything (open, or after falling behind the trimmed change log), in one read transaction.
+  #reload(): void {
+    this.#s.beginRead!.run();
+    try {
+      this.#dataVersion = Number((this.#s.dataVersion!.get() as { data_version: number }).data_version);
+      this.#load();
+    } finally {
+      this.#s.commit!.run();
+    }
+  }
+
+  #load(): void {
+    const s = this.#s;
+    this.#reloads++;
+    this.networks.clear();
+    this.endpoints.clear();
+    this.pools.clear();
+    this.ports.clear();
+    this.#byNetwork.clear();
+    this.#byNetns.clear();
+    this.#records.clear();
+    for (const row of s.allNetworks!.all() as { doc: string }[]) {
+      const info = parseDoc<NetworkInfo>(row.doc, this.file, 'network');
+      this._setNetwork(info.id, info);
+    }
+    for (const row of s.allLeases!.all() as { pool: string; address: string; owner: string }[]) {
+      this._setLease(row.pool, row.address, row.owner);
+    }
+    for (const row of s.allEndpoints!.all() as { phase: EndpointPhase; holder: string | null; doc: string }[]) {
+      const st = toStored(row, this.file);
+      this._setEndpoint(st.info.id, st);
+    }
+    for (const row of s.allPorts!.all() as { key: string; endpoint: string }[]) this.ports.set(row.key, row.endpoint);
+    for (const row of s.allRecords!.all() as { network: string; kind: string; key: string; doc: string }[]) {
+      this._setRecord(row.network, row.kind, row.key, parseDoc(row.doc, this.file, 'record'));
+    }
+    this.#lastSeq = Number((s.lastSeq!.get() as { seq: number } | undefined)?.seq ?? 0);
+  }
+
+  #open(): void {
+    if (this.#closed) throw new Error('the network store is closed');
   }
 }
 
-// --- the lock file protocol ---------------------------------------------------
-//
-// A lock file holds the token of its holder, written in full before the file appears
-// (written to a temp file, then link(2)ed into place: as exclusive as O_EXCL, and never
-// seen empty, even if its writer is killed half way).
-//
-// Breaking a dead holder's lock must not remove a lock someone else took meanwhile.
-// The breaker first creates, exclusively, the marker '<lock>.break-<dead token>'; only
-// the process holding that marker may unlink a lock holding that token, and tokens are
-// never reused, so after checking that the lock still holds the dead token, the unlink
-// removes exactly that lock. A breaker that dies holding the marker leaves a lock of a
-// dead holder: the marker is then broken by the same protocol, one level down.
+function index(m: Map<string, Set<string>>, key: string, id: string): void {
+  let set = m.get(key);
+  if (!set) m.set(key, (set = new Set()));
+  set.add(id);
+}
 
-async function createExclusive(file: string, token: string): Promise<boolean> {
-  const tmp = `${path.dirname(file)}/.${path.basename(file)}.tmp-${token}`;
-  const body = `${JSON.stringify({ token, pid: process.pid, at: new Date().toISOString() })}\n`;
-  await fsp.writeFile(tmp, body, { flag: C.O_WRONLY | C.O_CREAT | C.O_EXCL, mode: 0o600 });
+function parseDoc<T>(doc: string, file: string, what: string): T {
   try {
-    await fsp.link(tmp, file);
-    return true;
+    return JSON.parse(doc) as T;
   } catch (e) {
-    if (isCode(e, 'EEXIST')) return false;
-    throw e;
-  } finally {
-    await fsp.unlink(tmp).catch(() => undefined);
+    throw new StateCorruptError(file, [`a ${what} row is not valid JSON: ${(e as Error).message}`]);
   }
 }
 
-async function readToken(file: string): Promise<string | undefined> {
-  try {
-    const parsed = JSON.parse(await fsp.readFile(file, 'utf8')) as { token?: unknown };
-    return typeof parsed.token === 'string' ? parsed.token : undefined;
-  } catch {
-    return undefined;
-  }
+function toStored(row: { phase: EndpointPhase; holder: string | null; doc: string }, file = ''): StoredEndpoint {
+  const out: StoredEndpoint = { info: parseDoc<EndpointInfo>(row.doc, file, 'endpoint'), phase: row.phase };
+  if (row.holder !== null) out.holder = row.holder;
+  return out;
 }
 
-/** Unlinks `file` if it still holds `stale`; true if this call removed it. */
-async function breakStale(file: string, stale: string, depth = 0): Promise<boolean> {
-  if (depth > 4) return false; // several breakers died in a row: leave it for a later attempt
-  const marker = `${file}.break-${stale}`;
-  const mine = newToken();
-  if (!(await createExclusive(marker, mine))) {
-    const breaker = await readToken(marker);
-    if (breaker !== undefined && !tokenAlive(breaker)) await breakStale(marker, breaker, depth + 1);
-    return false; // someone else is breaking it (or was): try again from the top
+// SQLite's errors as the store's: corruption, a full disk, a lock held too long.
+function storeError(e: unknown, file: string, busyMs: number): unknown {
+  if (e instanceof StateCorruptError || e instanceof StateSchemaError || e instanceof StateFullError || e instanceof StateBusyError) return e;
+  const err = e as SqliteError;
+  const code = (err?.errcode ?? -1) % 256;
+  const text = err?.errstr ?? err?.message ?? String(e);
+  if (code === SQLITE_CORRUPT || code === SQLITE_NOTADB) return new StateCorruptError(file, [text]);
+  if (code === SQLITE_FULL || (code === SQLITE_IOERR && /ENOSPC|disk|full/i.test(err.message ?? ''))) return new StateFullError(file, text);
+  if (code === SQLITE_BUSY) return new StateBusyError(file, busyMs);
+  if ((err as NodeJS.ErrnoException)?.code === 'ENOSPC') return new StateFullError(file, text);
+  return e;
+}
+
+/**
+ * The changes of one write transaction. Each method writes its row at once (so a taken
+ * key fails right there) and changes the in-memory state with it; if the transaction
+ * fails, both are undone.
+ */
+export class StoreTx {
+  /** The rows this transaction changed, in order: the change-log entry. */
+  readonly changes: Change[] = [];
+  readonly #store: NetworkStore;
+  #s: Record<string, StatementSync> = {};
+  readonly #undo: (() => void)[] = [];
+
+  /** @internal */
+  constructor(store: NetworkStore, s: Record<string, StatementSync>) {
+    this.#store = store;
+    this.#s = s;
   }
-  try {
-    if ((await readToken(file)) !== stale) return false;
-    await fsp.unlink(file);
+
+  /** The store this transaction writes to (its in-memory state is current). */
+  get store(): NetworkStore {
+    return this.#store;
+  }
+
+  /** @internal Undoes the in-memory changes (the database rolled back). */
+  undo(): void {
+    for (let i = this.#undo.length - 1; i >= 0; i--) this.#undo[i]!();
+  }
+
+  putNetwork(info: NetworkInfo): void {
+    const st = this.#store;
+    const before = st.networks.get(info.id);
+    this.#s.putNetwork!.run(info.id, info.name, JSON.stringify(info));
+    st._setNetwork(info.id, info);
+    this.#undo.push(() => st._setNetwork(info.id, before));
+    this.changes.push(['networks', info.id]);
+  }
+
+  /** Deletes a network with its driver records (its endpoints, leases and ports must be gone). */
+  deleteNetwork(id: string): void {
+    const st = this.#store;
+    const before = st.networks.get(id);
+    if (!before) return;
+    const kinds = new Map<string, [string, unknown][]>();
+    for (const kind of st.recordKinds(id)) kinds.set(kind, [...st.records(id, kind)]);
+    this.#s.delRecords!.run(id);
+    this.#s.delNetwork!.run(id);
+    for (const [kind, rows] of kinds) for (const [k] of rows) st._setRecord(id, kind, k, undefined);
+    st._setNetwork(id, undefined);
+    this.#undo.push(() => {
+      st._setNetwork(id, before);
+      for (const [kind, rows] of kinds) for (const [k, v] of rows) st._setRecord(id, kind, k, v);
+    });
+    this.changes.push(['networks', id]);
+    for (const [kind, rows] of kinds) for (const [k] of rows) this.changes.push(['records', `${id}${SEP}${kind}${SEP}${k}`]);
+  }
+
+  putEndpoint(info: EndpointInfo, phase: EndpointPhase, holder?: string): void {
+    const st = this.#store;
+    const before = st.endpoints.get(info.id);
+    this.#s.putEndpoint!.run(info.id, info.network, info.netnsId, phase, holder ?? null, JSON.stringify(info));
+    const stored: StoredEndpoint = holder === undefined ? { info, phase } : { info, phase, holder };
+    st._setEndpoint(info.id, stored);
+    this.#undo.push(() => st._setEndpoint(info.id, before));
+    this.changes.push(['endpoints', info.id]);
+  }
+
+  deleteEndpoint(id: string): void {
+    const st = this.#store;
+    const before = st.endpoints.get(id);
+    if (!before) return;
+    this.#s.delEndpoint!.run(id);
+    st._setEndpoint(id, undefined);
+    this.#undo.push(() => st._setEndpoint(id, before));
+    this.changes.push(['endpoints', id]);
+  }
+
+  /**
+   * Takes an address from a pool for `owner`: `preferred`, or the lowest free one.
+   * AddressInUseError, AddressNotInPoolError or PoolExhaustedError when it cannot.
+   */
+  allocate(poolId: string, owner: string, preferred?: string): string {
+    const pool = this.#pool(poolId);
+    const address = pool.allocate(owner, preferred);
+    this.#undo.push(() => pool.release(address, owner));
+    this.#s.addLease!.run(poolId, address, owner);
+    this.changes.push(['leases', `${poolId}${SEP}${address}`]);
+    return address;
+  }
+
+  /** Records that `owner` holds `address` (AddressInUseError if another does); idempotent. */
+  claim(poolId: string, address: string, owner: string): void {
+    const pool = this.#pool(poolId);
+    if (pool.ownerOf(address) === owner) return;
+    pool.claim(address, owner);
+    this.#undo.push(() => pool.release(address, owner));
+    this.#s.addLease!.run(poolId, address, owner);
+    this.changes.push(['leases', `${poolId}${SEP}${address}`]);
+  }
+
+  /** Frees an address (idempotent). */
+  release(poolId: string, address: string): void {
+    const pool = this.#store.pools.get(poolId);
+    const owner = pool?.ownerOf(address);
+    this.#s.delLease!.run(poolId, address);
+    if (pool && owner !== undefined) {
+      pool.release(address);
+      this.#undo.push(() => pool.claim(address, owner));
+    }
+    this.changes.push(['leases', `${poolId}${SEP}${address}`]);
+  }
+
+  /** Claims a host port key for an endpoint; false if another endpoint holds it. */
+  claimPort(key: string, endpoint: string): boolean {
+    const st = this.#store;
+    const holder = st.ports.get(key);
+    if (holder !== undefined) return holder === endpoint;
+    this.#s.addPort!.run(key, endpoint);
+    st.ports.set(key, endpoint);
+    this.#undo.push(() => st.ports.delete(key));
+    this.changes.push(['ports', key]);
     return true;
+  }
+
+  releasePort(key: string): void {
+    const st = this.#store;
+    const holder = st.ports.get(key);
+    this.#s.delPort!.run(key);
+    st.ports.delete(key);
+    if (holder !== undefined) this.#undo.push(() => st.ports.set(key, holder));
+    this.changes.push(['ports', key]);
+  }
+
+  /** Writes a driver record (a value of plain JSON). */
+  putRecord(network: string, kind: string, key: string, doc: unknown): void {
+    const st = this.#store;
+    const before = st.records(network, kind).get(key);
+    this.#s.putRecord!.run(network, kind, key, JSON.stringify(doc));
+    st._setRecord(network, kind, key, doc);
+    this.#undo.push(() => st._setRecord(network, kind, key, before));
+    this.changes.push(['records', `${network}${SEP}${kind}${SEP}${key}`]);
+  }
+
+  deleteRecord(network: string, kind: string, key: string): void {
+    const st = this.#store;
+    const before = st.records(network, kind).get(key);
+    if (before === undefined) return;
+    this.#s.delRecord!.run(network, kind, key);
+    st._setRecord(network, kind, key, undefined);
+    this.#undo.push(() => st._setRecord(network, kind, key, before));
+    this.changes.push(['records', `${network}${SEP}${kind}${SEP}${key}`]);
+  }
+
+  #pool(poolId: string): AddressPool {
+    const pool = this.#store.pools.get(poolId);
+    if (!pool) throw new Error(`no address pool ${poolId}`);
+    return pool;
+  }
+}
+
+// --- the durable network files -----------------------------------------------------
+
+/** Directory of the per-network definition files. */
+export function networkFilesDir(dir: string): string {
+  return path.join(dir, 'networks');
+}
+
+/** Writes a network's definition file atomically and durably (temp file, fsync, rename, fsync dir). */
+export function writeNetworkFile(dir: string, info: NetworkInfo): void {
+  const d = networkFilesDir(dir);
+  mkdirSync(d, { recursive: true, mode: 0o700 });
+  writeFileDurable(path.join(d, `${info.id}.json`), `${JSON.stringify(info, null, 2)}\n`);
+}
+
+/** Removes a network's definition file (idempotent). */
+export function removeNetworkFile(dir: string, id: string): void {
+  try {
+    unlinkSync(path.join(networkFilesDir(dir), `${id}.json`));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+}
+
+/** The network definition files of a state directory (ids). */
+export function networkFileIds(dir: string): string[] {
+  try {
+    return readdirSync(networkFilesDir(dir))
+      .filter((n) => /^[0-9a-f]{64}\.json$/.test(n))
+      .map((n) => n.slice(0, -5));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+}
+
+/** Writes a file so that after it returns the new content survives a power loss, and readers never see a partial file. */
+export function writeFileDurable(file: string, text: string): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  const fd = openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_TRUNC, 0o600);
+  try {
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+  } catch (e) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // already gone
+    }
+    throw e;
+  }
+  const dfd = openSync(path.dirname(file), C.O_RDONLY | C.O_DIRECTORY);
+  try {
+    fsyncSync(dfd);
   } finally {
-    await fsp.unlink(marker).catch(() => undefined);
+    closeSync(dfd);
   }
 }

@@ -15,8 +15,11 @@ export interface PortMapping {
   protocol?: PortProtocol;
 }
 
-/** Network drivers: a bridge on this host, a VXLAN overlay across hosts, macvlan children of a parent interface. */
-export type NetworkDriver = 'bridge' | 'overlay' | 'macvlan';
+/**
+ * Network drivers: a bridge on this host, a VXLAN overlay across hosts, macvlan children
+ * of a parent interface; or the name of a driver registered with registerDriver.
+ */
+export type NetworkDriverName = 'bridge' | 'overlay' | 'macvlan' | (string & Record<never, never>);
 
 /** Options of a new bridge network. */
 export interface BridgeNetworkOptions {
@@ -112,7 +115,10 @@ export interface RemoteEndpoint {
   vtep: string;
 }
 
-/** An overlay network's VXLAN side and control-plane state, as persisted. */
+/**
+ * An overlay network's VXLAN side, as persisted. Its peers and remote endpoints are
+ * records of their own (OverlayNetwork.peers(), remoteEndpoints()).
+ */
 export interface OverlayInfo {
   vni: number;
   /** VXLAN device name. */
@@ -122,10 +128,6 @@ export interface OverlayInfo {
   /** This host's VTEP address. */
   local: string;
   dstport: number;
-  /** Peer VTEPs: one all-zeros FDB entry each (broadcast and unknown unicast flood to them). */
-  peers: string[];
-  /** Remote endpoints, in the order they were (last) added. */
-  remoteEndpoints: RemoteEndpoint[];
 }
 
 /** A macvlan network's parent and mode. */
@@ -138,7 +140,7 @@ export interface MacvlanInfo {
 export interface NetworkInfo {
   id: string;
   name: string;
-  driver: NetworkDriver;
+  driver: NetworkDriverName;
   /** The bridge of a bridge or overlay network; '' for macvlan networks, which have none. */
   bridge: string;
   subnet: string;
@@ -176,7 +178,12 @@ export interface AttachOptions {
   publish?: PortMapping[];
   /** Install the default route through this network (default: only when the container has none yet). */
   defaultRoute?: boolean;
-  /** Where to keep this container's hosts file (rewritten as members come and go). */
+  /**
+   * Where to keep this container's hosts file, listing every member of its user-defined
+   * networks (opt-in: each change rewrites the file of every member that asked for one,
+   * coalesced and off the attach's path; Networks.flushHosts() waits for the writes).
+   * Removed when the container's last endpoint is detached.
+   */
   hostsFile?: string;
   /**
    * Overlay networks: also attach the container to this local bridge network (the role
@@ -203,7 +210,7 @@ export interface EndpointInfo {
   publish: PortMapping[];
   /** nsfs path of the container namespace when it had one (named namespaces, /proc/PID/ns/net). */
   netnsPath?: string;
-  /** Identity of the container namespace (nsfs dev:ino). */
+  /** Identity of the container namespace: Netns.id, `'<dev>:<ino>'` of its nsfs inode. */
   netnsId: string;
   hostsFile?: string;
   defaultRoute: boolean;
@@ -212,3 +219,17 @@ export interface EndpointInfo {
   /** Made by an overlay attach for its gatewayNetwork; detached with the last overlay endpoint using it. */
   forGateway?: boolean;
 }
+
+/** A container namespace for an attach to make, named as `ip netns add NAME` names it, in the attach's own native call. */
+export interface NewContainer {
+  /** Name under the netns directory (EEXIST if taken). */
+  create: string;
+  /** The netns directory (default /run/netns or $NETPLUMB_NETNS_DIR). */
+  netnsDir?: string;
+}
+
+/** What Network.attach returns: the endpoint, and the namespace when the attach made it. */
+export type AttachedEndpoint = EndpointInfo & {
+  /** The namespace made for a `{ create }` attach (the caller closes it). */
+  netns?: import('../netns').Netns;
+};

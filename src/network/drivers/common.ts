@@ -1,25 +1,11 @@
-// What the overlay and macvlan drivers share: option checks, the clash checks against
-// the controller's other networks, and link lookups that tell "missing" from errors.
-import { NetlinkError } from '../errors';
-import type { Netns } from '../netns';
-import type { Link } from '../types';
-import { checkIfname } from '../validate';
-import { AddressPool, contains, overlaps, parseCidr } from './ipam';
-import type { NetworkInfo } from './types';
-
-/** The parts of a NetworkInfo the controller fills in for every driver. */
-export interface NetworkBase {
-  id: string;
-  name: string;
-  labels: Record<string, string>;
-  created: string;
-}
-
-/** What a driver's create returns: the network to persist and its address pool. */
-export interface CreatedNetwork {
-  info: NetworkInfo;
-  pool: AddressPool;
-}
+// What the drivers share: option checks, the clash checks against the controller's
+// other networks, and link lookups that tell "missing" from errors.
+import { NetlinkError } from '../../errors';
+import type { Netns } from '../../netns';
+import type { Link } from '../../types';
+import { checkIfname } from '../../validate';
+import { AddressPool, contains, overlaps, parseCidr } from '../ipam';
+import type { NetworkInfo } from '../types';
 
 /** An options object (TypeError otherwise). */
 export function checkOptions<T extends object>(o: T, what: string): T {
@@ -85,8 +71,7 @@ export async function checkNoLink(ns: Netns, name: string): Promise<void> {
   if (await findLink(ns, name)) throw new NetlinkError({ errno: 17, op: 'network', detail: `a link named ${name} exists already` });
 }
 
-/** Identity of a namespace as endpoints record it (nsfs dev:ino). */
-export function nsIdOf(ns: Netns): string {
-  const { dev, ino } = ns.id;
-  return `${dev}:${ino}`;
+/** The alias tag of a network's links: `${owner}:net:<first 12 hex digits of its id>`. */
+export function networkTag(owner: string, net: { id: string }): string {
+  return `${owner}:net:${net.id.slice(0, 12)}`;
 }

@@ -1,0 +1,112 @@
+// The endpoint of the drivers whose containers hang off a bridge of the host (bridge,
+// overlay): a veth pair, the host end a port of the network's bridge, the container end
+// made directly inside the container's namespace. Shared here so both drivers attach,
+// quiesce and reap their endpoints the same way.
+import { attachVeth, type VethAttachOptions } from '../../attach';
+import type { NetlinkError } from '../../errors';
+import { parseCidr } from '../ipam';
+import type { AttachTarget, DriverContext, HostLinks, KernelAttach } from '../driver';
+import type { EndpointInfo, NetworkInfo } from '../types';
+
+/** The alias tag of an endpoint's host-side link: the owner, and the endpoint's whole id. */
+export function endpointTag(owner: string, ep: { id: string }): string {
+  return `${owner}:ep:${ep.id}`;
+}
+
+/**
+ * The ifindex of each network's bridge, looked up once and kept: an attach names its
+ * master by index and needs no RTM_GETLINK. An attach that finds the index stale (the
+ * bridge was deleted and made again by a reconcile) looks it up again and retries.
+ */
+export class BridgeIndex {
+  readonly #index = new Map<string, number>();
+
+  async get(ctx: DriverContext, net: NetworkInfo): Promise<number> {
+    const known = this.#index.get(net.id);
+    if (known !== undefined) return known;
+    const l = await ctx.host.links.get(net.bridge);
+    this.#index.set(net.id, l.index);
+    return l.index;
+  }
+
+  forget(id: string): void {
+    this.#index.delete(id);
+  }
+}
+
+/** Makes a veth endpoint: one native call, two sendmsg (see attachVeth). */
+export async function attachVethEndpoint(
+  ctx: DriverContext, net: NetworkInfo, ep: EndpointInfo, target: AttachTarget, bridges: BridgeIndex,
+): Promise<KernelAttach> {
+  const opts = (bridge: number): VethAttachOptions => ({
+    bridge,
+    hostIfname: ep.hostIfname,
+    ifname: ep.ifname,
+    address: `${ep.ip}/${parseCidr(net.subnet).prefixlen}`,
+    ...(ep.defaultRoute && !net.internal && { gateway: net.gateway }),
+    ...(ep.ip6 !== undefined && net.ipv6Subnet !== undefined && { address6: `${ep.ip6}/${parseCidr(net.ipv6Subnet).prefixlen}` }),
+    ...(ep.ip6 !== undefined && ep.defaultRoute && !net.internal && net.ipv6Gateway !== undefined && { gateway6: net.ipv6Gateway }),
+    mac: ep.mac,
+    mtu: net.mtu,
+    alias: endpointTag(ctx.owner, ep),
+    hairpin: true,
+    isolated: !net.icc,
+    ipv6: net.ipv6Subnet !== undefined,
+  });
+  const once = async (bridge: number): Promise<KernelAttach> => {
+    if (target.create) {
+      const r = await attachVeth(ctx.host, { create: target.create.name, ...(target.create.netnsDir !== undefined && { netnsDir: target.create.netnsDir }) }, opts(bridge));
+      await r.netns.sysctl.set(`net.ipv4.conf.${ep.ifname}.arp_notify`, 1);
+      return { netns: r.netns };
+    }
+    await attachVeth(ctx.host, target.netns!, opts(bridge));
+    await target.netns!.sysctl.set(`net.ipv4.conf.${ep.ifname}.arp_notify`, 1);
+    return {};
+  };
+  const index = await bridges.get(ctx, net);
+  try {
+    return await once(index);
+  } catch (e) {
+    // A stale bridge index (the bridge was made again): the kernel finds no such master.
+    const code = (e as NetlinkError).code;
+    if (code !== 'ENODEV' && code !== 'EINVAL') throw e;
+    bridges.forget(net.id);
+    const fresh = await bridges.get(ctx, net).catch(() => index);
+    if (fresh === index) throw e;
+    return once(fresh);
+  }
+}
+
+/**
+ * Makes a veth endpoint unreachable in one RTM_NEWLINK on the host end: down (the bridge
+ * disables the port: nothing is forwarded to or from it) and moved into the reap group,
+ * which the controller deletes in bulk. A host end that is gone already is fine.
+ */
+export async function quiesceVeth(ctx: DriverContext, ep: EndpointInfo): Promise<boolean> {
+  return ctx.host.links.set(ep.hostIfname, { group: ctx.reapGroup, up: false }).then(
+    () => true,
+    (e: NetlinkError) => {
+      if (e.code !== 'ENODEV') throw e;
+      return false;
+    },
+  );
+}
+
+/** Deletes a veth endpoint's host end, if it exists (the pair goes with it). */
+export async function deleteVeth(ctx: DriverContext, ep: EndpointInfo): Promise<void> {
+  if (ep.hostIfname === '') return;
+  await ctx.host.links.delete(ep.hostIfname).catch((e: NetlinkError) => {
+    if (e.code !== 'ENODEV') throw e;
+  });
+}
+
+/** Whether a veth endpoint's host end exists and is not waiting to be reaped. */
+export function vethAlive(ctx: DriverContext, ep: EndpointInfo, links: HostLinks): boolean {
+  const l = links.get(ep.hostIfname);
+  return l !== undefined && l.group !== ctx.reapGroup;
+}
+
+/** Host links of a network whose endpoints are veths: its own links and the endpoints' host ends. */
+export function vethHostLinks(own: string[], endpoints: readonly EndpointInfo[]): string[] {
+  return [...own, ...endpoints.map((e) => e.hostIfname).filter((n) => n !== '')];
+}
