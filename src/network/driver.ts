@@ -6,6 +6,7 @@
 import type { Netns } from '../netns';
 import type { Firewall } from './firewall';
 import type { Network, NetworkController } from './network';
+import type { Adopted, RebuildScan } from './rebuild';
 import type { NetworkStore, StoreTx } from './store';
 import type { EndpointInfo, NetworkInfo } from './types';
 
@@ -115,6 +116,11 @@ export interface NetworkDriver<Checked = unknown> {
 
   /** The handle Networks.get returns for this driver's networks (default: a plain Network). */
   handle?(ctl: NetworkController, id: string): Network;
+  /**
+   * A rebuild's adoption (Networks.rebuild): the endpoints (and records) of this network
+   * that the kernel shows, from one scan of the host and the named namespaces.
+   */
+  adopt(ctx: DriverContext, net: NetworkInfo, scan: RebuildScan): Promise<Adopted>;
   /** A 0.1.0 network document as this version stores it (default: unchanged, no records). */
   fromLegacy?(doc: NetworkInfo & Record<string, unknown>): { info: NetworkInfo; records: DriverRecord[] };
 }

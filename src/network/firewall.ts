@@ -9,7 +9,7 @@ import {
   type ElementSpec, type Family, type Transaction,
 } from '../nft';
 import { expandPorts } from './ports';
-import type { EndpointInfo, NetworkInfo } from './types';
+import type { EndpointInfo, NetworkInfo, PortMapping, PortProtocol } from './types';
 
 const F: Family = 'inet';
 
@@ -234,6 +234,22 @@ export class Firewall {
     const tx = this.#ns.nft.transaction();
     for (const { set, el } of els) tx.destroyElements(this.#els(set, [{ key: el.key }]));
     return tx;
+  }
+
+  /** The published ports in the table, by container address (a rebuild's view of dnat4_any and dnat4_ip). */
+  async publishedByAddress(): Promise<Map<string, PortMapping[]>> {
+    const out = new Map<string, PortMapping[]>();
+    const add = (ip: string, m: PortMapping) => out.set(ip, [...(out.get(ip) ?? []), m]);
+    for (const set of ['dnat4_any', 'dnat4_ip']) {
+      const info = await this.#ns.nft.getSet(F, this.table, set).catch(() => undefined);
+      for (const el of info?.elements ?? []) {
+        const key = el.key as (string | number)[];
+        const [ip, port] = el.value as [string, number];
+        const [hostIp, proto, hostPort] = set === 'dnat4_ip' ? key : [undefined, ...key];
+        add(ip, { hostPort: Number(hostPort), containerPort: port, protocol: proto as PortProtocol, ...(hostIp !== undefined && { hostIp: String(hostIp) }) });
+      }
+    }
+    return out;
   }
 
   /** Removes published-port elements pointing at addresses no endpoint holds; returns how many. */

@@ -7,6 +7,7 @@ export {
 } from './ipam';
 export { StateCorruptError, StateSchemaError, StateBusyError, StateFullError } from './store';
 export { Networks, type NetworksOptions, type GcResult } from './networks';
+export type { RebuildResult } from './rebuild';
 export { Network } from './network';
 export { OverlayNetwork, VXLAN_PORT, registerDriver } from './drivers';
 export type {

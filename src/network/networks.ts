@@ -30,6 +30,7 @@ import { Network, type NetworkController } from './network';
 import { newToken, tokenAlive } from './owner';
 import { checkPorts, conntrackFilters, expandPorts, portKey } from './ports';
 import { Reaper } from './reaper';
+import { moveAside, readNetworkFiles, scan, type Adopted, type RebuildResult } from './rebuild';
 import {
   networkFileIds, NetworkStore, poolIds, removeNetworkFile, writeNetworkFile, type StoredEndpoint, type StoreTx,
 } from './store';
@@ -170,6 +171,70 @@ export class Networks implements NetworkController {
       store.close();
       if (ownHost) host?.close();
       throw e;
+    }
+  }
+
+  /**
+   * Rebuilds a state directory whose database is lost or damaged (StateCorruptError on
+   * open), from the network definition files and the kernel: the database is set aside
+   * (`netplumb.db.broken-<time>`), the networks come back from `<stateDir>/networks/`,
+   * and each driver adopts the endpoints the kernel shows (host links tagged with this
+   * owner, container ends in the named namespaces of the netns directory, published
+   * ports from the owner's maps; an overlay's peers and remote endpoints from its FDB).
+   * What the kernel never held is lost: container names, aliases and hosts files; an
+   * endpoint in an anonymous namespace is not found (its host link is listed in
+   * `unmatched`, and gc() removes it). See docs/store.md.
+   */
+  static async rebuild(input: NetworksOptions): Promise<RebuildResult> {
+    if (typeof input !== 'object' || input === null) throw new TypeError('Networks.rebuild needs options');
+    const opts = own(input, 'Networks.rebuild options');
+    if (typeof opts.stateDir !== 'string' || opts.stateDir.length === 0) throw new TypeError('stateDir must be a directory path');
+    const dir = path.resolve(opts.stateDir);
+    const defs = readNetworkFiles(dir);
+    const movedTo = moveAside(dir);
+    const store = NetworkStore.open(dir);
+    const ownHost = opts.host === undefined;
+    const host = opts.host ?? (await Netns.current());
+    const n = new Networks(opts, host, ownHost, store);
+    try {
+      const seen = await scan(host, n.firewall, opts.netnsDir === undefined ? {} : { netnsDir: opts.netnsDir });
+      const adopted = new Map<string, Adopted>();
+      for (const net of defs) adopted.set(net.id, await driverOf(net.driver).adopt(n.#ctx, net, seen));
+      const taken: string[] = [];
+      store.write(
+        (tx) => {
+          for (const net of defs) {
+            tx.putNetwork(net);
+            for (const r of adopted.get(net.id)!.records) tx.putRecord(net.id, r.kind, r.key, r.value);
+          }
+          for (const net of defs) {
+            for (const ep of adopted.get(net.id)!.endpoints) {
+              const ids = poolIds(net.id);
+              if (store.pools.get(ids.v4)?.ownerOf(ep.ip) !== undefined) {
+                taken.push(ep.hostIfname || ep.id);
+                continue;
+              }
+              tx.claim(ids.v4, ep.ip, ep.id);
+              if (ep.ip6 !== undefined && store.pools.has(ids.v6)) tx.claim(ids.v6, ep.ip6, ep.id);
+              const ports = expandPorts(ep.publish).map(portKey).filter((k) => tx.claimPort(k, ep.id));
+              tx.putEndpoint({ ...ep, publish: ports.length === expandPorts(ep.publish).length ? ep.publish : [] }, 'ready');
+            }
+          }
+        },
+        { durable: true },
+      );
+      const adoptedLinks = new Set([...store.endpoints.values()].map((e) => e.info.hostIfname));
+      const unmatched = seen.hostLinks
+        .filter((l) => l.alias?.startsWith(`${n.owner}:ep:`) && l.group !== n.reapGroup && !adoptedLinks.has(l.name))
+        .map((l) => l.name);
+      return {
+        ...(movedTo !== undefined && { movedTo }),
+        networks: defs.map((d) => d.name),
+        endpoints: [...store.endpoints.keys()],
+        unmatched: [...unmatched, ...taken.filter((t) => !unmatched.includes(t))],
+      };
+    } finally {
+      await n.close();
     }
   }
 

@@ -8,6 +8,7 @@ import { checkIfname, own } from '../../validate';
 import { AddressPool, contains, macFromIp, overlaps, parseCidr, pickSubnet } from '../ipam';
 import type { DriverContext, NetworkDriver } from '../driver';
 import type { BridgeNetworkOptions, NetworkInfo } from '../types';
+import { adoptVeths } from '../rebuild';
 import { checkLabels, checkMtu, networkTag } from './common';
 import { attachVethEndpoint, BridgeIndex, deleteVeth, quiesceVeth, vethAlive, vethHostLinks } from './veth';
 
@@ -140,6 +141,7 @@ export const bridgeDriver: NetworkDriver<CheckedBridge> = {
   abort: (ctx, _net, ep) => deleteVeth(ctx, ep),
   alive: async (ctx, _net, ep, links) => vethAlive(ctx, ep, links),
   hostLinks: (net, endpoints) => vethHostLinks([net.bridge], endpoints),
+  adopt: async (ctx, net, scan) => ({ endpoints: adoptVeths(ctx, net, scan), records: [] }),
 };
 
 // MTU of the host's default-route interface, else 1500.

@@ -7,12 +7,14 @@
 // The child is created directly inside the container namespace under a temporary name
 // and renamed there (attachMacvlan), so none of its names ever exists in the host
 // namespace; detach deletes it there, and a namespace that is gone took it with it.
+import { randomBytes } from 'node:crypto';
 import { attachMacvlan } from '../../attach';
 import { NetlinkError } from '../../errors';
 import { Netns } from '../../netns';
 import { checkOneOf } from '../../validate';
 import type { NetworkDriver } from '../driver';
 import { parseCidr, type AddressPool } from '../ipam';
+import { endpointFrom } from '../rebuild';
 import type { EndpointInfo, MacvlanInfo, MacvlanNetworkOptions, NetworkInfo } from '../types';
 import { checkLabels, checkMtu, checkOptions, checkSubnetFree, findLink, ifnameOr, subnetPool } from './common';
 
@@ -151,6 +153,22 @@ export const macvlanDriver: NetworkDriver<CheckedMacvlan> = {
   },
 
   hostLinks: () => [],
+
+  // Children of the parent in named namespaces (IFLA_LINK is the parent's ifindex) with an
+  // address in the subnet. Their endpoint ids were never in the kernel: they get new ones.
+  async adopt(_ctx, net, scan) {
+    const parent = scan.hostLinks.find((l) => l.name === net.macvlan!.parent);
+    const endpoints: EndpointInfo[] = [];
+    if (!parent) return { endpoints, records: [] };
+    for (const c of scan.containers) {
+      for (const l of c.links) {
+        if (l.kind !== 'macvlan' || l.link !== parent.index || l.linkNetnsId === undefined) continue;
+        const ep = endpointFrom(randomBytes(32).toString('hex'), net, '', l, c, new Map());
+        if (ep) endpoints.push(ep);
+      }
+    }
+    return { endpoints, records: [] };
+  },
 };
 
 // The endpoint's namespace: the given handle, or its path reopened if it still is the

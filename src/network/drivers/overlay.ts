@@ -40,6 +40,7 @@ import type { EndpointInfo, NetworkInfo, OverlayInfo, OverlayNetworkOptions, Rem
 import {
   checkLabels, checkMtu, checkNoLink, checkOptions, checkSubnetFree, findLink, ifnameOr, networkTag, subnetPool,
 } from './common';
+import { adoptVeths } from '../rebuild';
 import { attachVethEndpoint, BridgeIndex, deleteVeth, quiesceVeth, vethAlive, vethHostLinks } from './veth';
 
 /** IANA's VXLAN port. */
@@ -228,6 +229,26 @@ export const overlayDriver: NetworkDriver<CheckedOverlay> = {
   alive: async (ctx, _net, ep, links) => vethAlive(ctx, ep, links),
   hostLinks: (net, endpoints) => vethHostLinks([net.bridge, net.overlay!.vxlan], endpoints),
   handle: (ctl, id) => new OverlayNetwork(ctl, id),
+
+  // Peers and remote endpoints from the VXLAN device's FDB (all-zeros entries are peers)
+  // and its permanent neighbours (each with the VTEP of its MAC's entry).
+  async adopt(ctx, net, scan) {
+    const dev = net.overlay!.vxlan;
+    const records: DriverRecord[] = [];
+    const fdb = await ctx.host.fdb.list({ dev }).catch(() => []);
+    const vtepOf = new Map<string, string>();
+    for (const e of fdb) {
+      if (!e.self || e.dst === undefined) continue;
+      if (e.mac === ZERO_MAC) records.push({ kind: PEER, key: e.dst, value: { vtep: e.dst } });
+      else vtepOf.set(e.mac, e.dst);
+    }
+    for (const n of await ctx.host.neighbours.list({ dev, family: 4 }).catch(() => [])) {
+      const vtep = n.mac === undefined ? undefined : vtepOf.get(n.mac);
+      if (n.proxy || vtep === undefined || n.state !== 'permanent') continue;
+      records.push({ kind: REMOTE, key: n.address, value: { ip: n.address, mac: n.mac, vtep, at: nextReport() } });
+    }
+    return { endpoints: adoptVeths(ctx, net, scan), records };
+  },
 
   fromLegacy(doc) {
     // 0.1.0 kept the peers and remote endpoints in the network document.
