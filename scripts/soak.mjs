@@ -135,6 +135,7 @@ async function main() {
     await np.Netns.delete('soak-warm');
   }
   await pool.fill();
+  await nets.reap();
   // Node opens what stdout and stderr need (a pipe may take an fd) on first use: before the baseline.
   void process.stdout;
   void process.stderr;
@@ -167,6 +168,7 @@ async function main() {
   }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   await pool.fill(); // as full as at the start, nothing in flight
+  await nets.reap(); // detached endpoints' links waiting in the reap group
   // Let the kernel finish destroying the last namespaces' veths.
   for (let i = 0; i < 100 && (await links()) > base.links; i++) await new Promise((r) => setTimeout(r, 20));
   const end = { fds: fds(), threads: threads(), links: await links(), namedNs: namedNs(), elements: await elements() };
@@ -186,7 +188,7 @@ async function main() {
     problems.push(`RSS grew ${(rssGrowth * 100).toFixed(1)}% from cycle ${refCycle} to ${cycles} (${ref.rss} -> ${last.rss} kB; tolerance ${rssTolerance}%)`);
   }
   await nets.remove('soak');
-  nets.close();
+  await nets.close();
   host.close();
   await np.Netns.delete('soak-host');
   const out = {
