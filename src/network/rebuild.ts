@@ -96,17 +96,18 @@ export async function scan(host: Netns, firewall: Firewall, netns: NetnsOptions)
 }
 
 /**
- * The endpoints of a network whose containers hang off its bridge by veths: host links
- * tagged `<owner>:ep:<id>` enslaved to the bridge, each matched to the container end in a
- * named namespace (the link whose IFLA_LINK is the host end's ifindex).
+ * The endpoints of a network whose containers are joined by veths: host links tagged
+ * `<owner>:ep:<id>` (by default: enslaved to the network's bridge), each matched to the
+ * container end in a named namespace (the link whose IFLA_LINK is the host end's
+ * ifindex) with an address in the network's subnet.
  */
-export function adoptVeths(ctx: DriverContext, net: NetworkInfo, s: RebuildScan): EndpointInfo[] {
+export function adoptVeths(ctx: DriverContext, net: NetworkInfo, s: RebuildScan, owns?: (host: Link) => boolean): EndpointInfo[] {
   const bridge = s.hostLinks.find((l) => l.name === net.bridge);
-  if (!bridge) return [];
+  const mine = owns ?? ((l: Link) => bridge !== undefined && l.master === bridge.index);
   const prefix = `${ctx.owner}:ep:`;
   const out: EndpointInfo[] = [];
   for (const host of s.hostLinks) {
-    if (host.master !== bridge.index || !host.alias?.startsWith(prefix) || host.group === ctx.reapGroup) continue;
+    if (!mine(host) || !host.alias?.startsWith(prefix) || host.group === ctx.reapGroup) continue;
     const id = host.alias.slice(prefix.length);
     if (!/^[0-9a-f]{64}$/.test(id)) continue;
     for (const c of s.containers) {
