@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <linux/if.h>
 #include <linux/if_link.h>
+#include <linux/ip.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <sys/socket.h>
@@ -93,11 +94,34 @@ void put_port(nl::Builder& b, const BridgePortOptions& p) {
   b.nest_end(info);
 }
 
-void put_addr_gen_mode(nl::Builder& b, uint8_t mode) {
+// Per-family settings, both families in one IFLA_AF_SPEC (the kernel applies each
+// family's nest in turn):
+//
+//   IFLA_AF_SPEC
+//    +- AF_INET
+//    |   +- IFLA_INET_CONF (NLA_F_NESTED)
+//    |       +- [IPV4_DEVCONF_ARP_NOTIFY] u32     attribute type = the 1-based index
+//    |       +- [IPV4_DEVCONF_RP_FILTER]  u32     (inet_set_link_af)
+//    +- AF_INET6
+//        +- IFLA_INET6_ADDR_GEN_MODE u8
+//
+// IFLA_INET_CONF carries NLA_F_NESTED: today's kernels walk it without looking, but a
+// strict parse of it (as proposed with per-setting ranges) refuses a nest without the
+// flag. The other nests go as iproute2 sends them (no flag).
+void put_af_spec(nl::Builder& b, const LinkCommon& c) {
   size_t af = b.nest_start(IFLA_AF_SPEC);
-  size_t v6 = b.nest_start(AF_INET6);
-  b.put_u8(IFLA_INET6_ADDR_GEN_MODE, mode);
-  b.nest_end(v6);
+  if (!c.ipv4_conf.empty()) {
+    size_t v4 = b.nest_start(AF_INET);
+    size_t conf = b.nest_start(IFLA_INET_CONF | NLA_F_NESTED);
+    for (const auto& [index, value] : c.ipv4_conf) b.put_u32(index, value);
+    b.nest_end(conf);
+    b.nest_end(v4);
+  }
+  if (c.addr_gen_mode) {
+    size_t v6 = b.nest_start(AF_INET6);
+    b.put_u8(IFLA_INET6_ADDR_GEN_MODE, *c.addr_gen_mode);
+    b.nest_end(v6);
+  }
   b.nest_end(af);
 }
 
@@ -156,6 +180,43 @@ const NameTable kVlanProtocols = {{"802.1Q", 0x8100}, {"802.1ad", 0x88a8}};
 const NameTable kAddrGenModes = {{"eui64", IN6_ADDR_GEN_MODE_EUI64}, {"none", IN6_ADDR_GEN_MODE_NONE},
                                  {"stable_privacy", IN6_ADDR_GEN_MODE_STABLE_PRIVACY},
                                  {"random", IN6_ADDR_GEN_MODE_RANDOM}};
+// The names are those of /proc/sys/net/ipv4/conf/<if>/ (devinet_sysctl), which differ
+// from the enum's for a few (NOXFRM is disable_xfrm, SRC_VMARK is src_valid_mark...).
+// mc_forwarding is left out: it is read-only there, the multicast router's to set.
+const NameTable kIpv4DevConf = {
+    {"forwarding", IPV4_DEVCONF_FORWARDING},
+    {"proxy_arp", IPV4_DEVCONF_PROXY_ARP},
+    {"accept_redirects", IPV4_DEVCONF_ACCEPT_REDIRECTS},
+    {"secure_redirects", IPV4_DEVCONF_SECURE_REDIRECTS},
+    {"send_redirects", IPV4_DEVCONF_SEND_REDIRECTS},
+    {"shared_media", IPV4_DEVCONF_SHARED_MEDIA},
+    {"rp_filter", IPV4_DEVCONF_RP_FILTER},
+    {"accept_source_route", IPV4_DEVCONF_ACCEPT_SOURCE_ROUTE},
+    {"bootp_relay", IPV4_DEVCONF_BOOTP_RELAY},
+    {"log_martians", IPV4_DEVCONF_LOG_MARTIANS},
+    {"tag", IPV4_DEVCONF_TAG},
+    {"arp_filter", IPV4_DEVCONF_ARPFILTER},
+    {"medium_id", IPV4_DEVCONF_MEDIUM_ID},
+    {"disable_xfrm", IPV4_DEVCONF_NOXFRM},
+    {"disable_policy", IPV4_DEVCONF_NOPOLICY},
+    {"force_igmp_version", IPV4_DEVCONF_FORCE_IGMP_VERSION},
+    {"arp_announce", IPV4_DEVCONF_ARP_ANNOUNCE},
+    {"arp_ignore", IPV4_DEVCONF_ARP_IGNORE},
+    {"promote_secondaries", IPV4_DEVCONF_PROMOTE_SECONDARIES},
+    {"arp_accept", IPV4_DEVCONF_ARP_ACCEPT},
+    {"arp_notify", IPV4_DEVCONF_ARP_NOTIFY},
+    {"accept_local", IPV4_DEVCONF_ACCEPT_LOCAL},
+    {"src_valid_mark", IPV4_DEVCONF_SRC_VMARK},
+    {"proxy_arp_pvlan", IPV4_DEVCONF_PROXY_ARP_PVLAN},
+    {"route_localnet", IPV4_DEVCONF_ROUTE_LOCALNET},
+    {"igmpv2_unsolicited_report_interval", IPV4_DEVCONF_IGMPV2_UNSOLICITED_REPORT_INTERVAL},
+    {"igmpv3_unsolicited_report_interval", IPV4_DEVCONF_IGMPV3_UNSOLICITED_REPORT_INTERVAL},
+    {"ignore_routes_with_linkdown", IPV4_DEVCONF_IGNORE_ROUTES_WITH_LINKDOWN},
+    {"drop_unicast_in_l2_multicast", IPV4_DEVCONF_DROP_UNICAST_IN_L2_MULTICAST},
+    {"drop_gratuitous_arp", IPV4_DEVCONF_DROP_GRATUITOUS_ARP},
+    {"bc_forwarding", IPV4_DEVCONF_BC_FORWARDING},
+    {"arp_evict_nocarrier", IPV4_DEVCONF_ARP_EVICT_NOCARRIER},
+};
 
 uint32_t value_of(const NameTable& t, const std::string& name, const char* what) {
   for (auto& [n, v] : t)
@@ -190,7 +251,7 @@ size_t encode_link_create(nl::Builder& b, const LinkSpec& s, bool echo) {
   // waits until after them so that e.g. IPv6 autoconf never starts on a link that asked
   // for addr_gen_mode none. A link created in another namespace cannot be addressed
   // from this socket: the caller applies its follow-ups (and its "up") there.
-  const bool follow = c.addr_gen_mode.has_value() || s.port.any() || c.alias.has_value();
+  const bool follow = c.has_af_spec() || s.port.any() || c.alias.has_value();
   const bool stays_here = c.netns_fd < 0;
   std::optional<bool> up_now = follow ? std::nullopt : c.up;
 
@@ -203,12 +264,14 @@ size_t encode_link_create(nl::Builder& b, const LinkSpec& s, bool echo) {
     LinkCommon target;
     target.index = c.index;
     target.name = c.name;
-    if (c.addr_gen_mode) {
+    const bool af_first = c.has_af_spec() && c.up.has_value();
+    if (af_first) {
       n += start_change(b, target, std::nullopt);
-      put_addr_gen_mode(b, *c.addr_gen_mode);
+      put_af_spec(b, c);
     }
     n += start_change(b, target, c.up);
     if (c.alias) b.put_str(IFLA_IFALIAS, *c.alias);
+    if (c.has_af_spec() && !af_first) put_af_spec(b, c);
     if (s.port.any()) put_port(b, s.port);
   }
   if (s.peer && s.peer->netns_fd < 0 && (s.peer->up || s.peer->alias)) {
@@ -226,15 +289,21 @@ size_t encode_link_create(nl::Builder& b, const LinkSpec& s, bool echo) {
 size_t encode_link_change(nl::Builder& b, const LinkSpec& s) {
   const auto& c = s.common;
   size_t n = 0;
-  // Address generation mode goes first, on its own, so it is in force before "up".
-  if (c.addr_gen_mode) {
+  // In one RTM_NEWLINK the kernel changes the flags before it applies IFLA_AF_SPEC
+  // (do_setlink): with an up or down in the same change, the per-family settings go
+  // first, in a message of their own, so that they are in force when the link comes up
+  // (no IPv6 autoconf under the old addr_gen_mode, arp_notify seen by NETDEV_UP).
+  // Otherwise they ride in the one message.
+  const bool af_first = c.has_af_spec() && c.up.has_value();
+  if (af_first) {
     n += start_change(b, c, std::nullopt);
-    put_addr_gen_mode(b, *c.addr_gen_mode);
+    put_af_spec(b, c);
   }
   n += start_change(b, c, c.up);
   LinkCommon rest = c;
   rest.name.clear();  // the target name went in start_change
   put_common(b, rest, false);
+  if (c.has_af_spec() && !af_first) put_af_spec(b, c);
   if (!s.kind.empty()) put_linkinfo(b, s);
   else if (s.port.any()) put_port(b, s.port);
   return n;

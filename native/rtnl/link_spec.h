@@ -15,6 +15,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "netlink/builder.h"
@@ -35,6 +36,9 @@ struct LinkCommon {
   std::optional<bool> up;
   int netns_fd = -1;              // IFLA_NET_NS_FD
   std::optional<uint8_t> addr_gen_mode;  // IFLA_AF_SPEC/AF_INET6/IFLA_INET6_ADDR_GEN_MODE
+  // IFLA_AF_SPEC/AF_INET/IFLA_INET_CONF: (IPV4_DEVCONF_* index, value) pairs.
+  std::vector<std::pair<uint16_t, uint32_t>> ipv4_conf;
+  bool has_af_spec() const { return addr_gen_mode.has_value() || !ipv4_conf.empty(); }
 };
 
 struct BridgeOptions {
@@ -89,14 +93,17 @@ struct LinkSpec {
 
 // Appends the messages that create the link: the RTM_NEWLINK itself
 // (NLM_F_CREATE|NLM_F_EXCL, plus NLM_F_ECHO if echo) and, when needed, follow-up
-// changes in the same batch: IPv6 address generation mode (the kernel refuses
-// IFLA_AF_SPEC at creation), the alias (ignored at creation) and bridge-port options,
-// with the link brought up only after them; likewise a peer's up and alias when the
-// peer stays here. Follow-ups of links created in another namespace are the caller's.
-// Returns the number of messages appended.
+// changes in the same batch: IFLA_AF_SPEC (IPv6 address generation mode, IPv4 device
+// settings; the kernel refuses it at creation with EAFNOSUPPORT, for AF_INET and
+// AF_INET6 alike: it validates the request against the device before registration,
+// when the device has no IPv4 or IPv6 state yet), the alias (ignored at creation) and
+// bridge-port options, with the link brought up only after them; likewise a peer's up
+// and alias when the peer stays here. Follow-ups of links created in another namespace
+// are the caller's. Returns the number of messages appended.
 size_t encode_link_create(nl::Builder& b, const LinkSpec& s, bool echo);
 // Appends the messages that change an existing link (RTM_NEWLINK without
-// NLM_F_CREATE); returns how many.
+// NLM_F_CREATE): one, or two when IFLA_AF_SPEC has to be in force before an up/down
+// in the same change; returns how many.
 size_t encode_link_change(nl::Builder& b, const LinkSpec& s);
 // RTM_DELLINK by index, by name, or every link of a group (index 0 + IFLA_GROUP).
 void encode_link_delete(nl::Builder& b, int32_t index, const std::string& name, std::optional<uint32_t> group);
@@ -107,6 +114,7 @@ extern const NameTable kMacvlanModes;   // MACVLAN_MODE_*
 extern const NameTable kIpvlanModes;    // IPVLAN_MODE_*
 extern const NameTable kVlanProtocols;  // ETH_P_8021Q / ETH_P_8021AD
 extern const NameTable kAddrGenModes;   // IN6_ADDR_GEN_MODE_*
+extern const NameTable kIpv4DevConf;    // /proc/sys/net/ipv4/conf/<if>/ names -> IPV4_DEVCONF_*
 // Looks a name up; throws NlError(EINVAL) naming what for an unknown one.
 uint32_t value_of(const NameTable& t, const std::string& name, const char* what);
 
