@@ -2,7 +2,7 @@ import { native, type NativeHandle } from './binding';
 import { call, fromNative, NetlinkError } from './errors';
 import type { Netns } from './netns';
 import {
-  addressStep, linkAddStep, linkDeleteStep, linkSetStep, Ref, routeStep,
+  addressStep, linkAddStep, linkDeleteStep, linkSetStep, portDisabled, Ref, routeStep,
   type AddressOptions, type LinkChanges, type LinkRef, type LinkSpec, type RouteSpec, type Step,
 } from './spec';
 import type { Link } from './types';
@@ -86,6 +86,8 @@ export class Batch {
   readonly links = {
     add: (spec: LinkSpec): Batch => {
       const step = linkAddStep(spec);
+      // A port set disabled at creation is set so by index (see portDisabled).
+      if (portDisabled(step) && step.index === undefined && step.netns === undefined) step.index = reserveIfindex();
       return this.#push(step, followUpsElsewhere(spec));
     },
     set: (ref: LinkRef, changes: LinkChanges): Batch => this.#push(linkSetStep(ref, changes)),

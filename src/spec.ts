@@ -299,6 +299,14 @@ function portState(v: unknown, what: string): number | undefined {
   throw new TypeError(`${what} must be one of ${BRIDGE_PORT_STATES.join(', ')} or 0..4, got ${String(v)}`);
 }
 
+/**
+ * Whether a step's bridge-port options include state 'disabled': the native encoder
+ * sends that in an AF_BRIDGE RTM_SETLINK, which names the link by index only.
+ */
+export function portDisabled(step: Step): boolean {
+  return (step.bridgePort as { state?: number } | undefined)?.state === 0;
+}
+
 function portOptions(opts: BridgePortOptions | undefined, what: string): Step | undefined {
   if (opts === undefined) return undefined;
   const p = own(opts, what);
@@ -309,6 +317,7 @@ function portOptions(opts: BridgePortOptions | undefined, what: string): Step | 
     flood: optBool(p.flood, `${what}.flood`),
     isolated: optBool(p.isolated, `${what}.isolated`),
     state: portState(p.state, `${what}.state`),
+    flush: optBool(p.flush, `${what}.flush`),
     priority: optInt(p.priority, `${what}.priority`, 0, 63),
     cost: optInt(p.cost, `${what}.cost`, 1, 0xffffffff),
   };
@@ -460,6 +469,8 @@ export function linkSetStep(ref: LinkRef, changes: LinkChanges): Step {
   out.addrGenMode = oneOf(c.addrGenMode, 'addrGenMode', ADDR_GEN_MODES);
   out.ipv4Conf = ipv4ConfOf(c.ipv4Conf, 'ipv4Conf');
   out.bridgePort = portOptions(c.bridgePort, 'bridgePort');
+  // A port set disabled is addressed by index (see portDisabled): look the name up.
+  if (portDisabled(out) && out.index === undefined) out.index = new Ref(target as string);
   if (c.bridge !== undefined) {
     out.kind = 'bridge';
     out.bridge = bridgeOptions(c.bridge, 'bridge');

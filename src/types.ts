@@ -66,7 +66,7 @@ export interface Link {
   vlan?: VlanOptions;
   ipvlan?: IpvlanOptions;
   /** Bridge-port state when `portKind` is 'bridge' (`state` as its number, BR_STATE_*). */
-  bridgePort?: Omit<BridgePortOptions, 'state'> & { state?: number };
+  bridgePort?: Omit<BridgePortOptions, 'state' | 'flush'> & { state?: number };
   /** Attributes netplumb does not decode, as raw (type, bytes); only from the codec decoder. */
   unknownAttributes?: { type: number; data: Buffer }[];
 }
@@ -224,10 +224,16 @@ export interface BridgePortOptions {
   isolated?: boolean;
   /**
    * IFLA_BRPORT_STATE, by name or number (BR_STATE_*: 0 disabled ... 3 forwarding,
-   * 4 blocking); read back as the number. With STP off the kernel takes any state, and
-   * a port set 'disabled' stays so until it is set again or goes down and up.
+   * 4 blocking); read back as the number. The port must be up (ENETDOWN), and with
+   * kernel STP on the kernel owns the states (EBUSY). With STP off, 'blocking' becomes
+   * forwarding at once (br_port_state_selection); 'listening' and 'learning' stay;
+   * 'disabled' stays too (it is sent as an AF_BRIDGE RTM_SETLINK, by index: in an
+   * RTM_NEWLINK the kernel would re-enable the port before answering). A port leaves
+   * any of them when its carrier goes down and up.
    */
   state?: BridgePortState | number;
+  /** IFLA_BRPORT_FLUSH: forget the FDB entries learned on this port (a change only). */
+  flush?: boolean;
   /** IFLA_BRPORT_PRIORITY. */
   priority?: number;
   /** IFLA_BRPORT_COST. */

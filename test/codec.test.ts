@@ -46,13 +46,18 @@ describe('requests: the bytes iproute2 sends', () => {
 // ---- link changes ------------------------------------------------------------
 
 const RTM_DELLINK = 17;
+const RTM_SETLINK = 19;
 
 /**
  * The messages of one type `ip ARGS...` sends with sendmsg, in order, seq and pid
  * zeroed (its empty RTM_NEWLINK probe goes with sendto and is left out).
  */
 function sentBy(args: string[], type: number): Buffer[] {
-  const { calls } = strace(['ip', ...args], ['sendmsg'], 'write');
+  return sentByTool('ip', args, type);
+}
+
+function sentByTool(tool: 'ip' | 'bridge', args: string[], type: number): Buffer[] {
+  const { calls } = strace([tool, ...args], ['sendmsg'], 'write');
   return calls.flatMap((c) =>
     messages(c.data)
       .filter((m) => m.type === type)
@@ -120,7 +125,7 @@ describe('link changes: bytes against iproute2, and IFLA_INET_CONF built by hand
     const index = ipj<{ ifindex: number }[]>(n, 'link', 'show', 'p0')[0]!.ifindex;
     const cases: [string[], Parameters<typeof codec.encodeLinkSet>[1]][] = [
       [['group', '7'], { group: 7 }],
-      [['type', 'bridge_slave', 'state', '0'], { bridgePort: { state: 'disabled' } }],
+      [['type', 'bridge_slave', 'state', '1', 'fdb_flush'], { bridgePort: { state: 'listening', flush: true } }],
       [['type', 'bridge_slave', 'state', '3'], { bridgePort: { state: 3 } }],
       [['addrgenmode', 'none'], { addrGenMode: 'none' }],
       [['down'], { up: false }],
@@ -148,6 +153,18 @@ describe('link changes: bytes against iproute2, and IFLA_INET_CONF built by hand
       expect(ours.subarray(4, 32).toString('hex')).toBe(sent[0]!.subarray(4, 32).toString('hex'));
     }
     expect(ipj<{ master?: string }[]>(n, 'link', 'show', 'p0')[0]!.master).toBeUndefined();
+
+    // State disabled goes as `bridge link set` sends it: RTM_SETLINK, AF_BRIDGE,
+    // IFLA_PROTINFO (nested) by index, and nothing else when nothing else changes.
+    ip(n, 'link', 'set', 'p0', 'master', 'br0', 'up');
+    const fromBridge = sentByTool('bridge', ['-n', n, 'link', 'set', 'dev', 'p0', 'state', '0'], RTM_SETLINK);
+    expect(fromBridge).toHaveLength(1);
+    expect(codec.encodeLinkSet(index, { bridgePort: { state: 'disabled' } }).toString('hex')).toBe(fromBridge[0]!.toString('hex'));
+    // With other changes: the RTM_NEWLINK first (it is what would re-enable the port),
+    // then the RTM_SETLINK.
+    const both = codec.encodeLinkSet(index, { group: 9, bridgePort: { state: 'disabled' } });
+    expect(messages(both).map((m) => m.type)).toEqual([RTM_NEWLINK, RTM_SETLINK]);
+    expect(both.subarray(messages(both)[1]!.off).toString('hex')).toBe(fromBridge[0]!.toString('hex'));
     expect(ipj<{ group: string }[]>(n, 'link', 'show', 'p0')[0]!.group).toBe('7');
     const del = sentBy(['-n', n, 'link', 'delete', 'group', '7'], RTM_DELLINK);
     expect(del).toHaveLength(1);

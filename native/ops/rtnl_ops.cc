@@ -231,6 +231,7 @@ void read_kind(const Obj& o, rtnl::LinkSpec& s, std::vector<Handle>& holds) {
     s.port.state = p->num<uint8_t>("state");
     s.port.priority = p->num<uint16_t>("priority");
     s.port.cost = p->num("cost");
+    s.port.flush = p->boolean("flush").value_or(false);
   }
 }
 

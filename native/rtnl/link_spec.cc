@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <linux/if.h>
+#include <linux/if_bridge.h>
 #include <linux/if_link.h>
 #include <linux/ip.h>
 #include <linux/rtnetlink.h>
@@ -79,10 +80,8 @@ void put_vxlan(nl::Builder& b, const VxlanOptions& o) {
   if (o.udp_csum) b.put_u8(IFLA_VXLAN_UDP_CSUM, *o.udp_csum);
 }
 
-void put_port(nl::Builder& b, const BridgePortOptions& p) {
-  size_t info = b.nest_start(IFLA_LINKINFO);
-  b.put_str(IFLA_INFO_SLAVE_KIND, "bridge");
-  size_t data = b.nest_start(IFLA_INFO_SLAVE_DATA);
+// IFLA_BRPORT_* attributes, the same inside IFLA_INFO_SLAVE_DATA and IFLA_PROTINFO.
+void put_port_attrs(nl::Builder& b, const BridgePortOptions& p) {
   if (p.state) b.put_u8(IFLA_BRPORT_STATE, *p.state);
   if (p.priority) b.put_u16(IFLA_BRPORT_PRIORITY, *p.priority);
   if (p.cost) b.put_u32(IFLA_BRPORT_COST, *p.cost);
@@ -90,8 +89,41 @@ void put_port(nl::Builder& b, const BridgePortOptions& p) {
   if (p.learning) b.put_u8(IFLA_BRPORT_LEARNING, *p.learning);
   if (p.unicast_flood) b.put_u8(IFLA_BRPORT_UNICAST_FLOOD, *p.unicast_flood);
   if (p.isolated) b.put_u8(IFLA_BRPORT_ISOLATED, *p.isolated);
+  if (p.flush) b.put_flag(IFLA_BRPORT_FLUSH);
+}
+
+void put_port(nl::Builder& b, const BridgePortOptions& p) {
+  size_t info = b.nest_start(IFLA_LINKINFO);
+  b.put_str(IFLA_INFO_SLAVE_KIND, "bridge");
+  size_t data = b.nest_start(IFLA_INFO_SLAVE_DATA);
+  put_port_attrs(b, p);
   b.nest_end(data);
   b.nest_end(info);
+}
+
+// Port options that have to go in an AF_BRIDGE RTM_SETLINK (see encode_link_change).
+bool port_apart(const BridgePortOptions& p) { return p.state && *p.state == BR_STATE_DISABLED; }
+
+//   RTM_SETLINK
+//   +----------+----------------------+--------------------------------------+
+//   | nlmsghdr | ifinfomsg            | IFLA_PROTINFO (NLA_F_NESTED)         |
+//   |          | family AF_BRIDGE,    |  IFLA_BRPORT_STATE u8, ...           |
+//   |          | index (never a name) |                                      |
+//   +----------+----------------------+--------------------------------------+
+// The kernel hands it to the port's bridge (ndo_bridge_setlink), which applies the
+// same IFLA_BRPORT_* as IFLA_INFO_SLAVE_DATA does (br_setport); without NLA_F_NESTED it
+// would take IFLA_PROTINFO as a bare state byte (the old RSTP daemon's format).
+size_t put_port_setlink(nl::Builder& b, int32_t index, const BridgePortOptions& p) {
+  if (index == 0) throw nl::NlError(EINVAL, "encode", "a bridge port set disabled must be given by index");
+  b.put_header(RTM_SETLINK, NLM_F_ACK);
+  ifinfomsg ifi{};
+  ifi.ifi_family = AF_BRIDGE;
+  ifi.ifi_index = index;
+  b.put_extra_header(ifi);
+  size_t info = b.nest_start(IFLA_PROTINFO | NLA_F_NESTED);
+  put_port_attrs(b, p);
+  b.nest_end(info);
+  return 1;
 }
 
 // Per-family settings, both families in one IFLA_AF_SPEC (the kernel applies each
@@ -272,7 +304,8 @@ size_t encode_link_create(nl::Builder& b, const LinkSpec& s, bool echo) {
     n += start_change(b, target, c.up);
     if (c.alias) b.put_str(IFLA_IFALIAS, *c.alias);
     if (c.has_af_spec() && !af_first) put_af_spec(b, c);
-    if (s.port.any()) put_port(b, s.port);
+    if (port_apart(s.port)) n += put_port_setlink(b, c.index, s.port);
+    else if (s.port.any()) put_port(b, s.port);
   }
   if (s.peer && s.peer->netns_fd < 0 && (s.peer->up || s.peer->alias)) {
     // The peer stays in this namespace: bring it up (and name it) here. A peer created
@@ -295,17 +328,26 @@ size_t encode_link_change(nl::Builder& b, const LinkSpec& s) {
   // (no IPv6 autoconf under the old addr_gen_mode, arp_notify seen by NETDEV_UP).
   // Otherwise they ride in the one message.
   const bool af_first = c.has_af_spec() && c.up.has_value();
+  const bool apart = s.kind.empty() && port_apart(s.port);
   if (af_first) {
     n += start_change(b, c, std::nullopt);
     put_af_spec(b, c);
   }
-  n += start_change(b, c, c.up);
-  LinkCommon rest = c;
-  rest.name.clear();  // the target name went in start_change
-  put_common(b, rest, false);
-  if (c.has_af_spec() && !af_first) put_af_spec(b, c);
-  if (!s.kind.empty()) put_linkinfo(b, s);
-  else if (s.port.any()) put_port(b, s.port);
+  // The RTM_NEWLINK itself, unless all it would carry went apart (an empty one still
+  // takes the RTNL lock, for nothing); a change of nothing at all is still one message.
+  const bool carries = c.up || !c.rename.empty() || c.netns_fd >= 0 || !c.mac.empty() || c.mtu || c.txqlen ||
+                       c.group || c.num_tx_queues || c.num_rx_queues || c.link || c.master || c.alias ||
+                       (c.has_af_spec() && !af_first) || !s.kind.empty() || (s.port.any() && !apart);
+  if (carries || (n == 0 && !apart)) {
+    n += start_change(b, c, c.up);
+    LinkCommon rest = c;
+    rest.name.clear();  // the target name went in start_change
+    put_common(b, rest, false);
+    if (c.has_af_spec() && !af_first) put_af_spec(b, c);
+    if (!s.kind.empty()) put_linkinfo(b, s);
+    else if (s.port.any() && !apart) put_port(b, s.port);
+  }
+  if (apart) n += put_port_setlink(b, c.index, s.port);
   return n;
 }
 

@@ -75,7 +75,8 @@ struct BridgePortOptions {
   std::optional<uint8_t> hairpin, learning, unicast_flood, isolated, state;
   std::optional<uint16_t> priority;
   std::optional<uint32_t> cost;
-  bool any() const { return hairpin || learning || unicast_flood || isolated || state || priority || cost; }
+  bool flush = false;  // IFLA_BRPORT_FLUSH: forget the FDB entries learned on the port
+  bool any() const { return hairpin || learning || unicast_flood || isolated || state || priority || cost || flush; }
 };
 
 struct LinkSpec {
@@ -102,8 +103,16 @@ struct LinkSpec {
 // are the caller's. Returns the number of messages appended.
 size_t encode_link_create(nl::Builder& b, const LinkSpec& s, bool echo);
 // Appends the messages that change an existing link (RTM_NEWLINK without
-// NLM_F_CREATE): one, or two when IFLA_AF_SPEC has to be in force before an up/down
-// in the same change; returns how many.
+// NLM_F_CREATE): one, plus one before it when IFLA_AF_SPEC has to be in force before
+// an up/down in the same change, plus one after it (RTM_SETLINK, AF_BRIDGE) when the
+// bridge port goes to state disabled; returns how many.
+//
+// Why a port's disabled state goes apart: after an RTM_NEWLINK that changed anything,
+// the kernel announces NETDEV_CHANGE, on which the bridge re-enables a disabled port
+// that is up with carrier (br_port_carrier_check); a disabled state set in
+// IFLA_INFO_SLAVE_DATA is undone before the request returns. The AF_BRIDGE RTM_SETLINK
+// (IFLA_PROTINFO, as `bridge link set` sends it) sets it without that notification.
+// It addresses the link by index only.
 size_t encode_link_change(nl::Builder& b, const LinkSpec& s);
 // RTM_DELLINK by index, by name, or every link of a group (index 0 + IFLA_GROUP).
 void encode_link_delete(nl::Builder& b, int32_t index, const std::string& name, std::optional<uint32_t> group);
