@@ -24,7 +24,12 @@
 // (ping from another container on the bridge and from the host), and does a NEW
 // container with the same IP and MAC on another port answer at once?
 //
-// Environment: N (containers for the per-request costs, default 200), ROUNDS (default
+// During the bulk deletes, a second socket on the host namespace sends RTM_NEWLINKs
+// that change nothing (each takes the RTNL lock, as an attach does) back to back: their
+// worst latency is how long the bulk delete holds up everyone else's link requests.
+//
+// Environment: PHASES (any of requests,reach,delete,bulk,netns; default all), N
+// (containers for the per-request costs, default 200), ROUNDS (default
 // 2), SAMPLES (containers per variant for the reachability checks, default 2), BULK
 // (group sizes, default 1,100,1000), BULK_REPS (default 3), PER_NS (veth peers per
 // namespace in the bulk runs, default 20), NS_SERIAL (namespaces deleted one by one,
@@ -54,6 +59,7 @@ const PER_NS = Number(process.env.PER_NS ?? 20);
 const NS_SERIAL = Number(process.env.NS_SERIAL ?? 30);
 const NS_BULK = Number(process.env.NS_BULK ?? 100);
 const REAP = 4242;
+const PHASES = new Set((process.env.PHASES ?? 'requests,reach,delete,bulk,netns').split(','));
 const log = (...a) => console.error(...a);
 
 // ---- raw messages (what the library will not send: IFLA_BRPORT_STATE disabled in an
@@ -185,15 +191,16 @@ results.env = {
   N, ROUNDS,
 };
 
-log(`attaching ${N} containers...`);
+const needPool = PHASES.has('requests') || PHASES.has('delete');
+log(needPool ? `attaching ${N} containers...` : 'no per-request phases');
 const pool = [];
-for (let k = 0; k < N; k++) pool.push(await container(16 + k));
-await allForwarding(pool);
+for (let k = 0; needPool && k < N; k++) pool.push(await container(16 + k));
+if (needPool) await allForwarding(pool);
 for (const c of pool.slice(0, 20)) await host.links.set(c.index, {}); // warm the path
 
 const samples = new Map(variants.map((v) => [v.id, []]));
 const after = new Map();
-for (let round = 0; round < ROUNDS; round++) {
+for (let round = 0; PHASES.has('requests') && round < ROUNDS; round++) {
   await quiesce(500, 5000);
   for (const v of variants) {
     for (const c of pool) {
@@ -206,14 +213,36 @@ for (let round = 0; round < ROUNDS; round++) {
   }
   log(`round ${round + 1}/${ROUNDS} done`);
 }
-const floor = summarize(samples.get('floor')).median;
+const floor = PHASES.has('requests') ? summarize(samples.get('floor')).median : NaN;
+
+// RTM_NEWLINKs that change nothing, back to back on a second socket, while fn runs:
+// the worst wait is how long fn kept the RTNL lock from everyone else.
+const prober = await Netns.open(host.name);
+async function stallDuring(fn) {
+  let done = false;
+  let worst = 0;
+  let count = 0;
+  const loop = (async () => {
+    while (!done) {
+      const t = now();
+      await prober.links.set(witness.index, {});
+      worst = Math.max(worst, now() - t);
+      count += 1;
+    }
+  })();
+  await sleep(5);
+  const r = await fn();
+  done = true;
+  await loop;
+  return { ...r, worstOtherMs: worst, otherRequests: count };
+}
 
 // ---- reachability: does the variant quiesce, and can the IP and MAC be used again? ----------
 
 log('reachability checks...');
 const reach = new Map();
 let nextK = 16 + N;
-for (const v of variants.filter((x) => x.quiesce)) {
+for (const v of variants.filter((x) => x.quiesce && PHASES.has('reach'))) {
   const rows = [];
   for (let s = 0; s < SAMPLES; s++) {
     const k = nextK++;
@@ -244,10 +273,10 @@ for (const v of variants.filter((x) => x.quiesce)) {
 
 // ---- (a) RTM_DELLINK of the host end, one at a time ------------------------------------
 
-await quiesce(500, 5000);
+if (PHASES.has('delete')) await quiesce(500, 5000);
 log('(a) deleting host ends one by one...');
 const del = [];
-for (const c of pool) {
+for (const c of PHASES.has('delete') ? pool : []) {
   const t0 = now();
   await host.links.delete(c.index);
   del.push(now() - t0);
@@ -288,23 +317,25 @@ async function dropSpaces(spaces) {
 }
 
 log('(h) group deletes...');
-for (const K of BULK) {
+for (const K of PHASES.has('bulk') ? BULK : []) {
   for (let rep = 0; rep < BULK_REPS; rep++) {
     const g = 5000 + K + rep;
     const spaces = await groupOf(K, g);
     await quiesce(500, 8000);
-    const t0 = now();
-    await host.links.delete({ group: g });
-    const ackMs = now() - t0;
-    let left = (await host.links.list()).filter((l) => l.group === g).length;
-    const leftAtAck = left;
-    while (left > 0 && now() - t0 < 30000) {
-      await sleep(1);
-      left = (await host.links.list()).filter((l) => l.group === g).length;
-    }
-    const goneMs = now() - t0;
+    const r = await stallDuring(async () => {
+      const t0 = now();
+      await host.links.delete({ group: g });
+      const ackMs = now() - t0;
+      let left = (await host.links.list()).filter((l) => l.group === g).length;
+      const leftAtAck = left;
+      while (left > 0 && now() - t0 < 30000) {
+        await sleep(1);
+        left = (await host.links.list()).filter((l) => l.group === g).length;
+      }
+      return { ackMs, goneMs: now() - t0, leftAtAck };
+    });
     const peersLeft = (await spaces[0].links.list()).filter((l) => l.name !== 'lo').length;
-    results.bulk.push({ how: 'one RTM_DELLINK by group', K, ackMs, goneMs, leftAtAck, peersLeft });
+    results.bulk.push({ how: 'one RTM_DELLINK by group', K, ...r, peersLeft });
     await dropSpaces(spaces);
   }
   if (K > 100) continue;
@@ -316,11 +347,13 @@ for (const K of BULK) {
     await quiesce(500, 8000);
     const b = host.batch();
     for (const i of idx) b.links.delete(i);
-    const t0 = now();
-    await b.commit({ rollback: false });
-    const ackMs = now() - t0;
-    const leftAtAck = (await host.links.list()).filter((l) => l.group === g).length;
-    results.bulk.push({ how: 'K RTM_DELLINK, one sendmsg', K, ackMs, goneMs: ackMs, leftAtAck, peersLeft: 0 });
+    const r = await stallDuring(async () => {
+      const t0 = now();
+      await b.commit({ rollback: false });
+      const ackMs = now() - t0;
+      return { ackMs, goneMs: ackMs, leftAtAck: (await host.links.list()).filter((l) => l.group === g).length };
+    });
+    results.bulk.push({ how: 'K RTM_DELLINK, one sendmsg', K, ...r, peersLeft: 0 });
     await dropSpaces(spaces);
   }
 }
@@ -328,6 +361,7 @@ for (const K of BULK) {
 // ---- (i) deleting the container's namespace instead ---------------------------------------
 
 log('(i) namespace deletes...');
+if (PHASES.has('netns')) {
 const mon = host.monitor({ links: true, addresses: false, routes: false, neighbours: false });
 const goneAt = new Map();
 mon.on('event', (e) => {
@@ -351,15 +385,19 @@ await quiesce(500, 8000);
 const many = [];
 for (let i = 0; i < NS_BULK; i++) many.push(await container(nextK++));
 await quiesce(500, 8000);
-const t0 = now();
-for (const c of many) await Netns.delete(c.name);
-const unlinkAll = now() - t0;
-const gone = await Promise.all(many.map((c) => waitGone(c.index, t0, 60000)));
+const bulkNs = await stallDuring(async () => {
+  const t0 = now();
+  for (const c of many) await Netns.delete(c.name);
+  const unlinkAllMs = now() - t0;
+  const gone = await Promise.all(many.map((c) => waitGone(c.index, t0, 60000)));
+  return { unlinkAllMs, firstGoneMs: Math.min(...gone), lastGoneMs: Math.max(...gone), notGone: gone.filter(Number.isNaN).length };
+});
 mon.close();
 results.netns = {
   serial: { count: NS_SERIAL, unlink: summarize(serialNs.map((x) => x.unlinkMs)), gone: summarize(serialNs.map((x) => x.goneMs)) },
-  bulk: { count: NS_BULK, unlinkAllMs: unlinkAll, firstGoneMs: Math.min(...gone), lastGoneMs: Math.max(...gone), notGone: gone.filter(Number.isNaN).length },
+  bulk: { count: NS_BULK, ...bulkNs },
 };
+}
 
 // ---- report ------------------------------------------------------------------------------
 
@@ -374,7 +412,7 @@ console.log('| id | request | msgs | median | p99 | median - floor | host end af
 console.log('|---|---|---|---|---|---|---|---|---|');
 const allRows = [{ id: 'a', what: 'RTM_DELLINK of the host end', msgs: 1, xs: del, after: leftAfterDelete === 0 ? 'gone at ack' : `${leftAfterDelete} left at ack` }]
   .concat(variants.map((v) => ({ id: v.id, what: v.what, msgs: v.msgs, xs: samples.get(v.id), after: after.get(v.id) })));
-for (const r of allRows) {
+for (const r of allRows.filter((x) => x.xs.length > 0 || reach.has(x.id))) {
   const s = summarize(r.xs);
   const rr = reach.get(r.id);
   const stop = rr ? rr.map((x) => `${yn(!x.stillFromPeer)}/${yn(!x.stillFromHost)}`).join(', ') : '';
@@ -382,15 +420,18 @@ for (const r of allRows) {
   results.perRequest.push({ id: r.id, request: r.what, messages: r.msgs, ...s, minusFloor: s.median - floor, after: r.after, reach: rr });
   console.log(`| ${r.id} | ${r.what} | ${r.msgs} | ${us(s.median)} | ${us(s.p99)} | ${r.id === 'floor' ? '' : us(s.median - floor)} | ${r.after} | ${stop} | ${reuse} |`);
 }
-console.log('\n(h) bulk deletes, ms: | how | links | ack | until no dump shows them | left at ack |');
-console.log('|---|---|---|---|---|');
-for (const b of results.bulk) console.log(`| ${b.how} | ${b.K} | ${msf(b.ackMs)} | ${msf(b.goneMs)} | ${b.leftAtAck} |`);
+console.log('\n(h) bulk deletes, ms | how | links | ack | until no dump shows them | left at ack | worst wait of another RTM_NEWLINK meanwhile |');
+console.log('|---|---|---|---|---|---|');
+for (const b of results.bulk) console.log(`| ${b.how} | ${b.K} | ${msf(b.ackMs)} | ${msf(b.goneMs)} | ${b.leftAtAck} | ${msf(b.worstOtherMs)} (${b.otherRequests} sent) |`);
 const ns = results.netns;
-console.log(`\n(i) named namespace deleted (umount + unlink), until the host end is gone (RTM_DELLINK on a monitor), ms:`);
-console.log(`  one at a time (${ns.serial.count}): unlink median ${msf(ns.serial.unlink.median)}; gone median ${msf(ns.serial.gone.median)}, p99 ${msf(ns.serial.gone.p99)}`);
-console.log(`  ${ns.bulk.count} at once: all unlinked in ${msf(ns.bulk.unlinkAllMs)}; first host end gone ${msf(ns.bulk.firstGoneMs)}, last ${msf(ns.bulk.lastGoneMs)}${ns.bulk.notGone ? `, ${ns.bulk.notGone} never` : ''}`);
+if (ns.serial) {
+  console.log(`\n(i) named namespace deleted (umount + unlink), until the host end is gone (RTM_DELLINK on a monitor), ms:`);
+  console.log(`  one at a time (${ns.serial.count}): unlink median ${msf(ns.serial.unlink.median)}; gone median ${msf(ns.serial.gone.median)}, p99 ${msf(ns.serial.gone.p99)}`);
+  console.log(`  ${ns.bulk.count} at once: all unlinked in ${msf(ns.bulk.unlinkAllMs)}; first host end gone ${msf(ns.bulk.firstGoneMs)}, last ${msf(ns.bulk.lastGoneMs)}${ns.bulk.notGone ? `, ${ns.bulk.notGone} never` : ''}; worst wait of another RTM_NEWLINK meanwhile ${msf(ns.bulk.worstOtherMs)} (${ns.bulk.otherRequests} sent)`);
+}
 if (process.env.OUT) writeFileSync(process.env.OUT, `${JSON.stringify(results, null, 1)}\n`);
 
 await removeContainers([witness]);
+prober.close();
 host.close();
 await Netns.delete(host.name).catch(() => undefined);

@@ -580,6 +580,10 @@ describe('group, bridge-port state and flush, group delete: read back by ip -d a
     const e = (await ns.links.set('p0', { bridgePort: { state: 'forwarding' } }).catch((x: unknown) => x)) as NetlinkError;
     expect(e).toBeInstanceOf(NetlinkError);
     expect(e.code).toBe('ENETDOWN');
+    expect(e.op).toBe('RTM_NEWLINK');
+    const e2 = (await ns.links.set('p0', { bridgePort: { state: 'disabled' } }).catch((x: unknown) => x)) as NetlinkError;
+    expect(e2.code).toBe('ENETDOWN');
+    expect(e2.op).toBe('RTM_SETLINK');
     const sends = ns.socketStats().sends;
     await expect(ns.links.set('p1', { bridgePort: { state: 'off' as never } })).rejects.toThrow(/bridgePort\.state must be one of disabled, listening/);
     await expect(ns.links.set('p1', { bridgePort: { state: 5 } })).rejects.toBeInstanceOf(RangeError);

@@ -404,7 +404,8 @@ std::vector<StepOutcome> run_batch(const Handle& h, const std::vector<Step>& ste
     auto& so = out[owner[m]];
     if (results[m].err && !so.failure.err) {
       so.failure.err = results[m].err;
-      so.failure.op = op_name(steps[owner[m]]);
+      // A link change may include an AF_BRIDGE RTM_SETLINK (a port set disabled): name it.
+      so.failure.op = b.header_at(b.messages()[m])->nlmsg_type == RTM_SETLINK ? "RTM_SETLINK" : op_name(steps[owner[m]]);
       so.failure.ext = results[m].ext;
       so.failure.from_kernel = true;
       so.failure.step = static_cast<int>(owner[m]);
