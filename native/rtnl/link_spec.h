@@ -96,8 +96,9 @@ struct LinkSpec {
 // (NLM_F_CREATE|NLM_F_EXCL, plus NLM_F_ECHO if echo) and, when needed, follow-up
 // changes in the same batch: IFLA_AF_SPEC (IPv6 address generation mode, IPv4 device
 // settings; the kernel refuses it at creation with EAFNOSUPPORT, for AF_INET and
-// AF_INET6 alike: it validates the request against the device before registration,
-// when the device has no IPv4 or IPv6 state yet), the alias (ignored at creation) and
+// AF_INET6 alike: rtnl_create_link validates the request against the device it has
+// just allocated, which has no IPv4 or IPv6 state before registration), the alias
+// (ignored at creation) and
 // bridge-port options, with the link brought up only after them; likewise a peer's up
 // and alias when the peer stays here. Follow-ups of links created in another namespace
 // are the caller's. Returns the number of messages appended.
