@@ -5,7 +5,8 @@
 // is the same with a macvlan child made inside the container instead of a veth pair.
 import { Batch, reserveIfindex } from './batch';
 import { Netns, type NetnsOptions } from './netns';
-import { parseCidr, type LinkRef } from './spec';
+import { ipv4ConfOf, parseCidr, type LinkRef } from './spec';
+import type { Ipv4Conf } from './types';
 import { checkIfname, checkIp, own } from './validate';
 
 /** What attachVeth builds. */
@@ -40,6 +41,14 @@ export interface VethAttachOptions {
   ipv6?: boolean;
   /** Bring lo up in the container (default true; a NetnsPool namespace already has it). */
   loUp?: boolean;
+  /**
+   * IPv4 settings of the container end ({ arp_notify: 1 }, ...: /proc/sys/net/ipv4/conf
+   * names), in the container batch's existing change of that link (IFLA_INET_CONF), so
+   * no sysctl write afterwards. In force before the link comes up: with IPv6 off (the
+   * default) they share the message that sets addrGenMode; with `ipv6` they take one
+   * more message in the same sendmsg.
+   */
+  ipv4Conf?: Ipv4Conf;
 }
 
 /** What attachVeth made. */
@@ -129,11 +138,12 @@ function newNetns(c: NewNetns): ReturnType<typeof Netns._pending> {
 
 /** What the container end of an attach gets: its name, address, routes (attachVeth and attachMacvlan). */
 export type ContainerSideOptions = Pick<
-  VethAttachOptions, 'ifname' | 'address' | 'gateway' | 'address6' | 'gateway6' | 'ipv6' | 'loUp'
+  VethAttachOptions, 'ifname' | 'address' | 'gateway' | 'address6' | 'gateway6' | 'ipv6' | 'loUp' | 'ipv4Conf'
 >;
 
 // Validates the container side and returns the builder of its batch: lo up, the link
-// (renamed first when asked) with its addrGenMode and up, addresses, default routes.
+// (renamed first when asked) with its addrGenMode, IPv4 settings and up, addresses,
+// default routes.
 function containerSide(o: ContainerSideOptions): { ifname: string; noV6: boolean; batch: (c: Netns, index: number, renameFrom?: boolean) => Batch } {
   const ifname = checkIfname(o.ifname ?? 'eth0', 'ifname');
   const addr = parseCidr(o.address, 'address');
@@ -144,11 +154,13 @@ function containerSide(o: ContainerSideOptions): { ifname: string; noV6: boolean
   const addr6 = o.address6 === undefined ? undefined : parseCidr(o.address6, 'address6');
   if (addr6 && (addr6.family !== 6 || noV6)) throw new TypeError('address6 must be an IPv6 CIDR, with ipv6: true');
   if (o.gateway6 !== undefined && (!addr6 || checkIp(o.gateway6, 'gateway6').indexOf(':') < 0)) throw new TypeError('gateway6 needs address6 and must be IPv6');
+  const ipv4Conf = ipv4ConfOf(o.ipv4Conf, 'ipv4Conf') as Ipv4Conf | undefined;
   const batch = (container: Netns, index: number, rename = false): Batch => {
     const c = container.batch();
     if (o.loUp ?? true) c.links.set('lo', { up: true });
     // A rename and IFF_UP in one RTM_NEWLINK: the kernel renames before it changes flags.
-    c.links.set(index, { ...(rename && { name: ifname }), ...(noV6 && { addrGenMode: 'none' as const }), up: true });
+    // addrGenMode and ipv4Conf (one IFLA_AF_SPEC) go in a message just before it.
+    c.links.set(index, { ...(rename && { name: ifname }), ...(noV6 && { addrGenMode: 'none' as const }), ...(ipv4Conf && { ipv4Conf }), up: true });
     c.addresses.add(index, `${addr.address}/${addr.prefixlen}`, addr.family === 6 ? { nodad: true } : {});
     if (addr6) c.addresses.add(index, `${addr6.address}/${addr6.prefixlen}`, { nodad: true });
     if (o.gateway !== undefined) c.routes.add({ dst: addr.family === 6 ? 'default6' : 'default', gateway: o.gateway, dev: index });

@@ -2,7 +2,7 @@ import { native, type NativeHandle } from './binding';
 import { call, fromNative, NetlinkError } from './errors';
 import type { Netns } from './netns';
 import {
-  addressStep, linkAddStep, linkDeleteStep, linkSetStep, Ref, routeStep,
+  addressStep, linkAddStep, linkDeleteStep, linkSetStep, portDisabled, Ref, routeStep,
   type AddressOptions, type LinkChanges, type LinkRef, type LinkSpec, type RouteSpec, type Step,
 } from './spec';
 import type { Link } from './types';
@@ -45,15 +45,17 @@ interface RemoteFollowUp {
 }
 
 // What the kernel takes only on an existing link (the alias, which it ignores at
-// creation; addrGenMode; bridge-port options; a veth peer's IFF_UP, refused before the
-// pair is joined) cannot be sent from this namespace's socket to a link created in
-// another one: it goes there after commit, "up" last (see encode_link_create).
+// creation; addrGenMode and ipv4Conf, IFLA_AF_SPEC; bridge-port options; a veth peer's
+// IFF_UP, refused before the pair is joined) cannot be sent from this namespace's
+// socket to a link created in another one: it goes there after commit, "up" last (see
+// encode_link_create).
 function followUpsElsewhere(spec: LinkSpec): RemoteFollowUp[] {
   const out: RemoteFollowUp[] = [];
-  if (spec.netns && (spec.alias !== undefined || spec.addrGenMode !== undefined || spec.bridgePort !== undefined)) {
+  if (spec.netns && (spec.alias !== undefined || spec.addrGenMode !== undefined || spec.ipv4Conf !== undefined || spec.bridgePort !== undefined)) {
     const changes: LinkChanges = {};
     if (spec.alias !== undefined) changes.alias = spec.alias;
     if (spec.addrGenMode !== undefined) changes.addrGenMode = spec.addrGenMode;
+    if (spec.ipv4Conf !== undefined) changes.ipv4Conf = spec.ipv4Conf;
     if (spec.bridgePort !== undefined) changes.bridgePort = spec.bridgePort;
     if (spec.up !== undefined) changes.up = spec.up;
     out.push({ ns: spec.netns, name: spec.name, changes });
@@ -84,6 +86,8 @@ export class Batch {
   readonly links = {
     add: (spec: LinkSpec): Batch => {
       const step = linkAddStep(spec);
+      // A port set disabled at creation is set so by index (see portDisabled).
+      if (portDisabled(step) && step.index === undefined && step.netns === undefined) step.index = reserveIfindex();
       return this.#push(step, followUpsElsewhere(spec));
     },
     set: (ref: LinkRef, changes: LinkChanges): Batch => this.#push(linkSetStep(ref, changes)),

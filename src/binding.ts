@@ -118,6 +118,7 @@ export interface NativeBinding {
   encodeLinkGet(nameOrIndex: string | number, family?: number, extMask?: number): Buffer;
   encodeLinkDump(filter?: NativeLinkFilter & { family?: number; extMask?: number; index?: number }): Buffer;
   decodeLinks(buf: Buffer): NativeLink[];
+  encodeRtnlSteps(steps: object[]): Buffer;
 
   rtnlRaw(h: NativeHandle, messages: Buffer): Promise<NativeRawStep[]>;
 

@@ -9,7 +9,21 @@ import { neighbourRequest, numericRequest, type NeighbourSpec } from './neighbou
 import type { FdbEntry, Link, Neighbour } from './types';
 import { type Expr, fromNative } from './nft/expr';
 import type { Transaction } from './nft/nft';
+import { linkDeleteStep, linkSetStep, Ref, type LinkChanges, type Step } from './spec';
 import { checkLinkRef } from './validate';
+
+function checkIndex(v: unknown): number {
+  if (typeof v !== 'number') throw new TypeError('the codec takes links as ifindexes');
+  return checkLinkRef(v) as number;
+}
+
+// A step with every link reference already a number: the codec resolves no names.
+function numericStep(step: Step): Step {
+  for (const [k, v] of Object.entries(step)) {
+    if (v instanceof Ref) throw new TypeError(`the codec takes links as ifindexes (${k} is a name)`);
+  }
+  return step;
+}
 
 /** Wire-level encoders and decoders (rtnetlink links, neighbours, FDB; nftables batches and expressions), for tests and tools. */
 export const codec = {
@@ -27,6 +41,20 @@ export const codec = {
       throw new RangeError(`index must be a 32-bit integer >= 0, got ${opts.index}`);
     }
     return callSync(() => native.encodeLinkDump(opts));
+  },
+  /**
+   * The RTM_NEWLINK messages links.set(index, changes) sends: one, or two when ipv4Conf
+   * or addrGenMode come with an up/down (they go first, so they are in force when the
+   * link comes up). Links (target, master) as ifindexes.
+   */
+  encodeLinkSet(index: number, changes: LinkChanges): Buffer {
+    const step = linkSetStep(checkIndex(index), changes);
+    return callSync(() => native.encodeRtnlSteps([numericStep(step)]));
+  },
+  /** The RTM_DELLINK links.delete sends: by ifindex, or every link of a group (ifi_index 0 + IFLA_GROUP). */
+  encodeLinkDelete(ref: number | { group: number }): Buffer {
+    const step = linkDeleteStep(typeof ref === 'number' ? checkIndex(ref) : ref);
+    return callSync(() => native.encodeRtnlSteps([step]));
   },
   /** Decodes every RTM_NEWLINK/RTM_DELLINK in a buffer of netlink messages. */
   decodeLinks(buf: Buffer): Link[] {

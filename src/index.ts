@@ -21,9 +21,10 @@ export {
 } from './conntrack';
 export type {
   Link, OperState, Address, Route, RouteType, Scope, AddrGenMode, BridgeOptions, VxlanOptions, MacvlanOptions,
-  MacvlanMode, VlanOptions, IpvlanOptions, IpvlanMode, BridgePortOptions, RawStep,
+  MacvlanMode, VlanOptions, IpvlanOptions, IpvlanMode, BridgePortOptions, BridgePortState, Ipv4Conf, Ipv4ConfName, RawStep,
   Neighbour, NeighbourState, NeighbourFlag, NeighbourCacheInfo, FdbEntry, FdbState,
 } from './types';
+export { IPV4_CONF } from './types';
 export { codec } from './codec';
 export { NetnsPool, type NetnsPoolOptions } from './pool';
 export {

@@ -62,14 +62,14 @@ export class Links {
    * Creates a link (RTM_NEWLINK with NLM_F_CREATE|NLM_F_EXCL|NLM_F_ECHO) and returns it
    * as the kernel reports it. A veth's peer is created directly in its namespace, and
    * master and up state go in the same message; follow-up changes the kernel only takes
-   * on an existing link (addrGenMode, bridge-port options) share its sendmsg.
+   * on an existing link (addrGenMode, ipv4Conf, bridge-port options) share its sendmsg.
    */
   async add(spec: LinkSpec): Promise<Link> {
     const [r] = await this.#ns.batch().links.add(spec).echoLinks().commit();
     // The echo shows the link as created; follow-up changes (addrGenMode, bridge-port
     // options, a deferred up) came after it, and a link made in another namespace is
     // echoed there: read those back.
-    const followUps = spec.addrGenMode !== undefined || spec.bridgePort !== undefined || spec.alias !== undefined;
+    const followUps = spec.addrGenMode !== undefined || spec.ipv4Conf !== undefined || spec.bridgePort !== undefined || spec.alias !== undefined;
     if (r?.link && !followUps) return r.link;
     return (spec.netns ?? this.#ns).links.get(spec.name);
   }

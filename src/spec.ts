@@ -5,8 +5,8 @@ import { isIP } from 'node:net';
 import type { NativeHandle } from './binding';
 import type { Netns } from './netns';
 import {
-  ADDR_GEN_MODES, IPVLAN_MODES, MACVLAN_MODES,
-  type AddrGenMode, type BridgeOptions, type BridgePortOptions, type IpvlanOptions, type MacvlanOptions,
+  ADDR_GEN_MODES, BRIDGE_PORT_STATES, IPV4_CONF, IPVLAN_MODES, MACVLAN_MODES,
+  type AddrGenMode, type BridgeOptions, type BridgePortOptions, type Ipv4Conf, type IpvlanOptions, type MacvlanOptions,
   type RouteType, type Scope, type VlanOptions, type VxlanOptions,
 } from './types';
 import {
@@ -43,6 +43,12 @@ export interface LinkBaseSpec {
   numRxQueues?: number;
   /** IPv6 address generation mode, applied before the link comes up. */
   addrGenMode?: AddrGenMode;
+  /**
+   * IPv4 per-device settings (IFLA_INET_CONF), applied before the link comes up. The
+   * kernel refuses IFLA_AF_SPEC in the creating message (EAFNOSUPPORT), so they go in a
+   * follow-up change in the same sendmsg.
+   */
+  ipv4Conf?: Ipv4Conf;
   /** Bridge-port options once enslaved (needs `master`). */
   bridgePort?: BridgePortOptions;
 }
@@ -98,8 +104,15 @@ export interface LinkChanges {
   netns?: Netns;
   alias?: string;
   txqlen?: number;
+  /** IFLA_GROUP: a link moved into a group can be deleted with the group (links.delete({ group })). */
   group?: number;
   addrGenMode?: AddrGenMode;
+  /**
+   * IPv4 per-device settings (IFLA_INET_CONF), as /proc/sys/net/ipv4/conf/<if>/ names
+   * them. In the same message as the rest, or, when the change also sets `up`, in a
+   * message just before it, so that they are in force when the link comes up.
+   */
+  ipv4Conf?: Ipv4Conf;
   bridgePort?: BridgePortOptions;
   /** Change bridge options (the link must be a bridge). */
   bridge?: BridgeOptions;
@@ -249,6 +262,51 @@ function bridgeOptions(opts: BridgeOptions | undefined, what: string): Step | un
   };
 }
 
+/**
+ * IPv4 per-device settings as { name: u32 }: every name known (IPV4_CONF), every value
+ * an integer in its range or, for 0/1 settings, a boolean. medium_id's -1 goes as its
+ * u32 form. Undefined when there is nothing to set.
+ */
+export function ipv4ConfOf(opts: Ipv4Conf | undefined, what: string): Record<string, number> | undefined {
+  if (opts === undefined) return undefined;
+  const c = own(opts, what) as Record<string, unknown>;
+  const out: Record<string, number> = {};
+  let n = 0;
+  for (const key of Object.keys(c)) {
+    const v = c[key];
+    if (v === undefined) continue;
+    if (!Object.hasOwn(IPV4_CONF, key)) {
+      const hint = key === 'mc_forwarding' ? ' (read-only: the multicast router sets it)' : ` (one of ${Object.keys(IPV4_CONF).join(', ')})`;
+      throw new TypeError(`${what}.${key} is not a settable IPv4 device setting${hint}`);
+    }
+    const [min, max] = IPV4_CONF[key as keyof typeof IPV4_CONF];
+    let value: number;
+    if (typeof v === 'boolean') {
+      if (min !== 0 || max !== 1) throw new TypeError(`${what}.${key} must be an integer in ${min}..${max}, got ${v}`);
+      value = v ? 1 : 0;
+    } else {
+      value = int(v, `${what}.${key}`, min, max);
+    }
+    out[key] = value >>> 0;
+    n += 1;
+  }
+  return n === 0 ? undefined : out;
+}
+
+function portState(v: unknown, what: string): number | undefined {
+  if (v === undefined || typeof v === 'number') return optInt(v, what, 0, 4);
+  if (typeof v === 'string' && (BRIDGE_PORT_STATES as readonly string[]).includes(v)) return BRIDGE_PORT_STATES.indexOf(v as never);
+  throw new TypeError(`${what} must be one of ${BRIDGE_PORT_STATES.join(', ')} or 0..4, got ${String(v)}`);
+}
+
+/**
+ * Whether a step's bridge-port options include state 'disabled': the native encoder
+ * sends that in an AF_BRIDGE RTM_SETLINK, which names the link by index only.
+ */
+export function portDisabled(step: Step): boolean {
+  return (step.bridgePort as { state?: number } | undefined)?.state === 0;
+}
+
 function portOptions(opts: BridgePortOptions | undefined, what: string): Step | undefined {
   if (opts === undefined) return undefined;
   const p = own(opts, what);
@@ -258,7 +316,8 @@ function portOptions(opts: BridgePortOptions | undefined, what: string): Step | 
     learning: optBool(p.learning, `${what}.learning`),
     flood: optBool(p.flood, `${what}.flood`),
     isolated: optBool(p.isolated, `${what}.isolated`),
-    state: optInt(p.state, `${what}.state`, 0, 4),
+    state: portState(p.state, `${what}.state`),
+    flush: optBool(p.flush, `${what}.flush`),
     priority: optInt(p.priority, `${what}.priority`, 0, 63),
     cost: optInt(p.cost, `${what}.cost`, 1, 0xffffffff),
   };
@@ -315,6 +374,7 @@ export function linkAddStep(input: LinkSpec): Step {
   common(s, 'link', out);
   if (s.master !== undefined) out.master = refOrIndex(s.master, 'master');
   out.addrGenMode = oneOf(s.addrGenMode, 'addrGenMode', ADDR_GEN_MODES);
+  out.ipv4Conf = ipv4ConfOf(s.ipv4Conf, 'ipv4Conf');
   out.bridgePort = portOptions(s.bridgePort, 'bridgePort');
   if (out.bridgePort && s.master === undefined) throw new TypeError('bridgePort options need a master');
   switch (spec.kind) {
@@ -407,7 +467,10 @@ export function linkSetStep(ref: LinkRef, changes: LinkChanges): Step {
   if (c.txqlen !== undefined) out.txqlen = int(c.txqlen, 'txqlen', 0, 0xffffffff);
   if (c.group !== undefined) out.group = int(c.group, 'group', 0, 0xffffffff);
   out.addrGenMode = oneOf(c.addrGenMode, 'addrGenMode', ADDR_GEN_MODES);
+  out.ipv4Conf = ipv4ConfOf(c.ipv4Conf, 'ipv4Conf');
   out.bridgePort = portOptions(c.bridgePort, 'bridgePort');
+  // A port set disabled is addressed by index (see portDisabled): look the name up.
+  if (portDisabled(out) && out.index === undefined) out.index = new Ref(target as string);
   if (c.bridge !== undefined) {
     out.kind = 'bridge';
     out.bridge = bridgeOptions(c.bridge, 'bridge');

@@ -65,8 +65,8 @@ export interface Link {
   macvlan?: MacvlanOptions;
   vlan?: VlanOptions;
   ipvlan?: IpvlanOptions;
-  /** Bridge-port state when `portKind` is 'bridge'. */
-  bridgePort?: BridgePortOptions;
+  /** Bridge-port state when `portKind` is 'bridge' (`state` as its number, BR_STATE_*). */
+  bridgePort?: Omit<BridgePortOptions, 'state' | 'flush'> & { state?: number };
   /** Attributes netplumb does not decode, as raw (type, bytes); only from the codec decoder. */
   unknownAttributes?: { type: number; data: Buffer }[];
 }
@@ -74,6 +74,64 @@ export interface Link {
 /** IPv6 address generation mode of a link (IFLA_INET6_ADDR_GEN_MODE). */
 export type AddrGenMode = 'eui64' | 'none' | 'stable_privacy' | 'random';
 export const ADDR_GEN_MODES: readonly AddrGenMode[] = ['eui64', 'none', 'stable_privacy', 'random'];
+
+/**
+ * The IPv4 per-device settings a link request can carry (IFLA_AF_SPEC / AF_INET /
+ * IFLA_INET_CONF), by their /proc/sys/net/ipv4/conf/<if>/ names, with the values each
+ * accepts: [min, max]. Ranges are those the kernel's sysctl documentation gives (and a
+ * proposed netlink policy enforces); mc_forwarding is absent: it is read-only, the
+ * multicast router's. medium_id takes -1.
+ */
+export const IPV4_CONF = {
+  forwarding: [0, 1],
+  proxy_arp: [0, 1],
+  accept_redirects: [0, 1],
+  secure_redirects: [0, 1],
+  send_redirects: [0, 1],
+  shared_media: [0, 1],
+  rp_filter: [0, 2],
+  accept_source_route: [0, 1],
+  bootp_relay: [0, 1],
+  log_martians: [0, 1],
+  tag: [0, 0xffffffff],
+  arp_filter: [0, 1],
+  medium_id: [-1, 0x7fffffff],
+  disable_xfrm: [0, 1],
+  disable_policy: [0, 1],
+  force_igmp_version: [0, 3],
+  arp_announce: [0, 2],
+  arp_ignore: [0, 8],
+  promote_secondaries: [0, 1],
+  arp_accept: [0, 2],
+  arp_notify: [0, 1],
+  accept_local: [0, 1],
+  src_valid_mark: [0, 1],
+  proxy_arp_pvlan: [0, 1],
+  route_localnet: [0, 1],
+  igmpv2_unsolicited_report_interval: [0, 0x7fffffff],
+  igmpv3_unsolicited_report_interval: [0, 0x7fffffff],
+  ignore_routes_with_linkdown: [0, 1],
+  drop_unicast_in_l2_multicast: [0, 1],
+  drop_gratuitous_arp: [0, 1],
+  bc_forwarding: [0, 1],
+  arp_evict_nocarrier: [0, 1],
+} as const satisfies Record<string, readonly [number, number]>;
+
+/** The name of an IPv4 per-device setting (a file in /proc/sys/net/ipv4/conf/<if>/). */
+export type Ipv4ConfName = keyof typeof IPV4_CONF;
+
+/**
+ * IPv4 per-device settings to apply in a link request (IFLA_INET_CONF): integers in the
+ * setting's range (IPV4_CONF), or booleans for the 0/1 ones. As the kernel applies them
+ * from netlink, only the value changes: a /proc write's side effects (a route cache
+ * flush for disable_policy and the like, LRO off for forwarding, a netconf
+ * notification) do not happen.
+ */
+export type Ipv4Conf = { [K in Ipv4ConfName]?: number | boolean };
+
+/** STP state of a bridge port (IFLA_BRPORT_STATE, BR_STATE_*): 0..4 in this order. */
+export type BridgePortState = 'disabled' | 'listening' | 'learning' | 'forwarding' | 'blocking';
+export const BRIDGE_PORT_STATES: readonly BridgePortState[] = ['disabled', 'listening', 'learning', 'forwarding', 'blocking'];
 
 /** Bridge options (IFLA_BR_*); times in seconds. */
 export interface BridgeOptions {
@@ -164,8 +222,18 @@ export interface BridgePortOptions {
   flood?: boolean;
   /** IFLA_BRPORT_ISOLATED: isolated ports talk only to non-isolated ones. */
   isolated?: boolean;
-  /** IFLA_BRPORT_STATE (STP state; 3 = forwarding). */
-  state?: number;
+  /**
+   * IFLA_BRPORT_STATE, by name or number (BR_STATE_*: 0 disabled ... 3 forwarding,
+   * 4 blocking); read back as the number. The port must be up (ENETDOWN), and with
+   * kernel STP on the kernel owns the states (EBUSY). With STP off, 'blocking' becomes
+   * forwarding at once (br_port_state_selection); 'listening' and 'learning' stay;
+   * 'disabled' stays too (it is sent as an AF_BRIDGE RTM_SETLINK, by index: in an
+   * RTM_NEWLINK the kernel would re-enable the port before answering). A port leaves
+   * any of them when its carrier goes down and up.
+   */
+  state?: BridgePortState | number;
+  /** IFLA_BRPORT_FLUSH: forget the FDB entries learned on this port (a change only). */
+  flush?: boolean;
   /** IFLA_BRPORT_PRIORITY. */
   priority?: number;
   /** IFLA_BRPORT_COST. */

@@ -1,6 +1,9 @@
+import { unlinkSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { attachVeth, NetlinkError, Netns } from '../src';
+import { attachMacvlan, attachVeth, NetlinkError, Netns } from '../src';
 import { fdCount, ipj, run, Scope, tryRun, uniq } from './helpers';
+import { messages, strace } from './strace';
 
 const scope = new Scope();
 afterEach(() => scope.cleanup());
@@ -137,5 +140,120 @@ describe('attachVeth with { create }: the namespace made in the same native call
     await expect(attachVeth(host, null as never, { bridge: 'br0', hostIfname: 'v1', address: '10.0.0.2/24' })).rejects.toBeInstanceOf(TypeError);
     await expect(attachVeth(host, { create: uniq('ok') }, { bridge: 'br0', hostIfname: 'x'.repeat(16), address: '10.0.0.2/24' })).rejects.toBeInstanceOf(RangeError);
     expect(await Netns.list()).toEqual(listed);
+  });
+});
+
+describe('ipv4Conf in the attach: the container end’s settings ride in its existing change', () => {
+  /** arp_notify of ifname inside ns, as cat sees it there. */
+  const arpNotify = (ns: Netns, ifname = 'eth0') =>
+    run('ip', ['netns', 'exec', ns.name!, 'cat', `/proc/sys/net/ipv4/conf/${ifname}/arp_notify`]).trim();
+
+  it('attachVeth: the same sendmsg counts as without it; arp_notify is 1 in the container', async () => {
+    const host = await scope.ns('ih');
+    await host.links.add({ name: 'br0', kind: 'bridge', up: true, addrGenMode: 'none' });
+    await host.addresses.add('br0', '10.54.0.1/24');
+    const br = (await host.links.get('br0')).index;
+    const attach = async (c: Netns, n: number, extra: object) => {
+      await c.links.get('lo');
+      const h0 = host.socketStats().sends;
+      const c0 = c.socketStats().sends;
+      await attachVeth(host, c, { bridge: br, hostIfname: `vi${n}`, address: `10.54.0.${n + 1}/24`, gateway: '10.54.0.1', ...extra });
+      return [host.socketStats().sends - h0, c.socketStats().sends - c0];
+    };
+    const plain = await scope.ns('ic');
+    const withConf = await scope.ns('ic');
+    const dual = await scope.ns('ic');
+    expect(await attach(plain, 1, {})).toEqual([1, 1]);
+    expect(await attach(withConf, 2, { ipv4Conf: { arp_notify: 1, arp_announce: 2 } })).toEqual([1, 1]);
+    expect(await attach(dual, 3, { ipv4Conf: { arp_notify: true }, ipv6: true, address6: 'fd54::3/64' })).toEqual([1, 1]);
+    expect(arpNotify(plain)).toBe('0');
+    expect(arpNotify(withConf)).toBe('1');
+    expect(await withConf.sysctl.get('net.ipv4.conf.eth0.arp_announce')).toBe('2');
+    expect(arpNotify(dual)).toBe('1');
+    // The rest of the attach is as before: addrGenMode none, up, address, route, traffic.
+    const eth0 = ipj<{ flags: string[]; inet6_addr_gen_mode: string }[]>(withConf.name!, 'link', 'show', 'eth0')[0]!;
+    expect(eth0.flags).toContain('UP');
+    expect(eth0.inet6_addr_gen_mode).toBe('none');
+    run('ip', ['netns', 'exec', withConf.name!, 'ping', '-c1', '-W2', '10.54.0.2']);
+    run('ip', ['netns', 'exec', dual.name!, 'ping', '-c1', '-W2', '10.54.0.1']);
+  });
+
+  it('strace: the container batch carries no more netlink messages with ipv4Conf (IPv6 off)', async () => {
+    // A separate process, traced: each attach is two sendmsg, and the container's holds
+    // as many messages with ipv4Conf as without (IFLA_AF_SPEC grows by the AF_INET nest).
+    const host = await scope.ns('sh');
+    await host.links.add({ name: 'br0', kind: 'bridge', up: true });
+    const c1 = await scope.ns('sc');
+    const c2 = await scope.ns('sc');
+    const script = path.join('/run', `attach-${process.pid}.cjs`);
+    const dist = path.resolve(__dirname, '../dist/index.js');
+    writeFileSync(
+      script,
+      `const { Netns, attachVeth } = require(${JSON.stringify(dist)});
+      (async () => {
+        const host = await Netns.open(${JSON.stringify(host.name)});
+        const c1 = await Netns.open(${JSON.stringify(c1.name)});
+        const c2 = await Netns.open(${JSON.stringify(c2.name)});
+        const br = (await host.links.get('br0')).index;
+        await c1.links.get('lo');
+        await c2.links.get('lo');
+        const opts = (n) => ({ bridge: br, hostIfname: 'vs' + n, address: '10.55.0.' + (n + 1) + '/24', gateway: '10.55.0.1' });
+        process.stderr.write('ATTACH-1\\n');
+        await attachVeth(host, c1, opts(1));
+        process.stderr.write('ATTACH-2\\n');
+        await attachVeth(host, c2, { ...opts(2), ipv4Conf: { arp_notify: 1 } });
+        process.stderr.write('END\\n');
+      })();`,
+    );
+    await host.addresses.add('br0', '10.55.0.1/24');
+    const { calls } = strace([process.execPath, script], ['sendmsg', 'write'], 'write');
+    unlinkSync(script);
+    const between = (from: string, to: string) => {
+      const i = calls.findIndex((c) => c.name === 'write' && c.data.toString().includes(from));
+      const j = calls.findIndex((c) => c.name === 'write' && c.data.toString().includes(to));
+      return calls.slice(i + 1, j).filter((c) => c.name === 'sendmsg' && c.line.includes('AF_NETLINK'));
+    };
+    const first = between('ATTACH-1', 'ATTACH-2');
+    const second = between('ATTACH-2', 'END');
+    expect(first).toHaveLength(2);
+    expect(second).toHaveLength(2);
+    expect(second.map((c) => messages(c.data).length)).toEqual(first.map((c) => messages(c.data).length));
+    // The container batch's first RTM_NEWLINK for eth0 now holds IFLA_INET_CONF
+    // (an AF_INET nest inside IFLA_AF_SPEC): 16 more bytes than without.
+    const containerBytes = (c: { data: Buffer }) => c.data.length;
+    expect(containerBytes(second[1]!) - containerBytes(first[1]!)).toBe(16);
+    expect(arpNotify(c2)).toBe('1');
+    expect(arpNotify(c1)).toBe('0');
+  });
+
+  it('attachMacvlan: arp_notify set in the container in the same two sendmsg', async () => {
+    const host = await scope.ns('mh');
+    const ext = await scope.ns('me');
+    await host.links.add({ kind: 'veth', name: 'p0', up: true, addrGenMode: 'none', peer: { name: 'eth0', netns: ext, up: true } });
+    await ext.addresses.add('eth0', '10.56.0.1/24');
+    const c = await scope.ns('mc');
+    await c.links.get('lo');
+    await host.links.get('lo');
+    const h0 = host.socketStats().sends;
+    const c0 = c.socketStats().sends;
+    await attachMacvlan(host, c, { parent: 'p0', tmpIfname: 'mvtmp0', address: '10.56.0.2/24', ipv4Conf: { arp_notify: 1 } });
+    // The parent by name costs one lookup on the host socket; then one sendmsg each side.
+    expect(host.socketStats().sends - h0).toBe(2);
+    expect(c.socketStats().sends - c0).toBe(1);
+    expect(arpNotify(c)).toBe('1');
+    expect(ipj<{ flags: string[] }[]>(c.name!, 'link', 'show', 'eth0')[0]!.flags).toContain('UP');
+    run('ip', ['netns', 'exec', c.name!, 'ping', '-c1', '-W2', '10.56.0.1']);
+  });
+
+  it('bad ipv4Conf is a TypeError/RangeError before anything is made', async () => {
+    const host = await scope.ns('bh');
+    await host.links.add({ name: 'br0', kind: 'bridge', up: true });
+    const c = await scope.ns('bc');
+    const before = ipj<{ ifname: string }[]>(host.name!, 'link').map((l) => l.ifname);
+    await expect(attachVeth(host, c, { bridge: 'br0', hostIfname: 'vb1', address: '10.57.0.2/24', ipv4Conf: { arp_notfy: 1 } as never })).rejects.toThrow(TypeError);
+    await expect(attachVeth(host, c, { bridge: 'br0', hostIfname: 'vb1', address: '10.57.0.2/24', ipv4Conf: { arp_notify: 2 } })).rejects.toThrow(/ipv4Conf\.arp_notify must be in 0\.\.1/);
+    await expect(attachMacvlan(host, c, { parent: 'br0', tmpIfname: 'mvx', address: '10.57.0.3/24', ipv4Conf: { rp_filter: 9 } })).rejects.toBeInstanceOf(RangeError);
+    expect(ipj<{ ifname: string }[]>(host.name!, 'link').map((l) => l.ifname)).toEqual(before);
+    expect(ipj<{ ifname: string }[]>(c.name!, 'link').map((l) => l.ifname)).toEqual(['lo']);
   });
 });

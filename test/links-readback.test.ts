@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NetlinkError, type Address, type Link, type Netns, type Route } from '../src';
-import { ipj, Scope } from './helpers';
+import { ipj, run, Scope } from './helpers';
 
 const scope = new Scope();
 afterEach(() => scope.cleanup());
@@ -511,6 +511,105 @@ describe('links.delete', () => {
     const err = await ns.links.delete('byname').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NetlinkError);
     expect((err as NetlinkError).code).toBe('ENODEV');
+  });
+});
+
+// ---- what a quiesce and a bulk reap are made of -----------------------------------
+
+describe('group, bridge-port state and flush, group delete: read back by ip -d and bridge', () => {
+  /** The port's STP state as `bridge -j link` shows it. */
+  const bridgeState = (ns: Netns, dev: string): string =>
+    (JSON.parse(run('bridge', ['-n', ns.name!, '-j', 'link', 'show', 'dev', dev])) as { state: string }[])[0]!.state;
+  const fdbOn = (ns: Netns, dev: string): string[] =>
+    (JSON.parse(run('bridge', ['-n', ns.name!, '-j', 'fdb', 'show', 'dev', dev])) as { mac: string; flags?: string[]; state?: string }[])
+      .filter((f) => f.state !== 'permanent')
+      .map((f) => f.mac);
+
+  async function bridged(prefix: string): Promise<Netns> {
+    const ns = await scope.ns(prefix);
+    await ns.links.add({ kind: 'bridge', name: 'br0', up: true });
+    for (const p of ['p0', 'p1']) await ns.links.add({ kind: 'veth', name: p, master: 'br0', up: true, peer: { name: `${p}x`, up: true } });
+    return ns;
+  }
+
+  it('states by name stay as set; disabled survives its own request but not a later RTM_NEWLINK', async () => {
+    const ns = await bridged('ps');
+    await ns.links.set('p0', { group: 77 });
+    expect(ipLink(ns, 'p0').group).toBe('77');
+    for (const state of ['listening', 'learning', 'forwarding', 'disabled'] as const) {
+      await ns.links.set('p0', { bridgePort: { state } });
+      expect(bridgeState(ns, 'p0'), state).toBe(state);
+      expect(ipLink(ns, 'p0').linkinfo?.info_slave_data?.state, state).toBe(state);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    expect(bridgeState(ns, 'p0')).toBe('disabled');
+    // With STP off the kernel turns blocking into forwarding at once.
+    await ns.links.set('p0', { bridgePort: { state: 'blocking' } });
+    expect(bridgeState(ns, 'p0')).toBe('forwarding');
+    // A group change and disabled in one links.set: the RTM_NEWLINK first, so it sticks.
+    await ns.links.set('p0', { group: 78, bridgePort: { state: 'disabled' } });
+    expect(bridgeState(ns, 'p0')).toBe('disabled');
+    expect(ipLink(ns, 'p0').group).toBe('78');
+    // Any later RTM_NEWLINK that changes the port re-enables it (NETDEV_CHANGE, the
+    // bridge's carrier check): what a caller has to order around.
+    await ns.links.set('p0', { alias: 'reaped' });
+    expect(bridgeState(ns, 'p0')).toBe('forwarding');
+    // By index too, and the other port untouched all along.
+    await ns.links.set(ipLink(ns, 'p0').ifindex, { bridgePort: { state: 0 } });
+    expect(bridgeState(ns, 'p0')).toBe('disabled');
+    expect(bridgeState(ns, 'p1')).toBe('forwarding');
+  });
+
+  it('listening with flush: one RTM_NEWLINK stops the port and forgets what it learned', async () => {
+    const ns = await bridged('pf');
+    run('bridge', ['-n', ns.name!, 'fdb', 'add', '02:42:0a:00:00:09', 'dev', 'p1', 'master', 'dynamic']);
+    run('bridge', ['-n', ns.name!, 'fdb', 'add', '02:42:0a:00:00:0a', 'dev', 'p0', 'master', 'dynamic']);
+    expect(fdbOn(ns, 'p1')).toContain('02:42:0a:00:00:09');
+    const sends = ns.socketStats().sends;
+    await ns.links.set('p1', { group: 5, bridgePort: { state: 'listening', flush: true } });
+    expect(ns.socketStats().sends - sends).toBe(1);
+    expect(bridgeState(ns, 'p1')).toBe('listening');
+    expect(fdbOn(ns, 'p1')).not.toContain('02:42:0a:00:00:09');
+    expect(fdbOn(ns, 'p0')).toContain('02:42:0a:00:00:0a');
+    expect(ipLink(ns, 'p1').group).toBe('5');
+  });
+
+  it('a state on a port that is down is ENETDOWN; bad states are TypeError/RangeError before sending', async () => {
+    const ns = await bridged('pd');
+    await ns.links.set('p0', { up: false });
+    const e = (await ns.links.set('p0', { bridgePort: { state: 'forwarding' } }).catch((x: unknown) => x)) as NetlinkError;
+    expect(e).toBeInstanceOf(NetlinkError);
+    expect(e.code).toBe('ENETDOWN');
+    expect(e.op).toBe('RTM_NEWLINK');
+    const e2 = (await ns.links.set('p0', { bridgePort: { state: 'disabled' } }).catch((x: unknown) => x)) as NetlinkError;
+    expect(e2.code).toBe('ENETDOWN');
+    expect(e2.op).toBe('RTM_SETLINK');
+    const sends = ns.socketStats().sends;
+    await expect(ns.links.set('p1', { bridgePort: { state: 'off' as never } })).rejects.toThrow(/bridgePort\.state must be one of disabled, listening/);
+    await expect(ns.links.set('p1', { bridgePort: { state: 5 } })).rejects.toBeInstanceOf(RangeError);
+    await expect(ns.links.set('p1', { bridgePort: { flush: 1 as never } })).rejects.toThrow(/bridgePort\.flush must be a boolean/);
+    expect(ns.socketStats().sends).toBe(sends);
+  });
+
+  it('in a batch: group moves, a disabled port and a group delete, in one sendmsg', async () => {
+    const ns = await bridged('pb');
+    await ns.links.add({ kind: 'veth', name: 'p2', master: 'br0', up: true, peer: { name: 'p2x', up: true } });
+    const sends = ns.socketStats().sends;
+    const p0 = ipLink(ns, 'p0').ifindex;
+    await ns.batch()
+      .links.set(p0, { group: 66, bridgePort: { state: 'disabled' } })
+      .links.set('p1', { group: 66, bridgePort: { state: 'listening', flush: true } })
+      .commit();
+    // p0 by index; p1 by name needs no lookup (no disabled state, so no RTM_SETLINK).
+    expect(ns.socketStats().sends - sends).toBe(1);
+    expect([bridgeState(ns, 'p0'), bridgeState(ns, 'p1'), bridgeState(ns, 'p2')]).toEqual(['disabled', 'listening', 'forwarding']);
+    expect(ipLinks(ns).filter((l) => l.group === '66').map((l) => l.ifname).sort()).toEqual(['p0', 'p1']);
+    const before = ns.socketStats().sends;
+    await ns.batch().links.delete({ group: 66 }).links.set('p2', { group: 67 }).commit();
+    expect(ns.socketStats().sends - before).toBe(1);
+    // The veth peers go with their host ends.
+    expect(names(ns)).toEqual(['br0', 'lo', 'p2', 'p2x']);
+    expect(ipLink(ns, 'p2').group).toBe('67');
   });
 });
 

@@ -72,6 +72,17 @@ class Obj {
     if (!v->IsObject()) fail(k, "an object");
     return Obj(v->As<Napi::Object>(), what_ + "." + k);
   }
+  // Every field as (name, u32): for objects keyed by names the caller looks up in a
+  // table (ipv4Conf), after TypeScript checked names and ranges.
+  std::vector<std::pair<std::string, uint32_t>> u32_fields() const {
+    std::vector<std::pair<std::string, uint32_t>> out;
+    out.reserve(fields_.size());
+    for (const auto& [name, v] : fields_) {
+      if (!v.IsNumber()) fail(name.c_str(), "a number");
+      out.emplace_back(name, static_cast<uint32_t>(v.As<Napi::Number>().Int64Value()));
+    }
+    return out;
+  }
   Napi::Value raw(const char* k) const {
     const Napi::Value* v = find(k);
     return v ? *v : o_.Env().Undefined();
@@ -142,6 +153,11 @@ void read_common(const Obj& o, rtnl::LinkCommon& c, std::vector<Handle>& holds) 
   }
   if (auto m = o.str("addrGenMode")) {
     c.addr_gen_mode = static_cast<uint8_t>(rtnl::value_of(rtnl::kAddrGenModes, *m, "addrGenMode"));
+  }
+  if (auto conf = o.obj("ipv4Conf")) {
+    for (const auto& [name, value] : conf->u32_fields()) {
+      c.ipv4_conf.emplace_back(static_cast<uint16_t>(rtnl::value_of(rtnl::kIpv4DevConf, name, "ipv4Conf setting")), value);
+    }
   }
 }
 
@@ -215,6 +231,7 @@ void read_kind(const Obj& o, rtnl::LinkSpec& s, std::vector<Handle>& holds) {
     s.port.state = p->num<uint8_t>("state");
     s.port.priority = p->num<uint16_t>("priority");
     s.port.cost = p->num("cost");
+    s.port.flush = p->boolean("flush").value_or(false);
   }
 }
 
@@ -387,7 +404,8 @@ std::vector<StepOutcome> run_batch(const Handle& h, const std::vector<Step>& ste
     auto& so = out[owner[m]];
     if (results[m].err && !so.failure.err) {
       so.failure.err = results[m].err;
-      so.failure.op = op_name(steps[owner[m]]);
+      // A link change may include an AF_BRIDGE RTM_SETLINK (a port set disabled): name it.
+      so.failure.op = b.header_at(b.messages()[m])->nlmsg_type == RTM_SETLINK ? "RTM_SETLINK" : op_name(steps[owner[m]]);
       so.failure.ext = results[m].ext;
       so.failure.from_kernel = true;
       so.failure.step = static_cast<int>(owner[m]);
@@ -417,6 +435,18 @@ Napi::Value RtnlBatch(const Napi::CallbackInfo& info) {
   return js::run_async<std::vector<StepOutcome>>(
       env, [h, steps] { return run_batch(h, *steps); },
       [](Napi::Env env, std::vector<StepOutcome>& r) -> Napi::Value { return outcomes_to_js(env, r); });
+}
+
+// codec: encodeRtnlSteps(steps): Buffer — the messages rtnlBatch would send for these
+// steps (seq 0, port 0), for comparing bytes with iproute2's or a hand-built request.
+Napi::Value EncodeRtnlSteps(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto steps = read_steps(env, info[0]);
+  return js::guard(env, [&]() -> Napi::Value {
+    nl::Builder b(1 << 16);
+    for (const auto& s : steps) encode_step(b, s);
+    return js::builder_to_buffer(env, b);
+  });
 }
 
 using Sequence = std::vector<std::pair<Handle, std::vector<Step>>>;
@@ -588,6 +618,7 @@ void register_rtnl(Napi::Env env, Napi::Object exports) {
   exports.Set("rtnlBatch", Napi::Function::New(env, RtnlBatch, "rtnlBatch"));
   exports.Set("rtnlSequence", Napi::Function::New(env, RtnlSequence, "rtnlSequence"));
   exports.Set("rtnlCreateSequence", Napi::Function::New(env, RtnlCreateSequence, "rtnlCreateSequence"));
+  exports.Set("encodeRtnlSteps", Napi::Function::New(env, EncodeRtnlSteps, "encodeRtnlSteps"));
   exports.Set("addrList", Napi::Function::New(env, AddrList, "addrList"));
   exports.Set("routeList", Napi::Function::New(env, RouteList, "routeList"));
   exports.Set("routeGet", Napi::Function::New(env, RouteGet, "routeGet"));

@@ -2,7 +2,9 @@
 
 #include <arpa/inet.h>
 #include <linux/if.h>
+#include <linux/if_bridge.h>
 #include <linux/if_link.h>
+#include <linux/ip.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <sys/socket.h>
@@ -78,10 +80,8 @@ void put_vxlan(nl::Builder& b, const VxlanOptions& o) {
   if (o.udp_csum) b.put_u8(IFLA_VXLAN_UDP_CSUM, *o.udp_csum);
 }
 
-void put_port(nl::Builder& b, const BridgePortOptions& p) {
-  size_t info = b.nest_start(IFLA_LINKINFO);
-  b.put_str(IFLA_INFO_SLAVE_KIND, "bridge");
-  size_t data = b.nest_start(IFLA_INFO_SLAVE_DATA);
+// IFLA_BRPORT_* attributes, the same inside IFLA_INFO_SLAVE_DATA and IFLA_PROTINFO.
+void put_port_attrs(nl::Builder& b, const BridgePortOptions& p) {
   if (p.state) b.put_u8(IFLA_BRPORT_STATE, *p.state);
   if (p.priority) b.put_u16(IFLA_BRPORT_PRIORITY, *p.priority);
   if (p.cost) b.put_u32(IFLA_BRPORT_COST, *p.cost);
@@ -89,15 +89,71 @@ void put_port(nl::Builder& b, const BridgePortOptions& p) {
   if (p.learning) b.put_u8(IFLA_BRPORT_LEARNING, *p.learning);
   if (p.unicast_flood) b.put_u8(IFLA_BRPORT_UNICAST_FLOOD, *p.unicast_flood);
   if (p.isolated) b.put_u8(IFLA_BRPORT_ISOLATED, *p.isolated);
+  if (p.flush) b.put_flag(IFLA_BRPORT_FLUSH);
+}
+
+void put_port(nl::Builder& b, const BridgePortOptions& p) {
+  size_t info = b.nest_start(IFLA_LINKINFO);
+  b.put_str(IFLA_INFO_SLAVE_KIND, "bridge");
+  size_t data = b.nest_start(IFLA_INFO_SLAVE_DATA);
+  put_port_attrs(b, p);
   b.nest_end(data);
   b.nest_end(info);
 }
 
-void put_addr_gen_mode(nl::Builder& b, uint8_t mode) {
+// Port options that have to go in an AF_BRIDGE RTM_SETLINK (see encode_link_change).
+bool port_apart(const BridgePortOptions& p) { return p.state && *p.state == BR_STATE_DISABLED; }
+
+//   RTM_SETLINK
+//   +----------+----------------------+--------------------------------------+
+//   | nlmsghdr | ifinfomsg            | IFLA_PROTINFO (NLA_F_NESTED)         |
+//   |          | family AF_BRIDGE,    |  IFLA_BRPORT_STATE u8, ...           |
+//   |          | index (never a name) |                                      |
+//   +----------+----------------------+--------------------------------------+
+// The kernel hands it to the port's bridge (ndo_bridge_setlink), which applies the
+// same IFLA_BRPORT_* as IFLA_INFO_SLAVE_DATA does (br_setport); without NLA_F_NESTED it
+// would take IFLA_PROTINFO as a bare state byte (the old RSTP daemon's format).
+size_t put_port_setlink(nl::Builder& b, int32_t index, const BridgePortOptions& p) {
+  if (index == 0) throw nl::NlError(EINVAL, "encode", "a bridge port set disabled must be given by index");
+  b.put_header(RTM_SETLINK, NLM_F_ACK);
+  ifinfomsg ifi{};
+  ifi.ifi_family = AF_BRIDGE;
+  ifi.ifi_index = index;
+  b.put_extra_header(ifi);
+  size_t info = b.nest_start(IFLA_PROTINFO | NLA_F_NESTED);
+  put_port_attrs(b, p);
+  b.nest_end(info);
+  return 1;
+}
+
+// Per-family settings, both families in one IFLA_AF_SPEC (the kernel applies each
+// family's nest in turn):
+//
+//   IFLA_AF_SPEC
+//    +- AF_INET
+//    |   +- IFLA_INET_CONF (NLA_F_NESTED)
+//    |       +- [IPV4_DEVCONF_ARP_NOTIFY] u32     attribute type = the 1-based index
+//    |       +- [IPV4_DEVCONF_RP_FILTER]  u32     (inet_set_link_af)
+//    +- AF_INET6
+//        +- IFLA_INET6_ADDR_GEN_MODE u8
+//
+// IFLA_INET_CONF carries NLA_F_NESTED: today's kernels walk it without looking, but a
+// strict parse of it (as proposed with per-setting ranges) refuses a nest without the
+// flag. The other nests go as iproute2 sends them (no flag).
+void put_af_spec(nl::Builder& b, const LinkCommon& c) {
   size_t af = b.nest_start(IFLA_AF_SPEC);
-  size_t v6 = b.nest_start(AF_INET6);
-  b.put_u8(IFLA_INET6_ADDR_GEN_MODE, mode);
-  b.nest_end(v6);
+  if (!c.ipv4_conf.empty()) {
+    size_t v4 = b.nest_start(AF_INET);
+    size_t conf = b.nest_start(IFLA_INET_CONF | NLA_F_NESTED);
+    for (const auto& [index, value] : c.ipv4_conf) b.put_u32(index, value);
+    b.nest_end(conf);
+    b.nest_end(v4);
+  }
+  if (c.addr_gen_mode) {
+    size_t v6 = b.nest_start(AF_INET6);
+    b.put_u8(IFLA_INET6_ADDR_GEN_MODE, *c.addr_gen_mode);
+    b.nest_end(v6);
+  }
   b.nest_end(af);
 }
 
@@ -156,6 +212,43 @@ const NameTable kVlanProtocols = {{"802.1Q", 0x8100}, {"802.1ad", 0x88a8}};
 const NameTable kAddrGenModes = {{"eui64", IN6_ADDR_GEN_MODE_EUI64}, {"none", IN6_ADDR_GEN_MODE_NONE},
                                  {"stable_privacy", IN6_ADDR_GEN_MODE_STABLE_PRIVACY},
                                  {"random", IN6_ADDR_GEN_MODE_RANDOM}};
+// The names are those of /proc/sys/net/ipv4/conf/<if>/ (devinet_sysctl), which differ
+// from the enum's for a few (NOXFRM is disable_xfrm, SRC_VMARK is src_valid_mark...).
+// mc_forwarding is left out: it is read-only there, the multicast router's to set.
+const NameTable kIpv4DevConf = {
+    {"forwarding", IPV4_DEVCONF_FORWARDING},
+    {"proxy_arp", IPV4_DEVCONF_PROXY_ARP},
+    {"accept_redirects", IPV4_DEVCONF_ACCEPT_REDIRECTS},
+    {"secure_redirects", IPV4_DEVCONF_SECURE_REDIRECTS},
+    {"send_redirects", IPV4_DEVCONF_SEND_REDIRECTS},
+    {"shared_media", IPV4_DEVCONF_SHARED_MEDIA},
+    {"rp_filter", IPV4_DEVCONF_RP_FILTER},
+    {"accept_source_route", IPV4_DEVCONF_ACCEPT_SOURCE_ROUTE},
+    {"bootp_relay", IPV4_DEVCONF_BOOTP_RELAY},
+    {"log_martians", IPV4_DEVCONF_LOG_MARTIANS},
+    {"tag", IPV4_DEVCONF_TAG},
+    {"arp_filter", IPV4_DEVCONF_ARPFILTER},
+    {"medium_id", IPV4_DEVCONF_MEDIUM_ID},
+    {"disable_xfrm", IPV4_DEVCONF_NOXFRM},
+    {"disable_policy", IPV4_DEVCONF_NOPOLICY},
+    {"force_igmp_version", IPV4_DEVCONF_FORCE_IGMP_VERSION},
+    {"arp_announce", IPV4_DEVCONF_ARP_ANNOUNCE},
+    {"arp_ignore", IPV4_DEVCONF_ARP_IGNORE},
+    {"promote_secondaries", IPV4_DEVCONF_PROMOTE_SECONDARIES},
+    {"arp_accept", IPV4_DEVCONF_ARP_ACCEPT},
+    {"arp_notify", IPV4_DEVCONF_ARP_NOTIFY},
+    {"accept_local", IPV4_DEVCONF_ACCEPT_LOCAL},
+    {"src_valid_mark", IPV4_DEVCONF_SRC_VMARK},
+    {"proxy_arp_pvlan", IPV4_DEVCONF_PROXY_ARP_PVLAN},
+    {"route_localnet", IPV4_DEVCONF_ROUTE_LOCALNET},
+    {"igmpv2_unsolicited_report_interval", IPV4_DEVCONF_IGMPV2_UNSOLICITED_REPORT_INTERVAL},
+    {"igmpv3_unsolicited_report_interval", IPV4_DEVCONF_IGMPV3_UNSOLICITED_REPORT_INTERVAL},
+    {"ignore_routes_with_linkdown", IPV4_DEVCONF_IGNORE_ROUTES_WITH_LINKDOWN},
+    {"drop_unicast_in_l2_multicast", IPV4_DEVCONF_DROP_UNICAST_IN_L2_MULTICAST},
+    {"drop_gratuitous_arp", IPV4_DEVCONF_DROP_GRATUITOUS_ARP},
+    {"bc_forwarding", IPV4_DEVCONF_BC_FORWARDING},
+    {"arp_evict_nocarrier", IPV4_DEVCONF_ARP_EVICT_NOCARRIER},
+};
 
 uint32_t value_of(const NameTable& t, const std::string& name, const char* what) {
   for (auto& [n, v] : t)
@@ -190,7 +283,7 @@ size_t encode_link_create(nl::Builder& b, const LinkSpec& s, bool echo) {
   // waits until after them so that e.g. IPv6 autoconf never starts on a link that asked
   // for addr_gen_mode none. A link created in another namespace cannot be addressed
   // from this socket: the caller applies its follow-ups (and its "up") there.
-  const bool follow = c.addr_gen_mode.has_value() || s.port.any() || c.alias.has_value();
+  const bool follow = c.has_af_spec() || s.port.any() || c.alias.has_value();
   const bool stays_here = c.netns_fd < 0;
   std::optional<bool> up_now = follow ? std::nullopt : c.up;
 
@@ -203,13 +296,16 @@ size_t encode_link_create(nl::Builder& b, const LinkSpec& s, bool echo) {
     LinkCommon target;
     target.index = c.index;
     target.name = c.name;
-    if (c.addr_gen_mode) {
+    const bool af_first = c.has_af_spec() && c.up.has_value();
+    if (af_first) {
       n += start_change(b, target, std::nullopt);
-      put_addr_gen_mode(b, *c.addr_gen_mode);
+      put_af_spec(b, c);
     }
     n += start_change(b, target, c.up);
     if (c.alias) b.put_str(IFLA_IFALIAS, *c.alias);
-    if (s.port.any()) put_port(b, s.port);
+    if (c.has_af_spec() && !af_first) put_af_spec(b, c);
+    if (port_apart(s.port)) n += put_port_setlink(b, c.index, s.port);
+    else if (s.port.any()) put_port(b, s.port);
   }
   if (s.peer && s.peer->netns_fd < 0 && (s.peer->up || s.peer->alias)) {
     // The peer stays in this namespace: bring it up (and name it) here. A peer created
@@ -226,17 +322,32 @@ size_t encode_link_create(nl::Builder& b, const LinkSpec& s, bool echo) {
 size_t encode_link_change(nl::Builder& b, const LinkSpec& s) {
   const auto& c = s.common;
   size_t n = 0;
-  // Address generation mode goes first, on its own, so it is in force before "up".
-  if (c.addr_gen_mode) {
+  // In one RTM_NEWLINK the kernel changes the flags before it applies IFLA_AF_SPEC
+  // (do_setlink): with an up or down in the same change, the per-family settings go
+  // first, in a message of their own, so that they are in force when the link comes up
+  // (no IPv6 autoconf under the old addr_gen_mode, arp_notify seen by NETDEV_UP).
+  // Otherwise they ride in the one message.
+  const bool af_first = c.has_af_spec() && c.up.has_value();
+  const bool apart = s.kind.empty() && port_apart(s.port);
+  if (af_first) {
     n += start_change(b, c, std::nullopt);
-    put_addr_gen_mode(b, *c.addr_gen_mode);
+    put_af_spec(b, c);
   }
-  n += start_change(b, c, c.up);
-  LinkCommon rest = c;
-  rest.name.clear();  // the target name went in start_change
-  put_common(b, rest, false);
-  if (!s.kind.empty()) put_linkinfo(b, s);
-  else if (s.port.any()) put_port(b, s.port);
+  // The RTM_NEWLINK itself, unless all it would carry went apart (an empty one still
+  // takes the RTNL lock, for nothing); a change of nothing at all is still one message.
+  const bool carries = c.up || !c.rename.empty() || c.netns_fd >= 0 || !c.mac.empty() || c.mtu || c.txqlen ||
+                       c.group || c.num_tx_queues || c.num_rx_queues || c.link || c.master || c.alias ||
+                       (c.has_af_spec() && !af_first) || !s.kind.empty() || (s.port.any() && !apart);
+  if (carries || (n == 0 && !apart)) {
+    n += start_change(b, c, c.up);
+    LinkCommon rest = c;
+    rest.name.clear();  // the target name went in start_change
+    put_common(b, rest, false);
+    if (c.has_af_spec() && !af_first) put_af_spec(b, c);
+    if (!s.kind.empty()) put_linkinfo(b, s);
+    else if (s.port.any() && !apart) put_port(b, s.port);
+  }
+  if (apart) n += put_port_setlink(b, c.index, s.port);
   return n;
 }
 

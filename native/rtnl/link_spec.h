@@ -15,6 +15,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "netlink/builder.h"
@@ -35,6 +36,9 @@ struct LinkCommon {
   std::optional<bool> up;
   int netns_fd = -1;              // IFLA_NET_NS_FD
   std::optional<uint8_t> addr_gen_mode;  // IFLA_AF_SPEC/AF_INET6/IFLA_INET6_ADDR_GEN_MODE
+  // IFLA_AF_SPEC/AF_INET/IFLA_INET_CONF: (IPV4_DEVCONF_* index, value) pairs.
+  std::vector<std::pair<uint16_t, uint32_t>> ipv4_conf;
+  bool has_af_spec() const { return addr_gen_mode.has_value() || !ipv4_conf.empty(); }
 };
 
 struct BridgeOptions {
@@ -71,7 +75,8 @@ struct BridgePortOptions {
   std::optional<uint8_t> hairpin, learning, unicast_flood, isolated, state;
   std::optional<uint16_t> priority;
   std::optional<uint32_t> cost;
-  bool any() const { return hairpin || learning || unicast_flood || isolated || state || priority || cost; }
+  bool flush = false;  // IFLA_BRPORT_FLUSH: forget the FDB entries learned on the port
+  bool any() const { return hairpin || learning || unicast_flood || isolated || state || priority || cost || flush; }
 };
 
 struct LinkSpec {
@@ -89,14 +94,26 @@ struct LinkSpec {
 
 // Appends the messages that create the link: the RTM_NEWLINK itself
 // (NLM_F_CREATE|NLM_F_EXCL, plus NLM_F_ECHO if echo) and, when needed, follow-up
-// changes in the same batch: IPv6 address generation mode (the kernel refuses
-// IFLA_AF_SPEC at creation), the alias (ignored at creation) and bridge-port options,
-// with the link brought up only after them; likewise a peer's up and alias when the
-// peer stays here. Follow-ups of links created in another namespace are the caller's.
-// Returns the number of messages appended.
+// changes in the same batch: IFLA_AF_SPEC (IPv6 address generation mode, IPv4 device
+// settings; the kernel refuses it at creation with EAFNOSUPPORT, for AF_INET and
+// AF_INET6 alike: rtnl_create_link validates the request against the device it has
+// just allocated, which has no IPv4 or IPv6 state before registration), the alias
+// (ignored at creation) and
+// bridge-port options, with the link brought up only after them; likewise a peer's up
+// and alias when the peer stays here. Follow-ups of links created in another namespace
+// are the caller's. Returns the number of messages appended.
 size_t encode_link_create(nl::Builder& b, const LinkSpec& s, bool echo);
 // Appends the messages that change an existing link (RTM_NEWLINK without
-// NLM_F_CREATE); returns how many.
+// NLM_F_CREATE): one, plus one before it when IFLA_AF_SPEC has to be in force before
+// an up/down in the same change, plus one after it (RTM_SETLINK, AF_BRIDGE) when the
+// bridge port goes to state disabled; returns how many.
+//
+// Why a port's disabled state goes apart: after an RTM_NEWLINK that changed anything,
+// the kernel announces NETDEV_CHANGE, on which the bridge re-enables a disabled port
+// that is up with carrier (br_port_carrier_check); a disabled state set in
+// IFLA_INFO_SLAVE_DATA is undone before the request returns. The AF_BRIDGE RTM_SETLINK
+// (IFLA_PROTINFO, as `bridge link set` sends it) sets it without that notification.
+// It addresses the link by index only.
 size_t encode_link_change(nl::Builder& b, const LinkSpec& s);
 // RTM_DELLINK by index, by name, or every link of a group (index 0 + IFLA_GROUP).
 void encode_link_delete(nl::Builder& b, int32_t index, const std::string& name, std::optional<uint32_t> group);
@@ -107,6 +124,7 @@ extern const NameTable kMacvlanModes;   // MACVLAN_MODE_*
 extern const NameTable kIpvlanModes;    // IPVLAN_MODE_*
 extern const NameTable kVlanProtocols;  // ETH_P_8021Q / ETH_P_8021AD
 extern const NameTable kAddrGenModes;   // IN6_ADDR_GEN_MODE_*
+extern const NameTable kIpv4DevConf;    // /proc/sys/net/ipv4/conf/<if>/ names -> IPV4_DEVCONF_*
 // Looks a name up; throws NlError(EINVAL) naming what for an unknown one.
 uint32_t value_of(const NameTable& t, const std::string& name, const char* what);
 
