@@ -128,7 +128,7 @@ describe('a 0.1.0 state directory', () => {
 
       // Endpoints whose veth exists are kept, ready, exactly as 0.1.0 recorded them; the
       // macvlan one, whose namespace is gone, is dropped with its address.
-      expect(sortById(rows.endpoints.map((r) => r.doc))).toEqual(sortById(VETH_EPS));
+      expect(sortById(rows.endpoints.map((r) => r.doc as unknown as EndpointInfo))).toEqual(sortById(VETH_EPS));
       expect(rows.endpoints.every((r) => r.phase === 'ready')).toBe(true);
       for (const n of ['bridge', 'app', 'iso', 'ov'] as const) {
         expect(sortById(nets.get(n).endpoints())).toEqual(sortById(VETH_EPS.filter((e) => e.network === NET[n].id)));
@@ -206,7 +206,7 @@ describe('a 0.1.0 state directory', () => {
     try {
       expect(sortById(again.list())).toEqual(sortById(fixture.data.networks.map(converted)));
       const rows = readState(dir);
-      expect(sortById(rows.endpoints.map((e) => e.doc))).toEqual(sortById(before.endpoints.map((e) => e.doc)));
+      expect(sortById(rows.endpoints.map((e) => e.doc as unknown as EndpointInfo))).toEqual(sortById(before.endpoints.map((e) => e.doc as unknown as EndpointInfo)));
       expect(rows.endpoints.some((e) => e.id === byIp('172.17.0.2').id)).toBe(false);
       expect(rows.leases.map((l) => `${l.pool} ${l.address} ${l.owner}`).sort()).toEqual(before.leases.map((l) => `${l.pool} ${l.address} ${l.owner}`).sort());
       expect(again.overlay('ov').peers()).toEqual(['192.0.2.11']);
