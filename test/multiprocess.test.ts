@@ -41,7 +41,7 @@ const SUBNET = '10.80.0.0/21';
 const PREFIX = 21;
 
 interface ChildEp { i: number; id: string; ip: string; hostIfname: string; name: string; port?: number }
-interface ChildResult { ms: number; eps: ChildEp[] }
+interface ChildResult { ms: number; start: number; end: number; eps: ChildEp[] }
 
 // argv: dist, host namespace name, state dir, namespace prefix, count, port base.
 const CHILD = `
@@ -58,6 +58,7 @@ const count = Number(countText), portBase = Number(portBaseText), every = Number
   const eps = [];
   let next = 0;
   const t0 = process.hrtime.bigint();
+  const start = Date.now();
   const worker = async () => {
     for (let i = next++; i < count; i = next++) {
       const name = prefix + i;
@@ -69,9 +70,10 @@ const count = Number(countText), portBase = Number(portBaseText), every = Number
   };
   await Promise.all(Array.from({ length: window }, worker));
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  const end = Date.now();
   await nets.close();
   host.close();
-  process.stdout.write(JSON.stringify({ ms, eps }) + '\\n');
+  process.stdout.write(JSON.stringify({ ms, start, end, eps }) + '\\n');
 })().catch((e) => {
   process.stderr.write(String(e && e.stack ? e.stack : e) + '\\n');
   process.exit(1);
@@ -135,6 +137,9 @@ describe('two processes on one state directory', () => {
       const attachMs = performance.now() - t0;
       const eps = results.flatMap((r) => r.eps);
       expect(eps.length).toBe(2 * PER_CHILD);
+      // The two children really worked at the same time: each started before the other ended.
+      expect(Math.max(...results.map((r) => r.start))).toBeLessThan(Math.min(...results.map((r) => r.end)));
+      const overlap = Math.min(...results.map((r) => r.end)) - Math.max(...results.map((r) => r.start));
 
       // The rows: 1,000 ready endpoints, exactly the ones the children were given.
       const rows = readState(dir);
@@ -201,7 +206,7 @@ describe('two processes on one state directory', () => {
 
       console.log(
         `multiprocess: ${2 * PER_CHILD} attaches by 2 processes (${WINDOW} in flight each) in ${attachMs.toFixed(0)} ms wall ` +
-          `(children ${results.map((r) => r.ms.toFixed(0)).join(' and ')} ms; ${((2 * PER_CHILD) / (attachMs / 1000)).toFixed(0)}/s); ` +
+          `(children ${results.map((r) => r.ms.toFixed(0)).join(' and ')} ms, overlapping ${overlap} ms; ${((2 * PER_CHILD) / (attachMs / 1000)).toFixed(0)}/s); ` +
           `detach ×${eps.length} by a third controller ${detachMs.toFixed(0)} ms (median ${each[each.length >> 1]!.toFixed(2)} ms, max ${each[each.length - 1]!.toFixed(0)} ms), ` +
           `reap ${reapMs.toFixed(0)} ms; load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} CPUs`,
       );
