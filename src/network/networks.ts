@@ -192,7 +192,7 @@ export class Networks implements NetworkController {
     const dir = path.resolve(opts.stateDir);
     const defs = readNetworkFiles(dir);
     const movedTo = moveAside(dir);
-    const store = NetworkStore.open(dir);
+    const store = NetworkStore.open(dir, { rebuilding: true });
     const ownHost = opts.host === undefined;
     const host = opts.host ?? (await Netns.current());
     const n = new Networks(opts, host, ownHost, store);
@@ -275,10 +275,10 @@ export class Networks implements NetworkController {
     for (const net of [...st.networks.values()]) {
       await this.#driver(net).reconcile(this.#ctx, net, st.endpointsOf(net.id).map((e) => e.info));
     }
-    // Each network's durable definition file (a crash may fall between the database and the file).
+    // Each network's durable definition file (a crash may fall between the database and
+    // the file). A file without a network is left alone: it may be all a rebuild has.
     const files = new Set(networkFileIds(st.dir));
     for (const net of st.networks.values()) if (!files.has(net.id)) writeNetworkFile(st.dir, net);
-    for (const id of files) if (!st.networks.has(id)) removeNetworkFile(st.dir, id);
     await this.#settleEndpoints();
     await this.#reaper.flush().catch((e: Error) => warn(`reaping the links left in group ${this.reapGroup} failed: ${e.message}`));
   }
@@ -539,20 +539,27 @@ export class Networks implements NetworkController {
         throw new NetlinkError({ errno: 16, op: 'network', detail: `network ${net.name} still has ${eps.length} endpoint(s); detach them first` });
       }
       await this.#driver(net).remove(this.#ctx, net);
-      st.write(
-        (tx) => {
-          if (st.endpointsOf(net.id).length > 0) {
-            throw new NetlinkError({ errno: 16, op: 'network', detail: `network ${net.name} got an endpoint meanwhile` });
-          }
-          // Addresses a driver holds for others (the overlay's remote endpoints) go with it.
-          for (const pid of Object.values(poolIds(net.id))) {
-            for (const [address] of st.pools.get(pid)?.allocations() ?? []) tx.release(pid, address);
-          }
-          tx.deleteNetwork(net.id);
-        },
-        { durable: true },
-      );
+      // The file first: a crash before the commit leaves the network without its file,
+      // which the next open writes again; never a file a rebuild would bring back.
       removeNetworkFile(st.dir, net.id);
+      try {
+        st.write(
+          (tx) => {
+            if (st.endpointsOf(net.id).length > 0) {
+              throw new NetlinkError({ errno: 16, op: 'network', detail: `network ${net.name} got an endpoint meanwhile` });
+            }
+            // Addresses a driver holds for others (the overlay's remote endpoints) go with it.
+            for (const pid of Object.values(poolIds(net.id))) {
+              for (const [address] of st.pools.get(pid)?.allocations() ?? []) tx.release(pid, address);
+            }
+            tx.deleteNetwork(net.id);
+          },
+          { durable: true },
+        );
+      } catch (e) {
+        writeNetworkFile(st.dir, net);
+        throw e;
+      }
     });
   }
 

@@ -10,9 +10,9 @@ import type { Netns } from '../netns';
 
 /** Options of a Reaper. */
 export interface ReaperOptions {
-  /** Wait this long after the first link before deleting the group (default 20 ms). */
+  /** Wait this long after the first link before deleting the group (default 200 ms). */
   delayMs?: number;
-  /** Delete at once when this many links wait (default 256). */
+  /** Delete at once when this many links wait (default 128). */
   batch?: number;
   warn?: (message: string) => void;
 }
@@ -32,8 +32,8 @@ export class Reaper {
   constructor(host: Netns, group: number, opts: ReaperOptions = {}) {
     this.host = host;
     this.group = group;
-    this.#delayMs = opts.delayMs ?? 20;
-    this.#batch = opts.batch ?? 256;
+    this.#delayMs = opts.delayMs ?? 200;
+    this.#batch = opts.batch ?? 128;
     this.#warn = opts.warn ?? (() => undefined);
   }
 

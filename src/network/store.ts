@@ -201,6 +201,8 @@ export interface NetworkStoreOptions {
   busyTimeoutMs?: number;
   /** Run SQLite's quick integrity check on open (default true; O(size of the database)). */
   check?: boolean;
+  /** @internal A rebuild starts an empty database beside the network files on purpose. */
+  rebuilding?: boolean;
 }
 
 /**
@@ -232,13 +234,15 @@ export class NetworkStore {
   #applied = 0;
   #inTx = false;
   #closed = false;
+  readonly #allowLost: boolean;
 
-  private constructor(dir: string, db: DatabaseSync, created: boolean, busyMs: number) {
+  private constructor(dir: string, db: DatabaseSync, created: boolean, busyMs: number, allowLost: boolean) {
     this.dir = dir;
     this.file = path.join(dir, DB_FILE);
     this.#db = db;
     this.created = created;
     this.#busyMs = busyMs;
+    this.#allowLost = allowLost;
   }
 
   // The statements, prepared once the schema exists.
@@ -305,7 +309,7 @@ export class NetworkStore {
       throw storeError(e, file, busyMs);
     }
     try {
-      const store = new NetworkStore(dir, db, created, busyMs);
+      const store = new NetworkStore(dir, db, created, busyMs, options.rebuilding ?? false);
       store.#init(options.check ?? true);
       return store;
     } catch (e) {
@@ -323,6 +327,16 @@ export class NetworkStore {
       throw new StateCorruptError(this.file, [`not a netplumb state database (application_id ${app})`]);
     }
     if (version > SCHEMA) throw new StateSchemaError(this.file, version, SCHEMA);
+    if (version === 0) {
+      // A new database is empty. Tables without netplumb's mark are someone else's file;
+      // an empty file beside network definitions is a database that was lost (truncated,
+      // or replaced): opening it as new would forget every endpoint.
+      const objects = (db.prepare("SELECT name FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'").all() as { name: string }[]).map((r) => r.name);
+      if (objects.length > 0) throw new StateCorruptError(this.file, [`not a netplumb state database (it holds ${objects.slice(0, 5).join(', ')})`]);
+      if (!this.#allowLost && networkFileIds(this.dir).length > 0) {
+        throw new StateCorruptError(this.file, [`the database is empty but ${networkFilesDir(this.dir)} holds network definitions: the database was lost or truncated`]);
+      }
+    }
     if (check && version !== 0) {
       const rows = db.prepare('PRAGMA quick_check').all() as { quick_check: string }[];
       const problems = rows.map((r) => r.quick_check).filter((t) => t !== 'ok');

@@ -113,6 +113,7 @@ export const macvlanDriver: NetworkDriver<CheckedMacvlan> = {
       ...(ep.defaultRoute && { gateway: net.gateway }),
       ...(!passthru && { mac: ep.mac }),
       mtu: net.mtu,
+      ipv4Conf: { arp_notify: 1 },
     });
     // The MAC follows the address, and an address is free again as soon as its endpoint is
     // forgotten; but a namespace is torn down asynchronously after its last reference goes,
