@@ -51,7 +51,7 @@ describe('state store: the database', () => {
       expect(db.prepare('PRAGMA user_version').get()).toEqual({ user_version: SCHEMA });
       expect(db.prepare('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' });
       const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
-      expect(tables).toEqual(['changes', 'endpoints', 'leases', 'meta', 'networks', 'ports', 'records', 'sqlite_sequence']);
+      expect(tables).toEqual(['changes', 'endpoints', 'leases', 'meta', 'networks', 'ports', 'records']);
       expect(db.prepare('SELECT id, name FROM networks').all()).toEqual([{ id: NET.id, name: 'n' }]);
     } finally {
       db.close();

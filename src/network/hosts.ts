@@ -50,7 +50,7 @@ export function checkHostName(n: unknown, what: string): string {
  * each member that has one, once, however many changes came in between.
  */
 export class HostsWriter {
-  readonly #files: () => Iterable<{ netnsId: string; file: string; networks: string[] }>;
+  readonly #files: (networks: ReadonlySet<string>) => Iterable<{ netnsId: string; file: string }>;
   readonly #content: (netnsId: string) => string;
   readonly #warn: (message: string) => void;
   readonly #dirty = new Set<string>();
@@ -59,11 +59,11 @@ export class HostsWriter {
   #running: Promise<void> = Promise.resolve();
 
   /**
-   * @param files the hosts files that exist, with the namespace and networks of each
+   * @param files the hosts files of the members of some networks, with their namespace
    * @param content a namespace's hosts file
    */
   constructor(
-    files: () => Iterable<{ netnsId: string; file: string; networks: string[] }>,
+    files: (networks: ReadonlySet<string>) => Iterable<{ netnsId: string; file: string }>,
     content: (netnsId: string) => string,
     warn: (message: string) => void,
   ) {
@@ -109,11 +109,7 @@ export class HostsWriter {
     this.#dirty.clear();
     this.#gone.clear();
     const writes = new Map<string, string>();
-    if (dirty.size > 0) {
-      for (const f of this.#files()) {
-        if (f.networks.some((n) => dirty.has(n))) writes.set(f.file, f.netnsId);
-      }
-    }
+    if (dirty.size > 0) for (const f of this.#files(dirty)) writes.set(f.file, f.netnsId);
     for (const file of gone) {
       if (writes.has(file)) continue;
       await unlink(file).catch((e: NodeJS.ErrnoException) => {

@@ -137,7 +137,7 @@ export class Networks implements NetworkController {
       reapGroup: this.reapGroup,
       warn,
     };
-    this.#hosts = new HostsWriter(() => this.#hostsFiles(), (id) => this.hostsFor(id), warn);
+    this.#hosts = new HostsWriter((nets) => this.#hostsFiles(nets), (id) => this.hostsFor(id), warn);
   }
 
   /**
@@ -863,29 +863,29 @@ export class Networks implements NetworkController {
     return this.#hosts.flush();
   }
 
+  // A change to `ep` concerns the hosts files of its network's members that keep one
+  // (opt-in): nothing to do, in O(1), when none does.
   #touchHosts(ep: EndpointInfo, removed = false): void {
     const st = this.#store;
-    const touched = [ep.network];
     if (removed && ep.hostsFile) {
-      // Its own file: gone with its last endpoint, rewritten otherwise.
-      const others = st.endpointsIn(ep.netnsId).filter((e) => e.info.hostsFile === ep.hostsFile);
-      if (others.length === 0) this.#hosts.remove(ep.hostsFile);
-      else touched.push(...others.map((e) => e.info.network));
+      // Its own file goes with its last endpoint.
+      if (!st.endpointsIn(ep.netnsId).some((e) => e.info.hostsFile === ep.hostsFile)) this.#hosts.remove(ep.hostsFile);
     }
-    if (!removed && !ep.hostsFile && ![...st.endpointsOf(ep.network)].some((e) => e.info.hostsFile)) return;
-    this.#hosts.touch(touched);
+    if (!ep.hostsFile && st.hostsFileEndpoints(ep.network).length === 0) return;
+    this.#hosts.touch([ep.network, ...(ep.hostsFile ? st.endpointsIn(ep.netnsId).map((e) => e.info.network) : [])]);
   }
 
-  *#hostsFiles(): Iterable<{ netnsId: string; file: string; networks: string[] }> {
-    const byFile = new Map<string, { netnsId: string; file: string; networks: string[] }>();
-    for (const e of this.#store.endpoints.values()) {
-      const f = e.info.hostsFile;
-      if (!f || e.phase === 'attaching') continue;
-      const have = byFile.get(f);
-      if (have) have.networks.push(e.info.network);
-      else byFile.set(f, { netnsId: e.info.netnsId, file: f, networks: [e.info.network] });
+  // The hosts files of the members of these networks.
+  *#hostsFiles(networks: ReadonlySet<string>): Iterable<{ netnsId: string; file: string }> {
+    const seen = new Set<string>();
+    for (const net of networks) {
+      for (const e of this.#store.hostsFileEndpoints(net)) {
+        const f = e.info.hostsFile!;
+        if (e.phase === 'attaching' || seen.has(f)) continue;
+        seen.add(f);
+        yield { netnsId: e.info.netnsId, file: f };
+      }
     }
-    yield* byFile.values();
   }
 
   // --- modes --------------------------------------------------------------------------

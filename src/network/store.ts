@@ -150,8 +150,10 @@ export function isConstraint(e: unknown): boolean {
 //            the code above does
 // ports      one row per published host port ('tcp/0.0.0.0/8080'): held by one endpoint
 // records    rows a driver keeps per network (the overlay's peers and remote endpoints)
-// changes    the change log: one row per transaction, naming the rows it changed
-// meta       'trimmed': the change log holds every change after this sequence number
+// changes    the change log: one row per transaction, naming the rows it changed; seq
+//            counts up by one per transaction (the newest row is never trimmed, so
+//            SQLite's rowid never reuses a number), and a gap means rows were trimmed
+// meta       settings (none yet)
 const DDL = `
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS networks(id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, doc TEXT NOT NULL) WITHOUT ROWID;
@@ -162,7 +164,7 @@ CREATE TABLE IF NOT EXISTS leases(pool TEXT NOT NULL, address TEXT NOT NULL, own
 CREATE TABLE IF NOT EXISTS ports(key TEXT PRIMARY KEY, endpoint TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS records(network TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL, doc TEXT NOT NULL,
   PRIMARY KEY(network, kind, key)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS changes(seq INTEGER PRIMARY KEY AUTOINCREMENT, items TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS changes(seq INTEGER PRIMARY KEY, items TEXT NOT NULL);
 `;
 
 /** Phase of an endpoint row. */
@@ -223,6 +225,9 @@ export class NetworkStore {
   readonly ports = new Map<string, string>();
   readonly #byNetwork = new Map<string, Set<string>>();
   readonly #byNetns = new Map<string, Set<string>>();
+  // Endpoints that keep a hosts file, by network: the opt-in all-members files are
+  // rewritten only for these, and a network with none costs nothing.
+  readonly #withHosts = new Map<string, Set<string>>();
   readonly #records = new Map<string, Map<string, unknown>>();
 
   readonly #db: DatabaseSync;
@@ -258,7 +263,7 @@ export class NetworkStore {
       changesAfter: p('SELECT seq, items FROM changes WHERE seq > ? ORDER BY seq'),
       addChange: p('INSERT INTO changes(items) VALUES (?)'),
       trim: p('DELETE FROM changes WHERE seq <= ?'),
-      lastSeq: p("SELECT seq FROM sqlite_sequence WHERE name = 'changes'"),
+      lastSeq: p('SELECT max(seq) AS seq FROM changes'),
       getMeta: p('SELECT value FROM meta WHERE key = ?'),
       putMeta: p('INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)'),
       getNetwork: p('SELECT doc FROM networks WHERE id = ?'),
@@ -408,6 +413,11 @@ export class NetworkStore {
     return [...(this.#byNetwork.get(networkId) ?? [])].map((id) => this.endpoints.get(id)!);
   }
 
+  /** The endpoints of a network that keep a hosts file. */
+  hostsFileEndpoints(networkId: string): StoredEndpoint[] {
+    return [...(this.#withHosts.get(networkId) ?? [])].map((id) => this.endpoints.get(id)!);
+  }
+
   /** The endpoints of a namespace (by identity). */
   endpointsIn(netnsId: string): StoredEndpoint[] {
     return [...(this.#byNetns.get(netnsId) ?? [])].map((id) => this.endpoints.get(id)!);
@@ -449,15 +459,17 @@ export class NetworkStore {
     try {
       s.begin!.run();
       try {
-        this.#catchUp();
+        // Another connection committed since we last looked: apply its changes first.
+        const v = Number((s.dataVersion!.get() as { data_version: number }).data_version);
+        if (v !== this.#dataVersion) {
+          this.#catchUp();
+          this.#dataVersion = v;
+        }
         const r = fn(tx);
         if (r instanceof Promise) throw new TypeError('NetworkStore.write: the transaction function must be synchronous');
         if (tx.changes.length > 0) {
           const seq = Number(s.addChange!.run(JSON.stringify(tx.changes)).lastInsertRowid);
-          if (seq % LOG_TRIM_EVERY === 0 && seq > LOG_KEEP) {
-            s.trim!.run(seq - LOG_KEEP);
-            s.putMeta!.run('trimmed', String(seq - LOG_KEEP));
-          }
+          if (seq % LOG_TRIM_EVERY === 0 && seq > LOG_KEEP) s.trim!.run(seq - LOG_KEEP);
           s.commit!.run();
           this.#lastSeq = seq;
         } else {
@@ -545,8 +557,9 @@ export class NetworkStore {
   _setEndpoint(id: string, stored: StoredEndpoint | undefined): void {
     const had = this.endpoints.get(id);
     if (had) {
-      this.#byNetwork.get(had.info.network)?.delete(id);
-      this.#byNetns.get(had.info.netnsId)?.delete(id);
+      unindex(this.#byNetwork, had.info.network, id);
+      unindex(this.#byNetns, had.info.netnsId, id);
+      unindex(this.#withHosts, had.info.network, id);
     }
     if (!stored) {
       this.endpoints.delete(id);
@@ -555,6 +568,7 @@ export class NetworkStore {
     this.endpoints.set(id, stored);
     index(this.#byNetwork, stored.info.network, id);
     index(this.#byNetns, stored.info.netnsId, id);
+    if (stored.info.hostsFile !== undefined) index(this.#withHosts, stored.info.network, id);
   }
 
   /** @internal */
@@ -583,12 +597,12 @@ export class NetworkStore {
   // Applies the changes other processes logged since the last one seen (inside a transaction).
   #catchUp(): boolean {
     const s = this.#s;
-    const trimmed = Number((s.getMeta!.get('trimmed') as { value: string } | undefined)?.value ?? 0);
-    if (this.#lastSeq < trimmed) {
+    const rows = s.changesAfter!.all(this.#lastSeq) as { seq: number; items: string }[];
+    if (rows.length > 0 && Number(rows[0]!.seq) !== this.#lastSeq + 1) {
+      // The rows right after the last one seen were trimmed: reread everything.
       this.#load();
       return true;
     }
-    const rows = s.changesAfter!.all(this.#lastSeq) as { seq: number; items: string }[];
     for (const row of rows) {
       const items = JSON.parse(row.items) as Change[];
       for (const [table, key] of items) this._apply(table, key);
@@ -618,6 +632,7 @@ export class NetworkStore {
     this.ports.clear();
     this.#byNetwork.clear();
     this.#byNetns.clear();
+    this.#withHosts.clear();
     this.#records.clear();
     for (const row of s.allNetworks!.all() as { doc: string }[]) {
       const info = parseDoc<NetworkInfo>(row.doc, this.file, 'network');
@@ -646,6 +661,13 @@ function index(m: Map<string, Set<string>>, key: string, id: string): void {
   let set = m.get(key);
   if (!set) m.set(key, (set = new Set()));
   set.add(id);
+}
+
+function unindex(m: Map<string, Set<string>>, key: string, id: string): void {
+  const set = m.get(key);
+  if (!set) return;
+  set.delete(id);
+  if (set.size === 0) m.delete(key);
 }
 
 function parseDoc<T>(doc: string, file: string, what: string): T {
