@@ -121,7 +121,10 @@ function attachStats(r) {
 }
 
 async function measure(peer, n, containers, planFile) {
-  const out = { id: peer.id, label: peer.label, netplumb: !!peer.netplumb, reference: !!peer.reference, how: peer.how, bulkMethod: peer.bulkMethod };
+  const out = {
+    id: peer.id, label: peer.label, netplumb: !!peer.netplumb, reference: !!peer.reference,
+    ...(peer.inFlight && { inFlight: peer.inFlight }), how: peer.how, bulkMethod: peer.bulkMethod,
+  };
   const t0 = now();
   await sweep();
   mkdirSync(RUN_DIR, { recursive: true });
@@ -176,8 +179,10 @@ async function measure(peer, n, containers, planFile) {
       teardown: { ...pick(tds), perSec: (n / tds.total) * 1000 },
       bulk,
     });
-    // netplumb's attach in its two parts: Netns.create and network.attach.
+    // netplumb's attach and teardown in their parts: Netns.create and network.attach;
+    // network.detach and Netns.delete.
     if (a.parts) out.parts = { netnsCreate: pick(summarize(a.parts.netns)), networkAttach: pick(summarize(a.parts.attach)) };
+    if (td.parts) Object.assign(out.parts ??= {}, { networkDetach: pick(summarize(td.parts.detach)), netnsDelete: pick(summarize(td.parts.netns)) });
     if (opt.samples) out.samples = { attach: a.times, teardown: td.times };
     return out;
   } catch (e) {
@@ -405,7 +410,7 @@ function ms(v) {
   return v.toFixed(2);
 }
 const rate = (v) => (Number.isFinite(v) ? (v >= 100 ? v.toFixed(0) : v.toFixed(1)) : '-');
-const times = (v) => (Number.isFinite(v) ? `${v >= 10 ? v.toFixed(1) : v.toFixed(2)}x` : '-');
+const times = (v) => (Number.isFinite(v) ? `${v >= 10 ? v.toFixed(1) : v >= 0.1 ? v.toFixed(2) : v.toPrecision(2)}x` : '-');
 const bytes = (v) => (v >= 1 << 20 ? `${(v / (1 << 20)).toFixed(2)} MiB` : v >= 1024 ? `${(v / 1024).toFixed(1)} KiB` : `${Math.round(v)} B`);
 
 function table(rows) {
@@ -426,18 +431,25 @@ function printRun(r) {
       continue;
     }
     rows.push([p.label, ms(p.attach.median), ms(p.attach.p99), rate(p.attach.perSec), ms(p.teardown.median), ms(p.teardown.p99), rate(p.bulk.perSec), (p.elapsedMs / 1000).toFixed(1)]);
-    if (p.parts) notes.push(`${p.id}: attach = Netns.create med ${ms(p.parts.netnsCreate.median)} + network.attach med ${ms(p.parts.networkAttach.median)} ms`);
+    if (p.parts) {
+      notes.push(`${p.id}: attach = Netns.create med ${ms(p.parts.netnsCreate.median)} + network.attach med ${ms(p.parts.networkAttach.median)} ms; ` +
+        `teardown = network.detach med ${ms(p.parts.networkDetach.median)} + Netns.delete med ${ms(p.parts.netnsDelete.median)} ms`);
+    }
   }
   console.log(table(rows));
   for (const np of [...new Set(r.ratios.map((x) => x.netplumb))]) {
     const mine = r.ratios.filter((x) => x.netplumb === np);
+    // A parallel variant's teardown is the serial one: only its attach is its own.
+    const parallel = r.peers.find((p) => p.id === np)?.inFlight;
     console.log(`\n${np} vs each peer (x; above 1 = ${np} faster)`);
     console.log(table([
       ['', ...mine.map((x) => x.peer)],
       ['attach, median per container', ...mine.map((x) => times(x.attachMedian))],
       ['attach throughput', ...mine.map((x) => times(x.attachThroughput))],
-      ['teardown, median per container', ...mine.map((x) => times(x.teardownMedian))],
-      ['bulk teardown', ...mine.map((x) => times(x.bulk))],
+      ...(parallel ? [] : [
+        ['teardown, median per container', ...mine.map((x) => times(x.teardownMedian))],
+        ['bulk teardown', ...mine.map((x) => times(x.bulk))],
+      ]),
     ]));
   }
   if (r.targets.length) {

@@ -65,10 +65,14 @@ export async function attachContainer(network, ctx, c) {
  * One container's teardown: network.detach (port unpublished, veth deleted, address
  * released, state saved) by the endpoint attach returned, as a runtime that keeps it
  * would (detach(ns) would need every namespace handle kept open), then the namespace.
+ * Returns the two parts' ms.
  */
 export async function detachContainer(network, ctx, c, endpoint) {
+  const t0 = now();
   await network.detach(endpoint);
+  const t1 = now();
   await np.Netns.delete(c.ns, { netnsDir: ctx.netnsDir });
+  return { detachMs: t1 - t0, netnsMs: now() - t1 };
 }
 
 /**
@@ -99,6 +103,7 @@ function modelPeer({ id, label, inFlight }) {
     id,
     label,
     netplumb: true,
+    inFlight,
     how: inFlight
       ? `as netplumb, with ${inFlight} containers in flight from one process (throughput = N / wall time)`
       : 'Networks.open({ stateDir }), nets.create({ name, subnet }); per container Netns.create(c<i>) + network.attach(ns, { publish }); network.detach(endpoint) + Netns.delete',
@@ -147,13 +152,16 @@ function modelPeer({ id, label, inFlight }) {
     },
     async teardown(ctx) {
       const times = [];
+      const parts = { detach: [], netns: [] };
       for (const c of ctx.containers) {
         const s = now();
-        await detachContainer(network, ctx, c, endpoints.get(c.ns));
+        const r = await detachContainer(network, ctx, c, endpoints.get(c.ns));
         times.push(now() - s);
+        parts.detach.push(r.detachMs);
+        parts.netns.push(r.netnsMs);
         endpoints.delete(c.ns);
       }
-      return { times };
+      return { times, parts };
     },
     async bulkTeardown(ctx) {
       const startedAt = wallNow();
