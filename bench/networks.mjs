@@ -225,6 +225,8 @@ function targets(results) {
   if (av) out.push({ what: 'network.attach median / attachVeth { create } median', value: np.attach.median / av.attach.median, want: '<= 1.3', met: np.attach.median / av.attach.median <= 1.3 });
   const par = get('netplumb-par16');
   if (par) out.push({ what: '16 in flight / serial, attaches per second', value: par.attach.perSec / np.attach.perSec, want: '>= 1.5', met: par.attach.perSec / np.attach.perSec >= 1.5 });
+  const avPar = get('attachveth-par16');
+  if (av && avPar) out.push({ what: 'for comparison: attachVeth 16 in flight / serial (what the kernel leaves)', value: avPar.attach.perSec / av.attach.perSec, want: '-', met: undefined });
   out.push({ what: 'detach median (network.detach + Netns.delete), ms', value: np.teardown.median, want: '<= 1', met: np.teardown.median <= 1 });
   out.push({ what: `bulk teardown of ${np.bulk.count}, containers per second until the links are gone`, value: np.bulk.perSec, want: '>= 1000', met: np.bulk.perSec >= 1000 });
   for (const id of ['cni', 'netavark']) {
@@ -454,7 +456,7 @@ function printRun(r) {
   }
   if (r.targets.length) {
     console.log('\nthe issue\'s targets at this N');
-    console.log(table([['', 'measured', 'target', ''], ...r.targets.map((t) => [t.what, t.value >= 100 ? t.value.toFixed(0) : t.value.toFixed(2), t.want, t.met ? 'met' : 'NOT met'])]));
+    console.log(table([['', 'measured', 'target', ''], ...r.targets.map((t) => [t.what, t.value >= 100 ? t.value.toFixed(0) : t.value.toFixed(2), t.want, t.met === undefined ? '' : t.met ? 'met' : 'NOT met'])]));
   }
   for (const n of notes) console.log(n);
 }

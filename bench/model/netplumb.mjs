@@ -192,8 +192,10 @@ function modelPeer({ id, label, inFlight }) {
 // no state, no masquerade. With --ports the port is published as netplumb-fast does in
 // bench/run.mjs: the elements Firewall.publish makes, through Transaction.commitSync(),
 // into the base table Firewall.ensureBase makes (untimed).
+// With `inFlight`, that many attaches overlap (one process): how much parallelism the
+// kernel leaves an attach this lean, the ceiling for netplumb-par16.
 const AV_BRIDGE = 'avb0';
-function attachVethPeer() {
+function attachVethPeer(inFlight) {
   let host;
   let bridgeIndex;
   const T = { family: 'inet', table: 'netplumb' };
@@ -208,13 +210,27 @@ function attachVethPeer() {
     for (const c of cs) for (const { set, el } of firewallMod.portElements(endpoint(ctx, c))) tx.destroyElements({ ...T, set, elements: [{ key: el.key }] });
     tx.commitSync();
   };
+  const attachOne = async (ctx, c) => {
+    const { netns } = await np.attachVeth(host, { create: c.ns, netnsDir: ctx.netnsDir }, {
+      bridge: bridgeIndex,
+      hostIfname: `av${c.i}`,
+      address: c.cidr,
+      gateway: ctx.gateway,
+      loUp: true,
+    });
+    netns.close();
+    if (ctx.ports) publish(ctx, c);
+  };
   return {
-    id: 'attachveth',
-    label: 'attachVeth { create } (reference)',
+    id: inFlight ? `attachveth-par${inFlight}` : 'attachveth',
+    label: inFlight ? `attachVeth { create } (${inFlight} in flight)` : 'attachVeth { create } (reference)',
     reference: true,
-    how: 'attachVeth(host, { create: c<i> }, { bridge, hostIfname, address, gateway, loUp }) onto a bridge the harness made; Netns.delete',
-    bulkMethod: 'Netns.delete of every namespace (the veths die with them, in the kernel)',
-    hasBulk: true,
+    inFlight,
+    how: inFlight
+      ? `as attachveth, with ${inFlight} containers in flight from one process (throughput = N / wall time)`
+      : 'attachVeth(host, { create: c<i> }, { bridge, hostIfname, address, gateway, loUp }) onto a bridge the harness made; Netns.delete',
+    bulkMethod: inFlight ? 'none: the serial teardown round, until the links are gone' : 'Netns.delete of every namespace (the veths die with them, in the kernel)',
+    hasBulk: !inFlight,
     staticIp: true,
     masq: null,
     ports: 'nft',
@@ -235,20 +251,22 @@ function attachVethPeer() {
     },
     async attach(ctx) {
       const times = [];
-      for (const c of ctx.containers) {
+      const one = async (c) => {
         const s = now();
-        const { netns } = await np.attachVeth(host, { create: c.ns, netnsDir: ctx.netnsDir }, {
-          bridge: bridgeIndex,
-          hostIfname: `av${c.i}`,
-          address: c.cidr,
-          gateway: ctx.gateway,
-          loUp: true,
-        });
-        netns.close();
-        if (ctx.ports) publish(ctx, c);
+        await attachOne(ctx, c);
         times.push(now() - s);
+      };
+      if (!inFlight) {
+        for (const c of ctx.containers) await one(c);
+        return { times };
       }
-      return { times };
+      const t0 = now();
+      let next = 0;
+      const worker = async () => {
+        while (next < ctx.containers.length) await one(ctx.containers[next++]);
+      };
+      await Promise.all(Array.from({ length: inFlight }, worker));
+      return { times, wallMs: now() - t0 };
     },
     async teardown(ctx) {
       const times = [];
@@ -278,4 +296,5 @@ export default [
   modelPeer({ id: 'netplumb', label: 'netplumb Networks (serial)' }),
   modelPeer({ id: 'netplumb-par16', label: 'netplumb Networks (16 in flight)', inFlight: 16 }),
   attachVethPeer(),
+  attachVethPeer(16),
 ];
