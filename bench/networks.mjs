@@ -179,8 +179,8 @@ async function measure(peer, n, containers, planFile) {
       teardown: { ...pick(tds), perSec: (n / tds.total) * 1000 },
       bulk,
     });
-    // netplumb's attach and teardown in their parts: Netns.create and network.attach;
-    // network.detach and Netns.delete.
+    // netplumb's attach and teardown in their parts: network.attach (with the namespace
+    // made in its call); network.detach and Netns.delete.
     if (a.parts) out.parts = { netnsCreate: pick(summarize(a.parts.netns)), networkAttach: pick(summarize(a.parts.attach)) };
     if (td.parts) Object.assign(out.parts ??= {}, { networkDetach: pick(summarize(td.parts.detach)), netnsDelete: pick(summarize(td.parts.netns)) });
     if (opt.samples) out.samples = { attach: a.times, teardown: td.times };
@@ -434,7 +434,7 @@ function printRun(r) {
     }
     rows.push([p.label, ms(p.attach.median), ms(p.attach.p99), rate(p.attach.perSec), ms(p.teardown.median), ms(p.teardown.p99), rate(p.bulk.perSec), (p.elapsedMs / 1000).toFixed(1)]);
     if (p.parts) {
-      notes.push(`${p.id}: attach = Netns.create med ${ms(p.parts.netnsCreate.median)} + network.attach med ${ms(p.parts.networkAttach.median)} ms; ` +
+      notes.push(`${p.id}: attach = network.attach({ create }) med ${ms(p.parts.networkAttach.median)} ms (the namespace made in the same call); ` +
         `teardown = network.detach med ${ms(p.parts.networkDetach.median)} + Netns.delete med ${ms(p.parts.netnsDelete.median)} ms`);
     }
   }

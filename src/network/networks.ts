@@ -436,7 +436,7 @@ export class Networks implements NetworkController {
   endpointsOf(id: string): EndpointInfo[] {
     const st = this.#open();
     st.sync();
-    return st.endpointsOf(id).filter((e) => e.phase === 'ready').map((e) => structuredClone(e.info));
+    return st.endpointsOf(id).filter((e) => e.phase === 'ready').map((e) => copyEndpoint(e.info));
   }
 
   /** @internal */
@@ -704,7 +704,7 @@ export class Networks implements NetworkController {
       throw e;
     }
     this.#touchHosts(ep);
-    const out: AttachedEndpoint = structuredClone(ep);
+    const out: AttachedEndpoint = copyEndpoint(ep);
     if (kernel.netns) out.netns = kernel.netns;
     return out;
   }
@@ -810,7 +810,7 @@ export class Networks implements NetworkController {
     const gwId = ep.gatewayEndpoint;
     const gw = gwId === undefined ? undefined : st.endpoints.get(gwId)?.info;
     if (gw?.forGateway && ![...st.endpoints.values()].some((e) => e.info.gatewayEndpoint === gwId)) await this.detach(gw.network, gw.id);
-    return structuredClone(ep);
+    return copyEndpoint(ep);
   }
 
   // Endpoints recorded under this namespace identity whose kernel side is gone (see
@@ -963,6 +963,11 @@ export class Networks implements NetworkController {
 }
 
 // --- input -------------------------------------------------------------------------
+
+/** An endpoint the caller may change without touching the state (its arrays copied too). */
+function copyEndpoint(ep: EndpointInfo): EndpointInfo {
+  return { ...ep, aliases: [...ep.aliases], publish: ep.publish.map((p) => ({ ...p, ...(Array.isArray(p.hostPort) && { hostPort: [...p.hostPort] as [number, number] }) })) };
+}
 
 interface CheckedTarget {
   netns?: Netns;

@@ -49,7 +49,9 @@ export async function attachVethEndpoint(
     mac: ep.mac,
     mtu: net.mtu,
     alias: endpointTag(ctx.owner, ep),
-    hairpin: true,
+    // Hairpin lets a container reach itself through its own published port; without
+    // ports there is nothing to come back on the same bridge port.
+    hairpin: ep.publish.length > 0,
     isolated: !net.icc,
     ipv6: net.ipv6Subnet !== undefined,
     // Announce the container's address when its interface comes up, as Docker does: in
