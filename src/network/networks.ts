@@ -57,6 +57,12 @@ export interface NetworksOptions extends NetnsOptions {
    * no other link this group.
    */
   reapGroup?: number;
+  /**
+   * When detached endpoints' links are deleted: `delayMs` after the first one waits
+   * (default 200), or at once when `batch` wait (default 128). reap(), gc() and close()
+   * delete them at once.
+   */
+  reap?: { delayMs?: number; batch?: number };
   /** Run SQLite's quick integrity check of the state on open (default true). */
   checkState?: boolean;
 }
@@ -67,7 +73,7 @@ export interface GcResult {
   links: string[];
   /** Published-port elements pointing at addresses no endpoint holds. */
   elements: number;
-  /** Links of detached endpoints that were waiting in the reap group, now deleted. */
+  /** Links this controller had sent to the reap group since the last deletion (another controller may have deleted some already); all deleted now. */
   reaped: number;
   /** Endpoint records a dead process left half made or half removed, now undone. */
   records: number;
@@ -127,7 +133,7 @@ export class Networks implements NetworkController {
     this.#store = store;
     this.firewall = new Firewall(host, this.owner);
     this.reapGroup = opts.reapGroup ?? reapGroupOf(this.owner);
-    this.#reaper = new Reaper(host, this.reapGroup, { warn });
+    this.#reaper = new Reaper(host, this.reapGroup, { warn, ...opts.reap });
     this.#ctx = {
       host,
       owner: this.owner,
@@ -158,6 +164,11 @@ export class Networks implements NetworkController {
       throw new RangeError('reapGroup must be an integer in 1..4294967295 (0 is every link\'s default group)');
     }
     if (opts.host !== undefined && !(opts.host instanceof Netns)) throw new TypeError('host must be a Netns');
+    if (opts.reap !== undefined) {
+      const r = own(opts.reap, 'reap');
+      if (r.delayMs !== undefined && (!Number.isInteger(r.delayMs) || r.delayMs < 0 || r.delayMs > 3_600_000)) throw new RangeError('reap.delayMs must be an integer in 0..3600000');
+      if (r.batch !== undefined && (!Number.isInteger(r.batch) || r.batch < 1 || r.batch > 100_000)) throw new RangeError('reap.batch must be an integer in 1..100000');
+    }
     const store = NetworkStore.open(opts.stateDir, { check: opts.checkState ?? true });
     const ownHost = opts.host === undefined;
     let host: Netns | undefined;
@@ -674,7 +685,15 @@ export class Networks implements NetworkController {
     let published = false;
     try {
       const target: AttachTarget = t.create ? { create: t.create } : { netns: t.netns! };
-      kernel = await driver.attach(this.#ctx, net, ep, target);
+      try {
+        kernel = await driver.attach(this.#ctx, net, ep, target);
+      } catch (e) {
+        // The namespace's previous interface of that name may be waiting in the reap group,
+        // detached by another controller (another process): delete the group, once, and retry.
+        if ((e as NetlinkError).code !== 'EEXIST' || !t.netns) throw e;
+        await this.#reaper.flush();
+        kernel = await driver.attach(this.#ctx, net, ep, target);
+      }
       if (kernel.mac !== undefined) ep.mac = kernel.mac;
       if (kernel.netns) ep.netnsId = kernel.netns.id;
       if (ep.publish.length > 0) {
