@@ -849,7 +849,13 @@ export class Networks implements NetworkController {
     const st = this.#open();
     st.sync();
     const mine = st.endpointsIn(netnsId).filter((e) => e.phase !== 'attaching').map((e) => e.info);
-    const self = mine.map((e) => ({ ip: e.ip, names: [...(e.name ? [e.name] : []), ...e.aliases] }));
+    // One line per address, IPv6 too (glibc asks for IPv6 first: a name the file has
+    // only for IPv4 would go on to DNS for its AAAA).
+    const lines = (e: EndpointInfo): { ip: string; names: string[] }[] => {
+      const names = [...(e.name ? [e.name] : []), ...e.aliases];
+      return e.ip6 === undefined ? [{ ip: e.ip, names }] : [{ ip: e.ip, names }, { ip: e.ip6, names }];
+    };
+    const self = mine.flatMap(lines);
     const peers: { ip: string; names: string[] }[] = [];
     if (opts.scope === 'members') {
       for (const e of mine) {
@@ -857,7 +863,7 @@ export class Networks implements NetworkController {
         if (!net || net.isDefault) continue;
         for (const p of st.endpointsOf(net.id)) {
           if (p.info.netnsId === netnsId || p.phase === 'attaching') continue;
-          peers.push({ ip: p.info.ip, names: [...(p.info.name ? [p.info.name] : []), ...p.info.aliases] });
+          peers.push(...lines(p.info));
         }
       }
     }
