@@ -63,12 +63,13 @@ export async function dig(ns: Netns, server: string, args: string[], opts: { por
   return { status, flags, answers, out };
 }
 
-let nsswitch: string | undefined;
+const nsswitch = new Set<string>();
 
 /**
  * A shell inside a container's namespace and a private mount namespace of its own, with
  * files bind-mounted as a runtime mounts them (hosts on /etc/hosts, resolv.conf on
- * /etc/resolv.conf, an nsswitch.conf saying `hosts: files dns`), kept running: each
+ * /etc/resolv.conf, an nsswitch.conf saying `hosts: files dns`, or `files` alone
+ * without a resolv.conf), kept running: each
  * run() is a command in the same, long-lived mount namespace.
  */
 export class ContainerShell {
@@ -80,11 +81,14 @@ export class ContainerShell {
   }
 
   static async start(ns: Netns, mounts: { hosts?: string; resolvConf?: string }): Promise<ContainerShell> {
-    if (!nsswitch) {
-      nsswitch = `/run/np-dns-nsswitch-${process.pid}.conf`;
-      writeFileSync(nsswitch, 'hosts: files dns\n');
+    // Without a resolv.conf of ours, the hosts file alone (the machine's nameserver is
+    // unreachable from a container: every miss would wait out its timeout).
+    const nss = `/run/np-dns-nsswitch-${mounts.resolvConf ? 'dns' : 'files'}-${process.pid}.conf`;
+    if (!nsswitch.has(nss)) {
+      writeFileSync(nss, mounts.resolvConf ? 'hosts: files dns\n' : 'hosts: files\n');
+      nsswitch.add(nss);
     }
-    const binds = [`mount --bind ${nsswitch} /etc/nsswitch.conf`];
+    const binds = [`mount --bind ${nss} /etc/nsswitch.conf`];
     if (mounts.hosts) binds.push(`mount --bind ${mounts.hosts} /etc/hosts`);
     if (mounts.resolvConf) binds.push(`mount --bind ${mounts.resolvConf} /etc/resolv.conf`);
     const script = `set -e; ${binds.join('; ')}; set +e; echo mounted; while IFS= read -r line; do sh -c "$line" 2>&1; echo "__END__ $?"; done`;
