@@ -449,6 +449,15 @@ export class Resolver {
     }
     const id = msg.readUInt16BE(0);
     const flags = msg.readUInt16BE(2);
+    // Counts the packet cannot hold (a question is at least 5 bytes, a record 11) are
+    // refused before decoding: dns-packet allocates an array of each count first, and a
+    // flood of 12-byte packets claiming 65,535 records each costs megabytes apiece.
+    const records = msg.readUInt16BE(6) + msg.readUInt16BE(8) + msg.readUInt16BE(10);
+    if (msg.readUInt16BE(4) * 5 + records * 11 > msg.length - 12) {
+      this.#counts.formerr++;
+      send(this.#error(id, flags, FORMERR));
+      return;
+    }
     let q: packet.DecodedPacket;
     try {
       q = packet.decode(msg);
