@@ -112,6 +112,7 @@ function writeAardvarkConfig(dir, eps) {
 // --- the query mix: 60% names (A), 20% PTR, 20% misses (forwarded, NXDOMAIN) ---
 function queries(eps) {
   const out = [];
+  const text = [];
   const named = eps.filter((e) => e.name);
   for (let i = 0; i < 1000; i++) {
     const e = named[(i * 7919) % named.length];
@@ -119,6 +120,7 @@ function queries(eps) {
     if (i % 10 < 6) q = { type: 'A', name: i % 2 ? e.name : e.name.toUpperCase() };
     else if (i % 10 < 8) q = { type: 'PTR', name: `${e.ip.split('.').reverse().join('.')}.in-addr.arpa` };
     else q = { type: 'A', name: 'nx.example.test' };
+    text.push(`${q.name} ${q.type}`);
     const m = packet.encode({ id: 0, type: 'query', flags: packet.RECURSION_DESIRED, questions: [q] });
     const len = Buffer.alloc(2);
     len.writeUInt16BE(m.length);
@@ -126,7 +128,16 @@ function queries(eps) {
   }
   const file = path.join(work, `queries-${eps.length}`);
   writeFileSync(file, Buffer.concat(out));
+  writeFileSync(`${file}.txt`, `${text.join('\n')}\n`);
   return file;
+}
+
+// A cross-check with dnsperf (Debian's dnsperf package), when installed: the same query
+// list as text, 32 outstanding, its own queries-per-second figure.
+const DNSPERF = works('dnsperf', ['-h']) || existsSync('/usr/bin/dnsperf');
+function dnsperf(port, file, seconds) {
+  const out = run('ip', ['netns', 'exec', 'bdc', 'dnsperf', '-s', gw, '-p', String(port), '-d', `${file}.txt`, '-l', String(seconds), '-q', '32', '-t', '1']);
+  return { qps: Number(/Queries per second:\s+([\d.]+)/.exec(out)?.[1] ?? 0), lost: Number(/Queries lost:\s+(\d+)/.exec(out)?.[1] ?? -1) };
 }
 
 function measure(port, file, window, seconds) {
@@ -151,7 +162,7 @@ async function servers(label, eps) {
   measure(53, file, 4, 1);
   if (av) measure(5533, file, 4, 1);
   for (const [name, port] of [['netplumb', 53], ...(av ? [['aardvark-dns', 5533]] : [])]) {
-    results[name] = { latency: measure(port, file, 1, SECONDS), throughput: measure(port, file, 32, SECONDS) };
+    results[name] = { latency: measure(port, file, 1, SECONDS), throughput: measure(port, file, 32, SECONDS), ...(DNSPERF && { dnsperf: dnsperf(port, file, SECONDS) }) };
   }
   process.kill(np.pid, 'SIGTERM');
   if (av) process.kill(av, 'SIGTERM');
@@ -161,7 +172,8 @@ async function servers(label, eps) {
   for (const [name, r] of Object.entries(results)) {
     const l = r.latency;
     const t = r.throughput;
-    log(`${name.padEnd(14)}${String(l.p50us).padStart(10)}${String(l.p99us).padStart(19)}${String(t.qps).padStart(18)}${String(t.p50us).padStart(15)}      ${t.noerror}/${t.nxdomain}${' '.repeat(12)}${t.timeouts + l.timeouts}`);
+    log(`${name.padEnd(14)}${String(l.p50us).padStart(10)}${String(l.p99us).padStart(19)}${String(t.qps).padStart(18)}${String(t.p50us).padStart(15)}      ${t.noerror}/${t.nxdomain}${' '.repeat(12)}${t.timeouts + l.timeouts}` +
+      (r.dnsperf ? `   dnsperf: ${Math.round(r.dnsperf.qps)} qps, ${r.dnsperf.lost} lost` : ''));
   }
   return results;
 }
