@@ -125,10 +125,10 @@ export async function runDemo(opts: { json?: boolean } = {}): Promise<number> {
       endpoints.push([net, ep]);
       return { ns, ep };
     };
-    const c1 = await attach(def, 'c1', { name: 'c1', hostsFile: `${RUN}/c1.hosts` });
+    const c1 = await attach(def, 'c1', { name: 'c1', hostsFile: `${RUN}/c1.hosts`, hostsFileScope: 'members' });
     const c2 = await attach(def, 'c2', { name: 'c2' });
-    const web = await attach(app, 'web', { name: 'web', publish: [{ hostPort: 8080, containerPort: 80 }], hostsFile: `${RUN}/web.hosts` });
-    const db = await attach(app, 'db', { name: 'db', aliases: ['database'], hostsFile: `${RUN}/db.hosts` });
+    const web = await attach(app, 'web', { name: 'web', publish: [{ hostPort: 8080, containerPort: 80 }], hostsFile: `${RUN}/web.hosts`, hostsFileScope: 'members' });
+    const db = await attach(app, 'db', { name: 'db', aliases: ['database'], hostsFile: `${RUN}/db.hosts`, hostsFileScope: 'members' });
     timings['attach, median (ms)'] = median(attachTimes);
     // Hosts files are written off the attach's path; the checks below read them.
     await nets.flushHosts();

@@ -100,11 +100,12 @@ describe.skipIf(!haveSocat)('bridge networks: traffic', () => {
       name: 'web',
       aliases: ['www'],
       hostsFile: hosts('web'),
+      hostsFileScope: 'members',
       publish: [{ hostPort: 8080, containerPort: 80 }, { hostIp: '127.0.0.1', hostPort: 8081, containerPort: 80 }],
     });
-    db = await container(A, { name: 'db', hostsFile: hosts('db') });
+    db = await container(A, { name: 'db', hostsFile: hosts('db'), hostsFileScope: 'members' });
     other = await container(B, { name: 'other' });
-    d1 = await container(D, { name: 'd1', hostsFile: hosts('d1') });
+    d1 = await container(D, { name: 'd1', hostsFile: hosts('d1'), hostsFileScope: 'members' });
     d2 = await container(D, { name: 'd2' });
     await Promise.all([
       servers.serve(web.ns, 80),
@@ -256,7 +257,7 @@ describe.skipIf(!haveSocat)('bridge networks: traffic', () => {
     await expect(t.nets.containerMode('0'.repeat(64))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
-  it('name resolution: hosts files carry every member and alias, follow attach and detach; none on the default network', async () => {
+  it('name resolution: all-members hosts files (hostsFileScope members) carry every member and alias, follow attach and detach; none on the default network', async () => {
     // Written off the attach's path; flushHosts() waits for the writes.
     await t.nets.flushHosts();
     const webHosts = readFileSync(hosts('web'), 'utf8');
@@ -283,7 +284,7 @@ describe.skipIf(!haveSocat)('bridge networks: traffic', () => {
     expect(d1Hosts).not.toContain('d2');
     expect(d1Hosts).not.toContain(d2.ep.ip);
     expect((await withHosts(d1.ns, hosts('d1'), 'getent hosts d2')).status).not.toBe(0);
-    expect(t.nets.hostsFor(d1.ep.netnsId)).not.toContain('d2');
+    expect(t.nets.hostsFor(d1.ep.netnsId, { scope: 'members' })).not.toContain('d2');
   });
 
   it('with br_netfilter off in the host namespace, the same paths hold', async () => {
@@ -350,7 +351,7 @@ describe.skipIf(!haveSocat)('bridge networks: traffic', () => {
 
     // A namespace that dies without a detach: nsfs inode numbers are reused, so the next
     // namespace very likely has its identity; attaching it must still work.
-    const w = await container(A, { name: 'w', hostsFile: hosts('w') });
+    const w = await container(A, { name: 'w', hostsFile: hosts('w'), hostsFileScope: 'members' });
     await destroy(w.ns);
     await linkGone(t.H, w.ep.hostIfname);
     // (The number is freed a little after the namespace's links are gone.)
@@ -360,7 +361,7 @@ describe.skipIf(!haveSocat)('bridge networks: traffic', () => {
       n = await scope.ns('nc');
     }
     const reused = n.id === w.ep.netnsId;
-    const ep = await A.attach(n, { name: 'n', hostsFile: hosts('n') });
+    const ep = await A.attach(n, { name: 'n', hostsFile: hosts('n'), hostsFileScope: 'members' });
     await t.nets.flushHosts();
     if (reused) {
       // The dead endpoint was dropped (its address freed): its name is no one's peer.

@@ -64,6 +64,12 @@ export interface DriverFeatures {
   create: boolean;
   /** An endpoint has a link in the host namespace, named by EndpointInfo.hostIfname. */
   hostLink: boolean;
+  /**
+   * The network's gateway is an address of the host namespace, reachable from its
+   * containers: the DNS resolver listens there (docs/dns.md). Absent means false: the
+   * containers of such a network resolve its names through another network they are on.
+   */
+  hostGateway?: boolean;
 }
 
 /** A row a driver keeps per network in the store (e.g. the overlay's peers). */

@@ -1,9 +1,14 @@
-// Name resolution for user-defined networks, as hosts-file content: every container
-// resolves the names and aliases of every container it shares such a network with.
-// Opt-in (AttachOptions.hostsFile): each change concerns every member's file, so the
-// writes are coalesced and done off the caller's path (HostsWriter).
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
+// A container's hosts file and resolv.conf, as files a runtime bind-mounts on its
+// /etc/hosts and /etc/resolv.conf. The content comes from the state (Networks.hostsFor,
+// Networks.resolvConfFor); this module writes it: coalesced, off the caller's path, and
+// in place, so that a bind mount of the file (which pins its inode) sees every rewrite.
+//
+// By default a container's hosts file holds localhost and its own names only, as
+// Docker's does on user-defined networks: a change rewrites that container's files and
+// nothing else. The all-members file (hostsFileScope 'members') concerns every member of
+// a network, and is rewritten for each member that keeps one (opt-in).
+import { constants as fsc } from 'node:fs';
+import { mkdir, open, unlink } from 'node:fs/promises';
 import * as path from 'node:path';
 
 /** One container's view: its own entries first, then its peers', as /etc/hosts lines. */
@@ -28,12 +33,47 @@ export function hostsFileContent(self: { ip: string; names: string[] }[], peers:
   return `${lines.join('\n')}\n`;
 }
 
-/** Writes a file atomically (temp file in the same directory, then rename). */
-export function writeFileAtomic(file: string, content: string): void {
-  mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, content, { mode: 0o644 });
-  renameSync(tmp, file);
+/**
+ * Rewrites a file in place: the same inode, so that a bind mount of it (a container's
+ * /etc/hosts) sees the new content. Returns false when the content was already there.
+ *
+ * A reader must never see a torn file, yet a rename (atomic, but a new inode) is what a
+ * bind mount cannot follow. So the new content goes out in one pwrite() at offset 0,
+ * padded with newlines to the old length when it is shorter, and only then is the file
+ * truncated to its length: a reader sees the old content, the new one, or the new one
+ * followed by blank lines (which resolvers skip), never the old file's tail after the
+ * new head. Within that one write, a concurrent read is as atomic as the kernel makes a
+ * write() to one page cache page (these files are a few hundred bytes; an all-members
+ * file of thousands of names spans pages, and a reader racing the write can see some
+ * pages old and some new: that mode is opt-in, and DNS is the way for large networks).
+ */
+export async function rewriteInPlace(file: string, content: string): Promise<boolean> {
+  const buf = Buffer.from(content, 'utf8');
+  // O_CREAT without O_TRUNC: an existing file keeps its inode, and its bytes until the write.
+  const flags = fsc.O_RDWR | fsc.O_CREAT;
+  const fh = await open(file, flags, 0o644).catch(async (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'ENOENT') throw e;
+    await mkdir(path.dirname(file), { recursive: true });
+    return open(file, flags, 0o644);
+  });
+  try {
+    const old = (await fh.stat()).size;
+    if (old === buf.length) {
+      const cur = Buffer.alloc(old);
+      const { bytesRead } = await fh.read(cur, 0, old, 0);
+      if (bytesRead === old && cur.equals(buf)) return false;
+    }
+    const out = buf.length >= old ? buf : Buffer.concat([buf, Buffer.alloc(old - buf.length, 0x0a)]);
+    let done = 0;
+    while (done < out.length) {
+      const { bytesWritten } = await fh.write(out, done, out.length - done, done);
+      done += bytesWritten;
+    }
+    if (out.length !== buf.length) await fh.truncate(buf.length);
+  } finally {
+    await fh.close();
+  }
+  return true;
 }
 
 /** A DNS-ish name: letters, digits, '-', '_' and '.', 1-253 chars. */
@@ -44,41 +84,49 @@ export function checkHostName(n: unknown, what: string): string {
   return n;
 }
 
+/** A file to (re)write, with its content computed when it is written. */
+export interface ContainerFile {
+  file: string;
+  content: () => string;
+}
+
 /**
- * Rewrites hosts files in the background: a change marks the networks it touches, and
- * one pass (on the next turn of the event loop after the last change) writes the file of
- * each member that has one, once, however many changes came in between.
+ * Rewrites containers' files in the background: a change marks the namespaces (and, for
+ * all-members hosts files, the networks) it touches, and one pass (on the next turn of
+ * the event loop after the last change) writes each concerned file once, however many
+ * changes came in between, with the content of the state at that moment.
  */
 export class HostsWriter {
-  readonly #files: (networks: ReadonlySet<string>) => Iterable<{ netnsId: string; file: string }>;
-  readonly #content: (netnsId: string) => string;
+  readonly #files: (networks: ReadonlySet<string>, netns: ReadonlySet<string>) => Iterable<ContainerFile>;
   readonly #warn: (message: string) => void;
   readonly #dirty = new Set<string>();
+  readonly #dirtyNetns = new Set<string>();
   readonly #gone = new Set<string>();
   #scheduled = false;
   #running: Promise<void> = Promise.resolve();
 
   /**
-   * @param files the hosts files of the members of some networks, with their namespace
-   * @param content a namespace's hosts file
+   * @param files the files of the all-members endpoints of some networks, and every file
+   * of some namespaces
    */
-  constructor(
-    files: (networks: ReadonlySet<string>) => Iterable<{ netnsId: string; file: string }>,
-    content: (netnsId: string) => string,
-    warn: (message: string) => void,
-  ) {
+  constructor(files: (networks: ReadonlySet<string>, netns: ReadonlySet<string>) => Iterable<ContainerFile>, warn: (message: string) => void) {
     this.#files = files;
-    this.#content = content;
     this.#warn = warn;
   }
 
-  /** The members of these networks need their files rewritten. */
+  /** The all-members files of these networks need rewriting. */
   touch(networks: Iterable<string>): void {
     for (const n of networks) this.#dirty.add(n);
     this.#schedule();
   }
 
-  /** A hosts file no endpoint uses any more: remove it. */
+  /** Every file of this container namespace (by identity) needs rewriting. */
+  touchNetns(netnsId: string): void {
+    this.#dirtyNetns.add(netnsId);
+    this.#schedule();
+  }
+
+  /** A file no endpoint uses any more: remove it. */
   remove(file: string): void {
     this.#gone.add(file);
     this.#schedule();
@@ -105,25 +153,24 @@ export class HostsWriter {
 
   async #pass(): Promise<void> {
     const dirty = new Set(this.#dirty);
+    const dirtyNetns = new Set(this.#dirtyNetns);
     const gone = new Set(this.#gone);
     this.#dirty.clear();
+    this.#dirtyNetns.clear();
     this.#gone.clear();
-    const writes = new Map<string, string>();
-    if (dirty.size > 0) for (const f of this.#files(dirty)) writes.set(f.file, f.netnsId);
+    const writes = new Map<string, () => string>();
+    if (dirty.size > 0 || dirtyNetns.size > 0) for (const f of this.#files(dirty, dirtyNetns)) writes.set(f.file, f.content);
     for (const file of gone) {
       if (writes.has(file)) continue;
       await unlink(file).catch((e: NodeJS.ErrnoException) => {
-        if (e.code !== 'ENOENT') this.#warn(`could not remove hosts file ${file}: ${e.message}`);
+        if (e.code !== 'ENOENT') this.#warn(`could not remove ${file}: ${e.message}`);
       });
     }
-    for (const [file, netnsId] of writes) {
+    for (const [file, content] of writes) {
       try {
-        await mkdir(path.dirname(file), { recursive: true });
-        const tmp = `${file}.${process.pid}.tmp`;
-        await writeFile(tmp, this.#content(netnsId), { mode: 0o644 });
-        await rename(tmp, file);
+        await rewriteInPlace(file, content());
       } catch (e) {
-        this.#warn(`could not write hosts file ${file}: ${(e as Error).message}`);
+        this.#warn(`could not write ${file}: ${(e as Error).message}`);
       }
     }
   }

@@ -16,6 +16,11 @@ export type {
 export { Firewall } from './firewall';
 export { checkPorts, expandPorts } from './ports';
 export { hostsFileContent } from './hosts';
+export {
+  Resolver, parseResolvConf, resolvConfContent, parseUpstream, type ResolverOptions, type ResolverListener, type ResolverStats,
+  type ResolvConf, type Upstream, type ForwarderStats,
+} from './dns';
+export type { StoreChange } from './store';
 export type {
   PortMapping, PortProtocol, BridgeNetworkOptions, NetworkInfo, AttachOptions, EndpointInfo, AttachedEndpoint, NewContainer,
   NetworkDriverName, NetworkOptions, OverlayNetworkOptions, MacvlanNetworkOptions, RemoteEndpoint, OverlayInfo, MacvlanInfo,

@@ -22,7 +22,8 @@ import { checkIfname, checkMac, checkNetnsName, checkPath, own } from '../valida
 import type { AttachTarget, DriverContext, HostLinks, NetworkBase, NetworkDriver } from './driver';
 import { driverOf, OverlayNetwork } from './drivers';
 import { Firewall } from './firewall';
-import { checkHostName, hostsFileContent, HostsWriter } from './hosts';
+import { resolvConfContent, servesDns } from './dns/resolvconf';
+import { checkHostName, hostsFileContent, HostsWriter, type ContainerFile } from './hosts';
 import { macFromIp } from './ipam';
 import { importLegacy, readLegacy } from './legacy';
 import { containerMode, hostMode, noneMode, type ModeContext } from './modes';
@@ -143,7 +144,7 @@ export class Networks implements NetworkController {
       reapGroup: this.reapGroup,
       warn,
     };
-    this.#hosts = new HostsWriter((nets) => this.#hostsFiles(nets), (id) => this.hostsFor(id), warn);
+    this.#hosts = new HostsWriter((nets, netns) => this.#containerFiles(nets, netns), warn);
   }
 
   /**
@@ -674,6 +675,8 @@ export class Networks implements NetworkController {
         ...(t.path !== undefined && { netnsPath: t.path }),
         netnsId,
         ...(opts.hostsFile !== undefined && { hostsFile: opts.hostsFile }),
+        ...(opts.hostsFile !== undefined && opts.hostsFileScope === 'members' && { hostsFileScope: 'members' as const }),
+        ...(opts.resolvConf !== undefined && { resolvConf: opts.resolvConf }),
         defaultRoute: !net.internal && (opts.defaultRoute ?? !hasDefault),
         ...(via?.forGateway && { forGateway: true }),
       };
@@ -855,26 +858,60 @@ export class Networks implements NetworkController {
   // --- names --------------------------------------------------------------------------
 
   /**
-   * Hosts-file content for a container namespace (a Netns, or its id): localhost, its own
-   * names, and the names of every member of its user-defined networks (the default
-   * network has no name resolution, as in Docker).
+   * Hosts-file content for a container namespace (a Netns, or its id): localhost and its
+   * own names (scope 'own', the default, as Docker's file on user-defined networks), and
+   * with scope 'members' the names of every member of its user-defined networks too (the
+   * default network has no name resolution, as in Docker).
    */
-  hostsFor(netns: Netns | string): string {
+  hostsFor(netns: Netns | string, opts: { scope?: 'own' | 'members' } = {}): string {
     const netnsId = typeof netns === 'string' ? netns : netns.id;
     const st = this.#open();
     st.sync();
-    const mine = st.endpointsIn(netnsId).map((e) => e.info);
-    const self = mine.map((e) => ({ ip: e.ip, names: [...(e.name ? [e.name] : []), ...e.aliases] }));
+    const mine = st.endpointsIn(netnsId).filter((e) => e.phase !== 'attaching').map((e) => e.info);
+    // One line per address, IPv6 too (glibc asks for IPv6 first: a name the file has
+    // only for IPv4 would go on to DNS for its AAAA).
+    const lines = (e: EndpointInfo): { ip: string; names: string[] }[] => {
+      const names = [...(e.name ? [e.name] : []), ...e.aliases];
+      return e.ip6 === undefined ? [{ ip: e.ip, names }] : [{ ip: e.ip, names }, { ip: e.ip6, names }];
+    };
+    const self = mine.flatMap(lines);
     const peers: { ip: string; names: string[] }[] = [];
-    for (const e of mine) {
-      const net = st.networks.get(e.network);
-      if (!net || net.isDefault) continue;
-      for (const p of st.endpointsOf(net.id)) {
-        if (p.info.netnsId === netnsId || p.phase === 'attaching') continue;
-        peers.push({ ip: p.info.ip, names: [...(p.info.name ? [p.info.name] : []), ...p.info.aliases] });
+    if (opts.scope === 'members') {
+      for (const e of mine) {
+        const net = st.networks.get(e.network);
+        if (!net || net.isDefault) continue;
+        for (const p of st.endpointsOf(net.id)) {
+          if (p.info.netnsId === netnsId || p.phase === 'attaching') continue;
+          peers.push(...lines(p.info));
+        }
       }
     }
     return hostsFileContent(self, peers);
+  }
+
+  /**
+   * resolv.conf content for a container namespace (a Netns, or its id): a `nameserver`
+   * for the gateway of each of its networks where the DNS resolver answers (user-defined
+   * networks whose gateway is an address of the host: bridge networks; see docs/dns.md),
+   * at most three (glibc reads three); `search` and `options` as the host's
+   * /etc/resolv.conf has them (or as given), with `ndots:0` so that a container name is
+   * asked as it is first. A container on none of those networks gets the host's
+   * nameservers that it can reach (not the host's loopback ones), as Docker's default
+   * bridge does.
+   */
+  resolvConfFor(netns: Netns | string, opts: { search?: string[]; options?: string[]; hostResolvConf?: string } = {}): string {
+    const netnsId = typeof netns === 'string' ? netns : netns.id;
+    const st = this.#open();
+    st.sync();
+    const gateways: string[] = [];
+    for (const e of st.endpointsIn(netnsId)) {
+      if (e.phase === 'attaching') continue;
+      const net = st.networks.get(e.info.network);
+      if (!net || !servesDns(net)) continue;
+      gateways.push(net.gateway);
+      if (net.ipv6Gateway !== undefined && e.info.ip6 !== undefined) gateways.push(net.ipv6Gateway);
+    }
+    return resolvConfContent(gateways, opts);
   }
 
   /** Resolves when every hosts file is written as of the last change. */
@@ -882,27 +919,59 @@ export class Networks implements NetworkController {
     return this.#hosts.flush();
   }
 
-  // A change to `ep` concerns the hosts files of its network's members that keep one
-  // (opt-in): nothing to do, in O(1), when none does.
-  #touchHosts(ep: EndpointInfo, removed = false): void {
-    const st = this.#store;
-    if (removed && ep.hostsFile) {
-      // Its own file goes with its last endpoint.
-      if (!st.endpointsIn(ep.netnsId).some((e) => e.info.hostsFile === ep.hostsFile)) this.#hosts.remove(ep.hostsFile);
-    }
-    if (!ep.hostsFile && st.hostsFileEndpoints(ep.network).length === 0) return;
-    this.#hosts.touch([ep.network, ...(ep.hostsFile ? st.endpointsIn(ep.netnsId).map((e) => e.info.network) : [])]);
+  /** @internal The state store (the DNS resolver follows it). */
+  get stateStore(): NetworkStore {
+    return this.#open();
   }
 
-  // The hosts files of the members of these networks.
-  *#hostsFiles(networks: ReadonlySet<string>): Iterable<{ netnsId: string; file: string }> {
+  // A change to `ep` concerns its container's own files (its hosts file and resolv.conf:
+  // O(1)), also after a detach, so that they lose that network; and the all-members hosts
+  // files of its network's members that keep one (opt-in): nothing, in O(1), when none does.
+  #touchHosts(ep: EndpointInfo, removed = false): void {
+    const st = this.#store;
+    const mine = st.endpointsIn(ep.netnsId);
+    if (removed) {
+      // Its own files go with the last endpoint using them.
+      for (const f of [ep.hostsFile, ep.resolvConf]) {
+        if (f !== undefined && !mine.some((e) => e.info.hostsFile === f || e.info.resolvConf === f)) this.#hosts.remove(f);
+      }
+    }
+    if (mine.some((e) => e.info.hostsFile !== undefined || e.info.resolvConf !== undefined)) this.#hosts.touchNetns(ep.netnsId);
+    if (st.hostsFileEndpoints(ep.network).length > 0) this.#hosts.touch([ep.network]);
+  }
+
+  // The files to rewrite: the all-members hosts files of these networks, and every file
+  // of these namespaces.
+  *#containerFiles(networks: ReadonlySet<string>, netnsIds: ReadonlySet<string>): Iterable<ContainerFile> {
+    const st = this.#store;
     const seen = new Set<string>();
+    const hosts = (netnsId: string, file: string): ContainerFile => ({
+      file,
+      content: () => {
+        const members = st.endpointsIn(netnsId).some((e) => e.info.hostsFile === file && e.info.hostsFileScope === 'members');
+        return this.hostsFor(netnsId, { scope: members ? 'members' : 'own' });
+      },
+    });
     for (const net of networks) {
-      for (const e of this.#store.hostsFileEndpoints(net)) {
+      for (const e of st.hostsFileEndpoints(net)) {
         const f = e.info.hostsFile!;
         if (e.phase === 'attaching' || seen.has(f)) continue;
         seen.add(f);
-        yield { netnsId: e.info.netnsId, file: f };
+        yield hosts(e.info.netnsId, f);
+      }
+    }
+    for (const id of netnsIds) {
+      for (const e of st.endpointsIn(id)) {
+        if (e.phase === 'attaching') continue;
+        const { hostsFile, resolvConf } = e.info;
+        if (hostsFile !== undefined && !seen.has(hostsFile)) {
+          seen.add(hostsFile);
+          yield hosts(id, hostsFile);
+        }
+        if (resolvConf !== undefined && !seen.has(resolvConf)) {
+          seen.add(resolvConf);
+          yield { file: resolvConf, content: () => this.resolvConfFor(id) };
+        }
       }
     }
   }
@@ -1011,8 +1080,8 @@ function checkTarget(target: Netns | NewContainer): CheckedTarget {
   return { create: { name, ...(o.netnsDir !== undefined && { netnsDir: dir }) }, path: path.join(dir, name), netnsOptions };
 }
 
-// The hosts file is written later, off the attach's path: a path that can never be
-// written is refused now (its nearest existing ancestor must be a writable directory).
+// The hosts file and resolv.conf are written later, off the attach's path: a path that
+// can never be written is refused now (its nearest existing ancestor must be a writable directory).
 function checkWritable(file: string): void {
   let dir = path.dirname(file);
   for (;;) {
@@ -1023,7 +1092,7 @@ function checkWritable(file: string): void {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
     if (st) {
-      if (!st.isDirectory()) throw new NetlinkError({ errno: 20, op: 'attach', detail: `hostsFile ${file}: ${dir} is not a directory` });
+      if (!st.isDirectory()) throw new NetlinkError({ errno: 20, op: 'attach', detail: `${file}: ${dir} is not a directory` });
       accessSync(dir, fsc.W_OK);
       return;
     }
@@ -1047,10 +1116,16 @@ function checkAttach(input: AttachOptions): CheckedAttach {
     if (typeof opts.ip !== 'string') throw new TypeError('ip must be an address');
     out.ip = opts.ip;
   }
-  if (opts.hostsFile !== undefined) {
-    if (typeof opts.hostsFile !== 'string' || !opts.hostsFile.startsWith('/')) throw new TypeError('hostsFile must be an absolute path');
-    checkWritable(opts.hostsFile);
-    out.hostsFile = opts.hostsFile;
+  for (const k of ['hostsFile', 'resolvConf'] as const) {
+    const f = opts[k];
+    if (f === undefined) continue;
+    if (typeof f !== 'string' || !f.startsWith('/')) throw new TypeError(`${k} must be an absolute path`);
+    checkWritable(f);
+    out[k] = f;
+  }
+  if (opts.hostsFileScope !== undefined) {
+    if (opts.hostsFileScope !== 'own' && opts.hostsFileScope !== 'members') throw new TypeError("hostsFileScope must be 'own' or 'members'");
+    out.hostsFileScope = opts.hostsFileScope;
   }
   if (opts.defaultRoute !== undefined) {
     if (typeof opts.defaultRoute !== 'boolean') throw new TypeError('defaultRoute must be a boolean');

@@ -205,7 +205,18 @@ export interface NetworkStoreOptions {
   check?: boolean;
   /** @internal A rebuild starts an empty database beside the network files on purpose. */
   rebuilding?: boolean;
+  /**
+   * Open for reading only (a follower such as the DNS resolver): the database must exist
+   * and be netplumb's; nothing is created or written, and `write()` throws.
+   */
+  readOnly?: boolean;
 }
+
+/**
+ * What a change to the in-memory state concerned: a network or an endpoint (by id; gone
+ * from the maps when it was deleted), or everything (`reload`: the state was reread).
+ */
+export type StoreChange = { kind: 'network' | 'endpoint'; id: string } | { kind: 'reload' };
 
 /**
  * The state of one state directory, in memory, following the database. Reads answer
@@ -225,8 +236,8 @@ export class NetworkStore {
   readonly ports = new Map<string, string>();
   readonly #byNetwork = new Map<string, Set<string>>();
   readonly #byNetns = new Map<string, Set<string>>();
-  // Endpoints that keep a hosts file, by network: the opt-in all-members files are
-  // rewritten only for these, and a network with none costs nothing.
+  // Endpoints that keep an all-members hosts file (hostsFileScope 'members'), by network:
+  // a change to a network rewrites only these, and a network with none costs nothing.
   readonly #withHosts = new Map<string, Set<string>>();
   readonly #records = new Map<string, Map<string, unknown>>();
 
@@ -238,11 +249,15 @@ export class NetworkStore {
   #reloads = 0;
   #applied = 0;
   #inTx = false;
+  #loading = false;
   #closed = false;
   readonly #allowLost: boolean;
+  readonly #readOnly: boolean;
+  readonly #listeners = new Set<(c: StoreChange) => void>();
 
-  private constructor(dir: string, db: DatabaseSync, created: boolean, busyMs: number, allowLost: boolean) {
+  private constructor(dir: string, db: DatabaseSync, created: boolean, busyMs: number, allowLost: boolean, readOnly: boolean) {
     this.dir = dir;
+    this.#readOnly = readOnly;
     this.file = path.join(dir, DB_FILE);
     this.#db = db;
     this.created = created;
@@ -300,8 +315,12 @@ export class NetworkStore {
     const busyMs = options.busyTimeoutMs ?? 10_000;
     if (!Number.isInteger(busyMs) || busyMs < 0) throw new RangeError('busyTimeoutMs must be a non-negative integer');
     const dir = path.resolve(dirIn);
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const readOnly = options.readOnly ?? false;
     const file = path.join(dir, DB_FILE);
+    if (readOnly && !existsSync(file)) {
+      throw Object.assign(new Error(`no netplumb state in ${dir} (${DB_FILE} is missing)`), { code: 'ENOENT', path: file });
+    }
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     const created = !existsSync(file);
     // Made here first so that the database (and the -wal and -shm files SQLite gives the
     // same mode) is readable by its owner only.
@@ -309,12 +328,12 @@ export class NetworkStore {
     const { DatabaseSync } = loadSqlite();
     let db: DatabaseSync;
     try {
-      db = new DatabaseSync(file, { timeout: busyMs });
+      db = new DatabaseSync(file, { timeout: busyMs, ...(readOnly && { readOnly: true }) });
     } catch (e) {
       throw storeError(e, file, busyMs);
     }
     try {
-      const store = new NetworkStore(dir, db, created, busyMs, options.rebuilding ?? false);
+      const store = new NetworkStore(dir, db, created, busyMs, options.rebuilding ?? false, readOnly);
       store.#init(options.check ?? true);
       return store;
     } catch (e) {
@@ -332,6 +351,7 @@ export class NetworkStore {
       throw new StateCorruptError(this.file, [`not a netplumb state database (application_id ${app})`]);
     }
     if (version > SCHEMA) throw new StateSchemaError(this.file, version, SCHEMA);
+    if (version === 0 && this.#readOnly) throw new StateCorruptError(this.file, ['the database is empty (no netplumb state was ever written to it)']);
     if (version === 0) {
       // A new database is empty. Tables without netplumb's mark are someone else's file;
       // an empty file beside network definitions is a database that was lost (truncated,
@@ -347,8 +367,10 @@ export class NetworkStore {
       const problems = rows.map((r) => r.quick_check).filter((t) => t !== 'ok');
       if (problems.length > 0) throw new StateCorruptError(this.file, problems.flatMap((t) => t.split('\n')).filter((t) => t.length > 0));
     }
-    db.exec('PRAGMA journal_mode = WAL');
-    db.exec('PRAGMA synchronous = NORMAL');
+    if (!this.#readOnly) {
+      db.exec('PRAGMA journal_mode = WAL');
+      db.exec('PRAGMA synchronous = NORMAL');
+    }
     if (version === 0) {
       db.exec('BEGIN IMMEDIATE');
       try {
@@ -384,6 +406,22 @@ export class NetworkStore {
     return { reloads: this.#reloads, changesApplied: this.#applied, lastSeq: this.#lastSeq };
   }
 
+  /**
+   * Calls `listener` for every change to the in-memory state, whoever made it: this
+   * store's own transactions (also when one is rolled back: the listener then sees the
+   * row as it was), and other processes' commits applied by sync() or a write. A full
+   * reread is one `reload`. Listeners run synchronously, inside the change: they must be
+   * quick and must not throw or write. Returns the function that removes the listener.
+   */
+  onChange(listener: (change: StoreChange) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #emit(change: StoreChange): void {
+    for (const l of this.#listeners) l(change);
+  }
+
   // --- reading --------------------------------------------------------------------
 
   /**
@@ -413,7 +451,7 @@ export class NetworkStore {
     return [...(this.#byNetwork.get(networkId) ?? [])].map((id) => this.endpoints.get(id)!);
   }
 
-  /** The endpoints of a network that keep a hosts file. */
+  /** The endpoints of a network that keep an all-members hosts file (hostsFileScope 'members'). */
   hostsFileEndpoints(networkId: string): StoredEndpoint[] {
     return [...(this.#withHosts.get(networkId) ?? [])].map((id) => this.endpoints.get(id)!);
   }
@@ -451,6 +489,7 @@ export class NetworkStore {
    */
   write<R>(fn: (tx: StoreTx) => R, opts: { durable?: boolean } = {}): R {
     this.#open();
+    if (this.#readOnly) throw new Error(`NetworkStore.write: ${this.file} was opened read-only`);
     if (this.#inTx) throw new Error('NetworkStore.write: already in a transaction (nested writes are not supported)');
     const s = this.#s;
     if (opts.durable) this.#db.exec('PRAGMA synchronous = FULL');
@@ -530,6 +569,11 @@ export class NetworkStore {
 
   /** @internal */
   _setNetwork(id: string, info: NetworkInfo | undefined): void {
+    this.#setNetwork(id, info);
+    if (this.#listeners.size > 0 && !this.#loading) this.#emit({ kind: 'network', id });
+  }
+
+  #setNetwork(id: string, info: NetworkInfo | undefined): void {
     const had = this.networks.get(id);
     if (info) {
       this.networks.set(id, info);
@@ -555,6 +599,11 @@ export class NetworkStore {
 
   /** @internal */
   _setEndpoint(id: string, stored: StoredEndpoint | undefined): void {
+    this.#setEndpoint(id, stored);
+    if (this.#listeners.size > 0 && !this.#loading) this.#emit({ kind: 'endpoint', id });
+  }
+
+  #setEndpoint(id: string, stored: StoredEndpoint | undefined): void {
     const had = this.endpoints.get(id);
     if (had) {
       unindex(this.#byNetwork, had.info.network, id);
@@ -568,7 +617,7 @@ export class NetworkStore {
     this.endpoints.set(id, stored);
     index(this.#byNetwork, stored.info.network, id);
     index(this.#byNetns, stored.info.netnsId, id);
-    if (stored.info.hostsFile !== undefined) index(this.#withHosts, stored.info.network, id);
+    if (stored.info.hostsFile !== undefined && stored.info.hostsFileScope === 'members') index(this.#withHosts, stored.info.network, id);
   }
 
   /** @internal */
@@ -624,6 +673,16 @@ export class NetworkStore {
   }
 
   #load(): void {
+    this.#loading = true;
+    try {
+      this.#loadAll();
+    } finally {
+      this.#loading = false;
+    }
+    if (this.#listeners.size > 0) this.#emit({ kind: 'reload' });
+  }
+
+  #loadAll(): void {
     const s = this.#s;
     this.#reloads++;
     this.networks.clear();

@@ -179,12 +179,29 @@ export interface AttachOptions {
   /** Install the default route through this network (default: only when the container has none yet). */
   defaultRoute?: boolean;
   /**
-   * Where to keep this container's hosts file, listing every member of its user-defined
-   * networks (opt-in: each change rewrites the file of every member that asked for one,
-   * coalesced and off the attach's path; Networks.flushHosts() waits for the writes).
-   * Removed when the container's last endpoint is detached.
+   * Where to keep this container's hosts file (to bind-mount on its /etc/hosts). By
+   * default it holds localhost and the container's own names, as Docker's does on
+   * user-defined networks (the names of the others resolve by DNS: docs/dns.md); with
+   * hostsFileScope 'members', every member of its user-defined networks too. Written
+   * off the attach's path, coalesced (Networks.flushHosts() waits for the writes), in
+   * place: the file keeps its inode, so a bind mount of it sees every rewrite. Removed
+   * when the container's last endpoint using it is detached.
    */
   hostsFile?: string;
+  /**
+   * What hostsFile lists besides localhost: the container's own names ('own', the
+   * default: a change rewrites only this container's file), or also every member of its
+   * user-defined networks ('members': every change to a network rewrites the file of
+   * each member that keeps one; a cost per member, opt-in).
+   */
+  hostsFileScope?: 'own' | 'members';
+  /**
+   * Where to keep this container's resolv.conf (to bind-mount on its /etc/resolv.conf):
+   * Networks.resolvConfFor()'s content, written like hostsFile (off the attach's path,
+   * in place) whenever the container's networks change. Removed with its last endpoint
+   * using it.
+   */
+  resolvConf?: string;
   /**
    * Overlay networks: also attach the container to this local bridge network (the role
    * of docker_gwbridge), which gets its default route and any published ports.
@@ -213,6 +230,9 @@ export interface EndpointInfo {
   /** Identity of the container namespace: Netns.id, `'<dev>:<ino>'` of its nsfs inode. */
   netnsId: string;
   hostsFile?: string;
+  /** 'members' when hostsFile lists every member of the container's networks (absent: its own names only). */
+  hostsFileScope?: 'members';
+  resolvConf?: string;
   defaultRoute: boolean;
   /** Overlay endpoints: the id of the container's endpoint on the gateway network. */
   gatewayEndpoint?: string;

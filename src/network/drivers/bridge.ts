@@ -36,7 +36,7 @@ const bridges = new BridgeIndex();
 
 export const bridgeDriver: NetworkDriver<CheckedBridge> = {
   name: 'bridge',
-  features: { ports: true, gatewayNetwork: false, create: true, hostLink: true },
+  features: { ports: true, gatewayNetwork: false, create: true, hostLink: true, hostGateway: true },
 
   validate(input) {
     const o = own(input as unknown as BridgeNetworkOptions, 'network options');
