@@ -20,3 +20,7 @@ export type {
   PortMapping, PortProtocol, BridgeNetworkOptions, NetworkInfo, AttachOptions, EndpointInfo, AttachedEndpoint, NewContainer,
   NetworkDriverName, NetworkOptions, OverlayNetworkOptions, MacvlanNetworkOptions, RemoteEndpoint, OverlayInfo, MacvlanInfo,
 } from './types';
+export {
+  OverlayControlPlane, type ControlPlaneOptions, type ControlPlaneStats, type EtcdConnection, type OverlayDefinition,
+  type OverlayJoinOptions,
+} from './controlplane/etcd';
