@@ -210,7 +210,16 @@ export const overlayDriver: NetworkDriver<CheckedOverlay> = {
     }
   },
 
-  attach: (ctx, net, ep, target) => attachVethEndpoint(ctx, net, ep, target, bridges),
+  async attach(ctx, net, ep, target) {
+    const made = await attachVethEndpoint(ctx, net, ep, target, bridges);
+    // A MAC that lived on another host until now (an address handed out again: MACs
+    // follow addresses) was learned by this bridge on the VXLAN port. Until that entry
+    // ages out (300 s) the bridge would send frames for the new local container back
+    // towards the VXLAN port they came in on, i.e. drop them. One RTM_DELNEIGH (master)
+    // forgets it; none there is the common case.
+    await send(ctx.host, [fdbRequest('delete', { mac: made.mac ?? ep.mac, dev: net.overlay!.vxlan, master: true })]).catch(() => undefined);
+    return made;
+  },
   detach: (ctx, _net, ep) => quiesceVeth(ctx, ep),
   abort: (ctx, _net, ep) => deleteVeth(ctx, ep),
   alive: async (ctx, _net, ep, links) => vethAlive(ctx, ep, links),
