@@ -14,6 +14,7 @@
 // (it then releases those it no longer uses) or releaseHost() frees them: an address is
 // never given to two containers, even when a host was only cut off for longer than the TTL.
 import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
 import type { Etcd3, IKeyValue, IOptions, Lease, Watcher, IWatchResponse } from 'etcd3';
 import type { Netns } from '../../netns';
 import { AddressInUseError, AddressPool, macFromIp, normalizeIp, nthAddress, parseCidr } from '../ipam';
@@ -91,6 +92,10 @@ export interface ControlPlaneStats {
   resumes: number;
   /** Watch events applied. */
   events: number;
+  /** Remote endpoints added or removed through watch events. */
+  programmed: number;
+  /** Milliseconds spent programming them (OverlayNetwork.update: store transaction and netlink batch). */
+  programmingMs: number;
 }
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -156,7 +161,7 @@ function checkPrefix(p: unknown): string {
 export class OverlayControlPlane extends EventEmitter {
   readonly prefix: string;
   readonly ttl: number;
-  readonly stats: ControlPlaneStats = { range: 0, txn: 0, put: 0, delete: 0, lease: 0, compact: 0, writes: 0, resyncs: 0, resumes: 0, events: 0 };
+  readonly stats: ControlPlaneStats = { range: 0, txn: 0, put: 0, delete: 0, lease: 0, compact: 0, writes: 0, resyncs: 0, resumes: 0, events: 0, programmed: 0, programmingMs: 0 };
   readonly #ctl: Networks;
   readonly #client: Etcd3;
   readonly #ownClient: boolean;
@@ -716,6 +721,7 @@ export class OverlayControlPlane extends EventEmitter {
   async #apply(j: Joined, res: IWatchResponse): Promise<void> {
     const peers = new Map<string, boolean>();
     const eps = new Map<string, EndpointValue | undefined>();
+    const own = new Set<string>();
     let mineGone = false;
     for (const ev of res.events) {
       const rev = BigInt(ev.kv.mod_revision);
@@ -732,8 +738,10 @@ export class OverlayControlPlane extends EventEmitter {
         const prevMine = ev.prev_kv ? parseJson<Partial<EndpointValue>>(ev.prev_kv.value, 'endpoint').vtep === j.vtep : false;
         if (v?.vtep === j.vtep || (!v && prevMine)) {
           if (!v && j.net.endpoints().some((e) => e.ip === ip)) mineGone = true;
-          eps.set(ip, undefined); // not a remote endpoint (any more)
+          eps.set(ip, undefined); // not a remote endpoint (any more): nothing to program unless it was one
+          own.add(ip);
         } else {
+          own.delete(ip);
           eps.set(ip, v);
         }
       }
@@ -747,7 +755,10 @@ export class OverlayControlPlane extends EventEmitter {
       else u.removeEndpoints.push(ip);
     }
     if (u.addPeers.length + u.removePeers.length + u.addEndpoints.length + u.removeEndpoints.length > 0) {
+      const t0 = performance.now();
       const r = await j.net.update(u);
+      this.stats.programmingMs += performance.now() - t0;
+      this.stats.programmed += u.addEndpoints.length + u.removeEndpoints.length - own.size;
       for (const x of r.rejected) this.#warn(`${j.name}: ${JSON.stringify(x.item)} not programmed: ${x.error.message}`);
       this.emit('update', j.name, { added: u.addEndpoints.length, removed: u.removeEndpoints.length, peers: u.addPeers.length - u.removePeers.length });
     }
