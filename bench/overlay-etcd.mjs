@@ -81,7 +81,7 @@ async function main() {
       const ep = await h.cp.attach(NET, { create: `bp${i}x${process.pid}` });
       ep.netns.close();
       h.prober = `bp${i}x${process.pid}`;
-      run('ip', ['netns', 'exec', h.prober, 'sysctl', '-q', '-w', 'net.ipv4.neigh.eth0.retrans_time_ms=10', 'net.ipv4.neigh.eth0.mcast_solicit=100']);
+      run('ip', ['netns', 'exec', h.prober, 'sysctl', '-q', '-w', 'net.ipv4.neigh.eth0.retrans_time_ms=25', 'net.ipv4.neigh.eth0.mcast_solicit=200']);
     }
 
     const requests = { attaches: 0, txn: 0, writes: 0, range: 0 };
@@ -140,11 +140,13 @@ async function main() {
       const h = hosts[a];
       // The address the attach will get is this host's next free one: ping it from the start.
       const probe = (ip) => new Promise((resolve) => {
-        const p = spawn('ip', ['netns', 'exec', hosts[b].prober, 'ping', '-n', '-D', '-c', '1', '-i', '0.005', '-w', '10', ip], { stdio: ['ignore', 'pipe', 'ignore'] });
+        const p = spawn('ip', ['netns', 'exec', hosts[b].prober, 'ping', '-n', '-D', '-c', '1', '-i', '0.02', '-w', '10', ip], { stdio: ['ignore', 'pipe', 'pipe'] });
         let out = '';
         p.stdout.on('data', (d) => (out += d));
+        p.stderr.on('data', (d) => (out += d));
         p.on('exit', () => {
           const m = out.match(/^\[(\d+\.\d+)\] \d+ bytes from/m);
+          if (!m) log(`  ping ${ip} from host ${b}: no reply: ${out.trim().split('\n').slice(-3).join(' | ')}`);
           resolve(m ? Number(m[1]) * 1000 : NaN);
         });
       });
@@ -153,9 +155,13 @@ async function main() {
       const pinger = probe(next);
       await new Promise((r) => setTimeout(r, 30)); // the ping is running before the attach starts
       const t = wallNow();
+      const seenOnB = new Promise((r) => hosts[b].cp.once('update', () => r(wallNow())));
       const ep = await h.cp.attach(NET, { create: `s${a}x${k}x${process.pid}` });
+      const attachedAt = wallNow();
       ep.netns.close();
       h.n++;
+      programmedAfter.push(seenOnB.then((at) => at - t));
+      if (process.env.BENCH_DEBUG) seenOnB.then((at) => log(`  attach ${r2(attachedAt - t)} ms, programmed on host ${b} after ${r2(at - t)} ms`));
       requests.attaches++;
       if (ep.ip !== next) throw new Error(`sampled attach got ${ep.ip}, pinged ${next}`);
       const replied = await pinger;
@@ -194,14 +200,19 @@ async function main() {
       return { n: K, addUs: r2(quant(add, 0.5)), removeUs: r2(quant(del, 0.5)), remotesThere: net.remoteEndpoints().length };
     };
 
+    let programmedAfter = [];
     const samplesAt = async (label) => {
       const lat = [];
+      programmedAfter = [];
       const a = snap();
       for (let k = 0; k < SAMPLES; k++) lat.push(await sample(k % 3, (k + 1) % 3, `${label}${k}`));
       const c = cost(a, snap());
       const ok = lat.filter((x) => Number.isFinite(x));
-      if (ok.length < lat.length) throw new Error(`${lat.length - ok.length} sampled pings never answered`);
-      return { samples: lat.length, p50: r2(quant(ok, 0.5)), p99: r2(quant(ok, 0.99)), max: r2(Math.max(...ok)), programming: c };
+      // Unanswered pings are reported, not hidden (see bench/README.md: a 1,000-port
+      // bridge's ARP flood overruns the kernel's per-CPU backlog in this one-kernel setup).
+      const rxDropped = hosts.map((h, i) => Number(run('ip', ['netns', 'exec', `bh${i}x${process.pid}`, 'sh', '-c', 'cat /sys/class/net/vx-*/statistics/rx_dropped'])));
+      const prog = await Promise.all(programmedAfter);
+      return { programmedOnOtherHost: { p50: r2(quant(prog, 0.5)), p99: r2(quant(prog, 0.99)) }, samples: lat.length, answered: ok.length, vxlanRxDropped: rxDropped, p50: r2(quant(ok, 0.5)), p99: r2(quant(ok, 0.99)), max: r2(Math.max(...ok)), programming: c };
     };
 
     const result = { perHost: PER_HOST, hosts: 3, etcdMembers: 3, ttl: TTL };
@@ -240,13 +251,15 @@ function print(r) {
     '',
     '| | per host | samples | attach → first ping p50 | p99 | max | programming per remote endpoint |',
     '| --- | --- | --- | --- | --- | --- | --- |',
-    `| sampled, one at a time | 100 | ${r.at100.samples} | ${r.at100.p50} ms | ${r.at100.p99} ms | ${r.at100.max} ms | ${r.at100.programming.usPerEndpoint} µs (${r.at100.programming.endpoints}) |`,
+    `| sampled, one at a time | 100 | ${r.at100.answered}/${r.at100.samples} | ${r.at100.p50} ms | ${r.at100.p99} ms | ${r.at100.max} ms | ${r.at100.programming.usPerEndpoint} µs (${r.at100.programming.endpoints}) |`,
   ];
-  if (r.atFull) lines.push(`| sampled, one at a time | ${r.perHost} | ${r.atFull.samples} | ${r.atFull.p50} ms | ${r.atFull.p99} ms | ${r.atFull.max} ms | ${r.atFull.programming.usPerEndpoint} µs (${r.atFull.programming.endpoints}) |`);
+  if (r.atFull) lines.push(`| sampled, one at a time | ${r.perHost} | ${r.atFull.answered}/${r.atFull.samples} | ${r.atFull.p50} ms | ${r.atFull.p99} ms | ${r.atFull.max} ms | ${r.atFull.programming.usPerEndpoint} µs (${r.atFull.programming.endpoints}) |`);
+  lines.push('', `attach → entries programmed on the pinging host (same samples): p50 ${r.at100.programmedOnOtherHost.p50} ms, p99 ${r.at100.programmedOnOtherHost.p99} ms at 100 per host` + (r.atFull ? `; p50 ${r.atFull.programmedOnOtherHost.p50} ms, p99 ${r.atFull.programmedOnOtherHost.p99} ms at ${r.perHost}` : ''), '');
   lines.push(`| bulk load 0 → 100 | 100 | | | | | ${r.load100.usPerEndpoint} µs (${r.load100.endpoints}) |`);
   if (r.loadLast100) lines.push(`| bulk load ${r.perHost - 100} → ${r.perHost} | ${r.perHost} | | | | | ${r.loadLast100.usPerEndpoint} µs (${r.loadLast100.endpoints}) |`);
   lines.push('', '| remote endpoints on the host | update(): add one remote endpoint (median) | remove it (median) | runs |', '| --- | --- | --- | --- |');
   for (const p of [r.program100, r.programFull].filter(Boolean)) lines.push(`| ${p.remotesThere} | ${p.addUs} µs | ${p.removeUs} µs | ${p.n} |`);
+  if (r.atFull) lines.push('', `VXLAN devices' rx_dropped (ARP replies the kernel's backlog refused), per host: ${r.atFull.vxlanRxDropped.join(', ')}`);
   lines.push('', `etcd requests per attach (${r.requestsPerAttach.attaches} attaches): ${r.requestsPerAttach.txn} transactions, ${r.requestsPerAttach.writes} writes, ${r.requestsPerAttach.reads} reads`);
   console.log(lines.join('\n'));
 }
