@@ -2,12 +2,11 @@
 // controller and state directory) joined by an underlay bridge in a namespace of its
 // own. Checked with real traffic between the containers and with bridge/ip listings of
 // each host's VXLAN device.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AddressInUseError, NetlinkError, Netns, Networks, OverlayNetwork, type EndpointInfo, type RemoteEndpoint } from '../src';
 import { answers, ip, ipj, ping, run, Scope } from './helpers';
+import { fdbSelf, type Host, neighs, underlay as makeUnderlay } from './overlay-topology';
 
 const scope = new Scope();
 const dirs: string[] = [];
@@ -22,33 +21,9 @@ afterEach(async () => {
 const SUBNET = '10.99.0.0/24';
 const VNI = 4242;
 
-interface Host {
-  ns: Netns;
-  ctl: Networks;
-  vtep: string;
-  dir: string;
-}
-
 /** An underlay bridge in its own namespace (192.168.90.254/24) and n hosts on it (192.168.90.i+1). */
-async function underlay(n: number): Promise<{ under: Netns; hosts: Host[] }> {
-  const under = await scope.ns('und');
-  await under.links.add({ kind: 'bridge', name: 'ub', up: true, addrGenMode: 'none' });
-  await under.addresses.add('ub', '192.168.90.254/24');
-  const hosts: Host[] = [];
-  for (let i = 0; i < n; i++) {
-    const ns = await scope.ns('h');
-    await ns.links.add({ kind: 'veth', name: 'ul0', up: true, addrGenMode: 'none', peer: { name: `up${i}`, netns: under } });
-    await under.links.set(`up${i}`, { master: 'ub', up: true });
-    const vtep = `192.168.90.${i + 1}`;
-    await ns.addresses.add('ul0', `${vtep}/24`);
-    await ns.links.set('lo', { up: true });
-    const dir = mkdtempSync(path.join(tmpdir(), 'np-ovl-'));
-    dirs.push(dir);
-    const ctl = await Networks.open({ stateDir: dir, host: ns });
-    ctls.push(ctl);
-    hosts.push({ ns, ctl, vtep, dir });
-  }
-  return { under, hosts };
+function underlay(n: number): Promise<{ under: Netns; hosts: Host[] }> {
+  return makeUnderlay(scope, n, dirs, ctls);
 }
 
 function overlayOn(h: Host, extra: { ipRange?: string } = {}): Promise<OverlayNetwork> {
@@ -58,19 +33,6 @@ function overlayOn(h: Host, extra: { ipRange?: string } = {}): Promise<OverlayNe
 /** Names of a namespace's links, as `ip link` lists them. */
 function linkNames(ns: Netns): string[] {
   return ipj<{ ifname: string }[]>(ns.name!, 'link', 'show').map((l) => l.ifname);
-}
-
-/** The VXLAN device's own FDB entries (not the bridge's), as "mac dst", sorted. */
-function fdbSelf(ns: Netns, dev: string): string[] {
-  const all = JSON.parse(run('ip', ['netns', 'exec', ns.name!, 'bridge', '-j', 'fdb', 'show', 'dev', dev])) as { mac: string; dst?: string; flags: string[]; state: string }[];
-  return all.filter((e) => e.flags.includes('self')).map((e) => `${e.mac} ${e.dst} ${e.state}`).sort();
-}
-
-/** The VXLAN device's neighbour entries, as "ip mac STATE", sorted. */
-function neighs(ns: Netns, dev: string): string[] {
-  return ipj<{ dst: string; lladdr?: string; state: string[] }[]>(ns.name!, 'neigh', 'show', 'dev', dev)
-    .map((n) => `${n.dst} ${n.lladdr} ${n.state.join(',')}`)
-    .sort();
 }
 
 function expectedFdb(peers: string[], remotes: RemoteEndpoint[]): string[] {

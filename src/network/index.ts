@@ -9,7 +9,7 @@ export { StateCorruptError, StateSchemaError, StateBusyError, StateFullError } f
 export { Networks, type NetworksOptions, type GcResult } from './networks';
 export type { RebuildResult } from './rebuild';
 export { Network } from './network';
-export { OverlayNetwork, VXLAN_PORT, registerDriver } from './drivers';
+export { OverlayNetwork, VXLAN_PORT, registerDriver, type OverlayUpdate, type OverlayUpdateResult, type OverlayState } from './drivers';
 export type {
   NetworkDriver, DriverContext, DriverFeatures, DriverRecord, AttachTarget, KernelAttach, HostLinks, NetworkBase,
 } from './driver';
@@ -25,3 +25,7 @@ export type {
   PortMapping, PortProtocol, BridgeNetworkOptions, NetworkInfo, AttachOptions, EndpointInfo, AttachedEndpoint, NewContainer,
   NetworkDriverName, NetworkOptions, OverlayNetworkOptions, MacvlanNetworkOptions, RemoteEndpoint, OverlayInfo, MacvlanInfo,
 } from './types';
+export {
+  OverlayControlPlane, type ControlPlaneOptions, type ControlPlaneStats, type EtcdConnection, type OverlayDefinition,
+  type OverlayJoinOptions,
+} from './controlplane/etcd';

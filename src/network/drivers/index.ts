@@ -27,4 +27,4 @@ registerDriver(bridgeDriver);
 registerDriver(overlayDriver);
 registerDriver(macvlanDriver);
 
-export { OverlayNetwork, VXLAN_PORT } from './overlay';
+export { OverlayNetwork, VXLAN_PORT, type OverlayUpdate, type OverlayUpdateResult, type OverlayState } from './overlay';

@@ -204,26 +204,22 @@ export const overlayDriver: NetworkDriver<CheckedOverlay> = {
     try {
       await ensureLinks(ctx, net, endpoints);
       bridges.forget(net.id);
-      const { o } = stateOf(ctx, net);
-      const want = desired(ctx, net);
-      const stale: PendingNeighRequest[] = [];
-      for (const e of await ctx.host.fdb.list({ dev: o.vxlan })) {
-        if (!e.self) continue;
-        const keep = e.mac === ZERO_MAC ? e.dst !== undefined && want.floods.has(e.dst) : e.dst !== undefined && want.fdb.get(e.mac) === e.dst;
-        if (!keep) stale.push(fdbRequest('delete', { mac: e.mac, dev: o.vxlan, self: true, ...(e.mac === ZERO_MAC && e.dst !== undefined && { dst: e.dst }) }));
-      }
-      for (const n of await ctx.host.neighbours.list({ dev: o.vxlan, family: 4 })) {
-        if (n.proxy) continue;
-        if (want.neigh.get(n.address) !== n.mac || n.state !== 'permanent') stale.push(neighbourRequest('delete', { dev: o.vxlan, address: n.address }));
-      }
-      const keys = { vteps: [...want.floods], macs: [...want.fdb.keys()], ips: [...want.neigh.keys()] };
-      await send(ctx.host, [...stale, ...requests(o.vxlan, want, keys)]);
+      await repairKernel(ctx, net);
     } catch (e) {
       ctx.warn(`overlay network ${net.name} not reconciled: ${(e as Error).message}`);
     }
   },
 
-  attach: (ctx, net, ep, target) => attachVethEndpoint(ctx, net, ep, target, bridges),
+  async attach(ctx, net, ep, target) {
+    const made = await attachVethEndpoint(ctx, net, ep, target, bridges);
+    // A MAC that lived on another host until now (an address handed out again: MACs
+    // follow addresses) was learned by this bridge on the VXLAN port. Until that entry
+    // ages out (300 s) the bridge would send frames for the new local container back
+    // towards the VXLAN port they came in on, i.e. drop them. One RTM_DELNEIGH (master)
+    // forgets it; none there is the common case.
+    await send(ctx.host, [fdbRequest('delete', { mac: made.mac ?? ep.mac, dev: net.overlay!.vxlan, master: true })]).catch(() => undefined);
+    return made;
+  },
   detach: (ctx, _net, ep) => quiesceVeth(ctx, ep),
   abort: (ctx, _net, ep) => deleteVeth(ctx, ep),
   alive: async (ctx, _net, ep, links) => vethAlive(ctx, ep, links),
@@ -323,6 +319,7 @@ interface Desired {
   neigh: Map<string, string>;
 }
 
+// The whole desired state (reconcile and sync only: O(records)).
 function desired(ctx: DriverContext, net: NetworkInfo): Desired {
   const { peers, remotes } = stateOf(ctx, net);
   const fdb = new Map<string, string>();
@@ -339,6 +336,43 @@ interface Keys {
   vteps?: string[];
   macs?: string[];
   ips?: string[];
+  /**
+   * MAC -> VTEP for MACs this change reported last (the latest report wins, so no other
+   * record can say otherwise): their FDB entry is known without looking at the others.
+   */
+  latest?: Map<string, string>;
+}
+
+// The desired state of just the given keys: what one change costs is bounded by the
+// change. Peers and addresses are lookups; a MAC this change did not report last (one
+// whose record went, or changed MAC) needs the latest other report of that MAC: one walk
+// over the records in memory for the whole change, no kernel request and no allocation
+// per record.
+function desiredFor(ctx: DriverContext, net: NetworkInfo, keys: Keys): Desired {
+  const peers = ctx.store.records<{ vtep: string }>(net.id, PEER);
+  const remotes = ctx.store.records<RemoteRecord>(net.id, REMOTE);
+  const floods = new Set((keys.vteps ?? []).filter((v) => peers.has(v)));
+  const neigh = new Map<string, string>();
+  for (const ip of keys.ips ?? []) {
+    const r = remotes.get(ip);
+    if (r) neigh.set(ip, r.mac);
+  }
+  const fdb = new Map<string, string>();
+  const open = new Set<string>();
+  for (const mac of keys.macs ?? []) {
+    const vtep = keys.latest?.get(mac);
+    if (vtep !== undefined) fdb.set(mac, vtep);
+    else open.add(mac);
+  }
+  if (open.size > 0) {
+    const at = new Map<string, number>();
+    for (const r of remotes.values()) {
+      if (!open.has(r.mac) || (at.get(r.mac) ?? -1) > r.at) continue;
+      at.set(r.mac, r.at);
+      fdb.set(r.mac, r.vtep);
+    }
+  }
+  return { floods, fdb, neigh };
 }
 
 // The requests that make the given keys' entries what the state says: entries that
@@ -382,12 +416,13 @@ async function change(ctx: DriverContext, net: NetworkInfo, mutate: (tx: StoreTx
   const keys = ctx.write((tx) => mutate(tx, undo));
   const dev = net.overlay!.vxlan;
   try {
-    await send(ctx.host, requests(dev, desired(ctx, net), keys));
+    await send(ctx.host, requests(dev, desiredFor(ctx, net, keys), keys));
   } catch (e) {
     ctx.write((tx) => {
       for (let i = undo.length - 1; i >= 0; i--) undo[i]!(tx);
     });
-    await send(ctx.host, requests(dev, desired(ctx, net), keys)).catch(() => undefined);
+    const back = { ...keys, latest: undefined };
+    await send(ctx.host, requests(dev, desiredFor(ctx, net, back), back)).catch(() => undefined);
     throw e;
   }
 }
@@ -425,68 +460,193 @@ function checkRemoteEndpoint(net: NetworkInfo, ep: RemoteEndpoint): RemoteEndpoi
   return { ip, mac, vtep: checkVtep(o, e.vtep, 'remote endpoint vtep') };
 }
 
-/** Adds a peer VTEP: its all-zeros FDB entry (flooding). Idempotent. */
-async function addPeer(ctx: DriverContext, net: NetworkInfo, vtepIn: string): Promise<void> {
-  const vtep = checkVtep(net.overlay!, vtepIn);
-  if (ctx.store.records(net.id, PEER).has(vtep)) return;
-  await change(ctx, net, (tx, undo) => {
-    putRecord(tx, undo, net.id, PEER, vtep, { vtep });
-    return { vteps: [vtep] };
-  });
+/** Changes to an overlay's view of the other hosts, applied together (OverlayNetwork.update). */
+export interface OverlayUpdate {
+  /** Peer VTEPs to flood to. */
+  addPeers?: string[];
+  /** Peer VTEPs to forget, with every remote endpoint behind them. */
+  removePeers?: string[];
+  /** Remote endpoints to add or replace. */
+  addEndpoints?: RemoteEndpoint[];
+  /** Remote endpoints to remove, by IP. */
+  removeEndpoints?: string[];
 }
 
-/** Removes a peer VTEP: its flood entry and every remote endpoint behind it. Idempotent. */
-async function removePeer(ctx: DriverContext, net: NetworkInfo, vtepIn: string): Promise<void> {
-  const vtep = checkVtep(net.overlay!, vtepIn);
-  const gone = stateOf(ctx, net).remotes.filter((r) => r.vtep === vtep);
-  if (!ctx.store.records(net.id, PEER).has(vtep) && gone.length === 0) return;
-  const pool = poolIds(net.id).v4;
-  await change(ctx, net, (tx, undo) => {
-    deleteRecord(tx, undo, net.id, PEER, vtep);
-    for (const r of gone) {
-      deleteRecord(tx, undo, net.id, REMOTE, r.ip);
-      tx.release(pool, r.ip);
-      undo.push((t) => t.claim(pool, r.ip, REMOTE_OWNER));
+/** What update() and sync() did not apply, and why (the rest was applied). */
+export interface OverlayUpdateResult {
+  rejected: { item: string | RemoteEndpoint; error: Error }[];
+}
+
+// Every change to peers and remote endpoints, one at a time or in bulk, goes through
+// here: validated, recorded in one store transaction, then one netlink batch holding
+// exactly the entries whose keys it touched. Removals before additions, so an address
+// removed and added again with another MAC ends with the new one. Items that fail
+// validation or hit a local address go to `rejected` (strict: thrown, nothing applied).
+async function applyUpdate(ctx: DriverContext, net: NetworkInfo, u: OverlayUpdate, strict: boolean): Promise<OverlayUpdateResult> {
+  const o = net.overlay!;
+  const rejected: OverlayUpdateResult['rejected'] = [];
+  function checked<I, O>(items: I[] | undefined, check: (i: I) => O): O[] {
+    const out: O[] = [];
+    for (const i of items ?? []) {
+      try {
+        out.push(check(i));
+      } catch (e) {
+        if (strict) throw e;
+        rejected.push({ item: i as string | RemoteEndpoint, error: e as Error });
+      }
     }
-    return { vteps: [vtep], macs: gone.map((r) => r.mac), ips: gone.map((r) => r.ip) };
-  });
-}
+    return out;
+  }
+  if (typeof u !== 'object' || u === null) throw new TypeError('an overlay update must be an object');
+  const removePeers = checked(u.removePeers, (v) => checkVtep(o, v));
+  const addPeers = checked(u.addPeers, (v) => checkVtep(o, v));
+  const removeEndpoints = checked(u.removeEndpoints, (ip) => normalizeIp(checkAddress(ip, 'remote endpoint ip')));
+  const addEndpoints = checked(u.addEndpoints, (e) => checkRemoteEndpoint(net, e));
 
-/**
- * Adds or replaces a remote endpoint: its address is held in the local pool (never
- * handed out here; AddressInUseError if a local container has it), then its FDB entry
- * (MAC -> VTEP) and its permanent neighbour entry (IP -> MAC) on the VXLAN device.
- */
-async function addRemoteEndpoint(ctx: DriverContext, net: NetworkInfo, epIn: RemoteEndpoint): Promise<void> {
-  const ep = checkRemoteEndpoint(net, epIn);
-  const old = ctx.store.records<RemoteRecord>(net.id, REMOTE).get(ep.ip);
-  if (old && old.mac === ep.mac && old.vtep === ep.vtep) return;
+  // Nothing to record or program: no store transaction, no netlink message.
+  const peers = ctx.store.records<{ vtep: string }>(net.id, PEER);
+  const remotes = ctx.store.records<RemoteRecord>(net.id, REMOTE);
+  const gonePeers = new Set(removePeers);
+  const dropPeers = new Set(removePeers.filter((v) => peers.has(v)));
+  if (gonePeers.size > 0) for (const r of remotes.values()) if (gonePeers.has(r.vtep)) dropPeers.add(r.vtep);
+  const newPeers = addPeers.filter((v) => !peers.has(v));
+  const dropEps = removeEndpoints.filter((ip) => remotes.has(ip));
+  // One report per address (the last), so a MAC this change reports last stays reported.
+  const lastByIp = new Map(addEndpoints.map((e) => [e.ip, e]));
+  const newEps = [...lastByIp.values()].filter((e) => {
+    const old = remotes.get(e.ip);
+    return !old || old.mac !== e.mac || old.vtep !== e.vtep;
+  });
+  if (dropPeers.size + newPeers.length + dropEps.length + newEps.length === 0) return { rejected };
+
   const pool = poolIds(net.id).v4;
   await change(ctx, net, (tx, undo) => {
-    const owner = tx.store.pools.get(pool)!.ownerOf(ep.ip);
-    if (owner !== undefined && owner !== REMOTE_OWNER) throw new AddressInUseError(ep.ip, net.subnet, owner);
-    if (owner === undefined) {
-      tx.claim(pool, ep.ip, REMOTE_OWNER);
-      undo.push((t) => t.release(pool, ep.ip));
+    const keys: Required<Keys> = { vteps: [], macs: [], ips: [], latest: new Map() };
+    const recs = tx.store.records<RemoteRecord>(net.id, REMOTE);
+    const forget = (ip: string): void => {
+      const old = recs.get(ip);
+      if (!old) return;
+      deleteRecord(tx, undo, net.id, REMOTE, ip);
+      tx.release(pool, ip);
+      undo.push((t) => t.claim(pool, ip, REMOTE_OWNER));
+      keys.macs.push(old.mac);
+      keys.ips.push(ip);
+    };
+    if (dropPeers.size > 0) {
+      for (const r of [...recs.values()]) if (dropPeers.has(r.vtep)) forget(r.ip);
+      for (const vtep of dropPeers) {
+        deleteRecord(tx, undo, net.id, PEER, vtep);
+        keys.vteps.push(vtep);
+      }
     }
-    putRecord(tx, undo, net.id, REMOTE, ep.ip, { ...ep, at: nextReport() });
-    return { macs: old ? [old.mac, ep.mac] : [ep.mac], ips: [ep.ip] };
+    for (const ip of dropEps) forget(ip);
+    for (const vtep of newPeers) {
+      putRecord(tx, undo, net.id, PEER, vtep, { vtep });
+      keys.vteps.push(vtep);
+    }
+    for (const ep of newEps) {
+      const owner = tx.store.pools.get(pool)!.ownerOf(ep.ip);
+      if (owner !== undefined && owner !== REMOTE_OWNER) {
+        const err = new AddressInUseError(ep.ip, net.subnet, owner);
+        if (strict) throw err;
+        rejected.push({ item: ep, error: err });
+        continue;
+      }
+      const old = recs.get(ep.ip);
+      if (owner === undefined) {
+        tx.claim(pool, ep.ip, REMOTE_OWNER);
+        undo.push((t) => t.release(pool, ep.ip));
+      }
+      putRecord(tx, undo, net.id, REMOTE, ep.ip, { ...ep, at: nextReport() });
+      if (old) keys.macs.push(old.mac);
+      keys.macs.push(ep.mac);
+      keys.latest.delete(ep.mac); // re-inserted: the last report of a MAC in this change wins
+      keys.latest.set(ep.mac, ep.vtep);
+      keys.ips.push(ep.ip);
+    }
+    return keys;
   });
+  return { rejected };
 }
 
-/** Removes a remote endpoint (by IP): its neighbour entry, and its FDB entry once no other address uses that MAC. Idempotent. */
-async function removeRemoteEndpoint(ctx: DriverContext, net: NetworkInfo, ipIn: string): Promise<void> {
-  const ip = normalizeIp(checkAddress(ipIn, 'remote endpoint ip'));
-  const old = ctx.store.records<RemoteRecord>(net.id, REMOTE).get(ip);
-  if (!old) return;
-  const pool = poolIds(net.id).v4;
-  await change(ctx, net, (tx, undo) => {
-    deleteRecord(tx, undo, net.id, REMOTE, ip);
-    tx.release(pool, ip);
-    undo.push((t) => t.claim(pool, ip, REMOTE_OWNER));
-    return { macs: [old.mac], ips: [ip] };
-  });
+// What the kernel must hold for the whole overlay, against what it holds: the VXLAN
+// device's FDB and neighbour tables dumped, and one batch of requests for exactly the
+// entries that differ (missing ones added, stray or wrong ones deleted).
+async function repairKernel(ctx: DriverContext, net: NetworkInfo): Promise<number> {
+  const o = net.overlay!;
+  const want = desired(ctx, net);
+  const fixes: PendingNeighRequest[] = [];
+  const fdbHas = new Map<string, string>();
+  const floodHas = new Set<string>();
+  for (const e of await ctx.host.fdb.list({ dev: o.vxlan })) {
+    if (!e.self) continue;
+    if (e.mac === ZERO_MAC) {
+      if (e.dst !== undefined && want.floods.has(e.dst) && e.state === 'permanent') floodHas.add(e.dst);
+      else fixes.push(fdbRequest('delete', { mac: e.mac, dev: o.vxlan, self: true, ...(e.dst !== undefined && { dst: e.dst }) }));
+    } else if (e.dst !== undefined && want.fdb.get(e.mac) === e.dst && e.state === 'permanent') {
+      fdbHas.set(e.mac, e.dst);
+    } else if (!want.fdb.has(e.mac)) {
+      fixes.push(fdbRequest('delete', { mac: e.mac, dev: o.vxlan, self: true }));
+    }
+  }
+  const neighHas = new Set<string>();
+  for (const n of await ctx.host.neighbours.list({ dev: o.vxlan, family: 4 })) {
+    if (n.proxy) continue;
+    if (want.neigh.get(n.address) === n.mac && n.state === 'permanent') neighHas.add(n.address);
+    else if (!want.neigh.has(n.address)) fixes.push(neighbourRequest('delete', { dev: o.vxlan, address: n.address }));
+  }
+  const keys = {
+    vteps: [...want.floods].filter((v) => !floodHas.has(v)),
+    macs: [...want.fdb.keys()].filter((m) => !fdbHas.has(m)),
+    ips: [...want.neigh.keys()].filter((ip) => !neighHas.has(ip)),
+  };
+  // Deletions first here: a stray entry is gone before a right one takes its key.
+  const reqs = [...fixes, ...requests(o.vxlan, want, keys)];
+  await send(ctx.host, reqs);
+  return reqs.length;
 }
+
+/** The whole view of the other hosts (OverlayNetwork.sync). */
+export interface OverlayState {
+  peers: string[];
+  endpoints: RemoteEndpoint[];
+}
+
+// Makes the records exactly `state` (one update holding the difference), then the kernel
+// exactly the records (repairKernel). For a control plane's resync: after a restart, a
+// lost watch, a reconnect.
+async function syncState(ctx: DriverContext, net: NetworkInfo, state: OverlayState): Promise<OverlayUpdateResult & { kernelFixes: number }> {
+  if (typeof state !== 'object' || state === null || !Array.isArray(state.peers) || !Array.isArray(state.endpoints)) {
+    throw new TypeError('an overlay state is { peers: string[], endpoints: RemoteEndpoint[] }');
+  }
+  const wantPeers = new Set<string>();
+  for (const p of state.peers) {
+    try {
+      wantPeers.add(normalizeIp(checkAddress(p, 'vtep')));
+    } catch {
+      /* rejected by the update below */
+    }
+  }
+  const wantEps = new Set<string>();
+  for (const e of state.endpoints) {
+    try {
+      wantEps.add(normalizeIp(checkAddress((e as RemoteEndpoint | null)?.ip, 'remote endpoint ip')));
+    } catch {
+      /* rejected by the update below */
+    }
+  }
+  const peers = ctx.store.records<{ vtep: string }>(net.id, PEER);
+  const remotes = ctx.store.records<RemoteRecord>(net.id, REMOTE);
+  const result = await applyUpdate(ctx, net, {
+    removePeers: [...peers.keys()].filter((v) => !wantPeers.has(v)),
+    removeEndpoints: [...remotes.keys()].filter((ip) => !wantEps.has(ip)),
+    addPeers: state.peers,
+    addEndpoints: state.endpoints,
+  }, false);
+  return { ...result, kernelFixes: await repairKernel(ctx, net) };
+}
+
+const strictly = (ctx: DriverContext, net: NetworkInfo, u: OverlayUpdate): Promise<void> => applyUpdate(ctx, net, u, true).then(() => undefined);
 
 /**
  * An overlay network on this host, fed by a control plane of the caller's choosing:
@@ -502,12 +662,12 @@ export class OverlayNetwork extends Network {
 
   /** Floods broadcast and unknown unicast to this VTEP too (RTM_NEWNEIGH AF_BRIDGE, NLM_F_APPEND, 00:00:00:00:00:00 dst vtep). Idempotent. */
   addPeer(vtep: string): Promise<void> {
-    return this.controller.driverOp(this.id, (ctx, net) => addPeer(ctx, net, vtep));
+    return this.controller.driverOp(this.id, (ctx, net) => strictly(ctx, net, { addPeers: [vtep] }));
   }
 
   /** Stops flooding to the VTEP and removes every remote endpoint behind it (RTM_DELNEIGH). Idempotent. */
   removePeer(vtep: string): Promise<void> {
-    return this.controller.driverOp(this.id, (ctx, net) => removePeer(ctx, net, vtep));
+    return this.controller.driverOp(this.id, (ctx, net) => strictly(ctx, net, { removePeers: [vtep] }));
   }
 
   /**
@@ -516,13 +676,33 @@ export class OverlayNetwork extends Network {
    * which answers the containers' ARP for it. Its address is never handed out here.
    */
   addRemoteEndpoint(ep: RemoteEndpoint): Promise<void> {
-    return this.controller.driverOp(this.id, (ctx, net) => addRemoteEndpoint(ctx, net, ep));
+    return this.controller.driverOp(this.id, (ctx, net) => strictly(ctx, net, { addEndpoints: [ep] }));
   }
 
   /** Removes a remote endpoint (by IP): its neighbour entry, and its FDB entry unless another address shares the MAC on that VTEP. Idempotent. */
   removeRemoteEndpoint(ep: string | Pick<RemoteEndpoint, 'ip'>): Promise<void> {
     const ip = typeof ep === 'object' && ep !== null ? ep.ip : ep;
-    return this.controller.driverOp(this.id, (ctx, net) => removeRemoteEndpoint(ctx, net, ip));
+    return this.controller.driverOp(this.id, (ctx, net) => strictly(ctx, net, { removeEndpoints: [ip] }));
+  }
+
+  /**
+   * Applies many changes at once: one store transaction and one netlink batch holding
+   * one request per entry it changes (the path addPeer and the others take, one item at
+   * a time). Items that are invalid or collide with a local address are returned in
+   * `rejected`; the rest is applied.
+   */
+  update(changes: OverlayUpdate): Promise<OverlayUpdateResult> {
+    return this.controller.driverOp(this.id, (ctx, net) => applyUpdate(ctx, net, changes, false));
+  }
+
+  /**
+   * Makes the peers and remote endpoints exactly `state` (a control plane's full list,
+   * after a restart or a lost watch): the difference applied as by update(), then the
+   * VXLAN device's FDB and neighbour tables dumped and every entry that differs from the
+   * records fixed (`kernelFixes` requests).
+   */
+  sync(state: OverlayState): Promise<OverlayUpdateResult & { kernelFixes: number }> {
+    return this.controller.driverOp(this.id, (ctx, net) => syncState(ctx, net, state));
   }
 
   /** The peer VTEPs. */
