@@ -34,7 +34,7 @@ function newest(p: string): number {
 }
 
 /**
- * prebuilds/linux-x64 as `npm run prebuild` makes it: the repository's own if it is newer
+ * prebuilds/linux-x64 as `npm run prebuilds` makes it: the repository's own if it is newer
  * than every native source, else prebuildify run in a scratch copy of the sources.
  */
 function prebuilds(): string {
