@@ -12,7 +12,7 @@ import ts from 'typescript';
 /** Functions whose call runs a command (child_process's, and helpers in test/ and bench/). */
 const SPAWNERS = new Set([
   'spawn', 'spawnSync', 'execFile', 'execFileSync', 'execFileP', 'exec', 'execSync',
-  'run', 'tryRun', 'sh', 'inHost', 'nsenter',
+  'run', 'tryRun', 'inHost',
 ]);
 
 /** Commands that run another command given later among their arguments. */
