@@ -82,7 +82,11 @@ if ! node_ok; then
   # that inner, project-scoped install, which refuses it.)
   as_root npm install --global --prefix /usr/local --no-audit --no-fund "node@$NODE_INSTALL" npm@11 >/dev/null
   hash -r
-  case ":$PATH:" in *:/usr/local/bin:*) ;; *) export PATH="/usr/local/bin:$PATH" ;; esac
+  case ":$PATH:" in
+    *:/usr/local/bin:*) ;;
+    *) export PATH="/usr/local/bin:$PATH"
+       say "note: /usr/local/bin is not on your PATH; add it before running npm test" ;;
+  esac
   node_ok || die "node on PATH is $(command -v node) $(node --version), not >= $NODE_MIN: put /usr/local/bin before it in PATH"
 fi
 if [ -z "${npm_config_nodedir:-}" ]; then
