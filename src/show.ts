@@ -240,8 +240,9 @@ function elemJson(e: ElementInfo, isMap: boolean): unknown {
   let key = keyJson(e.key);
   if (e.timeout !== undefined || e.expires !== undefined || e.comment !== undefined) {
     const elem: Json = { val: key };
-    if (e.timeout !== undefined) elem.timeout = Math.round(e.timeout / 1000);
-    if (e.expires !== undefined) elem.expires = Math.round(e.expires / 1000);
+    // Seconds, truncated, as nft prints them.
+    if (e.timeout !== undefined) elem.timeout = Math.floor(e.timeout / 1000);
+    if (e.expires !== undefined) elem.expires = Math.floor(e.expires / 1000);
     if (e.comment !== undefined) elem.comment = e.comment;
     key = { elem };
   }
@@ -265,8 +266,8 @@ function setJson(s: SetInfo): Json {
   if (s.comment !== undefined) j.comment = s.comment;
   const flags = s.flags.filter((f) => ['constant', 'interval', 'timeout', 'dynamic'].includes(f));
   if (flags.length) j.flags = flags;
-  if (s.timeout !== undefined) j.timeout = Math.round(s.timeout / 1000);
-  if (s.gcInterval !== undefined) j['gc-interval'] = Math.round(s.gcInterval / 1000);
+  if (s.timeout !== undefined) j.timeout = Math.floor(s.timeout / 1000);
+  if (s.gcInterval !== undefined) j['gc-interval'] = Math.floor(s.gcInterval / 1000);
   if (s.size !== undefined) j.size = s.size;
   if (s.elements?.length) j.elem = s.elements.map((e) => elemJson(e, isMap));
   return { [isMap ? 'map' : 'set']: j };
