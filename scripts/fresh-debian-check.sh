@@ -39,7 +39,7 @@ say "a fresh clone of $(git -C "$repo" rev-parse --short HEAD) into the root"
 git clone -q "$repo" "$root/root/netplumb"
 
 say "inside the root: scripts/setup.sh && npm test (the README's two commands)"
-bwrap --bind "$root" / --dev /dev --proc /proc --bind /sys /sys --tmpfs /tmp \
+bwrap --bind "$root" / --dev /dev --proc /proc --bind /sys /sys \
   --bind /var/cache/apt/archives /var/cache/apt/archives \
   --unshare-pid --unshare-uts --unshare-ipc --die-with-parent \
   --clearenv --setenv PATH /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
