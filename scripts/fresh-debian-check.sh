@@ -33,6 +33,14 @@ printf 'deb %s bookworm main\ndeb %s bookworm-updates main\ndeb http://deb.debia
 printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
 chmod +x "$root/usr/sbin/policy-rc.d"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+# Where this machine reaches the npm registry through a TLS proxy whose CA it trusts by
+# NODE_EXTRA_CA_CERTS, the root gets the same trust (a machine on that network would
+# have it configured too); nothing else of the host's configuration goes in.
+ca_env=()
+if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f "$NODE_EXTRA_CA_CERTS" ]; then
+  cp "$NODE_EXTRA_CA_CERTS" "$root/etc/host-extra-ca.crt"
+  ca_env=(--setenv NODE_EXTRA_CA_CERTS /etc/host-extra-ca.crt)
+fi
 echo "the root has: $(ls "$root/usr/bin" | wc -l) commands in /usr/bin; node: $(ls "$root/usr/bin/node" 2>/dev/null || echo none), g++: $(ls "$root/usr/bin/g++" 2>/dev/null || echo none), ip: $(ls "$root/usr/bin/ip" "$root/sbin/ip" 2>/dev/null || echo none)"
 
 say "a fresh clone of $(git -C "$repo" rev-parse --short HEAD) into the root"
@@ -43,7 +51,7 @@ bwrap --bind "$root" / --dev /dev --proc /proc --bind /sys /sys \
   --bind /var/cache/apt/archives /var/cache/apt/archives \
   --unshare-pid --unshare-uts --unshare-ipc --die-with-parent \
   --clearenv --setenv PATH /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-  --setenv HOME /root --setenv LANG C.UTF-8 --setenv CI "${CI:-true}" --setenv JOBS "${JOBS:-2}" \
+  --setenv HOME /root --setenv LANG C.UTF-8 --setenv CI "${CI:-true}" --setenv JOBS "${JOBS:-2}" "${ca_env[@]}" \
   --chdir /root/netplumb \
   bash -c 'set -e; scripts/setup.sh; hash -r; npm test' </dev/null
 say "a fresh Debian 12 root passed with the README's two commands"
