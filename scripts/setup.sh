@@ -80,7 +80,11 @@ if ! node_ok; then
   # from the registry with an npm install of its own. (npm 11 warns that the script is
   # not in an allowScripts list, and runs it; --allow-scripts=node would be passed on to
   # that inner, project-scoped install, which refuses it.)
-  as_root npm install --global --prefix /usr/local --no-audit --no-fund "node@$NODE_INSTALL" npm@11 >/dev/null
+  as_root npm install --global --prefix /usr/local --no-audit --no-fund "node@$NODE_INSTALL" >/dev/null
+  hash -r
+  # Then npm 11 beside it, installed by the npm there is now running on the new Node (an
+  # older Node's npm, Debian's 9 on Node 18, refuses npm 11 for its engines).
+  as_root env PATH="/usr/local/bin:$PATH" npm install --global --prefix /usr/local --no-audit --no-fund npm@11 >/dev/null
   hash -r
   case ":$PATH:" in
     *:/usr/local/bin:*) ;;
