@@ -28,8 +28,6 @@ work="$base/tree"
 logs="$base/sanitizer"
 rm -rf "$logs"
 mkdir -p "$work" "$logs"
-# Tests read ../shared (the reference nftables layout) beside the tree.
-if [ -d "$root/../shared" ]; then ln -sfn "$(cd "$root/../shared" && pwd)" "$base/shared"; fi
 echo "==> copying the tree to $work"
 # The tracked files plus the working tree's changes (untracked files too), nothing built.
 # Timestamps kept, so that a reused ASAN_WORK rebuilds only what changed.

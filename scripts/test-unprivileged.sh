@@ -31,9 +31,7 @@ else
     --exclude=./prebuilds -cf - . | tar -C "$src" -xf -
 fi
 rm -f "$work/files"
-# shared/ sits beside the repository (the layout tests read ../shared/nft-layout.nft).
-if [ -d "$repo/../shared" ]; then cp -r "$repo/../shared" "$work/shared"; fi
-# A prebuild made by the run before this one (CI's `npm run prebuild`) is reused by the
+# A prebuild made by the run before this one (CI's `npm run prebuilds`) is reused by the
 # prebuild test when it is current, instead of compiling the addon a third time.
 if [ -d "$repo/prebuilds" ]; then cp -r "$repo/prebuilds" "$src/"; fi
 

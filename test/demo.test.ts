@@ -1,12 +1,17 @@
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 describe('netplumb demo', () => {
-  it('builds the scenario in its own nested sandbox, every check passes, JSON output', () => {
+  it('builds the scenario in its own nested sandbox, every check passes, JSON output', async () => {
     const env = { ...process.env };
     delete env.NETPLUMB_SANDBOX; // so the CLI makes a sandbox of its own inside this one
-    const r = spawnSync(process.execPath, [path.resolve(__dirname, '../dist/cli.js'), 'demo', '--json'], { encoding: 'utf8', env, timeout: 60_000 });
+    // Asynchronously: a worker blocked in spawnSync for as long as the demo may take on a
+    // loaded machine misses vitest's RPC deadline.
+    const r = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+      const p = execFile(process.execPath, [path.resolve(__dirname, '../dist/cli.js'), 'demo', '--json'], { encoding: 'utf8', env, timeout: 60_000 },
+        (_err, stdout, stderr) => resolve({ status: p.exitCode, stdout, stderr }));
+    });
     expect(r.status, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as { ok: boolean; checks: { what: string; ok: boolean; saw: string }[]; timings: Record<string, number> };
     expect(out.ok).toBe(true);

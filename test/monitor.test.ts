@@ -189,7 +189,7 @@ describe('monitor', () => {
   });
 
   it('ref/unref decide whether the monitor keeps a process alive', () => {
-    // The addon as the package loads it (build/Release, or the prebuild after `npm run prebuild`).
+    // The addon as the package loads it (build/Release, or the prebuild after `npm run prebuilds`).
     const root = path.resolve(__dirname, '..');
     const script = (ref: boolean): string =>
       `const b = require(${JSON.stringify(require.resolve('node-gyp-build'))})(${JSON.stringify(root)}); const m = b.monitorOpen(b.nsCurrent(), 1, 0, () => {});` +

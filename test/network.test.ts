@@ -15,7 +15,8 @@ import { connect, exec, haveSocat, HOST_IP, joinOutside, OUT_IP, ping, Servers, 
 const scope = new Scope();
 const servers = new Servers();
 const dirs: string[] = [];
-const LAYOUT = path.join(__dirname, '..', '..', 'shared', 'nft-layout.nft');
+// The project's verified reference ruleset, a fixture in the repository.
+const LAYOUT = path.join(__dirname, 'fixtures', 'nft-layout.nft');
 const T = 'netplumb';
 
 afterAll(async () => {

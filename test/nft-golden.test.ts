@@ -132,7 +132,7 @@ describe.skipIf(!haveStrace)('decoding what nft sends', () => {
 
 describe.skipIf(!haveStrace)('the reference layout, message by message', () => {
   it('sets, chains, rules and elements carry the attributes nft sends', async () => {
-    const file = path.join(__dirname, '..', '..', 'shared', 'nft-layout.nft');
+    const file = path.join(__dirname, 'fixtures', 'nft-layout.nft');
     const other = await scope.ns('goldl');
     const theirs = messages(nftBytes(other.name!, ['-f', file]));
     const mineNs = await scope.ns('goldm');

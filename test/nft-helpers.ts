@@ -110,7 +110,7 @@ export function stripLookupSetId(list: Buffer): Buffer {
 export const T = 'netplumb';
 const F = 'inet' as const;
 
-/** The reference layout (shared/nft-layout.nft) with network "n1", built through netplumb. */
+/** The reference layout (test/fixtures/nft-layout.nft) with network "n1", built through netplumb. */
 export async function buildLayout(ns: Netns): Promise<(number | undefined)[]> {
   const tx = ns.nft.transaction();
   const t = { family: F, table: T };

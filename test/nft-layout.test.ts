@@ -7,8 +7,8 @@ import { buildLayout, nftIn, nftJson, normalise, T } from './nft-helpers';
 const scope = new Scope();
 afterEach(() => scope.cleanup());
 
-// shared/ sits beside the repository (the worktree and CI's clone alike).
-const LAYOUT = path.join(__dirname, '..', '..', 'shared', 'nft-layout.nft');
+// The project's verified reference ruleset (a copy of shared/nft-layout.nft, see its header).
+const LAYOUT = path.join(__dirname, 'fixtures', 'nft-layout.nft');
 
 describe('reference layout', () => {
   it('built through the API, nft -j lists exactly what nft -f makes of the reference file', async () => {

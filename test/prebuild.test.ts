@@ -1,7 +1,8 @@
 // The package as a consumer gets it: package.json, compiled dist/, prebuilds/ and its
 // one runtime dependency, and no build/ folder and no install script run. With
 // node-gyp-build's PREBUILDS_ONLY=1 it must load from CommonJS and ESM and work.
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -20,10 +21,14 @@ function temp(prefix: string): string {
   return t;
 }
 
-function node(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): string {
-  const r = spawnSync(process.execPath, args, { cwd, env, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`node ${args.join(' ')} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
+/** Runs node; async, so that a slow tsc on a loaded machine does not block the worker. */
+async function node(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  try {
+    return (await promisify(execFile)(process.execPath, args, { cwd, env, encoding: 'utf8', maxBuffer: 64 << 20 })).stdout;
+  } catch (e) {
+    const err = e as { code?: unknown; stdout?: string; stderr?: string };
+    throw new Error(`node ${args.join(' ')} failed (${String(err.code)}):\n${err.stdout ?? ''}\n${err.stderr ?? ''}`);
+  }
 }
 
 /** Latest modification time of a file or of any file under a directory. */
@@ -34,31 +39,36 @@ function newest(p: string): number {
 }
 
 /**
- * prebuilds/linux-x64 as `npm run prebuild` makes it: the repository's own if it is newer
+ * prebuilds/linux-x64 as `npm run prebuilds` makes it: the repository's own if it is newer
  * than every native source, else prebuildify run in a scratch copy of the sources.
+ * Asynchronously: the compile takes minutes on a loaded machine, and a worker blocked
+ * that long in spawnSync misses vitest's RPC deadline (60 s) and fails the run.
  */
-function prebuilds(): string {
+async function prebuilds(): Promise<string> {
   const own = path.join(root, 'prebuilds', `linux-${process.arch}`);
   const sources = Math.max(newest(path.join(root, 'native')), newest(path.join(root, 'binding.gyp')));
   if (existsSync(own) && readdirSync(own).some((f) => f.endsWith('.node')) && newest(own) > sources) return own;
   const scratch = temp('netplumb-prebuildify-');
   for (const f of ['native', 'binding.gyp', 'package.json']) cpSync(path.join(root, f), path.join(scratch, f), { recursive: true });
   symlinkSync(path.join(root, 'node_modules'), path.join(scratch, 'node_modules'));
-  node([path.join(root, 'node_modules', 'prebuildify', 'bin.js'), '--napi', '--strip'], scratch, {
-    ...process.env,
-    JOBS: process.env.JOBS ?? '2',
+  await promisify(execFile)(process.execPath, [path.join(root, 'node_modules', 'prebuildify', 'bin.js'), '--napi', '--strip'], {
+    cwd: scratch,
+    env: { ...process.env, JOBS: process.env.JOBS ?? '2' },
+    maxBuffer: 64 << 20,
+  }).catch((e: { stdout?: string; stderr?: string; message: string }) => {
+    throw new Error(`prebuildify failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
   });
   return path.join(scratch, 'prebuilds', `linux-${process.arch}`);
 }
 
 describe('prebuild', () => {
-  it('loads with PREBUILDS_ONLY=1 and no build/ folder, from require and from import', () => {
+  it('loads with PREBUILDS_ONLY=1 and no build/ folder, from require and from import', async () => {
     const app = temp('netplumb-consumer-');
     const pkg = path.join(app, 'node_modules', 'netplumb');
     mkdirSync(pkg, { recursive: true });
     cpSync(path.join(root, 'package.json'), path.join(pkg, 'package.json'));
-    node([path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', path.join(pkg, 'dist')], root);
-    cpSync(prebuilds(), path.join(pkg, 'prebuilds', `linux-${process.arch}`), { recursive: true });
+    await node([path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', path.join(pkg, 'dist')], root);
+    cpSync(await prebuilds(), path.join(pkg, 'prebuilds', `linux-${process.arch}`), { recursive: true });
     cpSync(path.join(root, 'node_modules', 'node-gyp-build'), path.join(app, 'node_modules', 'node-gyp-build'), { recursive: true });
     expect(existsSync(path.join(pkg, 'build'))).toBe(false);
 
@@ -81,7 +91,7 @@ describe('prebuild', () => {
       }
       `,
     );
-    node(
+    await node(
       [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '--strict', '--target', 'es2022',
         '--lib', 'es2022,esnext.disposable', '--module', 'nodenext', '--moduleResolution', 'nodenext',
         '--typeRoots', path.join(root, 'node_modules', '@types'), '--types', 'node', 'consumer.mts'],
@@ -117,7 +127,7 @@ describe('prebuild', () => {
       `,
     );
     const lo = ipj<{ ifname: string; ifindex: number }[]>(null, 'link', 'show', 'dev', 'lo')[0]!;
-    for (const out of [node(['-e', cjs], app, env), node(['esm.mjs'], app, env)]) {
+    for (const out of [await node(['-e', cjs], app, env), await node(['esm.mjs'], app, env)]) {
       const r = JSON.parse(out) as { links: [string, number][]; addon: string; error: string; codec: number };
       expect(r.links).toContainEqual(['lo', lo.ifindex]);
       expect(r.addon.startsWith(path.join(pkg, 'prebuilds', `linux-${process.arch}`) + '/')).toBe(true);

@@ -12,47 +12,47 @@ export type Verdict =
   | { verdict: Exclude<VerdictName, 'jump' | 'goto'> }
   | { verdict: 'jump' | 'goto'; chain: string };
 
-/** [ payload load LENb @ BASE header + OFFSET => reg DREG ] (or a write from SREG). */
+/** `[ payload load LENb @ BASE header + OFFSET => reg DREG ]` (or a write from SREG). */
 export interface PayloadExpr {
   type: 'payload'; base: PayloadBase; offset: number; len: number; dreg?: number; sreg?: number;
   csumType?: number; csumOffset?: number; csumFlags?: number;
 }
-/** [ meta load KEY => reg DREG ] or [ meta set KEY with reg SREG ]. */
+/** `[ meta load KEY => reg DREG ]` or `[ meta set KEY with reg SREG ]`. */
 export interface MetaExpr { type: 'meta'; key: MetaKey; dreg?: number; sreg?: number }
-/** [ cmp OP reg SREG DATA ]: the rule stops unless it holds. */
+/** `[ cmp OP reg SREG DATA ]`: the rule stops unless it holds. */
 export interface CmpExpr { type: 'cmp'; sreg: number; op: CmpOp; data: Buffer }
-/** [ bitwise reg DREG = ( reg SREG & MASK ) ^ XOR ], or a shift by DATA. */
+/** `[ bitwise reg DREG = ( reg SREG & MASK ) ^ XOR ]`, or a shift by DATA. */
 export interface BitwiseExpr {
   type: 'bitwise'; sreg: number; dreg: number; len: number; mask?: Buffer; xor?: Buffer; op?: BitwiseOp; data?: Buffer;
 }
-/** [ immediate reg DREG DATA ]: a constant, or (dreg 0) the verdict. */
+/** `[ immediate reg DREG DATA ]`: a constant, or (dreg 0) the verdict. */
 export interface ImmediateExpr { type: 'immediate'; dreg: number; data: Buffer | Verdict }
-/** [ lookup reg SREG set SET (dreg DREG) ]: set membership, or a map lookup into DREG (0: verdict map). */
+/** `[ lookup reg SREG set SET (dreg DREG) ]`: set membership, or a map lookup into DREG (0: verdict map). */
 export interface LookupExpr { type: 'lookup'; sreg: number; set: string; dreg?: number; setId?: number; invert?: boolean }
-/** [ nat snat|dnat FAMILY addr_min reg .. proto_min reg .. flags .. ]. */
+/** `[ nat snat|dnat FAMILY addr_min reg .. proto_min reg .. flags .. ]`. */
 export interface NatExpr {
   type: 'nat'; nat: 'snat' | 'dnat'; family: 'ip' | 'ip6'; regAddrMin?: number; regAddrMax?: number;
   regProtoMin?: number; regProtoMax?: number; flags?: NatFlag[];
 }
-/** [ masq ]: source NAT to the outgoing interface's address. */
+/** `[ masq ]`: source NAT to the outgoing interface's address. */
 export interface MasqExpr { type: 'masq'; flags?: NatFlag[]; regProtoMin?: number; regProtoMax?: number }
-/** [ redir ]: destination NAT to this host. */
+/** `[ redir ]`: destination NAT to this host. */
 export interface RedirExpr { type: 'redir'; regProtoMin?: number; regProtoMax?: number; flags?: NatFlag[] }
-/** [ ct load KEY => reg DREG ] or [ ct set KEY with reg SREG ]. */
+/** `[ ct load KEY => reg DREG ]` or `[ ct set KEY with reg SREG ]`. */
 export interface CtExpr { type: 'ct'; key: CtKey; dreg?: number; sreg?: number; direction?: 'original' | 'reply' }
-/** [ fib FLAGS RESULT => reg DREG ]: a route lookup. */
+/** `[ fib FLAGS RESULT => reg DREG ]`: a route lookup. */
 export interface FibExpr { type: 'fib'; flags: FibFlag[]; result: FibResult; dreg: number }
-/** [ counter pkts P bytes B ]. */
+/** `[ counter pkts P bytes B ]`. */
 export interface CounterExpr { type: 'counter'; packets?: number; bytes?: number }
-/** [ range eq|neq reg SREG FROM TO ]. */
+/** `[ range eq|neq reg SREG FROM TO ]`. */
 export interface RangeExpr { type: 'range'; sreg: number; op: 'eq' | 'neq'; from: Buffer; to: Buffer }
-/** [ limit rate RATE/UNIT burst BURST type packets|bytes ]. */
+/** `[ limit rate RATE/UNIT burst BURST type packets|bytes ]`. */
 export interface LimitExpr { type: 'limit'; rate: number; unit: number; burst: number; limitType: 'packets' | 'bytes'; invert?: boolean }
-/** [ log prefix .. level .. group .. ]. */
+/** `[ log prefix .. level .. group .. ]`. */
 export interface LogExpr { type: 'log'; prefix?: string; group?: number; snaplen?: number; qthreshold?: number; level?: number; flags?: number }
-/** [ reject type T code C ]. */
+/** `[ reject type T code C ]`. */
 export interface RejectExpr { type: 'reject'; rejectType: RejectType; icmpCode?: number }
-/** [ notrack ]. */
+/** `[ notrack ]`. */
 export interface NotrackExpr { type: 'notrack' }
 /** An expression netplumb has no table for, kept as raw NFTA_EXPR_DATA bytes. */
 export interface UnknownExpr { type: 'unknown'; name: string; raw?: Buffer }
