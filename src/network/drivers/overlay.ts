@@ -12,13 +12,17 @@
 //                    Broadcast, multicast and unknown unicast are sent to every peer.
 //   remote endpoint  fdb replace MAC dst VTEP self permanent                 (dev vx-…)
 //                    neigh replace IP lladdr MAC nud permanent               (dev vx-…)
+//                    neigh replace IP6 lladdr MAC nud permanent              (dev vx-…, with IPv6)
 //
 // Why the neighbour entries sit on the VXLAN device: with `proxy` the device answers
 // every ARP request the bridge floods to it from its own neighbour table (the kernel's
 // arp_reduce) and never sends ARP across the underlay; that is where a container's ARP
 // gets its answer without touching the container's own cache, and since the bridge has
 // no address the host never routes through these entries (Docker's overlay and flannel
-// do the same). An address with no entry gets no answer.
+// do the same). An address with no entry gets no answer. IPv6 is the same with NDP: a
+// neighbour solicitation the bridge floods to the device is answered from its IPv6
+// neighbour table (neigh_reduce) and goes no further; the device keeps IPv6 enabled for
+// that (the table lives on its inet6 device) but has no address of its own.
 //
 // Several remote addresses may share a MAC on one VTEP: the FDB entry is kept while any
 // of them is known (reference-counted per VTEP and MAC). A MAC seen again on another
@@ -31,6 +35,7 @@ import { fdbRequest } from '../../fdb';
 import { DevResolver, neighbourRequest, resolveRequest, type PendingNeighRequest } from '../../neighbours';
 import type { Netns } from '../../netns';
 import type { LinkSpec } from '../../spec';
+import type { Neighbour } from '../../types';
 import { checkInt, checkMac, checkObject } from '../../validate';
 import type { DriverContext, DriverRecord, NetworkDriver } from '../driver';
 import { AddressInUseError, contains, normalizeIp, parseIp, type AddressPool } from '../ipam';
@@ -38,7 +43,7 @@ import { Network, type NetworkController } from '../network';
 import { poolIds, type StoreTx } from '../store';
 import type { EndpointInfo, NetworkInfo, OverlayInfo, OverlayNetworkOptions, RemoteEndpoint } from '../types';
 import {
-  checkLabels, checkMtu, checkNoLink, checkOptions, checkSubnetFree, findLink, ifnameOr, networkTag, subnetPool,
+  addressInfo, checkLabels, checkMtu, checkNoLink, checkOptions, checkSubnetFree, familyPools, findLink, ifnameOr, networkTag,
 } from './common';
 import { adoptVeths } from '../rebuild';
 import { attachVethEndpoint, BridgeIndex, deleteVeth, quiesceVeth, vethAlive, vethHostLinks } from './veth';
@@ -50,16 +55,15 @@ const ZERO_MAC = '00:00:00:00:00:00';
 const REMOTE_OWNER = 'remote';
 // Neighbour table sizes for large overlays, raised (never lowered) where the namespace
 // exports them: a namespace owned by another user namespace does not (nothing to do there).
-const GC_THRESH: [string, number][] = [
-  ['net.ipv4.neigh.default.gc_thresh1', 8192],
-  ['net.ipv4.neigh.default.gc_thresh2', 32768],
-  ['net.ipv4.neigh.default.gc_thresh3', 65536],
+const GC_THRESH = (family: 4 | 6): [string, number][] => [
+  [`net.ipv${family}.neigh.default.gc_thresh1`, 8192],
+  [`net.ipv${family}.neigh.default.gc_thresh2`, 32768],
+  [`net.ipv${family}.neigh.default.gc_thresh3`, 65536],
 ];
 
-/** Overlay options, validated; the pool holds subnet, gateway and range. */
+/** Overlay options, validated; the pools hold each family's subnet, gateway and range. */
 interface CheckedOverlay {
-  pool: AddressPool;
-  ipRange?: string;
+  pools: { v4?: AddressPool; v6?: AddressPool };
   vni: number;
   local: string;
   device: string;
@@ -114,16 +118,14 @@ export const overlayDriver: NetworkDriver<CheckedOverlay> = {
     const local = normalizeIp(checkAddress(o.local, 'local'));
     if (o.device === undefined) throw new TypeError('an overlay network needs device: the underlay link');
     const device = ifnameOr(o.device, 'device', '');
-    const pool = subnetPool(o.subnet, o.gateway, o.ipRange);
     const out: CheckedOverlay = {
-      pool,
+      pools: familyPools(o),
       vni,
       local,
       device,
       dstport: o.dstport === undefined ? VXLAN_PORT : checkInt(o.dstport, 'dstport', 1, 65535),
       labels: checkLabels(o.labels),
     };
-    if (o.ipRange !== undefined) out.ipRange = o.ipRange;
     const mtu = checkMtu(o.mtu);
     if (mtu !== undefined) out.mtu = mtu;
     if (o.bridge !== undefined) out.bridge = ifnameOr(o.bridge, 'bridge', '');
@@ -138,10 +140,10 @@ export const overlayDriver: NetworkDriver<CheckedOverlay> = {
    */
   async create(ctx, base, o, others) {
     const host = ctx.host;
-    const subnet = o.pool.subnet.cidr;
+    const addrs = addressInfo(o.pools);
     const same = others.find((n) => n.overlay?.vni === o.vni);
     if (same) throw new NetlinkError({ errno: 17, op: 'network', detail: `VNI ${o.vni} belongs to network ${same.name}` });
-    checkSubnetFree(subnet, others);
+    checkSubnetFree(addrs.subnet, others, addrs.ipv6Subnet);
     const underlay = await findLink(host, o.device);
     if (!underlay) throw new NetlinkError({ errno: 19, op: 'network', detail: `underlay device ${o.device} does not exist` });
     const mine = await host.addresses.list({ dev: underlay.index });
@@ -167,9 +169,7 @@ export const overlayDriver: NetworkDriver<CheckedOverlay> = {
       ...base,
       driver: 'overlay',
       bridge,
-      subnet,
-      gateway: o.pool.gateway!,
-      ...(o.ipRange !== undefined && { ipRange: o.ipRange }),
+      ...addrs,
       mtu: o.mtu ?? room,
       // Layer 2 only: the bridge has no address, the host neither routes nor filters the
       // overlay, and containers reach the outside through a gateway network.
@@ -212,9 +212,9 @@ export const overlayDriver: NetworkDriver<CheckedOverlay> = {
         const keep = e.mac === ZERO_MAC ? e.dst !== undefined && want.floods.has(e.dst) : e.dst !== undefined && want.fdb.get(e.mac) === e.dst;
         if (!keep) stale.push(fdbRequest('delete', { mac: e.mac, dev: o.vxlan, self: true, ...(e.mac === ZERO_MAC && e.dst !== undefined && { dst: e.dst }) }));
       }
-      for (const n of await ctx.host.neighbours.list({ dev: o.vxlan, family: 4 })) {
+      for (const n of await vxlanNeighbours(ctx, net)) {
         if (n.proxy) continue;
-        if (want.neigh.get(n.address) !== n.mac || n.state !== 'permanent') stale.push(neighbourRequest('delete', { dev: o.vxlan, address: n.address }));
+        if (want.neigh.get(normalizeIp(n.address)) !== n.mac || n.state !== 'permanent') stale.push(neighbourRequest('delete', { dev: o.vxlan, address: n.address }));
       }
       const keys = { vteps: [...want.floods], macs: [...want.fdb.keys()], ips: [...want.neigh.keys()] };
       await send(ctx.host, [...stale, ...requests(o.vxlan, want, keys)]);
@@ -242,11 +242,18 @@ export const overlayDriver: NetworkDriver<CheckedOverlay> = {
       if (e.mac === ZERO_MAC) records.push({ kind: PEER, key: e.dst, value: { vtep: e.dst } });
       else vtepOf.set(e.mac, e.dst);
     }
-    for (const n of await ctx.host.neighbours.list({ dev, family: 4 }).catch(() => [])) {
+    // A remote endpoint is its MAC: the IPv4 and IPv6 entries of one MAC are one endpoint
+    // (an overlay gives a container one address of each family).
+    const byMac = new Map<string, RemoteRecord>();
+    for (const n of await vxlanNeighbours(ctx, net).catch(() => [])) {
       const vtep = n.mac === undefined ? undefined : vtepOf.get(n.mac);
       if (n.proxy || vtep === undefined || n.state !== 'permanent') continue;
-      records.push({ kind: REMOTE, key: n.address, value: { ip: n.address, mac: n.mac, vtep, at: nextReport() } });
+      const r = byMac.get(n.mac!) ?? { ip: '', mac: n.mac!, vtep, at: nextReport() };
+      if (n.family === 6) r.ip6 = normalizeIp(n.address);
+      else r.ip = n.address;
+      byMac.set(n.mac!, r);
     }
+    for (const r of byMac.values()) records.push({ kind: REMOTE, key: remoteKey(r), value: r });
     return { endpoints: adoptVeths(ctx, net, scan), records };
   },
 
@@ -298,7 +305,7 @@ async function ensureLinks(ctx: DriverContext, net: NetworkInfo, endpoints: read
     if (l && l.group !== ctx.reapGroup && (!br || l.master !== br.index)) b.links.set(ep.hostIfname, { master: net.bridge });
   }
   if (b.size > 0) await b.commit();
-  for (const [key, want] of GC_THRESH) {
+  for (const [key, want] of [...(net.subnet !== '' ? GC_THRESH(4) : []), ...(net.ipv6Subnet !== undefined ? GC_THRESH(6) : [])]) {
     const now = Number(await host.sysctl.get(key).catch(() => 'NaN'));
     if (Number.isFinite(now) && now < want) await host.sysctl.set(key, want);
   }
@@ -330,7 +337,8 @@ function desired(ctx: DriverContext, net: NetworkInfo): Desired {
   for (const r of remotes) {
     fdb.delete(r.mac); // re-inserted last: Map order is the order of the latest report
     fdb.set(r.mac, r.vtep);
-    neigh.set(r.ip, r.mac);
+    if (r.ip !== '') neigh.set(r.ip, r.mac);
+    if (r.ip6 !== undefined) neigh.set(r.ip6, r.mac);
   }
   return { floods: new Set(peers), fdb, neigh };
 }
@@ -414,15 +422,71 @@ function checkVtep(o: OverlayInfo, vtep: unknown, what = 'vtep'): string {
   return v;
 }
 
-/** Validates a remote endpoint against the network (TypeError / RangeError). */
+/**
+ * Validates a remote endpoint against the network (TypeError / RangeError): an address
+ * of each family the network has (ip '' on an IPv6-only overlay; ip6 optional on a
+ * dual-stack one, for a container that has none).
+ */
 function checkRemoteEndpoint(net: NetworkInfo, ep: RemoteEndpoint): RemoteEndpoint {
   const o = net.overlay!;
   const e = checkObject(ep, 'remote endpoint');
-  const ip = normalizeIp(checkAddress(e.ip, 'remote endpoint ip'));
-  if (!contains(net.subnet, ip)) throw new RangeError(`remote endpoint ip ${ip} is not in ${net.subnet}`);
+  let ip = '';
+  if (net.subnet !== '') {
+    ip = normalizeIp(checkAddress(e.ip, 'remote endpoint ip'));
+    if (!contains(net.subnet, ip)) throw new RangeError(`remote endpoint ip ${ip} is not in ${net.subnet}`);
+  } else if (e.ip !== undefined && e.ip !== '') {
+    throw new TypeError(`remote endpoint ip: network ${net.name} has no IPv4 (give ip6)`);
+  }
+  let ip6: string | undefined;
+  if (e.ip6 !== undefined) {
+    if (net.ipv6Subnet === undefined) throw new TypeError(`remote endpoint ip6: network ${net.name} has no IPv6`);
+    ip6 = normalizeIp(checkAddress(e.ip6, 'remote endpoint ip6'));
+    if (!contains(net.ipv6Subnet, ip6)) throw new RangeError(`remote endpoint ip6 ${ip6} is not in ${net.ipv6Subnet}`);
+  } else if (ip === '') {
+    throw new TypeError('remote endpoint ip6 is required on an IPv6-only overlay');
+  }
   const mac = checkMac(e.mac, 'remote endpoint mac');
   if (mac === ZERO_MAC || (parseInt(mac.slice(0, 2), 16) & 1) === 1) throw new TypeError(`remote endpoint mac ${mac} must be a unicast address`);
-  return { ip, mac, vtep: checkVtep(o, e.vtep, 'remote endpoint vtep') };
+  return { ip, ...(ip6 !== undefined && { ip6 }), mac, vtep: checkVtep(o, e.vtep, 'remote endpoint vtep') };
+}
+
+/** A remote endpoint's record key: its IPv4 address, or its IPv6 one on an IPv6-only overlay. */
+function remoteKey(r: Pick<RemoteEndpoint, 'ip' | 'ip6'>): string {
+  return r.ip !== '' ? r.ip : r.ip6!;
+}
+
+/** The VXLAN device's neighbour entries of the network's families. */
+async function vxlanNeighbours(ctx: DriverContext, net: NetworkInfo): Promise<Neighbour[]> {
+  const dev = net.overlay!.vxlan;
+  const out: Neighbour[] = [];
+  if (net.subnet !== '') out.push(...(await ctx.host.neighbours.list({ dev, family: 4 })));
+  if (net.ipv6Subnet !== undefined) out.push(...(await ctx.host.neighbours.list({ dev, family: 6 })));
+  return out;
+}
+
+// Holds (or frees) a remote endpoint's addresses in the local pools, so that no local
+// container is given one; undo entries put things back.
+function holdRemote(tx: StoreTx, undo: ((tx: StoreTx) => void)[], net: NetworkInfo, r: Pick<RemoteEndpoint, 'ip' | 'ip6'>): void {
+  const ids = poolIds(net.id);
+  for (const [pool, address, subnet] of [[ids.v4, r.ip, net.subnet], [ids.v6, r.ip6, net.ipv6Subnet]] as const) {
+    if (address === undefined || address === '') continue;
+    const owner = tx.store.pools.get(pool)!.ownerOf(address);
+    if (owner !== undefined && owner !== REMOTE_OWNER) throw new AddressInUseError(address, subnet!, owner);
+    if (owner === undefined) {
+      tx.claim(pool, address, REMOTE_OWNER);
+      undo.push((t) => t.release(pool, address));
+    }
+  }
+}
+
+function releaseRemote(tx: StoreTx, undo: ((tx: StoreTx) => void)[], net: NetworkInfo, r: Pick<RemoteEndpoint, 'ip' | 'ip6'>): void {
+  const ids = poolIds(net.id);
+  for (const [pool, address] of [[ids.v4, r.ip], [ids.v6, r.ip6]] as const) {
+    if (address === undefined || address === '') continue;
+    if (tx.store.pools.get(pool)?.ownerOf(address) !== REMOTE_OWNER) continue;
+    tx.release(pool, address);
+    undo.push((t) => t.claim(pool, address, REMOTE_OWNER));
+  }
 }
 
 /** Adds a peer VTEP: its all-zeros FDB entry (flooding). Idempotent. */
@@ -440,15 +504,13 @@ async function removePeer(ctx: DriverContext, net: NetworkInfo, vtepIn: string):
   const vtep = checkVtep(net.overlay!, vtepIn);
   const gone = stateOf(ctx, net).remotes.filter((r) => r.vtep === vtep);
   if (!ctx.store.records(net.id, PEER).has(vtep) && gone.length === 0) return;
-  const pool = poolIds(net.id).v4;
   await change(ctx, net, (tx, undo) => {
     deleteRecord(tx, undo, net.id, PEER, vtep);
     for (const r of gone) {
-      deleteRecord(tx, undo, net.id, REMOTE, r.ip);
-      tx.release(pool, r.ip);
-      undo.push((t) => t.claim(pool, r.ip, REMOTE_OWNER));
+      deleteRecord(tx, undo, net.id, REMOTE, remoteKey(r));
+      releaseRemote(tx, undo, net, r);
     }
-    return { vteps: [vtep], macs: gone.map((r) => r.mac), ips: gone.map((r) => r.ip) };
+    return { vteps: [vtep], macs: gone.map((r) => r.mac), ips: gone.flatMap(addressesOf) };
   });
 }
 
@@ -459,32 +521,33 @@ async function removePeer(ctx: DriverContext, net: NetworkInfo, vtepIn: string):
  */
 async function addRemoteEndpoint(ctx: DriverContext, net: NetworkInfo, epIn: RemoteEndpoint): Promise<void> {
   const ep = checkRemoteEndpoint(net, epIn);
-  const old = ctx.store.records<RemoteRecord>(net.id, REMOTE).get(ep.ip);
-  if (old && old.mac === ep.mac && old.vtep === ep.vtep) return;
-  const pool = poolIds(net.id).v4;
+  const key = remoteKey(ep);
+  const old = ctx.store.records<RemoteRecord>(net.id, REMOTE).get(key);
+  if (old && old.mac === ep.mac && old.vtep === ep.vtep && old.ip6 === ep.ip6) return;
   await change(ctx, net, (tx, undo) => {
-    const owner = tx.store.pools.get(pool)!.ownerOf(ep.ip);
-    if (owner !== undefined && owner !== REMOTE_OWNER) throw new AddressInUseError(ep.ip, net.subnet, owner);
-    if (owner === undefined) {
-      tx.claim(pool, ep.ip, REMOTE_OWNER);
-      undo.push((t) => t.release(pool, ep.ip));
-    }
-    putRecord(tx, undo, net.id, REMOTE, ep.ip, { ...ep, at: nextReport() });
-    return { macs: old ? [old.mac, ep.mac] : [ep.mac], ips: [ep.ip] };
+    // An IPv6 address the endpoint had and no longer has is freed (a new one held below).
+    if (old?.ip6 !== undefined && old.ip6 !== ep.ip6) releaseRemote(tx, undo, net, { ip: '', ip6: old.ip6 });
+    holdRemote(tx, undo, net, ep);
+    putRecord(tx, undo, net.id, REMOTE, key, { ...ep, at: nextReport() });
+    return { macs: old ? [old.mac, ep.mac] : [ep.mac], ips: [...addressesOf(ep), ...(old ? addressesOf(old) : [])] };
   });
 }
 
-/** Removes a remote endpoint (by IP): its neighbour entry, and its FDB entry once no other address uses that MAC. Idempotent. */
+/** A remote endpoint's addresses (one per family it has). */
+function addressesOf(r: Pick<RemoteEndpoint, 'ip' | 'ip6'>): string[] {
+  return [...(r.ip !== '' ? [r.ip] : []), ...(r.ip6 !== undefined ? [r.ip6] : [])];
+}
+
+/** Removes a remote endpoint (by either of its addresses): its neighbour entries, and its FDB entry once no other address uses that MAC. Idempotent. */
 async function removeRemoteEndpoint(ctx: DriverContext, net: NetworkInfo, ipIn: string): Promise<void> {
   const ip = normalizeIp(checkAddress(ipIn, 'remote endpoint ip'));
-  const old = ctx.store.records<RemoteRecord>(net.id, REMOTE).get(ip);
+  const records = ctx.store.records<RemoteRecord>(net.id, REMOTE);
+  const old = records.get(ip) ?? [...records.values()].find((r) => r.ip6 === ip);
   if (!old) return;
-  const pool = poolIds(net.id).v4;
   await change(ctx, net, (tx, undo) => {
-    deleteRecord(tx, undo, net.id, REMOTE, ip);
-    tx.release(pool, ip);
-    undo.push((t) => t.claim(pool, ip, REMOTE_OWNER));
-    return { macs: [old.mac], ips: [ip] };
+    deleteRecord(tx, undo, net.id, REMOTE, remoteKey(old));
+    releaseRemote(tx, undo, net, old);
+    return { macs: [old.mac], ips: addressesOf(old) };
   });
 }
 
@@ -513,15 +576,17 @@ export class OverlayNetwork extends Network {
   /**
    * Adds or replaces a remote endpoint: FDB entry MAC -> VTEP (AF_BRIDGE, NLM_F_REPLACE)
    * and a permanent neighbour IP -> MAC (AF_INET, NLM_F_REPLACE) on the VXLAN device,
-   * which answers the containers' ARP for it. Its address is never handed out here.
+   * which answers the containers' ARP for it; with `ip6`, one more (AF_INET6), which
+   * answers their neighbour solicitations (the NDP proxy). Its addresses are never
+   * handed out here.
    */
   addRemoteEndpoint(ep: RemoteEndpoint): Promise<void> {
     return this.controller.driverOp(this.id, (ctx, net) => addRemoteEndpoint(ctx, net, ep));
   }
 
-  /** Removes a remote endpoint (by IP): its neighbour entry, and its FDB entry unless another address shares the MAC on that VTEP. Idempotent. */
-  removeRemoteEndpoint(ep: string | Pick<RemoteEndpoint, 'ip'>): Promise<void> {
-    const ip = typeof ep === 'object' && ep !== null ? ep.ip : ep;
+  /** Removes a remote endpoint (by its IPv4 or IPv6 address): its neighbour entries, and its FDB entry unless another endpoint shares the MAC on that VTEP. Idempotent. */
+  removeRemoteEndpoint(ep: string | Pick<RemoteEndpoint, 'ip' | 'ip6'>): Promise<void> {
+    const ip = typeof ep === 'object' && ep !== null ? (ep.ip !== '' && ep.ip !== undefined ? ep.ip : ep.ip6!) : ep;
     return this.controller.driverOp(this.id, (ctx, net) => removeRemoteEndpoint(ctx, net, ip));
   }
 
@@ -535,6 +600,6 @@ export class OverlayNetwork extends Network {
     return this.controller
       .records<RemoteRecord>(this.id, REMOTE)
       .sort((a, b) => a.at - b.at)
-      .map(({ ip, mac, vtep }) => ({ ip, mac, vtep }));
+      .map(({ ip, ip6, mac, vtep }) => ({ ip, ...(ip6 !== undefined && { ip6 }), mac, vtep }));
   }
 }
