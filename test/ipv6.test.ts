@@ -119,6 +119,9 @@ describe.skipIf(!haveSocat)('IPv6: dual-stack, IPv6-only and routed bridge netwo
     expect(web.ep.ip6).toBe('fd00:90::2');
     expect(addrs(web.ns, 'eth0', '-6').map((a) => a.local)).toContain('fd00:90::2');
     expect(ipj<{ address: string }[]>(web.ns.name!, 'link', 'show', 'eth0')[0]!.address).toBe('02:42:0a:5a:00:02');
+    // The host end is a bridge port: no IPv6 of its own (no link-local address, DAD or MLD).
+    expect(addrs(t.H, web.ep.hostIfname, '-6')).toEqual([]);
+    expect(ipj<{ inet6_addr_gen_mode: string }[]>(t.H.name!, 'link', 'show', web.ep.hostIfname)[0]!.inet6_addr_gen_mode).toBe('none');
     const [p4, p6, back6, tcp6] = await Promise.all([
       ping(db.ns, web.ep.ip),
       ping(db.ns, web.ep.ip6!),

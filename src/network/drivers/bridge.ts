@@ -265,6 +265,13 @@ async function ensureBridge(ctx: DriverContext, net: NetworkInfo): Promise<boole
       // The bridge is the containers' router: a router advertisement sent by a container
       // must never give the host an address or a route.
       [`net/ipv6/conf/${net.bridge}/accept_ra`, 0],
+      // Its link-local address usable as soon as the first port brings the carrier up:
+      // the host solicits a container's address for a packet it forwards from the
+      // bridge's link-local address, and a tentative one (DAD takes a second or more)
+      // sends no solicitation at all, so traffic from outside to a container that has
+      // not spoken yet would be dropped meanwhile. Every MAC on the bridge is the host's
+      // choice, so the address cannot be duplicated.
+      [`net/ipv6/conf/${net.bridge}/accept_dad`, 0],
     );
   }
   for (const [k, v] of sysctls) await host.sysctl.set(k, v);
