@@ -4,12 +4,13 @@
 // routes via O), containers attached through the Networks API. The kernel's state is
 // read with ip -j, nft -j and sysctl files; addresses seen by servers are what socat
 // logs, never what the library says.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NetlinkError, Netns, type AttachOptions, type EndpointInfo, type Network, Networks } from '../src';
 import { ip as ipcmd, ipj, run, Scope } from './helpers';
 import { nftJson } from './nft-helpers';
+import { messages, strace } from './strace';
 import {
   connect, haveSocat, HOST_IP, HOST_IP6, joinOutside, OUT_IP, OUT_IP6, ping, Servers, withHosts,
 } from './traffic';
@@ -372,6 +373,49 @@ describe('IPv6: subnets, forwarding and router advertisements', () => {
     } finally {
       process.off('warning', onWarning);
     }
+  });
+
+  it('strace: an attach with a published port costs an IPv4-only network what it did before IPv6; a dual-stack one no more sendmsg calls', async () => {
+    // A separate process, traced: the sendmsg calls of one Network.attach (after a
+    // warm-up attach) and the netlink messages in each. The IPv4 numbers are those the
+    // code before IPv6 sends (measured on its branch): host batch (veth, master, up),
+    // container batch (lo, link, address, route, ...), nftables (begin, dnat4_any, pub4, end).
+    const H = await scope.ns('6s');
+    const script = path.join('/run', `attach6-${process.pid}.cjs`);
+    const dist = path.resolve(__dirname, '../dist/index.js');
+    writeFileSync(script, `
+      const { Netns, Networks } = require(${JSON.stringify(dist)});
+      (async () => {
+        const host = await Netns.open(${JSON.stringify(H.name)});
+        const nets = await Networks.open({ host, stateDir: ${JSON.stringify(tmpDir('np6-st'))} });
+        const v4 = await nets.create({ name: 'v4', subnet: '10.78.0.0/24' });
+        const ds = await nets.create({ name: 'ds', subnet: '10.79.0.0/24', ipv6Subnet: 'fd00:79::/64' });
+        const c = [];
+        for (let i = 0; i < 4; i++) { c.push(await Netns.create(${JSON.stringify(H.name)} + 'c' + i)); await c[i].links.get('lo'); }
+        await v4.attach(c[0], { publish: [{ hostPort: 20000, containerPort: 80 }] });
+        await ds.attach(c[1], { publish: [{ hostPort: 20001, containerPort: 80 }] });
+        process.stderr.write('ATTACH-4\\n');
+        await v4.attach(c[2], { publish: [{ hostPort: 20002, containerPort: 80 }] });
+        process.stderr.write('ATTACH-6\\n');
+        await ds.attach(c[3], { publish: [{ hostPort: 20003, containerPort: 80 }] });
+        process.stderr.write('END\\n');
+        await nets.close();
+        for (const x of c) { const n = x.name; x.close(); await Netns.delete(n); }
+      })();`);
+    const { calls } = strace([process.execPath, script], ['sendmsg', 'write'], 'write');
+    unlinkSync(script);
+    const between = (from: string, to: string) => {
+      const i = calls.findIndex((c) => c.name === 'write' && c.data.toString().includes(from));
+      const j = calls.findIndex((c) => c.name === 'write' && c.data.toString().includes(to));
+      return calls.slice(i + 1, j).filter((c) => c.name === 'sendmsg' && c.line.includes('AF_NETLINK'));
+    };
+    const v4 = between('ATTACH-4', 'ATTACH-6');
+    const ds = between('ATTACH-6', 'END');
+    expect(v4.map((c) => messages(c.data).length)).toEqual([3, 5, 4]);
+    expect(v4.map((c) => c.data.length)).toEqual([364, 220, 208]);
+    // Dual stack: the same three sendmsg; the container batch has its IPv6 address and
+    // route, the nftables batch dnat6_any and pub6 too.
+    expect(ds.map((c) => messages(c.data).length)).toEqual([3, 7, 6]);
   });
 
   it('an IPv4-only network does no IPv6 at all on its links (no link-local address, DAD or MLD)', async () => {
