@@ -11,7 +11,7 @@ import {
   accept, concat, counter, ct, dnat, drop, fib, iifname, ip, ip6, jump, masquerade, meta, oifname, th,
   type ElementSpec, type Family, type Transaction,
 } from '../nft';
-import { familiesOf, portBindings } from './ports';
+import { portBindings } from './ports';
 import type { EndpointInfo, NetworkInfo, PortMapping, PortProtocol } from './types';
 
 const F: Family = 'inet';
@@ -46,13 +46,14 @@ export type Publisher = Pick<EndpointInfo, 'ip' | 'publish'> & { ip6?: string | 
 export function portElements(ep: Publisher): { set: string; el: ElementSpec }[] {
   const out: { set: string; el: ElementSpec }[] = [];
   const seen = new Set<string>();
-  for (const p of portBindings(ep.publish, familiesOf(ep))) {
+  for (const p of portBindings(ep.publish, ep.ip !== '', ep.ip6 !== undefined)) {
     const six = p.family === 6;
     const to = six ? ep.ip6! : ep.ip;
     if (p.hostIp) out.push({ set: six ? 'dnat6_ip' : 'dnat4_ip', el: { key: [p.hostIp, p.protocol, p.hostPort], value: [to, p.containerPort] } });
     else out.push({ set: six ? 'dnat6_any' : 'dnat4_any', el: { key: [p.protocol, p.hostPort], value: [to, p.containerPort] } });
     if (!six && p.hostIp && isLoopback(p.hostIp)) out.push({ set: 'lo_pub4', el: { key: [p.protocol, p.hostPort] } });
-    const pub = `${p.family}/${p.protocol}/${p.containerPort}`;
+    // One pub element per family and container port.
+    const pub = six ? `6/${p.protocol}/${p.containerPort}` : `${p.protocol}/${p.containerPort}`;
     if (!seen.has(pub)) {
       seen.add(pub);
       out.push({ set: six ? 'pub6' : 'pub4', el: { key: [to, p.protocol, p.containerPort] } });

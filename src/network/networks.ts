@@ -29,7 +29,7 @@ import { importLegacy, readLegacy } from './legacy';
 import { containerMode, hostMode, noneMode, type ModeContext } from './modes';
 import { Network, type NetworkController } from './network';
 import { newToken, tokenAlive } from './owner';
-import { checkPortFamilies, checkPorts, conntrackFilters, familiesOf, portBindings, portKey } from './ports';
+import { checkPortFamilies, checkPorts, conntrackFilters, portBindings, portKey } from './ports';
 import { Reaper } from './reaper';
 import { moveAside, readNetworkFiles, scan, type Adopted, type RebuildResult } from './rebuild';
 import {
@@ -240,7 +240,7 @@ export class Networks implements NetworkController {
               }
               if (v4) tx.claim(ids.v4, ep.ip, ep.id);
               if (v6) tx.claim(ids.v6, ep.ip6!, ep.id);
-              const keys = portBindings(ep.publish, familiesOf(ep)).map(portKey);
+              const keys = portBindings(ep.publish, ep.ip !== '', ep.ip6 !== undefined).map(portKey);
               const ports = keys.filter((k) => tx.claimPort(k, ep.id));
               tx.putEndpoint({ ...ep, publish: ports.length === keys.length ? ep.publish : [] }, 'ready');
             }
@@ -381,7 +381,7 @@ export class Networks implements NetworkController {
     const ids = poolIds(ep.network);
     if (ep.ip !== '' && tx.store.pools.get(ids.v4)?.ownerOf(ep.ip) === ep.id) tx.release(ids.v4, ep.ip);
     if (ep.ip6 !== undefined && tx.store.pools.get(ids.v6)?.ownerOf(ep.ip6) === ep.id) tx.release(ids.v6, ep.ip6);
-    for (const p of portBindings(ep.publish, familiesOf(ep))) {
+    for (const p of portBindings(ep.publish, ep.ip !== '', ep.ip6 !== undefined)) {
       const key = portKey(p);
       if (tx.store.ports.get(key) === ep.id) tx.releasePort(key);
     }
@@ -674,7 +674,7 @@ export class Networks implements NetworkController {
     net: NetworkInfo, driver: NetworkDriver, t: CheckedTarget, opts: CheckedAttach, id: string, netnsId: string, via?: { forGateway?: boolean },
   ): Promise<AttachedEndpoint> {
     const st = this.#store;
-    const ports = portBindings(opts.publish, familiesOfNetwork(net)).map(portKey);
+    const ports = portBindings(opts.publish, net.subnet !== '', net.ipv6Subnet !== undefined).map(portKey);
     // 1. The record, before anything exists in the kernel: address, ports, endpoint.
     const ep = st.write((tx) => {
       if (netnsId !== '') {

@@ -60,10 +60,6 @@ export interface PortFamilies {
   v6: boolean;
 }
 
-/** The families of an endpoint's addresses. */
-export function familiesOf(ep: { ip: string; ip6?: string | undefined }): PortFamilies {
-  return { v4: ep.ip !== '', v6: ep.ip6 !== undefined };
-}
 
 /** TypeError when a mapping's hostIp is of a family the network gives its containers no address of. */
 export function checkPortFamilies(publish: readonly PortMapping[], fam: PortFamilies, network: string): void {
@@ -97,10 +93,8 @@ export interface PortBinding {
  * IPv6 only; an address, its family), each host port of a range. An IPv4-only endpoint
  * gets exactly one IPv4 binding per host port, as before IPv6 existed.
  */
-export function portBindings(publish: readonly PortMapping[], fam: PortFamilies): PortBinding[] {
+export function portBindings(publish: readonly PortMapping[], has4: boolean, has6: boolean): PortBinding[] {
   const out: PortBinding[] = [];
-  const has4 = fam.v4;
-  const has6 = fam.v6;
   for (const m of publish) {
     const [lo, hi] = Array.isArray(m.hostPort) ? m.hostPort : [m.hostPort, m.hostPort];
     const protocol = m.protocol ?? 'tcp';
@@ -157,7 +151,7 @@ export function portKey(p: { protocol: string; hostIp?: string; hostPort: number
 export function conntrackFilters(ep: { ip: string; ip6?: string; publish: PortMapping[] }): { protocol: 'udp' | 'sctp'; replySrc: string; replySrcPort?: number }[] {
   // Per container address (IPv4, IPv6) and protocol: the container ports.
   const ports = new Map<string, { replySrc: string; protocol: 'udp' | 'sctp'; set: Set<number> }>();
-  for (const p of portBindings(ep.publish, familiesOf(ep))) {
+  for (const p of portBindings(ep.publish, ep.ip !== '', ep.ip6 !== undefined)) {
     if (p.protocol === 'tcp') continue;
     const replySrc = p.family === 6 ? ep.ip6! : ep.ip;
     const k = `${replySrc}/${p.protocol}`;
