@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NetlinkError, Netns, type AttachOptions, type EndpointInfo, type Network, Networks } from '../src';
 import { ip as ipcmd, ipj, run, Scope } from './helpers';
-import { nftJson } from './nft-helpers';
+import { layout6, nftIn, nftJson, normalise } from './nft-helpers';
 import { messages, strace } from './strace';
 import {
   connect, haveSocat, HOST_IP, HOST_IP6, joinOutside, OUT_IP, OUT_IP6, ping, Servers, withHosts,
@@ -323,6 +323,44 @@ describe.skipIf(!haveSocat)('IPv6: dual-stack, IPv6-only and routed bridge netwo
     expect(ipj(t.H.name!, 'link').length).toBe(links);
     expect(t.nets.list().map((n) => n.name).sort()).toEqual(['b', 'ds', 'only4', 'rt', 'v6only']);
     await t.nets.remove('only4');
+  });
+});
+
+describe('IPv6: a table and networks from before IPv6', () => {
+  it('open() adds the IPv6 twins to an IPv4-only table in place; the user chain, other chains and elements stay', async () => {
+    const H = await scope.ns('6u');
+    // The table an older netplumb made (the IPv4 reference), a user rule and a published port in it.
+    nftIn(H.name!, ['-f', '-'], readFileSync(path.join(__dirname, '..', '..', 'shared', 'nft-layout.nft'), 'utf8'));
+    nftIn(H.name!, ['add', 'rule', 'inet', T, 'user_forward', 'ip', 'saddr', '198.51.100.0/24', 'drop']);
+    nftIn(H.name!, ['add', 'element', 'inet', T, 'dnat4_any', '{ tcp . 8080 : 10.88.0.2 . 80 }']);
+    const nets = await Networks.open({ host: H, stateDir: tmpDir('np6-up') });
+    // Exactly the dual-stack reference's base with IPv4 n1, plus what was there.
+    const ref = await scope.ns('6r');
+    nftIn(ref.name!, ['-f', '-'], layout6('base'));
+    nftIn(ref.name!, ['add', 'rule', 'inet', T, 'user_forward', 'ip', 'saddr', '198.51.100.0/24', 'drop']);
+    nftIn(ref.name!, ['add', 'element', 'inet', T, 'dnat4_any', '{ tcp . 8080 : 10.88.0.2 . 80 }']);
+    expect(normalise(nftJson(H.name!, 'table', 'inet', T))).toEqual(normalise(nftJson(ref.name!, 'table', 'inet', T)));
+    await nets.close();
+  });
+
+  it('a dual-stack network whose chains lack their IPv6 rules gets them again on open, in one transaction', async () => {
+    const t = await topology();
+    const stateDir = tmpDir('np6-re');
+    const nets = await Networks.open({ host: t.H, stateDir });
+    const n1 = await nets.create({ name: 'n1', bridge: 'br-n1', subnet: '10.88.0.0/16', ipv6Subnet: 'fd00:88::/64' });
+    const prefix = `n${n1.id.slice(0, 12)}_`;
+    // As a network made before IPv6 publishing: no IPv6 rules in its chains, no guard6 element.
+    for (const chain of ['in', 'snat', 'hairpin']) {
+      const rules = nftJson(t.H.name!, 'chain', 'inet', T, `${prefix}${chain}`).filter((o) => 'rule' in o) as { rule: { handle: number; expr: unknown } }[];
+      for (const r of rules) if (JSON.stringify(r.rule.expr).includes('ip6')) nftIn(t.H.name!, ['delete', 'rule', 'inet', T, `${prefix}${chain}`, 'handle', String(r.rule.handle)]);
+    }
+    nftIn(t.H.name!, ['delete', 'element', 'inet', T, 'guard6', '{ fd00:88::/64 }']);
+    await nets.close();
+    const again = await Networks.open({ host: t.H, stateDir });
+    const ref = await scope.ns('6r');
+    nftIn(ref.name!, ['-f', '-'], layout6('dual'));
+    expect(JSON.parse(JSON.stringify(normalise(nftJson(t.H.name!, 'table', 'inet', T))).replaceAll(prefix, 'n1_'))).toEqual(normalise(nftJson(ref.name!, 'table', 'inet', T)));
+    await again.close();
   });
 });
 

@@ -24,10 +24,8 @@ function chains(net: NetworkInfo): { in: string; out: string; snat: string; hair
 
 const BASE_CHAINS = ['user_forward', 'raw_pre', 'forward', 'pub', 'nat_pre', 'nat_out', 'nat_post'];
 // The sets a complete base has (a table from before IPv6 lacks the last four).
-const BASE_SETS = [
-  'fwd_in', 'fwd_out', 'snat_in', 'snat_out', 'guard4', 'dnat4_ip', 'dnat4_any', 'pub4', 'lo_pub4',
-  'guard6', 'dnat6_ip', 'dnat6_any', 'pub6',
-];
+const IPV6_SETS = ['guard6', 'dnat6_ip', 'dnat6_any', 'pub6'];
+const BASE_SETS = ['fwd_in', 'fwd_out', 'snat_in', 'snat_out', 'guard4', 'dnat4_ip', 'dnat4_any', 'pub4', 'lo_pub4', ...IPV6_SETS];
 
 function isLoopback(ip4: string): boolean {
   return ip4.startsWith('127.');
@@ -62,6 +60,40 @@ export function portElements(ep: Publisher): { set: string; el: ElementSpec }[] 
   return out;
 }
 
+type RuleItems = Parameters<Transaction['addRule']>[0]['rule'];
+
+/** The rules of a network's chains, in order: [chain, rule]. */
+function networkRules(net: NetworkInfo, c: ReturnType<typeof chains>): [string, RuleItems][] {
+  const out: [string, RuleItems][] = [];
+  const r = (chain: string, ...rule: RuleItems) => out.push([chain, rule]);
+  const br = net.bridge;
+  const v4 = net.subnet !== '' ? net.subnet : undefined;
+  const v6 = net.ipv6Subnet;
+  if (net.internal) {
+    // No way in or out: members talk over the bridge, and to the gateway (input/output);
+    // anything routed to or from the network is dropped. With br_netfilter loaded,
+    // bridged traffic between members passes this hook too (in and out the bridge):
+    // it must be let through, or members cannot reach each other.
+    r(c.in, iifname.eq(br), accept());
+    r(c.in, counter(), drop());
+    r(c.out, counter(), drop());
+  } else {
+    r(c.in, ct.state.any('established', 'related'), accept());
+    r(c.in, iifname.eq(br), accept());
+    if (v4) r(c.in, concat(ip.daddr, meta.l4proto, th.dport).in('pub4'), accept());
+    if (v6) r(c.in, concat(ip6.daddr, meta.l4proto, th.dport).in('pub6'), accept());
+    r(c.in, counter(), drop());
+    r(c.out, accept());
+    if (v4 && net.masquerade) r(c.snat, oifname.neq(br), ip.saddr.eq(v4), masquerade());
+    if (v6 && net.ipv6Masquerade !== false) r(c.snat, oifname.neq(br), ip6.saddr.eq(v6), masquerade());
+  }
+  r(c.hairpin, ct.status.any('dnat'), fib.saddrType.eq('local'), masquerade());
+  if (v4) r(c.hairpin, ct.status.any('dnat'), ip.saddr.eq(v4), masquerade());
+  if (v6) r(c.hairpin, ct.status.any('dnat'), ip6.saddr.eq(v6), masquerade());
+  r(c.guard, iifname.neq(br), counter(), drop());
+  return out;
+}
+
 /** Manages the owner's nftables table in the host namespace. */
 export class Firewall {
   readonly #ns: Netns;
@@ -93,11 +125,21 @@ export class Firewall {
       const listing = await this.#ns.nft.listTable(F, this.table);
       const have = new Set(listing.chains.map((c) => c.name));
       const sets = new Set(listing.sets.map((x) => x.name));
-      if (BASE_CHAINS.every((c) => have.has(c)) && BASE_SETS.every((x) => sets.has(x))) return;
+      const missing = BASE_SETS.filter((x) => !sets.has(x));
+      if (BASE_CHAINS.every((c) => have.has(c))) {
+        if (missing.length === 0) return;
+        if (missing.every((x) => IPV6_SETS.includes(x)) && missing.length === IPV6_SETS.length) {
+          // A table from before IPv6: its twins added in place, in one transaction, so
+          // the user's chain, the networks' chains and every published port stay.
+          const tx = this.#ns.nft.transaction();
+          this.#ipv6Base(tx);
+          await tx.commit();
+          return;
+        }
+      }
       // Incomplete (a crash mid-creation cannot happen: creation is one transaction):
-      // someone edited our table, or it is a table from before IPv6. Rebuild it whole
-      // (the networks' chains and the published ports are made again by the reconcile
-      // that follows).
+      // someone edited our table. Rebuild it whole (the networks' chains and the
+      // published ports are made again by the reconcile that follows).
       const tx = this.#ns.nft.transaction();
       tx.destroyTable({ family: F, name: this.table });
       await tx.commit();
@@ -114,12 +156,7 @@ export class Firewall {
     tx.addSet({ ...t, name: 'dnat4_any', key: { typeof: [meta.l4proto, th.dport] }, map: { typeof: [ip.daddr, th.dport] } });
     tx.addSet({ ...t, name: 'pub4', key: { typeof: [ip.daddr, meta.l4proto, th.dport] } });
     tx.addSet({ ...t, name: 'lo_pub4', key: { typeof: [meta.l4proto, th.dport] } });
-    // The IPv6 twins (no lo_pub6: a packet to ::1 from outside is dropped by the kernel
-    // on arrival, and ::1 is never published).
-    tx.addSet({ ...t, name: 'guard6', key: 'ipv6_addr', map: 'verdict', flags: ['interval'] });
-    tx.addSet({ ...t, name: 'dnat6_ip', key: { typeof: [ip6.daddr, meta.l4proto, th.dport] }, map: { typeof: [ip6.daddr, th.dport] } });
-    tx.addSet({ ...t, name: 'dnat6_any', key: { typeof: [meta.l4proto, th.dport] }, map: { typeof: [ip6.daddr, th.dport] } });
-    tx.addSet({ ...t, name: 'pub6', key: { typeof: [ip6.daddr, meta.l4proto, th.dport] } });
+    this.#ipv6Sets(tx);
     // The user's own chain, jumped to first from forward: the DOCKER-USER of this world.
     tx.addChain({ ...t, name: 'user_forward' });
     tx.addChain({ ...t, name: 'raw_pre', type: 'filter', hook: 'prerouting', priority: 'raw', policy: 'accept' });
@@ -133,72 +170,83 @@ export class Firewall {
     r('raw_pre', ip.daddr.vmap('guard4'));
     // Ports published on 127.0.0.1 are reachable from this host only.
     r('raw_pre', iifname.neq('lo'), ip.daddr.eq('127.0.0.0/8'), concat(meta.l4proto, th.dport).in('lo_pub4'), drop());
-    r('raw_pre', ip6.daddr.vmap('guard6'));
     r('forward', jump('user_forward'));
     r('forward', oifname.vmap('fwd_in'));
     r('forward', iifname.vmap('fwd_out'));
     r('pub', dnat({ family: 'ip', map: concat(ip.daddr, meta.l4proto, th.dport).map('dnat4_ip'), withPort: true }));
     r('pub', dnat({ family: 'ip', map: concat(meta.l4proto, th.dport).map('dnat4_any'), withPort: true }));
-    // An IPv6 packet matching a dnat4_any key loads an IPv4 target and the `dnat ip`
-    // does nothing (the kernel's nat expression skips a packet of the other family), so
-    // it goes on to these.
-    r('pub', dnat({ family: 'ip6', map: concat(ip6.daddr, meta.l4proto, th.dport).map('dnat6_ip'), withPort: true }));
-    r('pub', dnat({ family: 'ip6', map: concat(meta.l4proto, th.dport).map('dnat6_any'), withPort: true }));
     r('nat_pre', fib.daddrType.eq('local'), jump('pub'));
     r('nat_out', fib.daddrType.eq('local'), jump('pub'));
     r('nat_post', oifname.vmap('snat_in'));
     r('nat_post', iifname.vmap('snat_out'));
+    this.#ipv6Rules(tx);
     await tx.commit();
+  }
+
+  // The IPv6 twins of the IPv4 sets (no lo_pub6: a packet to ::1 from outside is dropped
+  // by the kernel on arrival, and ::1 is never published).
+  #ipv6Sets(tx: Transaction): void {
+    const t = this.#t();
+    tx.addSet({ ...t, name: 'guard6', key: 'ipv6_addr', map: 'verdict', flags: ['interval'] });
+    tx.addSet({ ...t, name: 'dnat6_ip', key: { typeof: [ip6.daddr, meta.l4proto, th.dport] }, map: { typeof: [ip6.daddr, th.dport] } });
+    tx.addSet({ ...t, name: 'dnat6_any', key: { typeof: [meta.l4proto, th.dport] }, map: { typeof: [ip6.daddr, th.dport] } });
+    tx.addSet({ ...t, name: 'pub6', key: { typeof: [ip6.daddr, meta.l4proto, th.dport] } });
+  }
+
+  // Their rules, each appended to its chain after the IPv4 ones (as the layout has them).
+  #ipv6Rules(tx: Transaction): void {
+    const t = this.#t();
+    tx.addRule({ ...t, chain: 'raw_pre', rule: [ip6.daddr.vmap('guard6')] });
+    // An IPv6 packet matching a dnat4_any key loads an IPv4 target and the `dnat ip`
+    // does nothing (the kernel's nat expression skips a packet of the other family), so
+    // it goes on to these.
+    tx.addRule({ ...t, chain: 'pub', rule: [dnat({ family: 'ip6', map: concat(ip6.daddr, meta.l4proto, th.dport).map('dnat6_ip'), withPort: true })] });
+    tx.addRule({ ...t, chain: 'pub', rule: [dnat({ family: 'ip6', map: concat(meta.l4proto, th.dport).map('dnat6_any'), withPort: true })] });
+  }
+
+  #ipv6Base(tx: Transaction): void {
+    this.#ipv6Sets(tx);
+    this.#ipv6Rules(tx);
   }
 
   /**
    * A network's five chains and their map elements (a guard element per family the
    * network has), in one transaction (idempotent). IPv6 rules only for a network with
-   * IPv6; IPv4 rules only for one with IPv4.
+   * IPv6; IPv4 rules only for one with IPv4. Chains that exist with other rules than
+   * these (a network with IPv6 made before netplumb published over IPv6) get theirs
+   * again, in the same way: one transaction, so no packet sees them half made.
    */
   async addNetwork(net: NetworkInfo): Promise<void> {
     const c = chains(net);
+    const want = networkRules(net, c);
     const listing = await this.#ns.nft.listTable(F, this.table);
-    if (listing.chains.some((ch) => ch.name === c.in)) return;
     const tx = this.#ns.nft.transaction();
     const t = this.#t();
-    for (const name of Object.values(c)) tx.addChain({ ...t, name });
-    const r = (chain: string, ...rule: Parameters<Transaction['addRule']>[0]['rule']) => tx.addRule({ ...t, chain, rule });
-    const br = net.bridge;
-    const v4 = net.subnet !== '' ? net.subnet : undefined;
-    const v6 = net.ipv6Subnet;
-    // Routed IPv6 (no NAT66): containers' own addresses are reached from outside, so no
-    // guard; the network's input chain lets in what is published, as for DNATed traffic.
-    const guard6 = v6 !== undefined && (net.internal || net.ipv6Masquerade !== false);
-    if (net.internal) {
-      // No way in or out: members talk over the bridge, and to the gateway (input/output);
-      // anything routed to or from the network is dropped. With br_netfilter loaded,
-      // bridged traffic between members passes this hook too (in and out the bridge):
-      // it must be let through, or members cannot reach each other.
-      r(c.in, iifname.eq(br), accept());
-      r(c.in, counter(), drop());
-      r(c.out, counter(), drop());
+    if (listing.chains.some((ch) => ch.name === c.in)) {
+      const ours = new Set(Object.values(c));
+      const have = new Map<string, number>();
+      for (const rule of listing.rules) if (ours.has(rule.chain)) have.set(rule.chain, (have.get(rule.chain) ?? 0) + 1);
+      const count = new Map<string, number>();
+      for (const [chain] of want) count.set(chain, (count.get(chain) ?? 0) + 1);
+      if ([...ours].every((ch) => (have.get(ch) ?? 0) === (count.get(ch) ?? 0))) return;
+      for (const rule of listing.rules) if (ours.has(rule.chain)) tx.deleteRule({ ...t, chain: rule.chain, handle: rule.handle });
     } else {
-      r(c.in, ct.state.any('established', 'related'), accept());
-      r(c.in, iifname.eq(br), accept());
-      if (v4) r(c.in, concat(ip.daddr, meta.l4proto, th.dport).in('pub4'), accept());
-      if (v6) r(c.in, concat(ip6.daddr, meta.l4proto, th.dport).in('pub6'), accept());
-      r(c.in, counter(), drop());
-      r(c.out, accept());
-      if (v4 && net.masquerade) r(c.snat, oifname.neq(br), ip.saddr.eq(v4), masquerade());
-      if (v6 && net.ipv6Masquerade !== false) r(c.snat, oifname.neq(br), ip6.saddr.eq(v6), masquerade());
+      for (const name of Object.values(c)) tx.addChain({ ...t, name });
     }
-    r(c.hairpin, ct.status.any('dnat'), fib.saddrType.eq('local'), masquerade());
-    if (v4) r(c.hairpin, ct.status.any('dnat'), ip.saddr.eq(v4), masquerade());
-    if (v6) r(c.hairpin, ct.status.any('dnat'), ip6.saddr.eq(v6), masquerade());
-    r(c.guard, iifname.neq(br), counter(), drop());
+    for (const [chain, rule] of want) tx.addRule({ ...t, chain, rule });
+    const br = net.bridge;
     const v = (chain: string): ElementSpec['value'] => ({ verdict: 'jump', chain });
     tx.addElements({ ...t, set: 'fwd_in', elements: [{ key: br, value: v(c.in) }] });
     tx.addElements({ ...t, set: 'fwd_out', elements: [{ key: br, value: v(c.out) }] });
     tx.addElements({ ...t, set: 'snat_in', elements: [{ key: br, value: v(c.hairpin) }] });
     tx.addElements({ ...t, set: 'snat_out', elements: [{ key: br, value: v(c.snat) }] });
-    if (v4) tx.addElements({ ...t, set: 'guard4', elements: [{ key: v4, value: v(c.guard) }] });
-    if (guard6) tx.addElements({ ...t, set: 'guard6', elements: [{ key: v6, value: v(c.guard) }] });
+    if (net.subnet !== '') tx.addElements({ ...t, set: 'guard4', elements: [{ key: net.subnet, value: v(c.guard) }] });
+    if (net.ipv6Subnet !== undefined) {
+      // Routed IPv6 (no NAT66): containers' own addresses are reached from outside, so no
+      // guard; the network's input chain lets in what is published, as for DNATed traffic.
+      if (net.internal || net.ipv6Masquerade !== false) tx.addElements({ ...t, set: 'guard6', elements: [{ key: net.ipv6Subnet, value: v(c.guard) }] });
+      else tx.destroyElements({ ...t, set: 'guard6', elements: [{ key: net.ipv6Subnet }] });
+    }
     await tx.commit();
   }
 
