@@ -271,6 +271,8 @@ describe.skipIf(!haveSocat)('IPv6: dual-stack, IPv6-only and routed bridge netwo
     const g = await withHosts(web.ns, hosts('web'), 'getent ahostsv6 db');
     expect(g.stdout).toContain(db.ep.ip6);
     expect((await withHosts(db.ns, hosts('db'), 'ping -6 -c1 -W1 web')).status).toBe(0);
+    // And back: the IPv6 address to its name, as a PTR lookup through the hosts file.
+    expect((await withHosts(web.ns, hosts('web'), `getent hosts ${db.ep.ip6}`)).stdout).toMatch(/\sdb\s*$/);
   });
 
   it('forwarding is on for IPv6, the bridges take no router advertisements, IPv4-only bridges are left without IPv6', async () => {
