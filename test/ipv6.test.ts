@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'no
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NetlinkError, Netns, type AttachOptions, type EndpointInfo, type Network, Networks } from '../src';
-import { ip as ipcmd, ipj, run, Scope } from './helpers';
+import { ip as ipcmd, ipj, run, Scope, tryRun } from './helpers';
 import { layout6, nftIn, nftJson, normalise } from './nft-helpers';
 import { messages, strace } from './strace';
 import {
@@ -177,8 +177,14 @@ describe.skipIf(!haveSocat)('IPv6: dual-stack, IPv6-only and routed bridge netwo
     expect(ipj<{ ifname: string }[]>(t.H.name!, 'link').length).toBe(before);
     expect(DS.endpoints().map((e) => e.ip6)).toEqual([web.ep.ip6, db.ep.ip6]);
     // And what the kernel does with a port on every address, reached over ::1: nothing
-    // answers (the DNAT happens, the SYN-ACK is dropped on its way back).
+    // answers. The DNAT happens and the container answers (conntrack saw its SYN-ACK:
+    // SYN_RECV, reply from the container), but after the reverse translation that
+    // SYN-ACK is addressed to ::1 on the bridge and the kernel drops it.
     expect(await connect(t.H, '::1', 8080)).toBeNull();
+    if (tryRun('conntrack', ['--version']).status === 0) {
+      const ct = run('ip', ['netns', 'exec', t.H.name!, 'conntrack', '-L', '-f', 'ipv6', '-p', 'tcp', '--orig-dst', '::1', '--dport', '8080']);
+      expect(ct).toMatch(new RegExp(`SYN_RECV src=::1 dst=::1 sport=\\d+ dport=8080 .*src=${web.ep.ip6} dst=${DS.info.ipv6Gateway} sport=80`));
+    }
   });
 
   it('NAT66: egress is masqueraded, the outside server sees the host address; direct access from outside is dropped', async () => {
