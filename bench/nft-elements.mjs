@@ -5,9 +5,12 @@
 // netplumb's Transaction.commitSync() and commit() (one transaction each), and through
 // `nft add element` (one process each, as a shell script would), in the same run. Each
 // publish is undone (unpublish, timed too) before the next, so the maps stay at N.
+// FAMILY=6 does the same over IPv6: IPv6 containers published on IPv6 host addresses,
+// a dnat6_ip and a pub6 element per port (16-byte addresses in every key).
 //
 //   npm run bench:nft                  (= tsc, then the line below)
 //   node scripts/in-netns.mjs node bench/nft-elements.mjs
+//   FAMILY=6 node scripts/in-netns.mjs node bench/nft-elements.mjs
 //   SIZES=10000 ITER=5000 node scripts/in-netns.mjs node bench/nft-elements.mjs --json
 //
 // Must run inside the sandbox: it creates a namespace and a table in it.
@@ -39,6 +42,9 @@ const NFT_ITER = Number(process.env.NFT_ITER ?? 40);
 const CHUNK = 1000; // ports per fill transaction (stays well under the socket's send buffer)
 const JSON_OUT = process.argv.includes('--json');
 const TABLE = 'netplumb';
+const SIX = process.env.FAMILY === '6';
+const DNAT = SIX ? 'dnat6_ip' : 'dnat4_ip';
+const PUB = SIX ? 'pub6' : 'pub4';
 
 const name = `bench${process.pid}`;
 const ns = await Netns.create(name);
@@ -57,6 +63,21 @@ const probePort = (j) => ({
   ip: ip4(((10 << 24) | (200 << 16)) + 2 + (j % 60000)),
   publish: [{ hostIp: '198.19.0.1', hostPort: 1024 + (j % 60000), containerPort: 80, protocol: 'tcp' }],
 });
+// Over IPv6 the same shape: containers fd00:40::/96 + i on host addresses
+// 2001:db8:fff0::(1 + i / 60000); measured ports on 2001:db8:ffff::1 to fd00:200::/96.
+const hex32 = (n) => `${((n >>> 16) & 0xffff).toString(16)}:${(n & 0xffff).toString(16)}`;
+const fillPort6 = (i) => ({
+  ip: '',
+  ip6: `fd00:40::${hex32(i)}`,
+  publish: [{ hostIp: `2001:db8:fff0::${(1 + Math.floor(i / 60000)).toString(16)}`, hostPort: 1024 + (i % 60000), containerPort: 80, protocol: 'tcp' }],
+});
+const probePort6 = (j) => ({
+  ip: '',
+  ip6: `fd00:200::${hex32(2 + (j % 60000))}`,
+  publish: [{ hostIp: '2001:db8:ffff::1', hostPort: 1024 + (j % 60000), containerPort: 80, protocol: 'tcp' }],
+});
+const fill = SIX ? fillPort6 : fillPort;
+const probe = SIX ? probePort6 : probePort;
 
 const t = { family: 'inet', table: TABLE };
 // As Firewall.publish/unpublish build them (the operation written out: no object spread).
@@ -77,7 +98,7 @@ async function fillTo(n) {
     const count = Math.min(CHUNK, n - filled);
     const bySet = new Map();
     for (let i = filled; i < filled + count; i++) {
-      for (const { set, el } of portElements(fillPort(i))) (bySet.get(set) ?? bySet.set(set, []).get(set)).push(el);
+      for (const { set, el } of portElements(fill(i))) (bySet.get(set) ?? bySet.set(set, []).get(set)).push(el);
     }
     const tx = ns.nft.transaction();
     for (const [set, elements] of bySet) tx.createElements({ ...t, set, elements });
@@ -96,7 +117,7 @@ const elapsedUs = (t0) => Number(process.hrtime.bigint() - t0) / 1e3;
 async function netplumb(sync) {
   const pub = [], unpub = [];
   for (let j = 0; j < ITER + WARM; j++) {
-    const ep = probePort(j);
+    const ep = probe(j);
     // Timed: the whole publish as a caller sees it (building the transaction included).
     let t0 = process.hrtime.bigint();
     if (sync) publishTx(ep).commitSync();
@@ -129,7 +150,7 @@ function nftCli() {
     return elapsedUs(t0);
   };
   for (let j = 0; j < NFT_ITER; j++) {
-    const ep = probePort(50_000 + j);
+    const ep = probe(50_000 + j);
     pub.push(run(nftText('add', ep)));
     unpub.push(run(nftText('delete', ep)));
   }
@@ -142,7 +163,7 @@ const floorDir = mkdtempSync(path.join(tmpdir(), 'nft-elements-'));
 const floor = floorBinary(floorDir);
 function floorRun() {
   if (typeof floor !== 'string') return undefined;
-  const r = spawnSync('ip', ['netns', 'exec', name, floor, 'publat', String(ITER + WARM)], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const r = spawnSync('ip', ['netns', 'exec', name, floor, SIX ? 'publat6' : 'publat', String(ITER + WARM)], { encoding: 'utf8', maxBuffer: 1 << 28 });
   if (r.status !== 0) throw new Error(`floor publat: ${r.stderr}`);
   const out = JSON.parse(r.stdout);
   const us = (a) => a.slice(WARM).map((x) => x * 1e3);
@@ -154,7 +175,7 @@ function setSizes() {
   const sizes = {};
   for (const o of JSON.parse(r.stdout).nftables) {
     const s = o.set ?? o.map;
-    if (s && (s.name === 'dnat4_ip' || s.name === 'pub4')) sizes[s.name] = s.elem?.length ?? 0;
+    if (s && (s.name === DNAT || s.name === PUB)) sizes[s.name] = s.elem?.length ?? 0;
   }
   return sizes;
 }
@@ -166,13 +187,13 @@ try {
     await fillTo(n);
     const fillS = (Date.now() - t0) / 1000;
     const sizes = setSizes();
-    if (sizes.dnat4_ip !== n || sizes.pub4 !== n) throw new Error(`fill: nft lists ${JSON.stringify(sizes)}, expected ${n} each`);
+    if (sizes[DNAT] !== n || sizes[PUB] !== n) throw new Error(`fill: nft lists ${JSON.stringify(sizes)}, expected ${n} each`);
     const sync = await netplumb(true);
     const async_ = await netplumb(false);
     const cli = nftCli();
     const c = floorRun();
     const after = setSizes();
-    if (after.dnat4_ip !== n || after.pub4 !== n) throw new Error(`after the runs nft lists ${JSON.stringify(after)}, expected ${n} each`);
+    if (after[DNAT] !== n || after[PUB] !== n) throw new Error(`after the runs nft lists ${JSON.stringify(after)}, expected ${n} each`);
     rows.push({ ports: n, fillS, commitSync: sync, commit: async_, nft: cli, ...(c ? { floor: c } : {}) });
     if (!JSON_OUT) console.error(`  ${n} ports published (fill ${fillS.toFixed(1)} s), measured`);
   }
@@ -190,7 +211,7 @@ if (rows.length >= 2) {
   }
 }
 const result = {
-  what: 'publish one port (create dnat4_ip + pub4 elements, one transaction) and unpublish it (destroy both), with N ports published',
+  what: `publish one port (create ${DNAT} + ${PUB} elements, one transaction) and unpublish it (destroy both), with N ports published${SIX ? ' (IPv6)' : ''}`,
   iterations: { netplumb: ITER, nft: NFT_ITER, warmup: WARM },
   rows,
   flatness: rows.length >= 2 ? { from: rows[0].ports, to: rows[rows.length - 1].ports, ratios: flat } : undefined,

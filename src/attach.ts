@@ -37,7 +37,10 @@ export interface VethAttachOptions {
   hairpin?: boolean;
   /** Isolated bridge port (no traffic with other isolated ports: icc off). */
   isolated?: boolean;
-  /** Keep IPv6 on both ends (default false: no link-local address, DAD or MLD). */
+  /**
+   * Keep IPv6 on the container end (default false: no link-local address, DAD or MLD
+   * there). The host end, a bridge port, never has IPv6 addresses of its own.
+   */
   ipv6?: boolean;
   /** Bring lo up in the container (default true; a NetnsPool namespace already has it). */
   loUp?: boolean;
@@ -100,7 +103,9 @@ export async function attachVeth(host: Netns, container: Netns | NewNetns, opts:
       ...(o.alias !== undefined && { alias: o.alias }),
       numTxQueues: 1,
       numRxQueues: 1,
-      ...(side.noV6 && { addrGenMode: 'none' as const }),
+      // A bridge port: it carries the containers' IPv6 but never needs an address of its
+      // own, so no link-local address, DAD or MLD on it whatever the container does.
+      addrGenMode: 'none',
       ...((o.hairpin || o.isolated) && { bridgePort: { ...(o.hairpin && { hairpin: true }), ...(o.isolated && { isolated: true }) } }),
       up: true,
       peer: {
@@ -144,7 +149,7 @@ export type ContainerSideOptions = Pick<
 // Validates the container side and returns the builder of its batch: lo up, the link
 // (renamed first when asked) with its addrGenMode, IPv4 settings and up, addresses,
 // default routes.
-function containerSide(o: ContainerSideOptions): { ifname: string; noV6: boolean; batch: (c: Netns, index: number, renameFrom?: boolean) => Batch } {
+function containerSide(o: ContainerSideOptions): { ifname: string; batch: (c: Netns, index: number, renameFrom?: boolean) => Batch } {
   const ifname = checkIfname(o.ifname ?? 'eth0', 'ifname');
   const addr = parseCidr(o.address, 'address');
   if (o.gateway !== undefined && checkIp(o.gateway, 'gateway') && (o.gateway.includes(':') ? 6 : 4) !== addr.family) {
@@ -167,7 +172,7 @@ function containerSide(o: ContainerSideOptions): { ifname: string; noV6: boolean
     if (o.gateway6 !== undefined) c.routes.add({ dst: 'default6', gateway: o.gateway6, dev: index });
     return c;
   };
-  return { ifname, noV6, batch };
+  return { ifname, batch };
 }
 
 /** What attachMacvlan builds. */

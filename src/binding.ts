@@ -65,8 +65,9 @@ export type NativeMonitorEvent =
   | { type: 'resync'; reason: string; detail?: string }
   | { type: 'error'; errno: number; detail: string };
 
-/** A conntrack filter as the native side takes it: protocol number, IPv4 text, ports. */
+/** A conntrack filter as the native side takes it: family, protocol number, address text, ports. */
 export interface NativeCtFilter {
+  family?: 4 | 6;
   protocol?: number;
   replySrc?: string;
   replySrcPort?: number;

@@ -1,6 +1,6 @@
 // Connection tracking entries of a namespace (ctnetlink over NETLINK_NETFILTER):
-// filtered listing and deletion of IPv4 flows, e.g. the stale DNAT of a port that was
-// published to a container that is gone.
+// filtered listing and deletion of IPv4 or IPv6 flows, e.g. the stale DNAT of a port
+// that was published to a container that is gone.
 import { isIP } from 'node:net';
 import { native, type NativeCtFilter } from './binding';
 import { call } from './errors';
@@ -14,10 +14,12 @@ const PROTO_NUM: Record<ConntrackProtocol, number> = { tcp: 6, udp: 17, sctp: 13
 const PROTO_NAME = new Map<number, ConntrackProtocol>(Object.entries(PROTO_NUM).map(([k, v]) => [v, k as ConntrackProtocol]));
 
 /**
- * Which IPv4 entries to match (all given fields must match). The reply direction is the
+ * Which entries to match (all given fields must match). The reply direction is the
  * answer's view: after DNAT its source is the address and port the flow was sent to.
  */
 export interface ConntrackFilter {
+  /** The entries' address family (nfgen_family of the dump): default replySrc's, else 4. */
+  family?: 4 | 6;
   protocol: ConntrackProtocol;
   /** Source address of the reply direction (the DNAT target, e.g. a container's IP). */
   replySrc?: string;
@@ -40,6 +42,8 @@ export interface ConntrackTuple {
 
 /** A conntrack entry as IPCTNL_MSG_CT_GET dumps it. */
 export interface ConntrackEntry {
+  /** 4 or 6: the family of its tuples' addresses. */
+  family: 4 | 6;
   /** 'tcp', 'udp', 'sctp', or the IP protocol number of any other. */
   protocol: ConntrackProtocol | number;
   original: ConntrackTuple;
@@ -58,15 +62,19 @@ export interface ConntrackEntry {
 function nativeFilter(filter: unknown, needProtocol: boolean): NativeCtFilter {
   const f = checkObject(filter as Partial<ConntrackFilter> | undefined, 'conntrack filter');
   const out: NativeCtFilter = {};
+  if (f.family !== undefined && f.family !== 4 && f.family !== 6) throw new TypeError(`conntrack filter family must be 4 or 6, got ${String(f.family)}`);
   if (f.protocol !== undefined || needProtocol) {
     if (typeof f.protocol !== 'string' || !Object.hasOwn(PROTO_NUM, f.protocol)) {
       throw new TypeError(`conntrack filter protocol must be 'tcp', 'udp' or 'sctp', got ${String(f.protocol)}`);
     }
     out.protocol = PROTO_NUM[f.protocol];
   }
+  const family = f.family ?? (typeof f.replySrc === 'string' && isIP(f.replySrc) === 6 ? 6 : 4);
+  out.family = family;
   if (f.replySrc !== undefined) {
-    if (typeof f.replySrc !== 'string' || isIP(f.replySrc) !== 4) {
-      throw new TypeError(`conntrack filter replySrc must be an IPv4 address, got ${String(f.replySrc)}`);
+    // No zone ids: a conntrack tuple has none.
+    if (typeof f.replySrc !== 'string' || isIP(f.replySrc) !== family || f.replySrc.includes('%')) {
+      throw new TypeError(`conntrack filter replySrc must be an IPv${family} address, got ${String(f.replySrc)}`);
     }
     out.replySrc = f.replySrc;
   }
@@ -76,12 +84,12 @@ function nativeFilter(filter: unknown, needProtocol: boolean): NativeCtFilter {
     out[k] = checkInt(f[k], `conntrack filter ${k}`, 1, 65535);
   }
   for (const k of Object.keys(f)) {
-    if (!['protocol', 'replySrc', 'replySrcPort', 'origDstPort'].includes(k)) throw new TypeError(`unknown conntrack filter field ${k}`);
+    if (!['family', 'protocol', 'replySrc', 'replySrcPort', 'origDstPort'].includes(k)) throw new TypeError(`unknown conntrack filter field ${k}`);
   }
   return out;
 }
 
-/** The IPv4 connection tracking table of one namespace. */
+/** The connection tracking table of one namespace (IPv4 and IPv6 entries, one family per call). */
 export class Conntrack {
   readonly #ns: Netns;
 
@@ -91,8 +99,9 @@ export class Conntrack {
   }
 
   /**
-   * IPv4 entries matching the filter (every entry without one): one IPCTNL_MSG_CT_GET
-   * dump, filtered by the kernel where it can (CTA_FILTER) and checked again here.
+   * Entries of one family matching the filter (every IPv4 entry without one): one
+   * IPCTNL_MSG_CT_GET dump, filtered by the kernel where it can (CTA_FILTER) and checked
+   * again here.
    */
   async list(filter: Partial<ConntrackFilter> = {}): Promise<ConntrackEntry[]> {
     const f = nativeFilter(filter, false);
@@ -101,7 +110,7 @@ export class Conntrack {
   }
 
   /**
-   * Deletes the IPv4 entries matching the filter: one filtered dump, then one
+   * Deletes the entries matching the filter (of its family): one filtered dump, then one
    * IPCTNL_MSG_CT_DELETE per entry (by original tuple and id) in a single sendmsg (more
    * only for hundreds of entries). Returns how many were deleted; an entry that expired
    * meanwhile is not an error. With only a protocol, every entry of it goes.

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { type ConntrackEntry, Netns, Networks } from '../src';
 import { conntrackFilters } from '../src/network/ports';
 import { ip as ipcmd, run, Scope, tryRun } from './helpers';
-import { exec, haveSocat, HOST_IP, joinOutside, OUT_IP } from './traffic';
+import { exec, haveSocat, HOST_IP, HOST_IP6, joinOutside, OUT_IP, OUT_IP6 } from './traffic';
 
 const scope = new Scope();
 const procs: ChildProcess[] = [];
@@ -117,7 +117,10 @@ describe.skipIf(!haveConntrack)('conntrack: list and delete by filter', () => {
       [{}, TypeError], // delete needs a protocol
       [{ protocol: 'icmp' }, TypeError],
       [{ protocol: 17 }, TypeError],
-      [{ protocol: 'udp', replySrc: 'fd00::1' }, TypeError],
+      [{ family: 4, protocol: 'udp', replySrc: 'fd00::1' }, TypeError],
+      [{ family: 6, protocol: 'udp', replySrc: C }, TypeError],
+      [{ protocol: 'udp', replySrc: 'fd00::1%eth0' }, TypeError],
+      [{ family: 5, protocol: 'udp' }, TypeError],
       [{ protocol: 'udp', replySrc: '10.0.0.300' }, TypeError],
       [{ protocol: 'udp', replySrc: 42 }, TypeError],
       [{ protocol: 'udp', replySrcPort: '53' }, TypeError],
@@ -132,6 +135,30 @@ describe.skipIf(!haveConntrack)('conntrack: list and delete by filter', () => {
     }
     await expect(ns.conntrack.list({ replySrcPort: 53 })).rejects.toBeInstanceOf(TypeError); // ports need a protocol
     expect(keys(conntrackL(ns))).toEqual(before);
+  });
+});
+
+describe.skipIf(!haveConntrack)('conntrack: IPv6 entries', () => {
+  it('listed and deleted by a filter of their family; the other family\'s entries are untouched', async () => {
+    const ns = await scope.ns('c6');
+    const C6 = 'fd00:90::2';
+    insert(ns, 'udp', 'fd00::5', 1000, '2001:db8::1', 9999, C6, 53);
+    insert(ns, 'udp', 'fd00::6', 1000, '2001:db8::1', 9998, C6, 53);
+    insert(ns, 'udp', 'fd00::5', 1001, '2001:db8::1', 9999, 'fd00:90::3', 53);
+    insert(ns, 'udp', '10.1.0.5', 1000, HOST_IP, 9999, '172.18.0.2', 53);
+    const all = conntrackL(ns);
+    expect(all).toHaveLength(4);
+    const six = all.filter((e) => e.original.src.includes(':'));
+    const listed = await ns.conntrack.list({ family: 6 });
+    expect(keys(listed)).toEqual(keys(six));
+    expect(listed.every((e) => e.family === 6)).toBe(true);
+    // Without a family: IPv4, as before IPv6 was there.
+    expect(keys(await ns.conntrack.list())).toEqual(keys(all.filter((e) => !e.original.src.includes(':'))));
+    // The family follows replySrc's.
+    expect(await ns.conntrack.delete({ protocol: 'udp', replySrc: C6, replySrcPort: 53 })).toBe(2);
+    expect(keys(conntrackL(ns))).toEqual(keys(all.filter((e) => e.reply.src !== C6)));
+    expect(await ns.conntrack.delete({ family: 6, protocol: 'udp' })).toBe(1);
+    expect(conntrackL(ns).map((e) => e.original.src)).toEqual(['10.1.0.5']);
   });
 });
 
@@ -153,15 +180,37 @@ describe('conntrack filters of an endpoint', () => {
     expect(conntrackFilters({ ip, publish: [{ hostPort: [10000, 10999], containerPort: 10000, protocol: 'udp' }] }))
       .toEqual([{ protocol: 'udp', replySrc: ip }]);
   });
+
+  it('a dual-stack endpoint: the filters of each family its ports are published on, by that family\'s address', () => {
+    const ip = '10.97.0.2';
+    const ip6 = 'fd00:97::2';
+    expect(conntrackFilters({
+      ip,
+      ip6,
+      publish: [
+        { hostPort: 53, containerPort: 53, protocol: 'udp' }, // both families
+        { hostIp: '::', hostPort: 5353, containerPort: 5353, protocol: 'udp' }, // IPv6 only
+        { hostIp: '0.0.0.0', hostPort: 9, containerPort: 9, protocol: 'sctp' }, // IPv4 only
+      ],
+    })).toEqual([
+      { protocol: 'udp', replySrc: ip, replySrcPort: 53 },
+      { protocol: 'udp', replySrc: ip6, replySrcPort: 53 },
+      { protocol: 'udp', replySrc: ip6, replySrcPort: 5353 },
+      { protocol: 'sctp', replySrc: ip, replySrcPort: 9 },
+    ]);
+    expect(conntrackFilters({ ip: '', ip6, publish: [{ hostPort: 53, containerPort: 53, protocol: 'udp' }] }))
+      .toEqual([{ protocol: 'udp', replySrc: ip6, replySrcPort: 53 }]);
+  });
 });
 
 /** A UDP receiver in a namespace (socat), collecting what arrives. */
 class Receiver {
   text = '';
 
-  static async start(ns: Netns, port: number): Promise<Receiver> {
+  static async start(ns: Netns, port: number, family: 4 | 6 = 4): Promise<Receiver> {
     const r = new Receiver();
-    const p = spawn('ip', ['netns', 'exec', ns.name!, 'socat', '-u', `UDP-RECV:${port}`, 'STDOUT'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const recv = family === 6 ? `UDP6-RECV:${port}` : `UDP-RECV:${port}`;
+    const p = spawn('ip', ['netns', 'exec', ns.name!, 'socat', '-u', recv, 'STDOUT'], { stdio: ['ignore', 'pipe', 'ignore'] });
     procs.push(p);
     p.stdout!.on('data', (d: Buffer) => (r.text += d.toString()));
     for (let i = 0; i < 100; i++) {
@@ -221,6 +270,39 @@ describe.skipIf(!haveConntrack || !haveSocat)('conntrack: detach flushes the DNA
     const after = flow(conntrackL(H));
     expect(after).toHaveLength(1);
     expect(after[0]!.reply).toMatchObject({ src: ep2.ip, srcPort: 9999 });
+    expect(rx1.text).not.toContain('b1');
+    nets.close();
+  });
+
+  it('over IPv6 too: the next container publishing the port gets the next datagram of the same IPv6 flow', async () => {
+    const H = await scope.ns('th');
+    const O = await scope.ns('to');
+    joinOutside(H, O, { ipv6: true });
+    ipcmd(H.name!, '-6', 'route', 'add', 'default', 'via', OUT_IP6);
+    const stateDir = mkdtempSync('/run/np-ct-');
+    dirs.push(stateDir);
+    const nets = await Networks.open({ host: H, stateDir });
+    const net = await nets.create({ name: 'udp6', subnet: '10.98.0.0/24', ipv6Subnet: 'fd00:98::/64' });
+    const publish = [{ hostPort: 9999, containerPort: 9999, protocol: 'udp' as const }];
+    const send = (msg: string) => exec(O, ['sh', '-c', `echo ${msg} | timeout 2 socat -u - UDP6-SENDTO:[${HOST_IP6}]:9999,sourceport=40000,reuseaddr`]);
+    const flow = (l: Listed[]) => l.filter((e) => e.protocol === 'udp' && e.original.src === OUT_IP6 && e.original.srcPort === 40000);
+
+    const c1 = await scope.ns('tc');
+    const ep1 = await net.attach(c1, { ip6: 'fd00:98::2', publish });
+    const rx1 = await Receiver.start(c1, 9999, 6);
+    await send('a1');
+    expect(await rx1.got('a1')).toBe(true);
+    expect(flow(conntrackL(H))[0]).toMatchObject({ original: { dst: HOST_IP6, dstPort: 9999 }, reply: { src: ep1.ip6, srcPort: 9999 } });
+
+    await net.detach(c1);
+    expect(flow(conntrackL(H))).toEqual([]);
+
+    const c2 = await scope.ns('tc');
+    const ep2 = await net.attach(c2, { ip6: 'fd00:98::3', publish });
+    const rx2 = await Receiver.start(c2, 9999, 6);
+    await send('b1');
+    expect(await rx2.got('b1')).toBe(true);
+    expect(flow(conntrackL(H))[0]!.reply).toMatchObject({ src: ep2.ip6, srcPort: 9999 });
     expect(rx1.text).not.toContain('b1');
     nets.close();
   });

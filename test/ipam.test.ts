@@ -3,8 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   AddressInUseError, AddressNotInPoolError, AddressPool, DEFAULT_ADDRESS_POOLS, NoSubnetAvailableError, PoolExhaustedError,
-  contains, formatIp, macFromIp, normalizeIp, nthAddress, overlaps, parseCidr, parseIp, pickSubnet,
+  contains, formatIp, macFromIp, macFromIp6, normalizeIp, nthAddress, overlaps, parseCidr, parseIp, pickSubnet, ulaPools,
 } from '../src/network';
+import { randomMac } from '../src/network/ipam';
 
 /** Allocates until the pool is exhausted; returns the addresses in order. */
 function drain(pool: AddressPool, owner = (i: number) => `c${i}`): string[] {
@@ -82,6 +83,42 @@ describe('parsing and formatting', () => {
     expect(macFromIp('192.168.176.254')).toBe('02:42:c0:a8:b0:fe');
     expect(() => macFromIp('fd00::2')).toThrow(TypeError);
     expect(() => macFromIp('nope')).toThrow(TypeError);
+  });
+
+  it('macFromIp6 is 02:42 then the host part when it fits in 32 bits: distinct addresses of a subnet, distinct MACs', () => {
+    expect(macFromIp6('fd00:91::2', 'fd00:91::/64')).toBe('02:42:00:00:00:02');
+    expect(macFromIp6('fd00:91::1:ff', 'fd00:91::/64')).toBe('02:42:00:01:00:ff');
+    expect(macFromIp6('fd00:91::ffff:ffff', 'fd00:91::/64')).toBe('02:42:ff:ff:ff:ff');
+    // The same low 32 bits, but not the same host part: no derived MAC (a random one).
+    expect(macFromIp6('fd00:91::1:0:0:2', 'fd00:91::/64')).toBeUndefined();
+    // The host part, not the low bits: a /120 whose first address ends in ...:100.
+    expect(macFromIp6('fd00:98::105', 'fd00:98::100/120')).toBe('02:42:00:00:00:05');
+    // Every host part below 2^32 of a subnet maps to its own MAC (a sample, both ends).
+    const seen = new Set<string>();
+    for (const h of [0n, 1n, 2n, 255n, 256n, 65535n, 65536n, 0xfffffffen, 0xffffffffn]) {
+      seen.add(macFromIp6(formatIp((0xfd00n << 112n) + h, 6), 'fd00::/64')!);
+    }
+    expect(seen.size).toBe(9);
+    expect(() => macFromIp6('fd00:92::2', 'fd00:91::/64')).toThrow(AddressNotInPoolError);
+    expect(() => macFromIp6('10.0.0.2', '10.0.0.0/24')).toThrow(TypeError);
+  });
+
+  it('randomMac is locally administered, unicast, 06:...: never a derived 02:42 MAC', () => {
+    let n = 0;
+    const fake = (k: number) => Uint8Array.from({ length: k }, () => n++ & 0xff);
+    expect(randomMac(fake)).toBe('06:00:01:02:03:04');
+    const m = parseInt(randomMac((k) => new Uint8Array(k).fill(0xff)).slice(0, 2), 16);
+    expect([m & 1, m & 2]).toEqual([0, 2]);
+  });
+
+  it('ulaPools: /64s of a unique local /48 (RFC 4193) whose global id is the seed\'s hash, stable for a seed', () => {
+    const [a] = ulaPools('machine-1/netplumb');
+    expect(a!.size).toBe(64);
+    expect(a!.base).toMatch(/^fd[0-9a-f]{2}:[0-9a-f]{1,4}:[0-9a-f]{1,4}::\/48$/);
+    expect(ulaPools('machine-1/netplumb')).toEqual([a]);
+    expect(ulaPools('machine-2/netplumb')[0]!.base).not.toBe(a!.base);
+    expect(contains('fd00::/8', a!.base)).toBe(true);
+    expect(pickSubnet({ pools: [a!] })).toBe(a!.base.replace('/48', '/64'));
   });
 });
 

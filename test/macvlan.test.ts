@@ -237,3 +237,35 @@ describe('macvlan networks', () => {
     expect(linkNames(a)).toEqual(['lo']);
   });
 });
+
+describe('macvlan networks with IPv6', () => {
+  it('dual stack and IPv6-only: children get their IPv6 address and default route via the segment\'s router, and reach it and each other', async () => {
+    const w = await world(2);
+    // The segments' router (the external namespace) has IPv6 addresses too.
+    ip(w.ext.name!, 'addr', 'add', 'fd00:55::1/64', 'dev', 'eth0', 'nodad');
+    ip(w.ext.name!, 'addr', 'add', 'fd00:56::1/64', 'dev', 'eth1', 'nodad');
+    const ds = await w.ctl.create({ driver: 'macvlan', name: 'lan', parent: 'p0', subnet: '10.55.0.0/24', ipv6Subnet: 'fd00:55::/64', ipRange: '10.55.0.128/25', ipv6Range: 'fd00:55::100/120' });
+    const v6 = await w.ctl.create({ driver: 'macvlan', name: 'lan6', parent: 'p1', ipv6Subnet: 'fd00:56::/64' });
+    expect([v6.info.subnet, v6.info.ipv6Gateway]).toEqual(['', 'fd00:56::1']);
+    const [a, b, c] = [await scope.ns('mc'), await scope.ns('mc'), await scope.ns('mc')];
+    const ea = await ds.attach(a);
+    const eb = await ds.attach(b, { ip6: 'fd00:55::1ab' });
+    const ec = await v6.attach(c);
+    expect([ea.ip, ea.ip6, eb.ip6, ec.ip, ec.ip6]).toEqual(['10.55.0.128', 'fd00:55::100', 'fd00:55::1ab', '', 'fd00:56::2']);
+    // As ip -j shows the children: the addresses, the IPv6 default route via the router.
+    expect(child(a).addr_info.filter((x) => x.family === 'inet6' && x.local.startsWith('fd00')).map((x) => x.local)).toEqual(['fd00:55::100']);
+    expect(child(c).addr_info.filter((x) => x.family === 'inet')).toEqual([]);
+    expect(ipj<{ gateway: string }[]>(c.name!, '-6', 'route', 'show', 'default').map((r) => r.gateway)).toEqual(['fd00:56::1']);
+    expect(child(c).address).toBe('02:42:00:00:00:02');
+    // Traffic: to the router, between children of one parent (bridge mode).
+    expect(await answers(a, 'fd00:55::1')).toBe(true);
+    expect(await answers(a, eb.ip6!)).toBe(true);
+    expect(await answers(a, '10.55.0.1')).toBe(true);
+    expect(await answers(c, 'fd00:56::1')).toBe(true);
+    // The router learnt each child's IPv6 address at the child's own MAC.
+    const n6 = ipj<{ dst: string; lladdr: string }[]>(w.ext.name!, '-6', 'neigh', 'show', 'dev', 'eth1');
+    expect(n6.find((n) => n.dst === 'fd00:56::2')?.lladdr).toBe(ec.mac);
+    for (const [net, ns] of [[ds, a], [ds, b], [v6, c]] as const) await net.detach(ns);
+    expect([linkNames(a), linkNames(c)]).toEqual([['lo'], ['lo']]);
+  });
+});

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AddressInUseError, NetlinkError, Netns, type EndpointInfo, type Network, Networks, type AttachOptions } from '../src';
 import { drop, ip, tcp } from '../src/nft';
 import { ip as ipcmd, ipj, Scope, uniq } from './helpers';
-import { nftIn, nftJson, normalise } from './nft-helpers';
+import { layout6, nftIn, nftJson, normalise } from './nft-helpers';
 import { connect, exec, haveSocat, HOST_IP, joinOutside, OUT_IP, ping, Servers, withHosts } from './traffic';
 
 const scope = new Scope();
@@ -418,7 +418,8 @@ describe('bridge networks: layout and removal', () => {
   it('nft lists the reference layout for one network; remove() is EBUSY with endpoints, then leaves the base layout only', async () => {
     const t = await topology();
     const ref = await scope.ns('nr');
-    nftIn(ref.name!, ['-f', '-'], readFileSync(LAYOUT, 'utf8'));
+    // An IPv4-only network: the reference's base (with its IPv6 twins) and n1's IPv4 rules only.
+    nftIn(ref.name!, ['-f', '-'], layout6('base'));
     const n1 = await t.nets.create({ name: 'n1', bridge: 'br-n1', subnet: '10.88.0.0/16' });
     const prefix = `n${n1.id.slice(0, 12)}_`;
     const mine = JSON.parse(JSON.stringify(table(t.H)).replaceAll(prefix, 'n1_'));
@@ -435,11 +436,30 @@ describe('bridge networks: layout and removal', () => {
     // The reference without its network: maps flushed, per-network chains deleted.
     const chains = ['n1_in', 'n1_out', 'n1_snat', 'n1_hairpin', 'n1_guard'];
     nftIn(ref.name!, ['-f', '-'], [
-      ...['fwd_in', 'fwd_out', 'snat_in', 'snat_out', 'guard4'].map((m) => `flush map inet ${T} ${m}`),
+      ...['fwd_in', 'fwd_out', 'snat_in', 'snat_out', 'guard4', 'guard6'].map((m) => `flush map inet ${T} ${m}`),
       ...chains.map((ch) => `flush chain inet ${T} ${ch}`),
       ...chains.map((ch) => `delete chain inet ${T} ${ch}`),
     ].join('\n'));
     expect(table(t.H)).toEqual(table(ref));
+  });
+
+  it('a dual-stack network: nft lists the dual-stack reference; its removal leaves the base', async () => {
+    const t = await topology();
+    const ref = await scope.ns('nr');
+    nftIn(ref.name!, ['-f', '-'], layout6('dual'));
+    const n1 = await t.nets.create({ name: 'n1', bridge: 'br-n1', subnet: '10.88.0.0/16', ipv6Subnet: 'fd00:88::/64' });
+    const prefix = `n${n1.id.slice(0, 12)}_`;
+    expect(JSON.parse(JSON.stringify(table(t.H)).replaceAll(prefix, 'n1_'))).toEqual(table(ref));
+    await t.nets.remove('n1');
+    const base = await scope.ns('nb');
+    nftIn(base.name!, ['-f', '-'], layout6('base'));
+    const chains = ['n1_in', 'n1_out', 'n1_snat', 'n1_hairpin', 'n1_guard'];
+    nftIn(base.name!, ['-f', '-'], [
+      ...['fwd_in', 'fwd_out', 'snat_in', 'snat_out', 'guard4', 'guard6'].map((m) => `flush map inet ${T} ${m}`),
+      ...chains.map((ch) => `flush chain inet ${T} ${ch}`),
+      ...chains.map((ch) => `delete chain inet ${T} ${ch}`),
+    ].join('\n'));
+    expect(table(t.H)).toEqual(table(base));
   });
 });
 

@@ -5,11 +5,42 @@ import { isIP } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { nft, type Netns, type NftTransaction } from '../src';
 import { native } from '../src/binding';
-import { ipv4Bytes } from '../src/nft/datatypes';
+import { ipv4Bytes, ipv6Bytes } from '../src/nft/datatypes';
+import { parseIp } from '../src/network/ipam';
 import { run, Scope } from './helpers';
 
 const scope = new Scope();
 afterAll(() => scope.cleanup());
+
+describe('ipv6Bytes', () => {
+  const tricky = [
+    '::', '::1', '1::', '1:2:3:4:5:6:7:8', '1:2:3:4:5:6:7::', '::2:3:4:5:6:7:8', '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7',
+    ':::', '1:::2', '1::2::3', ':1:2:3:4:5:6:7', '1:2:3:4:5:6:7:', '12345::', 'fffff::', 'g::', 'FD00:91::77', 'fd00:91::1:0:0:5',
+    '::ffff:192.0.2.1', '::192.0.2.1', '1:2:3:4:5:6:1.2.3.4', '1:2:3:4:5:6:7:1.2.3.4', '::1.2.3', '::01.2.3.4', '1.2.3.4',
+    'fe80::1%eth0', 'fd00::/64', ' ::1', '::1 ', '', ':', '0:0:0:0:0:0:0:0', '::0:0',
+  ];
+
+  it('accepts exactly what net.isIP calls IPv6 (zone ids refused), with the bytes ipam.parseIp computes', () => {
+    const rnd = (n: number) => Math.floor(Math.random() * n);
+    const random = Array.from({ length: 20_000 }, () => {
+      const g = Array.from({ length: 5 + rnd(5) }, () => rnd(0x1ffff).toString(16).slice(0, 1 + rnd(5)));
+      const k = rnd(g.length);
+      const s = rnd(3) === 0 ? g.join(':') : `${g.slice(0, k).join(':')}::${g.slice(k + rnd(4)).join(':')}`;
+      return rnd(30) === 0 ? s.replace(/[^:]*$/, `${rnd(300)}.${rnd(300)}.1.2`) : s;
+    });
+    for (const s of [...tricky, ...random]) {
+      let bytes: Buffer | undefined;
+      try {
+        bytes = ipv6Bytes(s, 'address');
+      } catch (e) {
+        expect(e).toBeInstanceOf(TypeError);
+        expect((e as Error).message).toContain('address must be an IPv6 address');
+      }
+      expect([s, bytes !== undefined]).toEqual([s, isIP(s) === 6 && !s.includes('%')]);
+      if (bytes) expect(bytes.toString('hex')).toBe(parseIp(s).value.toString(16).padStart(32, '0'));
+    }
+  });
+});
 
 describe('ipv4Bytes', () => {
   const tricky = [

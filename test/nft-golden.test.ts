@@ -30,6 +30,8 @@ beforeAll(async () => {
     table inet t {
       set s { type ipv4_addr; }
       map guard4 { type ipv4_addr : verdict; flags interval; }
+      map guard6 { type ipv6_addr : verdict; flags interval; }
+      set pub6 { typeof ip6 daddr . meta l4proto . th dport; }
       map dnat4_ip { typeof ip daddr . meta l4proto . th dport : ip daddr . th dport; }
       set lo_pub4 { typeof meta l4proto . th dport; }
       map m { type inet_service : ipv4_addr; }
@@ -63,6 +65,11 @@ const cases: [string, RuleItem[]][] = [
   ['ip daddr @s continue', [ip.daddr.in('s'), verdict.continue()]],
   ['ip daddr != @s return', [ip.daddr.notIn('s'), verdict.return()]],
   ['ip6 daddr ::1 accept', [ip6.daddr.eq('::1'), accept()]],
+  // The IPv6 rules of the dual-stack layout (test/fixtures/nft-layout-ip6.nft).
+  ['ip6 daddr vmap @guard6', [ip6.daddr.vmap('guard6')]],
+  ['ip6 daddr . meta l4proto . th dport @pub6 accept', [concat(ip6.daddr, meta.l4proto, th.dport).in('pub6'), accept()]],
+  ['oifname != "br-n1" ip6 saddr fd00:88::/64 masquerade', [oifname.neq('br-n1'), ip6.saddr.eq('fd00:88::/64'), masquerade()]],
+  ['ct status dnat ip6 saddr fd00:88::/64 masquerade', [ct.status.any('dnat'), ip6.saddr.eq('fd00:88::/64'), masquerade()]],
   ['ip6 saddr fd00::/8 drop', [ip6.saddr.eq('fd00::/8'), drop()]],
   ['limit rate 10/second accept', [limit({ rate: 10, per: 'second' }), accept()]],
   ['log prefix "pfx "', [log({ prefix: 'pfx ' })]],
@@ -131,14 +138,16 @@ describe.skipIf(!haveStrace)('decoding what nft sends', () => {
 });
 
 describe.skipIf(!haveStrace)('the reference layout, message by message', () => {
-  it('sets, chains, rules and elements carry the attributes nft sends', async () => {
-    const file = path.join(__dirname, 'fixtures', 'nft-layout.nft');
+  it.each([
+    ['IPv4', path.join(__dirname, 'fixtures', 'nft-layout.nft'), false],
+    ['dual stack', path.join(__dirname, 'fixtures', 'nft-layout-ip6.nft'), true],
+  ] as const)('%s: sets, chains, rules and elements carry the attributes nft sends', async (_what, file, ip6) => {
     const other = await scope.ns('goldl');
     const theirs = messages(nftBytes(other.name!, ['-f', file]));
     const mineNs = await scope.ns('goldm');
     // The batch netplumb commits for the layout, captured on its way out.
     const captured: Buffer[] = [];
-    await buildLayoutInto(mineNs, captured);
+    await buildLayoutInto(mineNs, captured, { ip6 });
     const mine = messages(captured[0]!);
     const byKind = (ms: typeof mine, type: number) => ms.filter((m) => m.type === type).map((m) => m.body.toString('hex'));
     // Sets: same ids, flags, types, lengths and userdata (typeof included).
@@ -147,8 +156,8 @@ describe.skipIf(!haveStrace)('the reference layout, message by message', () => {
     expect(byKind(mine, NEWRULE)).toEqual(byKind(theirs, NEWRULE));
     // Chains.
     expect(byKind(mine, (10 << 8) | 3)).toEqual(byKind(theirs, (10 << 8) | 3));
-    // Elements: nft also sends the guard4 range once more (as part of the set
-    // declaration, with an interval-end marker at 0.0.0.0); the others are identical.
+    // Elements: nft also sends the guard ranges once more (as part of the set
+    // declaration, with an interval-end marker); the others are identical.
     const elems = (ms: typeof mine) => ms.filter((m) => m.type === ((10 << 8) | 12)).map((m) => m.body.toString('hex'));
     const t = elems(theirs);
     for (const e of elems(mine)) expect(t).toContain(e);
@@ -156,7 +165,7 @@ describe.skipIf(!haveStrace)('the reference layout, message by message', () => {
 });
 
 /** Builds the layout with a transaction whose encoded batch is captured before commit. */
-async function buildLayoutInto(ns: Netns, out: Buffer[]): Promise<void> {
+async function buildLayoutInto(ns: Netns, out: Buffer[], o: { ip6?: boolean } = {}): Promise<void> {
   const proto = Object.getPrototypeOf(ns.nft.transaction()) as { commit: () => Promise<unknown> };
   const commit = proto.commit;
   proto.commit = async function (this: Parameters<typeof codec.encodeNftTransaction>[0]) {
@@ -164,7 +173,7 @@ async function buildLayoutInto(ns: Netns, out: Buffer[]): Promise<void> {
     return commit.call(this);
   };
   try {
-    await buildLayout(ns);
+    await buildLayout(ns, o);
   } finally {
     proto.commit = commit;
   }

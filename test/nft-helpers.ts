@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Netns } from '../src';
 import {
-  accept, concat, counter, ct, dnat, drop, fib, iifname, ip, jump, masquerade, meta, oifname, th,
+  accept, concat, counter, ct, dnat, drop, fib, iifname, ip, ip6, jump, masquerade, meta, oifname, th,
 } from '../src/nft';
 import { run } from './helpers';
 
@@ -108,10 +108,29 @@ export function stripLookupSetId(list: Buffer): Buffer {
 }
 
 export const T = 'netplumb';
+
+/** The dual-stack reference layout (test/fixtures/nft-layout-ip6.nft). */
+export const LAYOUT6 = path.join(__dirname, 'fixtures', 'nft-layout-ip6.nft');
+
+/**
+ * The dual-stack reference as nft text: 'dual' whole (n1 dual stack); 'base' without
+ * n1's IPv6 lines ("# ip6 n1": what netplumb makes for an IPv4-only n1); 'ipv4' without
+ * any IPv6 line (the IPv4 reference's objects).
+ */
+export function layout6(variant: 'dual' | 'base' | 'ipv4'): string {
+  const drop = variant === 'dual' ? undefined : variant === 'base' ? /\s#\s*ip6 n1\s*$/ : /\s#\s*ip6( n1)?\s*$/;
+  const lines = readFileSync(LAYOUT6, 'utf8').split('\n');
+  return (drop ? lines.filter((l) => l.trimStart().startsWith('#') || !drop.test(l)) : lines).join('\n');
+}
 const F = 'inet' as const;
 
-/** The reference layout (test/fixtures/nft-layout.nft) with network "n1", built through netplumb. */
-export async function buildLayout(ns: Netns): Promise<(number | undefined)[]> {
+/**
+ * The reference layout (test/fixtures/nft-layout.nft) with network "n1", built through
+ * netplumb; with `ip6`, its dual-stack form (test/fixtures/nft-layout-ip6.nft: n1 also
+ * has fd00:88::/64).
+ */
+export async function buildLayout(ns: Netns, o: { ip6?: boolean } = {}): Promise<(number | undefined)[]> {
+  const six = o.ip6 === true;
   const tx = ns.nft.transaction();
   const t = { family: F, table: T };
   tx.addTable({ family: F, name: T });
@@ -125,6 +144,12 @@ export async function buildLayout(ns: Netns): Promise<(number | undefined)[]> {
   tx.addSet({ ...t, name: 'dnat4_any', key: { typeof: [meta.l4proto, th.dport] }, map: { typeof: [ip.daddr, th.dport] } });
   tx.addSet({ ...t, name: 'pub4', key: { typeof: [ip.daddr, meta.l4proto, th.dport] } });
   tx.addSet({ ...t, name: 'lo_pub4', key: { typeof: [meta.l4proto, th.dport] } });
+  if (six) {
+    tx.addSet({ ...t, name: 'guard6', key: 'ipv6_addr', map: 'verdict', flags: ['interval'] });
+    tx.addSet({ ...t, name: 'dnat6_ip', key: { typeof: [ip6.daddr, meta.l4proto, th.dport] }, map: { typeof: [ip6.daddr, th.dport] } });
+    tx.addSet({ ...t, name: 'dnat6_any', key: { typeof: [meta.l4proto, th.dport] }, map: { typeof: [ip6.daddr, th.dport] } });
+    tx.addSet({ ...t, name: 'pub6', key: { typeof: [ip6.daddr, meta.l4proto, th.dport] } });
+  }
   tx.addChain({ ...t, name: 'user_forward' });
   tx.addChain({ ...t, name: 'raw_pre', type: 'filter', hook: 'prerouting', priority: 'raw', policy: 'accept' });
   tx.addChain({ ...t, name: 'forward', type: 'filter', hook: 'forward', priority: 'filter', policy: 'accept' });
@@ -136,11 +161,16 @@ export async function buildLayout(ns: Netns): Promise<(number | undefined)[]> {
   const r = (chain: string, ...rule: Parameters<typeof tx.addRule>[0]['rule']): number => tx.addRule({ ...t, chain, rule });
   r('raw_pre', ip.daddr.vmap('guard4'));
   r('raw_pre', iifname.neq('lo'), ip.daddr.eq('127.0.0.0/8'), concat(meta.l4proto, th.dport).in('lo_pub4'), drop());
+  if (six) r('raw_pre', ip6.daddr.vmap('guard6'));
   r('forward', jump('user_forward'));
   r('forward', oifname.vmap('fwd_in'));
   r('forward', iifname.vmap('fwd_out'));
   r('pub', dnat({ family: 'ip', map: concat(ip.daddr, meta.l4proto, th.dport).map('dnat4_ip'), withPort: true }));
   r('pub', dnat({ family: 'ip', map: concat(meta.l4proto, th.dport).map('dnat4_any'), withPort: true }));
+  if (six) {
+    r('pub', dnat({ family: 'ip6', map: concat(ip6.daddr, meta.l4proto, th.dport).map('dnat6_ip'), withPort: true }));
+    r('pub', dnat({ family: 'ip6', map: concat(meta.l4proto, th.dport).map('dnat6_any'), withPort: true }));
+  }
   r('nat_pre', fib.daddrType.eq('local'), jump('pub'));
   r('nat_out', fib.daddrType.eq('local'), jump('pub'));
   r('nat_post', oifname.vmap('snat_in'));
@@ -148,16 +178,20 @@ export async function buildLayout(ns: Netns): Promise<(number | undefined)[]> {
   r('n1_in', ct.state.any('established', 'related'), accept());
   r('n1_in', iifname.eq('br-n1'), accept());
   r('n1_in', concat(ip.daddr, meta.l4proto, th.dport).in('pub4'), accept());
+  if (six) r('n1_in', concat(ip6.daddr, meta.l4proto, th.dport).in('pub6'), accept());
   r('n1_in', counter(), drop());
   r('n1_out', accept());
   r('n1_snat', oifname.neq('br-n1'), ip.saddr.eq('10.88.0.0/16'), masquerade());
+  if (six) r('n1_snat', oifname.neq('br-n1'), ip6.saddr.eq('fd00:88::/64'), masquerade());
   r('n1_hairpin', ct.status.any('dnat'), fib.saddrType.eq('local'), masquerade());
   r('n1_hairpin', ct.status.any('dnat'), ip.saddr.eq('10.88.0.0/16'), masquerade());
+  if (six) r('n1_hairpin', ct.status.any('dnat'), ip6.saddr.eq('fd00:88::/64'), masquerade());
   r('n1_guard', iifname.neq('br-n1'), counter(), drop());
   tx.addElements({ ...t, set: 'fwd_in', elements: [{ key: 'br-n1', value: { verdict: 'jump', chain: 'n1_in' } }] });
   tx.addElements({ ...t, set: 'fwd_out', elements: [{ key: 'br-n1', value: { verdict: 'jump', chain: 'n1_out' } }] });
   tx.addElements({ ...t, set: 'snat_in', elements: [{ key: 'br-n1', value: { verdict: 'jump', chain: 'n1_hairpin' } }] });
   tx.addElements({ ...t, set: 'snat_out', elements: [{ key: 'br-n1', value: { verdict: 'jump', chain: 'n1_snat' } }] });
   tx.addElements({ ...t, set: 'guard4', elements: [{ key: '10.88.0.0/16', value: { verdict: 'jump', chain: 'n1_guard' } }] });
+  if (six) tx.addElements({ ...t, set: 'guard6', elements: [{ key: 'fd00:88::/64', value: { verdict: 'jump', chain: 'n1_guard' } }] });
   return (await tx.commit()).handles;
 }

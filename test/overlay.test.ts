@@ -337,3 +337,112 @@ describe('overlay networks', () => {
     expect(linkNames(h.ns).filter((n) => n === vx || n === br)).toEqual([]);
   });
 });
+
+/** The VXLAN device's IPv6 neighbour entries, as "ip mac STATE", sorted. */
+function neighs6(ns: Netns, dev: string): string[] {
+  return ipj<{ dst: string; lladdr?: string; state: string[] }[]>(ns.name!, '-6', 'neigh', 'show', 'dev', dev)
+    .map((n) => `${n.dst} ${n.lladdr} ${n.state.join(',')}`)
+    .sort();
+}
+
+/** A container's neighbour entry for an IPv6 address: its MAC and state, as ip -j shows them. */
+function neighOf(ns: Netns, addr: string): { lladdr?: string; state: string[] } | undefined {
+  return ipj<{ dst: string; lladdr?: string; state: string[] }[]>(ns.name!, '-6', 'neigh', 'show', 'dev', 'eth0').find((n) => n.dst === addr);
+}
+
+describe('overlay networks with IPv6 container addresses', () => {
+  it('dual stack across three hosts: every container reaches every other over IPv6 too; the VXLAN device answers NDP from its neighbour table', async () => {
+    const { hosts } = await underlay(3);
+    const nets: OverlayNetwork[] = [];
+    for (let i = 0; i < 3; i++) {
+      nets.push(await hosts[i]!.ctl.create({
+        driver: 'overlay', name: 'ov6', vni: VNI, subnet: SUBNET, local: hosts[i]!.vtep, device: 'ul0',
+        ipRange: `10.99.0.${16 * (i + 1)}/28`, ipv6Subnet: 'fd00:99::/64', ipv6Range: `fd00:99::${i + 1}00/120`,
+      }));
+    }
+    const ctrs: Netns[] = [];
+    const eps: EndpointInfo[][] = [];
+    for (let i = 0; i < 3; i++) {
+      const c = await scope.ns('c');
+      ctrs.push(c);
+      eps.push([await nets[i]!.attach(c)]);
+    }
+    expect(eps.map(([e]) => [e!.ip, e!.ip6])).toEqual([
+      ['10.99.0.16', 'fd00:99::100'], ['10.99.0.32', 'fd00:99::200'], ['10.99.0.48', 'fd00:99::300'],
+    ]);
+    // The control plane feeds both addresses of each remote endpoint.
+    for (let i = 0; i < 3; i++) {
+      for (let j = 0; j < 3; j++) {
+        if (i === j) continue;
+        await nets[i]!.addPeer(hosts[j]!.vtep);
+        const e = eps[j]![0]!;
+        await nets[i]!.addRemoteEndpoint({ ip: e.ip, ip6: e.ip6!, mac: e.mac, vtep: hosts[j]!.vtep });
+      }
+    }
+    const vx = nets[0]!.info.overlay!.vxlan;
+    expect(neighs6(hosts[0]!.ns, vx)).toEqual([`fd00:99::200 ${eps[1]![0]!.mac} PERMANENT`, `fd00:99::300 ${eps[2]![0]!.mac} PERMANENT`]);
+    expect(nets[0]!.remoteEndpoints().map((r) => r.ip6)).toEqual(['fd00:99::200', 'fd00:99::300']);
+    for (let i = 0; i < 3; i++) {
+      for (let j = 0; j < 3; j++) {
+        if (i !== j) {
+          expect(await answers(ctrs[i]!, eps[j]![0]!.ip6!)).toBe(true);
+          expect(await answers(ctrs[i]!, eps[j]![0]!.ip)).toBe(true);
+        }
+      }
+    }
+    // The answer to a container's neighbour solicitation comes from host 0's VXLAN
+    // device, not from the remote container: a remote endpoint on a VTEP where nothing
+    // lives resolves all the same (and its echo goes unanswered); an address nobody
+    // reported gets no answer at all.
+    await nets[0]!.addRemoteEndpoint({ ip: '10.99.0.250', ip6: 'fd00:99::fa', mac: '02:42:0a:63:00:fa', vtep: '192.168.90.77' });
+    expect(await answers(ctrs[0]!, 'fd00:99::fa')).toBe(false);
+    expect(neighOf(ctrs[0]!, 'fd00:99::fa')?.lladdr).toBe('02:42:0a:63:00:fa');
+    expect(await answers(ctrs[0]!, 'fd00:99::fb')).toBe(false);
+    expect(neighOf(ctrs[0]!, 'fd00:99::fb')?.lladdr).toBeUndefined();
+    // Its IPv6 address is held in the local pool, never handed out here.
+    await expect(nets[0]!.attach(await scope.ns('c'), { ip6: 'fd00:99::fa' })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    // Removed by its IPv6 address: both neighbour entries and its FDB entry go.
+    await nets[0]!.removeRemoteEndpoint('fd00:99::fa');
+    expect(neighs6(hosts[0]!.ns, vx)).toEqual([`fd00:99::200 ${eps[1]![0]!.mac} PERMANENT`, `fd00:99::300 ${eps[2]![0]!.mac} PERMANENT`]);
+    expect(neighs(hosts[0]!.ns, vx)).not.toContain('10.99.0.250 02:42:0a:63:00:fa PERMANENT');
+    expect(fdbSelf(hosts[0]!.ns, vx).join('\n')).not.toContain('02:42:0a:63:00:fa');
+
+    // A restart reconciles the IPv6 entries too: a stray one goes, a missing one comes back.
+    run('ip', ['netns', 'exec', hosts[0]!.ns.name!, 'ip', '-6', 'neigh', 'del', 'fd00:99::200', 'dev', vx]);
+    run('ip', ['netns', 'exec', hosts[0]!.ns.name!, 'ip', '-6', 'neigh', 'add', 'fd00:99::99', 'lladdr', '02:42:00:00:00:99', 'dev', vx, 'nud', 'permanent']);
+    hosts[0]!.ctl.close();
+    const again = await Networks.open({ stateDir: hosts[0]!.dir, host: hosts[0]!.ns });
+    ctls.push(again);
+    expect(neighs6(hosts[0]!.ns, vx)).toEqual([`fd00:99::200 ${eps[1]![0]!.mac} PERMANENT`, `fd00:99::300 ${eps[2]![0]!.mac} PERMANENT`]);
+  });
+
+  it('an IPv6-only overlay: containers on two hosts talk over IPv6 with no IPv4 anywhere; MACs from the host parts of their addresses', async () => {
+    const { hosts } = await underlay(2);
+    const nets: OverlayNetwork[] = [];
+    for (let i = 0; i < 2; i++) {
+      nets.push(await hosts[i]!.ctl.create({
+        driver: 'overlay', name: 'ov6only', vni: VNI + 1, local: hosts[i]!.vtep, device: 'ul0',
+        ipv6Subnet: 'fd00:98::/64', ipv6Range: `fd00:98::${i + 1}00/120`,
+      }));
+    }
+    expect(nets[0]!.info.subnet).toBe('');
+    const ctrs = [await scope.ns('c'), await scope.ns('c')];
+    const eps = [await nets[0]!.attach(ctrs[0]!), await nets[1]!.attach(ctrs[1]!)];
+    expect(eps.map((e) => [e.ip, e.ip6, e.mac])).toEqual([
+      ['', 'fd00:98::100', '02:42:00:00:01:00'],
+      ['', 'fd00:98::200', '02:42:00:00:02:00'],
+    ]);
+    for (const [i, j] of [[0, 1], [1, 0]] as const) {
+      await nets[i]!.addPeer(hosts[j]!.vtep);
+      await nets[i]!.addRemoteEndpoint({ ip: '', ip6: eps[j]!.ip6!, mac: eps[j]!.mac, vtep: hosts[j]!.vtep });
+    }
+    expect(ipj(ctrs[0]!.name!, '-4', 'addr', 'show', 'dev', 'eth0')).toEqual([]);
+    expect(await answers(ctrs[0]!, eps[1]!.ip6!)).toBe(true);
+    expect(await answers(ctrs[1]!, eps[0]!.ip6!)).toBe(true);
+    expect(nets[0]!.remoteEndpoints()).toEqual([{ ip: '', ip6: 'fd00:98::200', mac: eps[1]!.mac, vtep: hosts[1]!.vtep }]);
+    // An IPv4 address on it, or a remote endpoint without an IPv6 one, is a TypeError.
+    await expect(nets[0]!.addRemoteEndpoint({ ip: '10.0.0.1', ip6: 'fd00:98::5', mac: '02:42:00:00:00:05', vtep: hosts[1]!.vtep })).rejects.toBeInstanceOf(TypeError);
+    await expect(nets[0]!.addRemoteEndpoint({ ip: '', mac: '02:42:00:00:00:05', vtep: hosts[1]!.vtep })).rejects.toBeInstanceOf(TypeError);
+    await expect(nets[0]!.addRemoteEndpoint({ ip: '', ip6: 'fd00:97::5', mac: '02:42:00:00:00:05', vtep: hosts[1]!.vtep })).rejects.toBeInstanceOf(RangeError);
+  });
+});

@@ -92,4 +92,32 @@ describe('rebuild from the kernel', () => {
     await again.close();
     expect(ipj(H.name!, 'link', 'show').length).toBeGreaterThan(0);
   });
+
+  it('IPv6: dual-stack and IPv6-only endpoints come back with their addresses, MACs and the ports of both families as attach stored them', async () => {
+    const H = await scope.ns('rb6');
+    const stateDir = mkdtempSync('/run/np-rebuild6-');
+    dirs.push(stateDir);
+    const nets = await Networks.open({ stateDir, host: H });
+    const ds = await nets.create({ name: 'ds', subnet: '10.64.0.0/24', ipv6Subnet: 'fd00:64::/64' });
+    const v6 = await nets.create({ name: 'v6', ipv4: false, ipv6Subnet: 'fd00:65::/64' });
+    const both = [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' as const }];
+    const a = await ds.attach({ create: `${H.name}a` }, { publish: [...both, { hostIp: '::', hostPort: 8081, containerPort: 81, protocol: 'tcp' }] });
+    scope.names.push(a.netns!.name!);
+    const b = await v6.attach({ create: `${H.name}b` }, { publish: [{ hostPort: 9090, containerPort: 90, protocol: 'udp' }] });
+    scope.names.push(b.netns!.name!);
+    await nets.close();
+    writeFileSync(path.join(stateDir, 'netplumb.db'), 'not a database');
+
+    const r = await Networks.rebuild({ stateDir, host: H });
+    expect(r.networks.sort()).toEqual(['ds', 'v6']);
+    const again = await Networks.open({ stateDir, host: H });
+    const got = (net: string) => again.inspect(net).endpoints.map((e) => ({ ip: e.ip, ip6: e.ip6, mac: e.mac, defaultRoute: e.defaultRoute, publish: e.publish }));
+    expect(got('ds')).toEqual([{ ip: a.ip, ip6: a.ip6, mac: a.mac, defaultRoute: true, publish: [...both, { hostIp: '::', hostPort: 8081, containerPort: 81, protocol: 'tcp' }] }]);
+    expect(got('v6')).toEqual([{ ip: '', ip6: b.ip6, mac: b.mac, defaultRoute: true, publish: [{ hostPort: 9090, containerPort: 90, protocol: 'udp' }] }]);
+    // Leases and ports of both families are held again.
+    await expect(again.get('v6').attach({ create: `${H.name}c` }, { ip6: b.ip6! })).rejects.toMatchObject({ name: 'AddressInUseError' });
+    await expect(again.get('ds').attach({ create: `${H.name}d` }, { publish: [{ hostIp: '::', hostPort: 8080, containerPort: 80 }] })).rejects.toMatchObject({ code: 'EEXIST' });
+    for (const e of [a, b]) e.netns?.close();
+    await again.close();
+  });
 });

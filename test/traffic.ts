@@ -3,7 +3,7 @@
 // namespace. Async, so that checks expected to time out can run side by side.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import type { Netns } from '../src';
+import { normalizeIp, type Netns } from '../src';
 import { ip, tryRun } from './helpers';
 
 /** Whether socat is installed (traffic tests skip without it). */
@@ -28,11 +28,12 @@ export function exec(ns: Netns, cmd: string[]): Promise<{ status: number; stdout
 export class Servers {
   readonly #procs: ChildProcess[] = [];
 
-  /** Starts a server on `port` in `ns` and waits until it listens. */
-  async serve(ns: Netns, port: number): Promise<void> {
-    const p = spawn('ip', ['netns', 'exec', nameOf(ns), 'socat', `TCP-LISTEN:${port},fork,reuseaddr`, 'SYSTEM:echo $SOCAT_PEERADDR'], { stdio: 'ignore' });
+  /** Starts a server on `port` in `ns` (IPv4; with family 6, IPv6 only) and waits until it listens. */
+  async serve(ns: Netns, port: number, family: 4 | 6 = 4): Promise<void> {
+    const listen = family === 6 ? `TCP6-LISTEN:${port},fork,reuseaddr,ipv6only=1` : `TCP-LISTEN:${port},fork,reuseaddr`;
+    const p = spawn('ip', ['netns', 'exec', nameOf(ns), 'socat', listen, 'SYSTEM:echo $SOCAT_PEERADDR'], { stdio: 'ignore' });
     this.#procs.push(p);
-    await listening(ns, port);
+    await listening(ns, port, family);
   }
 
   /** Stops every server. */
@@ -42,19 +43,27 @@ export class Servers {
   }
 }
 
-/** Waits (2 s at most) until something listens on a TCP port in `ns`. */
-export async function listening(ns: Netns, port: number): Promise<void> {
+/** Waits (2 s at most) until something listens on a TCP port in `ns` (of that family). */
+export async function listening(ns: Netns, port: number, family: 4 | 6 = 4): Promise<void> {
   for (let i = 0; i < 100; i++) {
-    if ((await exec(ns, ['ss', '-Htln', `sport = :${port}`])).stdout.trim()) return;
+    if ((await exec(ns, ['ss', `-Htln${family}`, `sport = :${port}`])).stdout.trim()) return;
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error(`nothing listens on ${port} in ${ns.name}`);
 }
 
-/** Connects with a bounded timeout; returns what the server said, or null. */
+/**
+ * Connects with a bounded timeout (IPv6 when `addr` is an IPv6 address); returns what the
+ * server said, or null. A server's IPv6 peer address ("[2001:0db8:...]") comes back in
+ * canonical text.
+ */
 export async function connect(from: Netns, addr: string, port: number): Promise<string | null> {
-  const r = await exec(from, ['timeout', '5', 'socat', '-T2', '-', `TCP:${addr}:${port},connect-timeout=1`]);
-  return r.status === 0 ? r.stdout.trim() : null;
+  const target = addr.includes(':') ? `TCP6:[${addr}]:${port}` : `TCP:${addr}:${port}`;
+  const r = await exec(from, ['timeout', '5', 'socat', '-T2', '-', `${target},connect-timeout=1`]);
+  if (r.status !== 0) return null;
+  const said = r.stdout.trim();
+  const v6 = /^\[([0-9a-fA-F:.]+)\]$/.exec(said);
+  return v6 ? normalizeIp(v6[1]!) : said;
 }
 
 /** One ping, one second at most: whether it was answered. */
@@ -83,15 +92,24 @@ export function withHosts(ns: Netns, hostsFile: string, cmd: string): Promise<{ 
 export const HOST_IP = '192.0.2.1';
 export const OUT_IP = '192.0.2.2';
 
+/** The same, IPv6 (documentation prefix). */
+export const HOST_IP6 = '2001:db8::1';
+export const OUT_IP6 = '2001:db8::2';
+
 /**
  * Joins a "host" namespace to an "outside" one by a veth: uplink HOST_IP/24 in the host,
- * eth0 OUT_IP/24 outside; lo up on both sides.
+ * eth0 OUT_IP/24 outside; lo up on both sides. With `ipv6`, also HOST_IP6/64 and
+ * OUT_IP6/64 (no DAD: usable at once).
  */
-export function joinOutside(host: Netns, outside: Netns): void {
+export function joinOutside(host: Netns, outside: Netns, o: { ipv6?: boolean } = {}): void {
   const H = nameOf(host);
   const O = nameOf(outside);
   ip(H, 'link', 'add', 'uplink', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', O);
   ip(H, 'addr', 'add', `${HOST_IP}/24`, 'dev', 'uplink');
   ip(O, 'addr', 'add', `${OUT_IP}/24`, 'dev', 'eth0');
+  if (o.ipv6) {
+    ip(H, 'addr', 'add', `${HOST_IP6}/64`, 'dev', 'uplink', 'nodad');
+    ip(O, 'addr', 'add', `${OUT_IP6}/64`, 'dev', 'eth0', 'nodad');
+  }
   for (const [ns, dev] of [[H, 'uplink'], [H, 'lo'], [O, 'eth0'], [O, 'lo']] as const) ip(ns, 'link', 'set', dev, 'up');
 }

@@ -9,6 +9,7 @@
 //   floor bulk     PLAN NETNSDIR                  detach them all (timed as a whole)
 //   floor linkget  ITERATIONS                     RTM_GETLINK "lo", timed each
 //   floor publat   ITERATIONS                     publish + unpublish one port (below), timed each
+//   floor publat6  ITERATIONS                     the same over IPv6 (dnat6_ip, pub6)
 //
 // With PORTBASE after the arguments of attach, teardown and bulk (the published-port
 // workload), container i also publishes tcp PORTBASE+i on every host address to its
@@ -20,7 +21,8 @@
 //   NFNL_MSG_BATCH_END
 // and both acks read; teardown sends the same batch with NFT_MSG_DELSETELEM (keys only)
 // before deleting the veth. publat does the same with a host address (dnat4_ip), in
-// the namespace it runs in, for bench/nft-elements.mjs.
+// the namespace it runs in, for bench/nft-elements.mjs; publat6 with an IPv6 host address
+// and container (dnat6_ip, pub6: 16-byte addresses in the keys and data).
 //
 // PLAN is a text file, one container a line: "NSNAME VETHNAME A.B.C.D/LEN".
 // Output: one JSON object on stdout with times in milliseconds (bulk: also when it
@@ -164,6 +166,9 @@ struct port {
   uint16_t host_port;
   struct in_addr ip;
   uint16_t ctr_port;
+  // IPv6 instead (dnat6_*, pub6) when set: these addresses replace the two above.
+  int six;
+  struct in6_addr host_ip6, ip6;
 };
 
 static void put_header_nft(struct msg *m, uint16_t type, uint16_t flags, uint8_t family, uint16_t res_id) {
@@ -207,21 +212,25 @@ static void elem_msg(struct msg *m, int add, const char *set, const char *key, s
 static void port_batch(int fd, const struct port *p, int add) {
   uint8_t tcp = IPPROTO_TCP;
   uint16_t hport = htons(p->host_port), cport = htons(p->ctr_port);
-  char key[12], data[8], pub[12];
+  char key[24], data[20], pub[24];
   size_t klen = 0, dlen = 0, plen = 0;
-  if (p->has_host_ip) klen = put_part(key, klen, &p->host_ip, 4);
+  // An IPv6 address takes four registers.
+  const void *hip = p->six ? (const void *)&p->host_ip6 : (const void *)&p->host_ip;
+  const void *cip = p->six ? (const void *)&p->ip6 : (const void *)&p->ip;
+  size_t alen = p->six ? 16 : 4;
+  if (p->has_host_ip) { memcpy(key, hip, alen); klen = alen; }
   klen = put_part(key, klen, &tcp, 1);
   klen = put_part(key, klen, &hport, 2);
-  dlen = put_part(data, dlen, &p->ip, 4);
-  dlen = put_part(data, dlen, &cport, 2);
-  plen = put_part(pub, plen, &p->ip, 4);
-  plen = put_part(pub, plen, &tcp, 1);
+  memcpy(data, cip, alen);
+  dlen = put_part(data, alen, &cport, 2);
+  memcpy(pub, cip, alen);
+  plen = put_part(pub, alen, &tcp, 1);
   plen = put_part(pub, plen, &cport, 2);
 
   struct msg m[4];
   put_header_nft(&m[0], NFNL_MSG_BATCH_BEGIN, 0, AF_UNSPEC, NFNL_SUBSYS_NFTABLES);
-  elem_msg(&m[1], add, p->has_host_ip ? "dnat4_ip" : "dnat4_any", key, klen, data, dlen);
-  elem_msg(&m[2], add, "pub4", pub, plen, NULL, 0);
+  elem_msg(&m[1], add, p->six ? (p->has_host_ip ? "dnat6_ip" : "dnat6_any") : (p->has_host_ip ? "dnat4_ip" : "dnat4_any"), key, klen, data, dlen);
+  elem_msg(&m[2], add, p->six ? "pub6" : "pub4", pub, plen, NULL, 0);
   put_header_nft(&m[3], NFNL_MSG_BATCH_END, 0, AF_UNSPEC, NFNL_SUBSYS_NFTABLES);
   char buf[sizeof m];
   size_t len = 0;
@@ -514,7 +523,7 @@ static void print_times(const char *key, const double *t, size_t n) {
 static void usage(void) {
   fprintf(stderr,
           "usage: floor attach PLAN BRIDGE GATEWAY NETNSDIR [PORTBASE] | teardown PLAN NETNSDIR [PORTBASE]"
-          " | bulk PLAN NETNSDIR [PORTBASE] | linkget ITERATIONS | publat ITERATIONS\n");
+          " | bulk PLAN NETNSDIR [PORTBASE] | linkget ITERATIONS | publat[6] ITERATIONS\n");
   exit(2);
 }
 
@@ -540,16 +549,22 @@ int main(int argc, char **argv) {
     return 0;
   }
 
-  if (!strcmp(mode, "publat")) {
-    // The port bench/nft-elements.mjs measures: tcp on 198.19.0.1, to 10.200.x.y:80.
+  if (!strcmp(mode, "publat") || !strcmp(mode, "publat6")) {
+    // The port bench/nft-elements.mjs measures: tcp on 198.19.0.1, to 10.200.x.y:80;
+    // publat6: on 2001:db8:ffff::1, to fd00:200::x:80.
     long iters = atol(argv[2]);
     if (iters <= 0) usage();
+    int six = !strcmp(mode, "publat6");
     int nft = nft_socket();
     double *pub = malloc(iters * sizeof *pub), *unpub = malloc(iters * sizeof *unpub);
     for (long j = 0; j < iters; j++) {
-      struct port p = {.has_host_ip = 1, .host_port = (uint16_t)(1024 + j % 60000), .ctr_port = 80};
+      struct port p = {.has_host_ip = 1, .host_port = (uint16_t)(1024 + j % 60000), .ctr_port = 80, .six = six};
       inet_pton(AF_INET, "198.19.0.1", &p.host_ip);
       p.ip.s_addr = htonl((10u << 24 | 200u << 16) + 2 + (uint32_t)(j % 60000));
+      inet_pton(AF_INET6, "2001:db8:ffff::1", &p.host_ip6);
+      inet_pton(AF_INET6, "fd00:200::", &p.ip6);
+      uint32_t low = htonl(2 + (uint32_t)(j % 60000));
+      memcpy(&p.ip6.s6_addr[12], &low, 4);
       double t0 = now_ms();
       port_batch(nft, &p, 1);
       pub[j] = now_ms() - t0;

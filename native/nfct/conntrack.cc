@@ -54,10 +54,16 @@ constexpr auto kProtoPolicy = [] {
 }();
 
 // Addresses travel in network order and are kept that way.
-uint32_t raw_u32(const nl::Attrs& tb, uint16_t t) {
-  uint32_t v;
-  std::memcpy(&v, nl::Attrs::payload(tb.get(t)), 4);
-  return v;
+void raw_addr(const nl::Attrs& tb, uint16_t t, size_t len, Addr& out) {
+  std::memcpy(out.data(), nl::Attrs::payload(tb.get(t)), len);
+}
+
+size_t addr_len(uint8_t family) { return family == AF_INET6 ? 16 : 4; }
+uint16_t src_attr(uint8_t family) { return family == AF_INET6 ? CTA_IP_V6_SRC : CTA_IP_V4_SRC; }
+uint16_t dst_attr(uint8_t family) { return family == AF_INET6 ? CTA_IP_V6_DST : CTA_IP_V4_DST; }
+
+bool same_addr(uint8_t family, const Addr& a, const Addr& b) {
+  return std::memcmp(a.data(), b.data(), addr_len(family)) == 0;
 }
 
 Tuple decode_tuple(const nlattr* a, const char* what) {
@@ -67,8 +73,9 @@ Tuple decode_tuple(const nlattr* a, const char* what) {
   if (tb.has(CTA_TUPLE_IP)) {
     nl::Attrs ip;
     nft::parse_nested(ip, tb.get(CTA_TUPLE_IP), kIpPolicy.data(), CTA_IP_MAX, "CTA_TUPLE_IP");
-    if (ip.has(CTA_IP_V4_SRC)) t.src = raw_u32(ip, CTA_IP_V4_SRC);
-    if (ip.has(CTA_IP_V4_DST)) t.dst = raw_u32(ip, CTA_IP_V4_DST);
+    if (ip.has(CTA_IP_V6_SRC) || ip.has(CTA_IP_V6_DST)) t.family = AF_INET6;
+    if (ip.has(src_attr(t.family))) raw_addr(ip, src_attr(t.family), addr_len(t.family), t.src);
+    if (ip.has(dst_attr(t.family))) raw_addr(ip, dst_attr(t.family), addr_len(t.family), t.dst);
   }
   if (tb.has(CTA_TUPLE_PROTO)) {
     nl::Attrs pr;
@@ -85,12 +92,12 @@ Tuple decode_tuple(const nlattr* a, const char* what) {
 }
 
 // A partial tuple for the kernel-side filter: only what the flags name.
-void put_filter_tuple(nl::Builder& b, uint16_t attr, uint8_t proto, std::optional<uint32_t> src,
+void put_filter_tuple(nl::Builder& b, uint16_t attr, uint8_t family, uint8_t proto, const std::optional<Addr>& src,
                       std::optional<uint16_t> sport, std::optional<uint16_t> dport) {
   size_t t = b.nest_start(NESTED(attr));
   if (src) {
     size_t ip = b.nest_start(NESTED(CTA_TUPLE_IP));
-    b.put(CTA_IP_V4_SRC, &*src, 4);
+    b.put(src_attr(family), src->data(), addr_len(family));
     b.nest_end(ip);
   }
   if (proto) {
@@ -107,16 +114,17 @@ void put_filter_tuple(nl::Builder& b, uint16_t attr, uint8_t proto, std::optiona
 
 bool matches(const Filter& f, const Entry& e) {
   if (f.proto && e.orig.proto != f.proto) return false;
-  if (f.reply_src && e.reply.src != *f.reply_src) return false;
+  if (e.orig.family != f.family) return false;
+  if (f.reply_src && !same_addr(f.family, e.reply.src, *f.reply_src)) return false;
   if (f.reply_sport && (!e.reply.has_ports || e.reply.sport != *f.reply_sport)) return false;
   if (f.orig_dport && (!e.orig.has_ports || e.orig.dport != *f.orig_dport)) return false;
   return true;
 }
 
-size_t put_header(nl::Builder& b, uint16_t msg, uint16_t flags) {
+size_t put_header(nl::Builder& b, uint16_t msg, uint16_t flags, uint8_t family) {
   size_t off = b.put_header(msg_type(msg), flags);
   nfgenmsg g{};
-  g.nfgen_family = AF_INET;
+  g.nfgen_family = family;
   g.version = NFNETLINK_V0;
   g.res_id = 0;
   b.put_extra_header(g);
@@ -124,7 +132,7 @@ size_t put_header(nl::Builder& b, uint16_t msg, uint16_t flags) {
 }
 
 void encode_dump(nl::Builder& b, const Filter& f) {
-  put_header(b, IPCTNL_MSG_CT_GET, NLM_F_DUMP);
+  put_header(b, IPCTNL_MSG_CT_GET, NLM_F_DUMP, f.family);
   // Ports can only be filtered together with a protocol number.
   uint32_t orig_flags = 0;
   uint32_t reply_flags = 0;
@@ -132,13 +140,20 @@ void encode_dump(nl::Builder& b, const Filter& f) {
     orig_flags = kFilterProtoNum | (f.orig_dport ? kFilterProtoDstPort : 0);
     reply_flags = kFilterProtoNum | (f.reply_sport ? kFilterProtoSrcPort : 0);
   }
-  if (f.reply_src) reply_flags |= kFilterIpSrc;
+  // An IPv6 address is matched here only (matches(), after the dump): given one, the
+  // kernel's CTA_FILTER leaves out exactly the entries of that address (seen on 6.18 by
+  // test/conntrack.test.ts; ctnetlink_filter_match_tuple rejects on
+  // !ipv6_addr_cmp(), which is true when the addresses are equal). Protocol and ports
+  // still go to the kernel.
+  const bool addr_in_kernel = f.reply_src && f.family == AF_INET;
+  if (addr_in_kernel) reply_flags |= kFilterIpSrc;
   if (!orig_flags && !reply_flags) return;
   if (orig_flags) {
-    put_filter_tuple(b, CTA_TUPLE_ORIG, f.proto, std::nullopt, std::nullopt, f.proto ? f.orig_dport : std::nullopt);
+    put_filter_tuple(b, CTA_TUPLE_ORIG, f.family, f.proto, std::nullopt, std::nullopt, f.proto ? f.orig_dport : std::nullopt);
   }
   if (reply_flags) {
-    put_filter_tuple(b, CTA_TUPLE_REPLY, f.proto, f.reply_src, f.proto ? f.reply_sport : std::nullopt, std::nullopt);
+    put_filter_tuple(b, CTA_TUPLE_REPLY, f.family, f.proto, addr_in_kernel ? f.reply_src : std::nullopt,
+                     f.proto ? f.reply_sport : std::nullopt, std::nullopt);
   }
   size_t n = b.nest_start(NESTED(CTA_FILTER));
   if (orig_flags) b.put_u32(CTA_FILTER_ORIG_FLAGS, orig_flags);
@@ -147,11 +162,12 @@ void encode_dump(nl::Builder& b, const Filter& f) {
 }
 
 void encode_delete(nl::Builder& b, const Entry& e) {
-  put_header(b, IPCTNL_MSG_CT_DELETE, NLM_F_ACK);
+  const uint8_t family = e.orig.family;
+  put_header(b, IPCTNL_MSG_CT_DELETE, NLM_F_ACK, family);
   size_t t = b.nest_start(NESTED(CTA_TUPLE_ORIG));
   size_t ip = b.nest_start(NESTED(CTA_TUPLE_IP));
-  b.put(CTA_IP_V4_SRC, &e.orig.src, 4);
-  b.put(CTA_IP_V4_DST, &e.orig.dst, 4);
+  b.put(src_attr(family), e.orig.src.data(), addr_len(family));
+  b.put(dst_attr(family), e.orig.dst.data(), addr_len(family));
   b.nest_end(ip);
   size_t pr = b.nest_start(NESTED(CTA_TUPLE_PROTO));
   b.put_u8(CTA_PROTO_NUM, e.orig.proto);
@@ -190,7 +206,7 @@ std::vector<Entry> list(nl::Socket& sock, const Filter& f) {
       [&](size_t, const nlmsghdr* m) {
         if (m->nlmsg_type != msg_type(IPCTNL_MSG_CT_NEW)) return;
         const auto* g = reinterpret_cast<const nfgenmsg*>(nl::family_header(m, sizeof(nfgenmsg), "IPCTNL_MSG_CT_NEW"));
-        if (g->nfgen_family != AF_INET) return;
+        if (g->nfgen_family != f.family) return;
         Entry e = decode(m);
         if (matches(f, e)) out.push_back(std::move(e));
       },

@@ -1,11 +1,11 @@
 // Connection tracking over NETLINK_NETFILTER (subsystem NFNL_SUBSYS_CTNETLINK): dump
-// IPv4 entries with a filter, delete them by their original tuple. No conntrack(8).
+// IPv4 or IPv6 entries with a filter, delete them by their original tuple. No conntrack(8).
 //
 // Every ctnetlink message is an nfnetlink message:
 //
 //   +----------+---------------------------------------+--------------------------------
 //   | nlmsghdr | nfgenmsg                              | attributes (CTA_*)
-//   | type =   | family u8 (AF_INET), version u8 (0),  | integers big endian, except the
+//   | type =   | family u8 (AF_INET/6), version (0),   | integers big endian, except the
 //   | 1<<8|m   | res_id be16 (0)                       | CTA_FILTER flags (host order)
 //   +----------+---------------------------------------+--------------------------------
 //
@@ -13,8 +13,10 @@
 //
 //   CTA_TUPLE_ORIG (NESTED)                   the first packet's view
 //     CTA_TUPLE_IP (NESTED)
-//       CTA_IP_V4_SRC  4 bytes                address, network order
+//       CTA_IP_V4_SRC  4 bytes                address, network order (AF_INET)
 //       CTA_IP_V4_DST  4 bytes
+//       CTA_IP_V6_SRC  16 bytes               or these (AF_INET6)
+//       CTA_IP_V6_DST  16 bytes
 //     CTA_TUPLE_PROTO (NESTED)
 //       CTA_PROTO_NUM       u8                IPPROTO_TCP/UDP/SCTP/ICMP...
 //       CTA_PROTO_SRC_PORT  be16              tcp, udp, sctp, dccp, udplite
@@ -28,14 +30,18 @@
 // A filtered dump (IPCTNL_MSG_CT_GET | NLM_F_DUMP, kernel 5.9+) carries partial tuples
 // plus CTA_FILTER { CTA_FILTER_ORIG_FLAGS u32, CTA_FILTER_REPLY_FLAGS u32 } naming which
 // of their fields must match. Older kernels ignore CTA_FILTER and the kernel matches
-// ports for TCP and UDP only, so every entry is checked here again.
+// ports for TCP and UDP only, so every entry is checked here again; an IPv6 address is
+// never given to the kernel's filter (its comparison is inverted, see encode_dump).
 // IPCTNL_MSG_CT_DELETE takes CTA_TUPLE_ORIG (complete) and CTA_ID: the entry dumped, not
 // a newer one that reuses its tuple (ENOENT then, as for an entry gone meanwhile).
 #pragma once
 
+#include <sys/socket.h>
+
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -54,10 +60,14 @@ inline constexpr uint32_t kFilterProtoDstPort = 1u << 5;
 
 inline constexpr uint16_t msg_type(uint16_t msg) { return static_cast<uint16_t>((NFNL_SUBSYS_CTNETLINK << 8) | msg); }
 
+// An address of either family, network order: IPv4 in the first 4 bytes.
+using Addr = std::array<uint8_t, 16>;
+
 // One direction of a flow. Addresses in network order, ports in host order.
 struct Tuple {
-  uint32_t src = 0;
-  uint32_t dst = 0;
+  uint8_t family = AF_INET;  // AF_INET or AF_INET6: which CTA_IP_* the addresses came as
+  Addr src{};
+  Addr dst{};
   uint8_t proto = 0;
   bool has_ports = false;
   uint16_t sport = 0;
@@ -75,28 +85,29 @@ struct Entry {
   std::optional<uint16_t> zone;     // CTA_ZONE (both directions)
 };
 
-// What to match; unset fields match anything, proto 0 any protocol.
+// What to match; unset fields match anything, proto 0 any protocol. One family per dump.
 struct Filter {
+  uint8_t family = AF_INET;  // AF_INET or AF_INET6
   uint8_t proto = 0;
-  std::optional<uint32_t> reply_src;  // network order
+  std::optional<Addr> reply_src;  // network order, of `family`
   std::optional<uint16_t> reply_sport;
   std::optional<uint16_t> orig_dport;
 };
 
 bool matches(const Filter& f, const Entry& e);
 
-// nlmsghdr + nfgenmsg (AF_INET) for ctnetlink message `msg`.
-size_t put_header(nl::Builder& b, uint16_t msg, uint16_t flags);
-// IPCTNL_MSG_CT_GET | NLM_F_DUMP of AF_INET entries, with the kernel-side filter.
+// nlmsghdr + nfgenmsg (of `family`) for ctnetlink message `msg`.
+size_t put_header(nl::Builder& b, uint16_t msg, uint16_t flags, uint8_t family = AF_INET);
+// IPCTNL_MSG_CT_GET | NLM_F_DUMP of the filter family's entries, with the kernel-side filter.
 void encode_dump(nl::Builder& b, const Filter& f);
 // IPCTNL_MSG_CT_DELETE | NLM_F_ACK of one entry, by its original tuple and id.
 void encode_delete(nl::Builder& b, const Entry& e);
 // An IPCTNL_MSG_CT_NEW message (dump reply or event).
 Entry decode(const nlmsghdr* h);
 
-// The AF_INET entries matching f.
+// The entries of f's family matching f.
 std::vector<Entry> list(nl::Socket& sock, const Filter& f);
-// Deletes every AF_INET entry matching f: one dump, then the deletes in as few sendmsg
+// Deletes every entry of f's family matching f: one dump, then the deletes in as few sendmsg
 // calls as the receive buffer has room for their acks (one, unless there are hundreds).
 // Returns how many were deleted; an entry that vanished meanwhile is not counted.
 size_t remove(nl::Socket& sock, const Filter& f);

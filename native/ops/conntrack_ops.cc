@@ -1,7 +1,7 @@
-// Connection tracking: filtered listing and deletion of IPv4 entries (ctnetlink).
+// Connection tracking: filtered listing and deletion of IPv4 or IPv6 entries (ctnetlink).
 //
 // Filters arrive validated by src/conntrack.ts as
-//   { protocol?: number, replySrc?: '10.0.0.2', replySrcPort?: number, origDstPort?: number }
+//   { family: 4 | 6, protocol?: number, replySrc?: '10.0.0.2' | 'fd00::2', replySrcPort?: number, origDstPort?: number }
 // and run on the namespace's NETLINK_NETFILTER socket, the one nftables uses.
 #include <arpa/inet.h>
 #include <sys/socket.h>
@@ -30,14 +30,17 @@ nfct::Filter filter_from(const Napi::Value& v) {
   if (!v.IsObject()) throw Napi::TypeError::New(v.Env(), "conntrack filter must be an object");
   auto o = v.As<Napi::Object>();
   nfct::Filter f;
+  const auto fam = opt_num(o, "family", 6).value_or(4);
+  if (fam != 4 && fam != 6) throw Napi::TypeError::New(o.Env(), "family must be 4 or 6");
+  f.family = fam == 6 ? AF_INET6 : AF_INET;
   f.proto = static_cast<uint8_t>(opt_num(o, "protocol", 255).value_or(0));
   auto src = o.Get("replySrc");
   if (!src.IsUndefined() && !src.IsNull()) {
-    in_addr a{};
-    if (!src.IsString() || inet_pton(AF_INET, src.As<Napi::String>().Utf8Value().c_str(), &a) != 1) {
-      throw Napi::TypeError::New(o.Env(), "replySrc must be an IPv4 address");
+    nfct::Addr a{};
+    if (!src.IsString() || inet_pton(f.family, src.As<Napi::String>().Utf8Value().c_str(), a.data()) != 1) {
+      throw Napi::TypeError::New(o.Env(), fam == 6 ? "replySrc must be an IPv6 address" : "replySrc must be an IPv4 address");
     }
-    f.reply_src = a.s_addr;
+    f.reply_src = a;
   }
   if (auto p = opt_num(o, "replySrcPort", 65535)) f.reply_sport = static_cast<uint16_t>(*p);
   if (auto p = opt_num(o, "origDstPort", 65535)) f.orig_dport = static_cast<uint16_t>(*p);
@@ -46,8 +49,8 @@ nfct::Filter filter_from(const Napi::Value& v) {
 
 Napi::Object tuple_to_js(Napi::Env env, const nfct::Tuple& t) {
   auto o = Napi::Object::New(env);
-  o.Set("src", rtnl::format_ip(AF_INET, &t.src));
-  o.Set("dst", rtnl::format_ip(AF_INET, &t.dst));
+  o.Set("src", rtnl::format_ip(t.family, t.src.data()));
+  o.Set("dst", rtnl::format_ip(t.family, t.dst.data()));
   if (t.has_ports) {
     o.Set("srcPort", t.sport);
     o.Set("dstPort", t.dport);
@@ -58,6 +61,7 @@ Napi::Object tuple_to_js(Napi::Env env, const nfct::Tuple& t) {
 
 Napi::Object entry_to_js(Napi::Env env, const nfct::Entry& e) {
   auto o = Napi::Object::New(env);
+  o.Set("family", e.orig.family == AF_INET6 ? 6 : 4);
   o.Set("protocol", e.orig.proto);
   o.Set("original", tuple_to_js(env, e.orig));
   o.Set("reply", tuple_to_js(env, e.reply));

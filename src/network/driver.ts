@@ -5,6 +5,7 @@
 // line in drivers/index.ts; docs/drivers.md walks through it.
 import type { Netns } from '../netns';
 import type { Firewall } from './firewall';
+import type { SubnetPoolSpec } from './ipam';
 import type { Network, NetworkController } from './network';
 import type { Adopted, RebuildScan } from './rebuild';
 import type { NetworkStore, StoreTx } from './store';
@@ -35,6 +36,8 @@ export interface DriverContext {
    * the controller deletes the whole group in one request, off the caller's path.
    */
   readonly reapGroup: number;
+  /** Where a network with IPv6 and no ipv6Subnet gets one (NetworksOptions.ipv6Pools). */
+  readonly ipv6Pools: readonly SubnetPoolSpec[];
   /** Reports a problem that does not fail the operation (process.emitWarning). */
   warn(message: string): void;
 }

@@ -1,14 +1,17 @@
-// The nftables side of bridge networks, in the shape of shared/nft-layout.nft: one
-// inet table per owner; per-network chains of constant size; everything per container
-// or per port an element of a set or map, so attach, detach, publish and unpublish are
-// O(1) element operations in one atomic transaction.
+// The nftables side of bridge networks, in the shape of shared/nft-layout.nft (IPv4) and
+// its dual-stack extension test/fixtures/nft-layout-ip6.nft: one inet table per owner;
+// per-network chains of constant size; everything per container or per port an element
+// of a set or map, so attach, detach, publish and unpublish are O(1) element operations
+// in one atomic transaction. IPv6 has the twins of the IPv4 maps (guard6, dnat6_ip,
+// dnat6_any, pub6); a network's chains get IPv6 rules only when it has IPv6, so an
+// IPv4-only network's chains and its endpoints' elements are exactly the IPv4 layout's.
 import type { NetlinkError } from '../errors';
 import type { Netns } from '../netns';
 import {
-  accept, concat, counter, ct, dnat, drop, fib, iifname, ip, jump, masquerade, meta, oifname, th,
+  accept, concat, counter, ct, dnat, drop, fib, iifname, ip, ip6, jump, masquerade, meta, oifname, th,
   type ElementSpec, type Family, type Transaction,
 } from '../nft';
-import { expandPorts } from './ports';
+import { portBindings } from './ports';
 import type { EndpointInfo, NetworkInfo, PortMapping, PortProtocol } from './types';
 
 const F: Family = 'inet';
@@ -20,30 +23,74 @@ function chains(net: NetworkInfo): { in: string; out: string; snat: string; hair
 }
 
 const BASE_CHAINS = ['user_forward', 'raw_pre', 'forward', 'pub', 'nat_pre', 'nat_out', 'nat_post'];
+// The sets a complete base has (a table from before IPv6 lacks the last four).
+const IPV6_SETS = ['guard6', 'dnat6_ip', 'dnat6_any', 'pub6'];
+const BASE_SETS = ['fwd_in', 'fwd_out', 'snat_in', 'snat_out', 'guard4', 'dnat4_ip', 'dnat4_any', 'pub4', 'lo_pub4', ...IPV6_SETS];
 
 function isLoopback(ip4: string): boolean {
   return ip4.startsWith('127.');
 }
 
+/** The endpoint fields the published-port elements depend on. */
+export type Publisher = Pick<EndpointInfo, 'ip' | 'publish'> & { ip6?: string | undefined };
+
 /**
- * The set and map elements an endpoint's published ports make, per port: dnat4_ip
- * (bound to a host address) or dnat4_any, lo_pub4 for a loopback address, and one pub4
- * element per container port. publish() and unpublish() send exactly these (the
- * benchmarks too).
+ * The set and map elements an endpoint's published ports make, per binding (ports.ts):
+ * IPv4, dnat4_ip (bound to a host address) or dnat4_any, lo_pub4 for a loopback address;
+ * IPv6, dnat6_ip or dnat6_any; and one pub4 / pub6 element per container port.
+ * publish() and unpublish() send exactly these (the benchmarks too). An IPv4-only
+ * endpoint makes the IPv4 elements only, as it always has.
  */
-export function portElements(ep: Pick<EndpointInfo, 'ip' | 'publish'>): { set: string; el: ElementSpec }[] {
+export function portElements(ep: Publisher): { set: string; el: ElementSpec }[] {
   const out: { set: string; el: ElementSpec }[] = [];
   const seen = new Set<string>();
-  for (const p of expandPorts(ep.publish)) {
-    if (p.hostIp) out.push({ set: 'dnat4_ip', el: { key: [p.hostIp, p.protocol, p.hostPort], value: [ep.ip, p.containerPort] } });
-    else out.push({ set: 'dnat4_any', el: { key: [p.protocol, p.hostPort], value: [ep.ip, p.containerPort] } });
-    if (p.hostIp && isLoopback(p.hostIp)) out.push({ set: 'lo_pub4', el: { key: [p.protocol, p.hostPort] } });
-    const pub = `${p.protocol}/${p.containerPort}`;
+  for (const p of portBindings(ep.publish, ep.ip !== '', ep.ip6 !== undefined)) {
+    const six = p.family === 6;
+    const to = six ? ep.ip6! : ep.ip;
+    if (p.hostIp) out.push({ set: six ? 'dnat6_ip' : 'dnat4_ip', el: { key: [p.hostIp, p.protocol, p.hostPort], value: [to, p.containerPort] } });
+    else out.push({ set: six ? 'dnat6_any' : 'dnat4_any', el: { key: [p.protocol, p.hostPort], value: [to, p.containerPort] } });
+    if (!six && p.hostIp && isLoopback(p.hostIp)) out.push({ set: 'lo_pub4', el: { key: [p.protocol, p.hostPort] } });
+    // One pub element per family and container port.
+    const pub = six ? `6/${p.protocol}/${p.containerPort}` : `${p.protocol}/${p.containerPort}`;
     if (!seen.has(pub)) {
       seen.add(pub);
-      out.push({ set: 'pub4', el: { key: [ep.ip, p.protocol, p.containerPort] } });
+      out.push({ set: six ? 'pub6' : 'pub4', el: { key: [to, p.protocol, p.containerPort] } });
     }
   }
+  return out;
+}
+
+type RuleItems = Parameters<Transaction['addRule']>[0]['rule'];
+
+/** The rules of a network's chains, in order: [chain, rule]. */
+function networkRules(net: NetworkInfo, c: ReturnType<typeof chains>): [string, RuleItems][] {
+  const out: [string, RuleItems][] = [];
+  const r = (chain: string, ...rule: RuleItems) => out.push([chain, rule]);
+  const br = net.bridge;
+  const v4 = net.subnet !== '' ? net.subnet : undefined;
+  const v6 = net.ipv6Subnet;
+  if (net.internal) {
+    // No way in or out: members talk over the bridge, and to the gateway (input/output);
+    // anything routed to or from the network is dropped. With br_netfilter loaded,
+    // bridged traffic between members passes this hook too (in and out the bridge):
+    // it must be let through, or members cannot reach each other.
+    r(c.in, iifname.eq(br), accept());
+    r(c.in, counter(), drop());
+    r(c.out, counter(), drop());
+  } else {
+    r(c.in, ct.state.any('established', 'related'), accept());
+    r(c.in, iifname.eq(br), accept());
+    if (v4) r(c.in, concat(ip.daddr, meta.l4proto, th.dport).in('pub4'), accept());
+    if (v6) r(c.in, concat(ip6.daddr, meta.l4proto, th.dport).in('pub6'), accept());
+    r(c.in, counter(), drop());
+    r(c.out, accept());
+    if (v4 && net.masquerade) r(c.snat, oifname.neq(br), ip.saddr.eq(v4), masquerade());
+    if (v6 && net.ipv6Masquerade !== false) r(c.snat, oifname.neq(br), ip6.saddr.eq(v6), masquerade());
+  }
+  r(c.hairpin, ct.status.any('dnat'), fib.saddrType.eq('local'), masquerade());
+  if (v4) r(c.hairpin, ct.status.any('dnat'), ip.saddr.eq(v4), masquerade());
+  if (v6) r(c.hairpin, ct.status.any('dnat'), ip6.saddr.eq(v6), masquerade());
+  r(c.guard, iifname.neq(br), counter(), drop());
   return out;
 }
 
@@ -77,9 +124,22 @@ export class Firewall {
     if (tables.some((t) => t.name === this.table)) {
       const listing = await this.#ns.nft.listTable(F, this.table);
       const have = new Set(listing.chains.map((c) => c.name));
-      if (BASE_CHAINS.every((c) => have.has(c))) return;
-      // Incomplete (a crash mid-creation cannot happen: creation is one transaction);
-      // someone edited our table. Rebuild it whole.
+      const sets = new Set(listing.sets.map((x) => x.name));
+      const missing = BASE_SETS.filter((x) => !sets.has(x));
+      if (BASE_CHAINS.every((c) => have.has(c))) {
+        if (missing.length === 0) return;
+        if (missing.every((x) => IPV6_SETS.includes(x)) && missing.length === IPV6_SETS.length) {
+          // A table from before IPv6: its twins added in place, in one transaction, so
+          // the user's chain, the networks' chains and every published port stay.
+          const tx = this.#ns.nft.transaction();
+          this.#ipv6Base(tx);
+          await tx.commit();
+          return;
+        }
+      }
+      // Incomplete (a crash mid-creation cannot happen: creation is one transaction):
+      // someone edited our table. Rebuild it whole (the networks' chains and the
+      // published ports are made again by the reconcile that follows).
       const tx = this.#ns.nft.transaction();
       tx.destroyTable({ family: F, name: this.table });
       await tx.commit();
@@ -96,6 +156,7 @@ export class Firewall {
     tx.addSet({ ...t, name: 'dnat4_any', key: { typeof: [meta.l4proto, th.dport] }, map: { typeof: [ip.daddr, th.dport] } });
     tx.addSet({ ...t, name: 'pub4', key: { typeof: [ip.daddr, meta.l4proto, th.dport] } });
     tx.addSet({ ...t, name: 'lo_pub4', key: { typeof: [meta.l4proto, th.dport] } });
+    this.#ipv6Sets(tx);
     // The user's own chain, jumped to first from forward: the DOCKER-USER of this world.
     tx.addChain({ ...t, name: 'user_forward' });
     tx.addChain({ ...t, name: 'raw_pre', type: 'filter', hook: 'prerouting', priority: 'raw', policy: 'accept' });
@@ -118,44 +179,74 @@ export class Firewall {
     r('nat_out', fib.daddrType.eq('local'), jump('pub'));
     r('nat_post', oifname.vmap('snat_in'));
     r('nat_post', iifname.vmap('snat_out'));
+    this.#ipv6Rules(tx);
     await tx.commit();
   }
 
-  /** A network's five chains and its five map elements, in one transaction (idempotent). */
+  // The IPv6 twins of the IPv4 sets (no lo_pub6: a packet to ::1 from outside is dropped
+  // by the kernel on arrival, and ::1 is never published).
+  #ipv6Sets(tx: Transaction): void {
+    const t = this.#t();
+    tx.addSet({ ...t, name: 'guard6', key: 'ipv6_addr', map: 'verdict', flags: ['interval'] });
+    tx.addSet({ ...t, name: 'dnat6_ip', key: { typeof: [ip6.daddr, meta.l4proto, th.dport] }, map: { typeof: [ip6.daddr, th.dport] } });
+    tx.addSet({ ...t, name: 'dnat6_any', key: { typeof: [meta.l4proto, th.dport] }, map: { typeof: [ip6.daddr, th.dport] } });
+    tx.addSet({ ...t, name: 'pub6', key: { typeof: [ip6.daddr, meta.l4proto, th.dport] } });
+  }
+
+  // Their rules, each appended to its chain after the IPv4 ones (as the layout has them).
+  #ipv6Rules(tx: Transaction): void {
+    const t = this.#t();
+    tx.addRule({ ...t, chain: 'raw_pre', rule: [ip6.daddr.vmap('guard6')] });
+    // An IPv6 packet matching a dnat4_any key loads an IPv4 target and the `dnat ip`
+    // does nothing (the kernel's nat expression skips a packet of the other family), so
+    // it goes on to these.
+    tx.addRule({ ...t, chain: 'pub', rule: [dnat({ family: 'ip6', map: concat(ip6.daddr, meta.l4proto, th.dport).map('dnat6_ip'), withPort: true })] });
+    tx.addRule({ ...t, chain: 'pub', rule: [dnat({ family: 'ip6', map: concat(meta.l4proto, th.dport).map('dnat6_any'), withPort: true })] });
+  }
+
+  #ipv6Base(tx: Transaction): void {
+    this.#ipv6Sets(tx);
+    this.#ipv6Rules(tx);
+  }
+
+  /**
+   * A network's five chains and their map elements (a guard element per family the
+   * network has), in one transaction (idempotent). IPv6 rules only for a network with
+   * IPv6; IPv4 rules only for one with IPv4. Chains that exist with other rules than
+   * these (a network with IPv6 made before netplumb published over IPv6) get theirs
+   * again, in the same way: one transaction, so no packet sees them half made.
+   */
   async addNetwork(net: NetworkInfo): Promise<void> {
     const c = chains(net);
+    const want = networkRules(net, c);
     const listing = await this.#ns.nft.listTable(F, this.table);
-    if (listing.chains.some((ch) => ch.name === c.in)) return;
     const tx = this.#ns.nft.transaction();
     const t = this.#t();
-    for (const name of Object.values(c)) tx.addChain({ ...t, name });
-    const r = (chain: string, ...rule: Parameters<Transaction['addRule']>[0]['rule']) => tx.addRule({ ...t, chain, rule });
-    const br = net.bridge;
-    if (net.internal) {
-      // No way in or out: members talk over the bridge, and to the gateway (input/output);
-      // anything routed to or from the network is dropped. With br_netfilter loaded,
-      // bridged traffic between members passes this hook too (in and out the bridge):
-      // it must be let through, or members cannot reach each other.
-      r(c.in, iifname.eq(br), accept());
-      r(c.in, counter(), drop());
-      r(c.out, counter(), drop());
+    if (listing.chains.some((ch) => ch.name === c.in)) {
+      const ours = new Set(Object.values(c));
+      const have = new Map<string, number>();
+      for (const rule of listing.rules) if (ours.has(rule.chain)) have.set(rule.chain, (have.get(rule.chain) ?? 0) + 1);
+      const count = new Map<string, number>();
+      for (const [chain] of want) count.set(chain, (count.get(chain) ?? 0) + 1);
+      if ([...ours].every((ch) => (have.get(ch) ?? 0) === (count.get(ch) ?? 0))) return;
+      for (const rule of listing.rules) if (ours.has(rule.chain)) tx.deleteRule({ ...t, chain: rule.chain, handle: rule.handle });
     } else {
-      r(c.in, ct.state.any('established', 'related'), accept());
-      r(c.in, iifname.eq(br), accept());
-      r(c.in, concat(ip.daddr, meta.l4proto, th.dport).in('pub4'), accept());
-      r(c.in, counter(), drop());
-      r(c.out, accept());
-      if (net.masquerade) r(c.snat, oifname.neq(br), ip.saddr.eq(net.subnet), masquerade());
+      for (const name of Object.values(c)) tx.addChain({ ...t, name });
     }
-    r(c.hairpin, ct.status.any('dnat'), fib.saddrType.eq('local'), masquerade());
-    r(c.hairpin, ct.status.any('dnat'), ip.saddr.eq(net.subnet), masquerade());
-    r(c.guard, iifname.neq(br), counter(), drop());
+    for (const [chain, rule] of want) tx.addRule({ ...t, chain, rule });
+    const br = net.bridge;
     const v = (chain: string): ElementSpec['value'] => ({ verdict: 'jump', chain });
     tx.addElements({ ...t, set: 'fwd_in', elements: [{ key: br, value: v(c.in) }] });
     tx.addElements({ ...t, set: 'fwd_out', elements: [{ key: br, value: v(c.out) }] });
     tx.addElements({ ...t, set: 'snat_in', elements: [{ key: br, value: v(c.hairpin) }] });
     tx.addElements({ ...t, set: 'snat_out', elements: [{ key: br, value: v(c.snat) }] });
-    tx.addElements({ ...t, set: 'guard4', elements: [{ key: net.subnet, value: v(c.guard) }] });
+    if (net.subnet !== '') tx.addElements({ ...t, set: 'guard4', elements: [{ key: net.subnet, value: v(c.guard) }] });
+    if (net.ipv6Subnet !== undefined) {
+      // Routed IPv6 (no NAT66): containers' own addresses are reached from outside, so no
+      // guard; the network's input chain lets in what is published, as for DNATed traffic.
+      if (net.internal || net.ipv6Masquerade !== false) tx.addElements({ ...t, set: 'guard6', elements: [{ key: net.ipv6Subnet, value: v(c.guard) }] });
+      else tx.destroyElements({ ...t, set: 'guard6', elements: [{ key: net.ipv6Subnet }] });
+    }
     await tx.commit();
   }
 
@@ -171,7 +262,8 @@ export class Firewall {
     const t = this.#t();
     const br = net.bridge;
     for (const set of ['fwd_in', 'fwd_out', 'snat_in', 'snat_out']) tx.destroyElements({ ...t, set, elements: [{ key: br }] });
-    tx.destroyElements({ ...t, set: 'guard4', elements: [{ key: net.subnet }] });
+    if (net.subnet !== '') tx.destroyElements({ ...t, set: 'guard4', elements: [{ key: net.subnet }] });
+    if (net.ipv6Subnet !== undefined) tx.destroyElements({ ...t, set: 'guard6', elements: [{ key: net.ipv6Subnet }] });
     const ours = new Set(Object.values(c));
     for (const rule of listing.rules) if (ours.has(rule.chain)) tx.deleteRule({ ...t, chain: rule.chain, handle: rule.handle });
     for (const ch of listing.chains) if (ours.has(ch.name)) tx.deleteChain({ ...t, name: ch.name });
@@ -183,13 +275,13 @@ export class Firewall {
    * so a port another container already holds fails the whole publish with EEXIST and
    * changes nothing, instead of shadowing the other rule.
    */
-  async publish(_net: NetworkInfo | undefined, ep: Pick<EndpointInfo, 'ip' | 'publish'>): Promise<void> {
+  async publish(_net: NetworkInfo | undefined, ep: Publisher): Promise<void> {
     const tx = this.#publishTx(ep);
     if (tx) await tx.commit();
   }
 
   /** publish() on the calling thread (Transaction.commitSync): no hop to the thread pool. */
-  publishSync(ep: Pick<EndpointInfo, 'ip' | 'publish'>): void {
+  publishSync(ep: Publisher): void {
     this.#publishTx(ep)?.commitSync();
   }
 
@@ -197,7 +289,7 @@ export class Firewall {
    * Re-adds the published ports of many endpoints in one transaction, without failing on
    * elements that are there already (a restart after a flushed or rebooted ruleset).
    */
-  republish(eps: readonly Pick<EndpointInfo, 'ip' | 'publish'>[]): void {
+  republish(eps: readonly Publisher[]): void {
     const tx = this.#ns.nft.transaction();
     let n = 0;
     for (const ep of eps) {
@@ -209,7 +301,7 @@ export class Firewall {
     if (n > 0) tx.commitSync();
   }
 
-  #publishTx(ep: Pick<EndpointInfo, 'ip' | 'publish'>): Transaction | undefined {
+  #publishTx(ep: Publisher): Transaction | undefined {
     const els = portElements(ep);
     if (els.length === 0) return undefined;
     const tx = this.#ns.nft.transaction();
@@ -218,17 +310,17 @@ export class Firewall {
   }
 
   /** Removes an endpoint's published ports (idempotent: DESTROYSETELEM). */
-  async unpublish(_net: NetworkInfo | undefined, ep: Pick<EndpointInfo, 'ip' | 'publish'>): Promise<void> {
+  async unpublish(_net: NetworkInfo | undefined, ep: Publisher): Promise<void> {
     const tx = this.#unpublishTx(ep);
     if (tx) await tx.commit();
   }
 
   /** unpublish() on the calling thread. */
-  unpublishSync(ep: Pick<EndpointInfo, 'ip' | 'publish'>): void {
+  unpublishSync(ep: Publisher): void {
     this.#unpublishTx(ep)?.commitSync();
   }
 
-  #unpublishTx(ep: Pick<EndpointInfo, 'ip' | 'publish'>): Transaction | undefined {
+  #unpublishTx(ep: Publisher): Transaction | undefined {
     const els = portElements(ep);
     if (els.length === 0) return undefined;
     const tx = this.#ns.nft.transaction();
@@ -236,17 +328,22 @@ export class Firewall {
     return tx;
   }
 
-  /** The published ports in the table, by container address (a rebuild's view of dnat4_any and dnat4_ip). */
+  /**
+   * The published ports in the table, by container address (a rebuild's view of the
+   * dnat maps). A binding on every address of a family has hostIp '0.0.0.0' or '::';
+   * rebuild.ts merges an endpoint's two families back into its mappings.
+   */
   async publishedByAddress(): Promise<Map<string, PortMapping[]>> {
     const out = new Map<string, PortMapping[]>();
     const add = (ip: string, m: PortMapping) => out.set(ip, [...(out.get(ip) ?? []), m]);
-    for (const set of ['dnat4_any', 'dnat4_ip']) {
+    for (const set of ['dnat4_any', 'dnat4_ip', 'dnat6_any', 'dnat6_ip']) {
       const info = await this.#ns.nft.getSet(F, this.table, set).catch(() => undefined);
+      const any = set.endsWith('_any') ? (set.startsWith('dnat6') ? '::' : '0.0.0.0') : undefined;
       for (const el of info?.elements ?? []) {
         const key = el.key as (string | number)[];
         const [ip, port] = el.value as [string, number];
-        const [hostIp, proto, hostPort] = set === 'dnat4_ip' ? key : [undefined, ...key];
-        add(ip, { hostPort: Number(hostPort), containerPort: port, protocol: proto as PortProtocol, ...(hostIp !== undefined && { hostIp: String(hostIp) }) });
+        const [hostIp, proto, hostPort] = any === undefined ? key : [any, ...key];
+        add(ip, { hostIp: String(hostIp), hostPort: Number(hostPort), containerPort: port, protocol: proto as PortProtocol });
       }
     }
     return out;
@@ -254,13 +351,13 @@ export class Firewall {
 
   /** Removes published-port elements pointing at addresses no endpoint holds; returns how many. */
   async gc(_nets: NetworkInfo[], eps: EndpointInfo[]): Promise<number> {
-    const claimed = new Set(eps.map((e) => e.ip));
+    const claimed = new Set(eps.flatMap((e) => (e.ip6 === undefined ? [e.ip] : [e.ip, e.ip6])));
     const tx = this.#ns.nft.transaction();
     let n = 0;
-    for (const set of ['dnat4_ip', 'dnat4_any', 'pub4']) {
+    for (const set of ['dnat4_ip', 'dnat4_any', 'pub4', 'dnat6_ip', 'dnat6_any', 'pub6']) {
       const info = await this.#ns.nft.getSet(F, this.table, set).catch(() => undefined);
       for (const el of info?.elements ?? []) {
-        const target = set === 'pub4' ? (el.key as (string | number)[])[0] : (el.value as (string | number)[])[0];
+        const target = set.startsWith('pub') ? (el.key as (string | number)[])[0] : (el.value as (string | number)[])[0];
         if (typeof target === 'string' && !claimed.has(target)) {
           tx.destroyElements(this.#els(set, [{ key: el.key }]));
           n++;

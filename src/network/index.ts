@@ -2,6 +2,7 @@
 export {
   AddressPool, AddressInUseError, AddressNotInPoolError, PoolExhaustedError, NoSubnetAvailableError,
   DEFAULT_ADDRESS_POOLS, pickSubnet, parseCidr, parseIp, formatIp, normalizeIp, contains, overlaps, nthAddress, macFromIp,
+  macFromIp6, ulaPools,
   type AddressPoolOptions, type AddressPoolState, type Cidr, type IpFamily, type IpValue, type PickSubnetOptions,
   type ReservedRole, type SubnetPoolSpec,
 } from './ipam';
@@ -14,7 +15,7 @@ export type {
   NetworkDriver, DriverContext, DriverFeatures, DriverRecord, AttachTarget, KernelAttach, HostLinks, NetworkBase,
 } from './driver';
 export { Firewall } from './firewall';
-export { checkPorts, expandPorts } from './ports';
+export { checkPorts, expandPorts, portBindings, type PortBinding } from './ports';
 export { hostsFileContent } from './hosts';
 export {
   Resolver, parseResolvConf, resolvConfContent, parseUpstream, type ResolverOptions, type ResolverListener, type ResolverStats,

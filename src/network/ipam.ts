@@ -1,13 +1,15 @@
 // IP address management for networks, in the shape of Docker's default IPAM: address
 // pools per subnet (gateway first, network and broadcast never handed out, lowest free
 // address first), subnet picking from default address pools, CIDR arithmetic and the
-// MAC Docker derives from an IPv4 address. Pure computation: nothing here touches the
-// kernel, and allocation is synchronous so callers in one process cannot interleave.
+// MAC Docker derives from an IPv4 address (and one from an IPv6 address when there is no
+// IPv4 one). Pure computation: nothing here touches the kernel, and allocation is
+// synchronous so callers in one process cannot interleave.
 //
 // Addresses are bigints internally (one code path for IPv4 and IPv6); a pool never
 // materialises its range: it keeps the taken addresses in a map, a cursor below which
 // every address has been handed out once, and a min-heap of addresses released below
 // the cursor, so allocate/release are O(log n) and a /64 costs what its allocations cost.
+import { createHash } from 'node:crypto';
 
 /** 4 for IPv4, 6 for IPv6. */
 export type IpFamily = 4 | 6;
@@ -198,12 +200,50 @@ export function nthAddress(cidr: string, n: number | bigint): string {
   return formatIp(v, s.family);
 }
 
+function macText(bytes: readonly (number | bigint)[]): string {
+  return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
+}
+
 /** The MAC Docker gives an endpoint with IPv4 address a.b.c.d: 02:42:a:b:c:d in hex (locally administered, unicast). */
 export function macFromIp(ip: string): string {
   const { family, value } = parseIp(ip, 'ip');
   if (family !== 4) throw new TypeError(`macFromIp needs an IPv4 address, got ${ip}`);
-  const bytes = [0x02n, 0x42n, value >> 24n, (value >> 16n) & 0xffn, (value >> 8n) & 0xffn, value & 0xffn];
-  return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
+  return macText([0x02n, 0x42n, value >> 24n, (value >> 16n) & 0xffn, (value >> 8n) & 0xffn, value & 0xffn]);
+}
+
+/**
+ * The MAC of an endpoint that has an IPv6 address and no IPv4 one: 02:42 followed by the
+ * address's host part (its bits below the subnet's prefix) when that fits in 32 bits,
+ * undefined otherwise.
+ *
+ * Why this is collision-free: within one subnet, two addresses with the same host part
+ * are the same address, so two endpoints of a network never get the same MAC this way;
+ * and since the pool hands out the lowest free addresses first, every automatically
+ * allocated address of a /64 (or any subnet) has a host part below 2^32 until 4 billion
+ * addresses are in use. Only an address given explicitly (or an ipv6Range placed high in
+ * the subnet) can have a larger host part; such an endpoint gets a random MAC instead
+ * (randomMac), which cannot collide with these since its first byte differs. The low bits
+ * of the address alone (without the subnet) would not do: fd00::5 and fd00::1:0:0:5 of
+ * one /64 share them.
+ */
+export function macFromIp6(ip6: string, subnet: string): string | undefined {
+  const s = span(subnet, 'subnet');
+  const { family, value } = parseIp(ip6, 'ip6');
+  if (family !== 6 || s.family !== 6) throw new TypeError(`macFromIp6 needs an IPv6 address and subnet, got ${ip6} in ${subnet}`);
+  if (value < s.first || value > s.last) throw new AddressNotInPoolError(ip6, cidrOf(s).cidr);
+  const host = value - s.first;
+  if (host >> 32n !== 0n) return undefined;
+  return macText([0x02n, 0x42n, host >> 24n, (host >> 16n) & 0xffn, (host >> 8n) & 0xffn, host & 0xffn]);
+}
+
+/**
+ * A random locally administered unicast MAC whose first byte is 0x06: never one of the
+ * 02:42:... MACs derived from addresses (macFromIp, macFromIp6). What Docker gives
+ * IPv6-only endpoints; here only to those whose address has no short host part.
+ */
+export function randomMac(random: (n: number) => Uint8Array): string {
+  const b = random(5);
+  return macText([0x06, ...b]);
 }
 
 // ---------------------------------------------------------------------------
@@ -595,6 +635,19 @@ export const DEFAULT_ADDRESS_POOLS: readonly SubnetPoolSpec[] = Object.freeze([
   { base: '172.28.0.0/14', size: 16 },
   { base: '192.168.0.0/16', size: 20 },
 ]);
+
+/**
+ * The default pool of IPv6 subnets: /64s of a unique local /48 (RFC 4193) whose 40-bit
+ * global id is the first 40 bits of SHA-256 of `seed`, so one host (seeded with its
+ * machine id and the owner) keeps its prefix across restarts and two hosts almost
+ * surely differ, as RFC 4193 asks of a pseudo-random global id. Docker does the same
+ * with a random fdxx:xxxx:xxxx::/48.
+ */
+export function ulaPools(seed: string): SubnetPoolSpec[] {
+  const h = createHash('sha256').update(seed).digest();
+  const g = (i: number) => ((h[i]! << 8) | h[i + 1]!).toString(16);
+  return [{ base: `${(0xfd00 | h[0]!).toString(16)}:${g(1)}:${g(3)}::/48`, size: 64 }];
+}
 
 /** What pickSubnet chooses from and what it must not overlap. */
 export interface PickSubnetOptions {

@@ -14,7 +14,8 @@
 // several attaches are in flight at once, each holding the database only for its own
 // transactions.
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants as fsc, statSync, type Stats } from 'node:fs';
+import { accessSync, constants as fsc, readFileSync, statSync, type Stats } from 'node:fs';
+import { hostname } from 'node:os';
 import { NetlinkError } from '../errors';
 import * as path from 'node:path';
 import { defaultNetnsDir, Netns, type NetnsOptions } from '../netns';
@@ -24,12 +25,12 @@ import { driverOf, OverlayNetwork } from './drivers';
 import { Firewall } from './firewall';
 import { resolvConfContent, servesDns } from './dns/resolvconf';
 import { checkHostName, hostsFileContent, HostsWriter, type ContainerFile } from './hosts';
-import { macFromIp } from './ipam';
+import { macFromIp, macFromIp6, normalizeIp, parseIp, randomMac, ulaPools, type SubnetPoolSpec } from './ipam';
 import { importLegacy, readLegacy } from './legacy';
 import { containerMode, hostMode, noneMode, type ModeContext } from './modes';
 import { Network, type NetworkController } from './network';
 import { newToken, tokenAlive } from './owner';
-import { checkPorts, conntrackFilters, expandPorts, portKey } from './ports';
+import { checkPortFamilies, checkPorts, conntrackFilters, portBindings, portKey } from './ports';
 import { Reaper } from './reaper';
 import { moveAside, readNetworkFiles, scan, type Adopted, type RebuildResult } from './rebuild';
 import {
@@ -66,6 +67,12 @@ export interface NetworksOptions extends NetnsOptions {
   reap?: { delayMs?: number; batch?: number };
   /** Run SQLite's quick integrity check of the state on open (default true). */
   checkState?: boolean;
+  /**
+   * Where networks with IPv6 and no ipv6Subnet get theirs: subnets of `size` carved from
+   * each `base`, first free one first. Default: the /64s of a unique local /48 derived
+   * from this machine's id and the owner (ulaPools).
+   */
+  ipv6Pools?: SubnetPoolSpec[];
 }
 
 /** What gc() removed. */
@@ -88,6 +95,20 @@ function reapGroupOf(owner: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < owner.length; i++) h = Math.imul(h ^ owner.charCodeAt(i), 0x01000193) >>> 0;
   return ((0x6e70 << 16) | ((h ^ (h >>> 16)) & 0xffff)) >>> 0;
+}
+
+// What seeds the default IPv6 pool: the machine's id (systemd's, else D-Bus's), else
+// its host name; stable across restarts either way.
+function machineId(): string {
+  for (const f of ['/etc/machine-id', '/var/lib/dbus/machine-id']) {
+    try {
+      const id = readFileSync(f, 'utf8').trim();
+      if (id !== '') return id;
+    } catch {
+      // next
+    }
+  }
+  return hostname();
 }
 
 const warn = (message: string): void => {
@@ -138,6 +159,7 @@ export class Networks implements NetworkController {
     this.#ctx = {
       host,
       owner: this.owner,
+      ipv6Pools: opts.ipv6Pools ?? ulaPools(`${machineId()}/${this.owner}`),
       firewall: this.firewall,
       store,
       write: (fn) => store.write(fn),
@@ -222,14 +244,17 @@ export class Networks implements NetworkController {
           for (const net of defs) {
             for (const ep of adopted.get(net.id)!.endpoints) {
               const ids = poolIds(net.id);
-              if (store.pools.get(ids.v4)?.ownerOf(ep.ip) !== undefined) {
+              const v4 = ep.ip !== '' ? store.pools.get(ids.v4) : undefined;
+              const v6 = ep.ip6 !== undefined ? store.pools.get(ids.v6) : undefined;
+              if (v4?.ownerOf(ep.ip) !== undefined || (ep.ip6 !== undefined && v6?.ownerOf(ep.ip6) !== undefined)) {
                 taken.push(ep.hostIfname || ep.id);
                 continue;
               }
-              tx.claim(ids.v4, ep.ip, ep.id);
-              if (ep.ip6 !== undefined && store.pools.has(ids.v6)) tx.claim(ids.v6, ep.ip6, ep.id);
-              const ports = expandPorts(ep.publish).map(portKey).filter((k) => tx.claimPort(k, ep.id));
-              tx.putEndpoint({ ...ep, publish: ports.length === expandPorts(ep.publish).length ? ep.publish : [] }, 'ready');
+              if (v4) tx.claim(ids.v4, ep.ip, ep.id);
+              if (v6) tx.claim(ids.v6, ep.ip6!, ep.id);
+              const keys = portBindings(ep.publish, ep.ip !== '', ep.ip6 !== undefined).map(portKey);
+              const ports = keys.filter((k) => tx.claimPort(k, ep.id));
+              tx.putEndpoint({ ...ep, publish: ports.length === keys.length ? ep.publish : [] }, 'ready');
             }
           }
         },
@@ -353,7 +378,7 @@ export class Networks implements NetworkController {
   async #flushConntrack(ep: EndpointInfo): Promise<void> {
     for (const f of conntrackFilters(ep)) {
       await this.host.conntrack.delete(f).catch((e: Error) => {
-        warn(`could not flush conntrack entries of ${ep.ip} (${f.protocol}): ${e.message}`);
+        warn(`could not flush conntrack entries of ${f.replySrc} (${f.protocol}): ${e.message}`);
       });
     }
   }
@@ -366,9 +391,9 @@ export class Networks implements NetworkController {
 
   #deleteRows(tx: StoreTx, ep: EndpointInfo): void {
     const ids = poolIds(ep.network);
-    if (tx.store.pools.get(ids.v4)?.ownerOf(ep.ip) === ep.id) tx.release(ids.v4, ep.ip);
+    if (ep.ip !== '' && tx.store.pools.get(ids.v4)?.ownerOf(ep.ip) === ep.id) tx.release(ids.v4, ep.ip);
     if (ep.ip6 !== undefined && tx.store.pools.get(ids.v6)?.ownerOf(ep.ip6) === ep.id) tx.release(ids.v6, ep.ip6);
-    for (const p of expandPorts(ep.publish)) {
+    for (const p of portBindings(ep.publish, ep.ip !== '', ep.ip6 !== undefined)) {
       const key = portKey(p);
       if (tx.store.ports.get(key) === ep.id) tx.releasePort(key);
     }
@@ -381,6 +406,19 @@ export class Networks implements NetworkController {
     if (stored.holder === undefined) return false;
     if (stored.holder === this.#token) return this.#inflight.has(stored.info.id);
     return tokenAlive(stored.holder);
+  }
+
+  // The MAC of an endpoint with only an IPv6 address (ipam.macFromIp6), else a random one
+  // that no endpoint of the network has (inside the attach's transaction: no other
+  // process can take it meanwhile).
+  #mac6(net: NetworkInfo, ip6: string): string {
+    const derived = macFromIp6(ip6, net.ipv6Subnet!);
+    if (derived !== undefined) return derived;
+    const taken = new Set(this.#store.endpointsOf(net.id).map((e) => e.info.mac));
+    for (;;) {
+      const mac = randomMac(randomBytes);
+      if (!taken.has(mac)) return mac;
+    }
   }
 
   #driver(net: NetworkInfo): NetworkDriver {
@@ -526,8 +564,12 @@ export class Networks implements NetworkController {
           taken();
           // Another process may have made a network meanwhile: the driver's clash checks again.
           const others = [...st.networks.values()];
-          const clash = others.find((n) => n.subnet === info.subnet || (n.bridge !== '' && n.bridge === info.bridge));
-          if (clash) throw new NetlinkError({ errno: 17, op: 'network', detail: `network ${clash.name} took ${clash.subnet} meanwhile` });
+          const clash = others.find((n) => (n.subnet !== '' && n.subnet === info.subnet)
+            || (n.ipv6Subnet !== undefined && n.ipv6Subnet === info.ipv6Subnet)
+            || (n.bridge !== '' && n.bridge === info.bridge));
+          if (clash) {
+            throw new NetlinkError({ errno: 17, op: 'network', detail: `network ${clash.name} took ${[clash.subnet, clash.ipv6Subnet].filter(Boolean).join(' and ')} or its bridge meanwhile` });
+          }
           tx.putNetwork(info);
           for (const r of made.records ?? []) tx.putRecord(info.id, r.kind, r.key, r.value);
         },
@@ -598,6 +640,7 @@ export class Networks implements NetworkController {
         ? `a ${net.driver} container publishes ports through its gatewayNetwork`
         : `a ${net.driver} container has no host side to publish ports on`);
     }
+    checkFamilies(net, opts);
     // A driver that cannot make the namespace in its own call gets one made first.
     const creating = t.create;
     let made: Netns | undefined;
@@ -643,7 +686,7 @@ export class Networks implements NetworkController {
     net: NetworkInfo, driver: NetworkDriver, t: CheckedTarget, opts: CheckedAttach, id: string, netnsId: string, via?: { forGateway?: boolean },
   ): Promise<AttachedEndpoint> {
     const st = this.#store;
-    const ports = expandPorts(opts.publish).map(portKey);
+    const ports = portBindings(opts.publish, net.subnet !== '', net.ipv6Subnet !== undefined).map(portKey);
     // 1. The record, before anything exists in the kernel: address, ports, endpoint.
     const ep = st.write((tx) => {
       if (netnsId !== '') {
@@ -653,8 +696,8 @@ export class Networks implements NetworkController {
         }
       }
       const pools = poolIds(net.id);
-      const ip = tx.allocate(pools.v4, id, opts.ip);
-      const ip6 = st.pools.has(pools.v6) ? tx.allocate(pools.v6, id) : undefined;
+      const ip = net.subnet !== '' ? tx.allocate(pools.v4, id, opts.ip) : '';
+      const ip6 = net.ipv6Subnet !== undefined ? tx.allocate(pools.v6, id, opts.ip6) : undefined;
       for (const key of ports) {
         if (!tx.claimPort(key, id)) {
           throw new NetlinkError({ errno: 17, op: 'attach', detail: `host port ${key} is published by endpoint ${st.ports.get(key)} already` });
@@ -670,7 +713,7 @@ export class Networks implements NetworkController {
         hostIfname: driver.features.hostLink ? `np${id.slice(0, 10)}` : '',
         ip,
         ...(ip6 !== undefined && { ip6 }),
-        mac: opts.mac ?? macFromIp(ip),
+        mac: opts.mac ?? (ip !== '' ? macFromIp(ip) : this.#mac6(net, ip6!)),
         publish: opts.publish,
         ...(t.path !== undefined && { netnsPath: t.path }),
         netnsId,
@@ -861,18 +904,21 @@ export class Networks implements NetworkController {
    * Hosts-file content for a container namespace (a Netns, or its id): localhost and its
    * own names (scope 'own', the default, as Docker's file on user-defined networks), and
    * with scope 'members' the names of every member of its user-defined networks too (the
-   * default network has no name resolution, as in Docker).
+   * default network has no name resolution, as in Docker); a line for each IPv4 and IPv6
+   * address.
    */
   hostsFor(netns: Netns | string, opts: { scope?: 'own' | 'members' } = {}): string {
     const netnsId = typeof netns === 'string' ? netns : netns.id;
     const st = this.#open();
     st.sync();
     const mine = st.endpointsIn(netnsId).filter((e) => e.phase !== 'attaching').map((e) => e.info);
-    // One line per address, IPv6 too (glibc asks for IPv6 first: a name the file has
-    // only for IPv4 would go on to DNS for its AAAA).
+    // One line per address, IPv4 first, then IPv6 (glibc asks for IPv6 first: a name the
+    // file has only for IPv4 would go on to DNS for its AAAA).
     const lines = (e: EndpointInfo): { ip: string; names: string[] }[] => {
       const names = [...(e.name ? [e.name] : []), ...e.aliases];
-      return e.ip6 === undefined ? [{ ip: e.ip, names }] : [{ ip: e.ip, names }, { ip: e.ip6, names }];
+      const out = e.ip !== '' ? [{ ip: e.ip, names }] : [];
+      if (e.ip6 !== undefined) out.push({ ip: e.ip6, names });
+      return out;
     };
     const self = mine.flatMap(lines);
     const peers: { ip: string; names: string[] }[] = [];
@@ -1104,6 +1150,20 @@ function checkWritable(file: string): void {
 
 type CheckedAttach = Omit<AttachOptions, 'publish' | 'aliases' | 'ifname'> & { ifname: string; aliases: string[]; publish: PortMapping[] };
 
+/** The address families a network gives its containers. */
+function familiesOfNetwork(net: NetworkInfo): { v4: boolean; v6: boolean } {
+  return { v4: net.subnet !== '', v6: net.ipv6Subnet !== undefined };
+}
+
+// Static addresses and published ports of families the network has (TypeError before
+// anything is recorded or sent).
+function checkFamilies(net: NetworkInfo, opts: CheckedAttach): void {
+  const fam = familiesOfNetwork(net);
+  if (opts.ip !== undefined && !fam.v4) throw new TypeError(`ip: network ${net.name} has no IPv4 (give ip6)`);
+  if (opts.ip6 !== undefined && !fam.v6) throw new TypeError(`ip6: network ${net.name} has no IPv6`);
+  checkPortFamilies(opts.publish, fam, net.name);
+}
+
 function checkAttach(input: AttachOptions): CheckedAttach {
   const opts = own(input, 'attach options');
   const ifname = checkIfname(opts.ifname ?? 'eth0', 'ifname');
@@ -1115,6 +1175,11 @@ function checkAttach(input: AttachOptions): CheckedAttach {
   if (opts.ip !== undefined) {
     if (typeof opts.ip !== 'string') throw new TypeError('ip must be an address');
     out.ip = opts.ip;
+  }
+  if (opts.ip6 !== undefined) {
+    const v = parseIp(opts.ip6, 'ip6');
+    if (v.family !== 6) throw new TypeError(`ip6 must be an IPv6 address, got ${opts.ip6}`);
+    out.ip6 = normalizeIp(opts.ip6);
   }
   for (const k of ['hostsFile', 'resolvConf'] as const) {
     const f = opts[k];

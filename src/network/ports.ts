@@ -1,6 +1,8 @@
-// Published ports: validation and expansion of host-port ranges into single ports.
-import { isIP } from 'node:net';
-import { checkIp, own } from '../validate';
+// Published ports: validation, expansion of host-port ranges into single ports, and the
+// bindings they make per address family (what one set of nftables elements and one
+// store key stand for).
+import { own } from '../validate';
+import { parseIp, formatIp } from './ipam';
 import type { PortMapping, PortProtocol } from './types';
 
 const PROTOCOLS: readonly PortProtocol[] = ['tcp', 'udp', 'sctp'];
@@ -30,15 +32,90 @@ export function checkPorts(publish: unknown): PortMapping[] {
       hostPort = port(p.hostPort, `${what}.hostPort`);
     }
     const out: PortMapping = { hostPort, containerPort: port(p.containerPort, `${what}.containerPort`), protocol };
-    if (p.hostIp !== undefined && p.hostIp !== '0.0.0.0') {
-      // An address, not a prefix: '10.0.0.0/8' would pass a CIDR parser and reach the
-      // nftables element encoder half way through an attach.
-      const ip = checkIp(p.hostIp, `${what}.hostIp`);
-      if (isIP(ip) !== 4) throw new TypeError(`${what}.hostIp: IPv6 publishing is not supported yet`);
-      out.hostIp = ip;
-    }
+    if (p.hostIp !== undefined) out.hostIp = checkHostIp(p.hostIp, `${what}.hostIp`);
     return out;
   });
+}
+
+// An address, not a prefix: '10.0.0.0/8' would pass a CIDR parser and reach the nftables
+// element encoder half way through an attach. Canonical text, so that one address is
+// one store key whatever its spelling.
+function checkHostIp(v: unknown, what: string): string {
+  const { family, value } = parseIp(v, what);
+  if (family === 6 && value >> 32n === 0xffffn) {
+    throw new TypeError(`${what}: an IPv4-mapped address never appears on the wire; publish on the IPv4 address`);
+  }
+  if (family === 6 && value === 1n) {
+    // The DNAT itself works; the reply does not: after the reverse translation it comes
+    // in on the bridge addressed to ::1, which the kernel drops (RFC 4291 2.5.3). IPv4
+    // has route_localnet for this; IPv6 has no equivalent.
+    throw new RangeError(`${what}: ::1 cannot be published (the kernel drops NATed replies to ::1); use 127.0.0.1 or an address of the host`);
+  }
+  return formatIp(value, family);
+}
+
+/** The address families a container publishes on: those it has an address of. */
+export interface PortFamilies {
+  v4: boolean;
+  v6: boolean;
+}
+
+
+/** TypeError when a mapping's hostIp is of a family the network gives its containers no address of. */
+export function checkPortFamilies(publish: readonly PortMapping[], fam: PortFamilies, network: string): void {
+  publish.forEach((m, i) => {
+    const h = m.hostIp;
+    if (h === undefined) return;
+    const six = h.includes(':');
+    if (six ? !fam.v6 : !fam.v4) {
+      throw new TypeError(`publish[${i}].hostIp ${h}: network ${network} gives its containers no IPv${six ? 6 : 4} address to forward it to`);
+    }
+  });
+}
+
+/**
+ * One published binding: a host port of one address family (on one host address, or on
+ * every local address of the family when hostIp is absent) forwarded to a container
+ * port. One binding is one dnat element (and one store key).
+ */
+export interface PortBinding {
+  family: 4 | 6;
+  /** A host address of that family; absent: every local address of the family. */
+  hostIp?: string;
+  protocol: PortProtocol;
+  hostPort: number;
+  containerPort: number;
+}
+
+/**
+ * The bindings of an endpoint's published ports: each mapping on each family it names
+ * (absent hostIp: every family the endpoint has an address of; '0.0.0.0' IPv4 only, '::'
+ * IPv6 only; an address, its family), each host port of a range. An IPv4-only endpoint
+ * gets exactly one IPv4 binding per host port, as before IPv6 existed.
+ */
+export function portBindings(publish: readonly PortMapping[], has4: boolean, has6: boolean): PortBinding[] {
+  const out: PortBinding[] = [];
+  for (const m of publish) {
+    const [lo, hi] = Array.isArray(m.hostPort) ? m.hostPort : [m.hostPort, m.hostPort];
+    const protocol = m.protocol ?? 'tcp';
+    const h = m.hostIp;
+    let on4 = has4;
+    let on6 = has6;
+    let addr: string | undefined;
+    if (h === '0.0.0.0') on6 = false;
+    else if (h === '::') on4 = false;
+    else if (h !== undefined) {
+      addr = h;
+      if (h.includes(':')) on4 = false;
+      else on6 = false;
+    }
+    for (let p = lo; p <= hi; p++) {
+      const containerPort = m.containerPort + (p - lo);
+      if (on4) out.push(addr === undefined ? { family: 4, protocol, hostPort: p, containerPort } : { family: 4, hostIp: addr, protocol, hostPort: p, containerPort });
+      if (on6) out.push(addr === undefined ? { family: 6, protocol, hostPort: p, containerPort } : { family: 6, hostIp: addr, protocol, hostPort: p, containerPort });
+    }
+  }
+  return out;
 }
 
 /** Every (hostIp, protocol, hostPort, containerPort) a mapping publishes. */
@@ -55,9 +132,12 @@ export function expandPorts(maps: PortMapping[]): { hostIp?: string; protocol: P
   return out;
 }
 
-/** The store's key of a published host port: `protocol/hostIp/hostPort`, `*` for every address. */
-export function portKey(p: { protocol: string; hostIp?: string; hostPort: number }): string {
-  return `${p.protocol}/${p.hostIp ?? '*'}/${p.hostPort}`;
+/**
+ * The store's key of a published host port: `protocol/hostIp/hostPort`, with `*` for
+ * every IPv4 address (the key IPv4 has always had) and `::` for every IPv6 address.
+ */
+export function portKey(p: { protocol: string; hostIp?: string; hostPort: number; family?: 4 | 6 }): string {
+  return `${p.protocol}/${p.hostIp ?? (p.family === 6 ? '::' : '*')}/${p.hostPort}`;
 }
 
 /**
@@ -68,18 +148,21 @@ export function portKey(p: { protocol: string; hostIp?: string; hostPort: number
  * without a port: every flow of it into the departing container, one dump instead of
  * one per port.
  */
-export function conntrackFilters(ep: { ip: string; publish: PortMapping[] }): { protocol: 'udp' | 'sctp'; replySrc: string; replySrcPort?: number }[] {
-  const ports = new Map<'udp' | 'sctp', Set<number>>();
-  for (const p of expandPorts(ep.publish)) {
+export function conntrackFilters(ep: { ip: string; ip6?: string; publish: PortMapping[] }): { protocol: 'udp' | 'sctp'; replySrc: string; replySrcPort?: number }[] {
+  // Per container address (IPv4, IPv6) and protocol: the container ports.
+  const ports = new Map<string, { replySrc: string; protocol: 'udp' | 'sctp'; set: Set<number> }>();
+  for (const p of portBindings(ep.publish, ep.ip !== '', ep.ip6 !== undefined)) {
     if (p.protocol === 'tcp') continue;
-    const set = ports.get(p.protocol) ?? new Set<number>();
-    set.add(p.containerPort);
-    ports.set(p.protocol, set);
+    const replySrc = p.family === 6 ? ep.ip6! : ep.ip;
+    const k = `${replySrc}/${p.protocol}`;
+    let e = ports.get(k);
+    if (!e) ports.set(k, (e = { replySrc, protocol: p.protocol, set: new Set<number>() }));
+    e.set.add(p.containerPort);
   }
   const out: { protocol: 'udp' | 'sctp'; replySrc: string; replySrcPort?: number }[] = [];
-  for (const [protocol, set] of ports) {
-    if (set.size > 8) out.push({ protocol, replySrc: ep.ip });
-    else for (const port of set) out.push({ protocol, replySrc: ep.ip, replySrcPort: port });
+  for (const { replySrc, protocol, set } of ports.values()) {
+    if (set.size > 8) out.push({ protocol, replySrc });
+    else for (const port of set) out.push({ protocol, replySrc, replySrcPort: port });
   }
   return out;
 }

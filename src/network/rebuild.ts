@@ -12,7 +12,7 @@ import { Netns, type NetnsOptions } from '../netns';
 import type { Address, Link, Route } from '../types';
 import type { DriverContext, DriverRecord } from './driver';
 import type { Firewall } from './firewall';
-import { contains } from './ipam';
+import { contains, normalizeIp } from './ipam';
 import { networkFilesDir, DB_FILE } from './store';
 import type { EndpointInfo, NetworkInfo, PortMapping, PortProtocol } from './types';
 
@@ -86,7 +86,8 @@ export async function scan(host: Netns, firewall: Firewall, netns: NetnsOptions)
         id: ns.id,
         links: await ns.links.list(),
         addresses: await ns.addresses.list(),
-        routes: await ns.routes.list({ family: 4 }),
+        // Both families: an IPv6-only endpoint's default route is an IPv6 one.
+        routes: await ns.routes.list(),
       });
     } finally {
       ns.close();
@@ -125,25 +126,53 @@ export function adoptVeths(ctx: DriverContext, net: NetworkInfo, s: RebuildScan,
 export function endpointFrom(
   id: string, net: NetworkInfo, hostIfname: string, link: Link, c: ScannedNamespace, ports: Map<string, PortMapping[]>,
 ): EndpointInfo | undefined {
-  const inSubnet = (a: Address, cidr: string | undefined): boolean => cidr !== undefined && contains(cidr, a.address);
+  const inSubnet = (a: Address, cidr: string | undefined): boolean => cidr !== undefined && cidr !== '' && contains(cidr, a.address);
   const addrs = c.addresses.filter((a) => a.index === link.index);
   const v4 = addrs.find((a) => a.family === 4 && inSubnet(a, net.subnet));
-  if (!v4) return undefined;
   const v6 = addrs.find((a) => a.family === 6 && inSubnet(a, net.ipv6Subnet));
+  // The network's primary family must be there: IPv4, or IPv6 on an IPv6-only network.
+  if (net.subnet !== '' ? !v4 : !v6) return undefined;
+  const ip6 = v6 ? normalizeIp(v6.address) : undefined;
   return {
     id,
     network: net.id,
     aliases: [],
     ifname: link.name,
     hostIfname,
-    ip: v4.address,
-    ...(v6 && { ip6: v6.address }),
+    ip: v4?.address ?? '',
+    ...(ip6 !== undefined && { ip6 }),
     mac: link.mac ?? '',
-    publish: ports.get(v4.address) ?? [],
+    publish: mergePorts(v4 ? (ports.get(v4.address) ?? []) : [], ip6 !== undefined ? (ports.get(ip6) ?? []) : [], v4 !== undefined, ip6 !== undefined),
     netnsPath: c.path,
     netnsId: c.id,
-    defaultRoute: c.routes.some((r) => r.dst === 'default' && r.oif === link.index),
+    defaultRoute: c.routes.some((r) => r.dst === 'default' && r.oif === link.index && r.family === (v4 ? 4 : 6)),
   };
+}
+
+/**
+ * An endpoint's published ports from the bindings the maps hold for each of its
+ * addresses (Firewall.publishedByAddress: hostIp '0.0.0.0' / '::' for every address of a
+ * family): a port bound on every address of each family the endpoint has is one mapping
+ * without hostIp, as attach stored it; one bound on every address of one family only
+ * keeps '0.0.0.0' or '::'.
+ */
+export function mergePorts(v4: PortMapping[], v6: PortMapping[], has4: boolean, has6: boolean): PortMapping[] {
+  const key = (m: PortMapping) => `${m.protocol}/${String(m.hostPort)}/${m.containerPort}`;
+  const any6 = new Set(v6.filter((m) => m.hostIp === '::').map(key));
+  const any4 = new Set(v4.filter((m) => m.hostIp === '0.0.0.0').map(key));
+  const out: PortMapping[] = [];
+  const strip = ({ hostIp: _h, ...m }: PortMapping): PortMapping => m;
+  for (const m of v4) {
+    if (m.hostIp !== '0.0.0.0') out.push(m);
+    else if (!has6 || any6.has(key(m))) out.push(strip(m));
+    else out.push(m);
+  }
+  for (const m of v6) {
+    if (m.hostIp !== '::') out.push(m);
+    else if (!has4) out.push(strip(m));
+    else if (!any4.has(key(m))) out.push(m);
+  }
+  return out;
 }
 
 /** Published-port elements to mappings: one per host port. */

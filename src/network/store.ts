@@ -186,12 +186,19 @@ export function poolIds(networkId: string): { v4: string; v6: string } {
   return { v4: networkId, v6: `${networkId}/6` };
 }
 
+// A network's pools: IPv4 unless it is IPv6-only (subnet ''), IPv6 when it has a subnet.
 function poolsOf(net: NetworkInfo): [string, AddressPool][] {
   const ids = poolIds(net.id);
-  const out: [string, AddressPool][] = [
-    [ids.v4, new AddressPool(net.subnet, { gateway: net.gateway, ...(net.ipRange !== undefined && { range: net.ipRange }) })],
-  ];
-  if (net.ipv6Subnet) out.push([ids.v6, new AddressPool(net.ipv6Subnet, { ...(net.ipv6Gateway !== undefined && { gateway: net.ipv6Gateway }) })]);
+  const out: [string, AddressPool][] = [];
+  if (net.subnet !== '') {
+    out.push([ids.v4, new AddressPool(net.subnet, { gateway: net.gateway, ...(net.ipRange !== undefined && { range: net.ipRange }) })]);
+  }
+  if (net.ipv6Subnet) {
+    out.push([ids.v6, new AddressPool(net.ipv6Subnet, {
+      ...(net.ipv6Gateway !== undefined && { gateway: net.ipv6Gateway }),
+      ...(net.ipv6Range !== undefined && { range: net.ipv6Range }),
+    })]);
+  }
   return out;
 }
 
@@ -578,7 +585,8 @@ export class NetworkStore {
     if (info) {
       this.networks.set(id, info);
       // A new network, or one whose address plan changed, gets fresh pools; its leases follow.
-      if (!had || had.subnet !== info.subnet || had.ipRange !== info.ipRange || had.gateway !== info.gateway || had.ipv6Subnet !== info.ipv6Subnet) {
+      const plan = (n: NetworkInfo) => [n.subnet, n.ipRange, n.gateway, n.ipv6Subnet, n.ipv6Gateway, n.ipv6Range].join(SEP);
+      if (!had || plan(had) !== plan(info)) {
         const ids = poolIds(id);
         const old = [this.pools.get(ids.v4), this.pools.get(ids.v6)];
         for (const [pid, pool] of poolsOf(info)) {
@@ -586,6 +594,7 @@ export class NetworkStore {
           for (const [a, o] of prev?.allocations() ?? []) pool.claim(a, o);
           this.pools.set(pid, pool);
         }
+        if (info.subnet === '') this.pools.delete(ids.v4);
         if (!info.ipv6Subnet) this.pools.delete(ids.v6);
       }
     } else if (had) {

@@ -5,7 +5,15 @@ export type PortProtocol = 'tcp' | 'udp' | 'sctp';
 
 /** A published port: host side (address optional, port or range) to a container port. */
 export interface PortMapping {
-  /** Host address to bind; absent or 0.0.0.0 means every local address. 127.0.0.1 publishes on localhost only. */
+  /**
+   * Host address to publish on. Absent: every local address of each family the container
+   * has (IPv4 and IPv6 for a dual-stack container, as Docker's `-p 8080:80`). '0.0.0.0':
+   * every local IPv4 address only; '::' every local IPv6 address only. 127.0.0.1
+   * publishes on IPv4 localhost only. An IPv6 address needs a container with an IPv6
+   * address, an IPv4 address one with IPv4. '::1' is refused: the kernel drops the
+   * replies of a connection DNATed from ::1 (RFC 4291 2.5.3, and IPv6 has no
+   * route_localnet), see docs/ipv6.md.
+   */
   hostIp?: string;
   /** Host port, or [first, last] range mapped one to one onto containerPort.. */
   hostPort: number | [number, number];
@@ -35,8 +43,29 @@ export interface BridgeNetworkOptions {
   gateway?: string;
   /** Containers get addresses from this sub-range only. */
   ipRange?: string;
-  /** Optional IPv6 subnet; without it the network's links do no IPv6 at all. */
+  /** IPv4 on the network (default true); false makes an IPv6-only network (Docker's --ipv4=false), which needs IPv6. */
+  ipv4?: boolean;
+  /**
+   * IPv6 on the network (default: whether ipv6Subnet is given). Without a subnet, a /64
+   * of the controller's IPv6 pools (NetworksOptions.ipv6Pools) that overlaps nothing
+   * routed on the host. A network without IPv6 does no IPv6 at all on its links (no
+   * link-local address, DAD or MLD).
+   */
+  ipv6?: boolean;
+  /** IPv6 subnet (implies ipv6). */
   ipv6Subnet?: string;
+  /** The bridge's IPv6 address; default the subnet's first address (::1 of it). */
+  ipv6Gateway?: string;
+  /** Containers get IPv6 addresses from this sub-range only (per host on an overlay). */
+  ipv6Range?: string;
+  /**
+   * Outbound IPv6: true (the default, as Docker) masquerades traffic leaving the host
+   * (NAT66) and drops direct access to container addresses from outside, as for IPv4;
+   * false is routed mode: no NAT, the host forwards the prefix (the upstream router
+   * needs a route to it via this host), and from outside a container's own address is
+   * reachable on its published container ports only.
+   */
+  ipv6Masquerade?: boolean;
   /** MTU of the bridge and every veth; default the MTU of the host's default-route interface. */
   mtu?: number;
   /** Source-NAT traffic leaving the host (default true). */
@@ -61,8 +90,14 @@ export interface OverlayNetworkOptions {
   name: string;
   /** IFLA_VXLAN_ID: the VXLAN network identifier, 1..16777215, the same on every host. */
   vni: number;
-  /** IPv4 subnet of the overlay, the same on every host. */
-  subnet: string;
+  /** IPv4 subnet of the overlay, the same on every host (optional when ipv6Subnet is given: an IPv6-only overlay). */
+  subnet?: string;
+  /** IPv6 subnet of the overlay, the same on every host. */
+  ipv6Subnet?: string;
+  /** This host's share of ipv6Subnet for automatic allocation. */
+  ipv6Range?: string;
+  /** Reserved in ipv6Subnet (default its first address), configured nowhere, as `gateway`. */
+  ipv6Gateway?: string;
   /** This host's underlay address (IFLA_VXLAN_LOCAL): the VTEP address peers send to. */
   local: string;
   /** The underlay link (IFLA_VXLAN_LINK). */
@@ -91,12 +126,18 @@ export interface MacvlanNetworkOptions {
   parent: string;
   /** IFLA_MACVLAN_MODE, default 'bridge'. */
   mode?: 'bridge' | 'private' | 'vepa' | 'passthru';
-  /** IPv4 subnet of the parent's segment. */
-  subnet: string;
+  /** IPv4 subnet of the parent's segment (optional when ipv6Subnet is given: an IPv6-only network). */
+  subnet?: string;
   /** The segment's router, containers' default route (default the subnet's first address). */
   gateway?: string;
   /** Containers get addresses from this sub-range only. */
   ipRange?: string;
+  /** IPv6 subnet of the parent's segment. */
+  ipv6Subnet?: string;
+  /** The segment's IPv6 router, containers' IPv6 default route (default the subnet's first address). */
+  ipv6Gateway?: string;
+  /** Containers get IPv6 addresses from this sub-range only. */
+  ipv6Range?: string;
   /** MTU of the children; default (and at most) the parent's. */
   mtu?: number;
   labels?: Record<string, string>;
@@ -107,8 +148,10 @@ export type NetworkOptions = BridgeNetworkOptions | OverlayNetworkOptions | Macv
 
 /** A remote container on an overlay network, as the control plane reports it. */
 export interface RemoteEndpoint {
-  /** Its overlay address (a permanent neighbour entry on the VXLAN device answers ARP for it). */
+  /** Its overlay IPv4 address (a permanent neighbour entry on the VXLAN device answers ARP for it); '' on an IPv6-only overlay. */
   ip: string;
+  /** Its overlay IPv6 address (a permanent neighbour entry answers neighbour solicitations for it: the NDP proxy). */
+  ip6?: string;
   /** Its MAC (an FDB entry on the VXLAN device sends frames for it to `vtep`). */
   mac: string;
   /** Underlay address of the host it lives on. */
@@ -143,12 +186,19 @@ export interface NetworkInfo {
   driver: NetworkDriverName;
   /** The bridge of a bridge or overlay network; '' for macvlan networks, which have none. */
   bridge: string;
+  /** IPv4 subnet; '' when the network has no IPv4 (IPv6-only). */
   subnet: string;
+  /** IPv4 gateway; '' when the network has no IPv4. */
   gateway: string;
   ipRange?: string;
+  /** IPv6 subnet, when the network has IPv6. */
   ipv6Subnet?: string;
   ipv6Gateway?: string;
+  ipv6Range?: string;
+  /** Outbound IPv6 of a bridge network with IPv6: NAT66 (true) or routed (false). */
+  ipv6Masquerade?: boolean;
   mtu: number;
+  /** Source-NAT IPv4 traffic leaving the host. */
   masquerade: boolean;
   icc: boolean;
   internal: boolean;
@@ -170,9 +220,15 @@ export interface AttachOptions {
   name?: string;
   /** Extra names on this network. */
   aliases?: string[];
-  /** A static address inside the subnet (default: the lowest free one). */
+  /** A static IPv4 address inside the subnet (default: the lowest free one). */
   ip?: string;
-  /** MAC address (default derived from the IP, 02:42:xx:xx:xx:xx, as Docker does). */
+  /** A static IPv6 address inside the IPv6 subnet (default: the lowest free one). */
+  ip6?: string;
+  /**
+   * MAC address. Default: derived from the IPv4 address (02:42:a:b:c:d, as Docker does);
+   * on a network without IPv4, 02:42 and the IPv6 address's host part when it fits in
+   * 32 bits, else random (06:xx:...): see macFromIp6.
+   */
   mac?: string;
   /** Published ports. */
   publish?: PortMapping[];
@@ -221,7 +277,9 @@ export interface EndpointInfo {
   ifname: string;
   /** Host-side veth name; '' for macvlan endpoints, which have no host side. */
   hostIfname: string;
+  /** IPv4 address; '' on a network without IPv4. */
   ip: string;
+  /** IPv6 address, on a network with IPv6. */
   ip6?: string;
   mac: string;
   publish: PortMapping[];

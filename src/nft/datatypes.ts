@@ -1,7 +1,6 @@
 // nft's data types: the type ids sets are declared with (NFTA_SET_KEY_TYPE), their
 // sizes and byte order, and how a typed value becomes the bytes nftables compares.
 // Concatenated types pack 6 bits per component: ((a << 6) | b) << 6 | c.
-import { isIP } from 'node:net';
 import { checkIfname } from '../validate';
 
 /** A value of a data type: an address, a port or protocol number, a name. */
@@ -72,25 +71,70 @@ export function ipv4Bytes(v: unknown, what: string): Buffer {
   return out;
 }
 
+/**
+ * An IPv6 address's 16 bytes, in one pass (no splitting, no regular expressions: an
+ * IPv6 publish encodes three of them). Groups of 1-4 hex digits, one '::' at most, an
+ * embedded IPv4 tail; no zone id, no prefix.
+ */
 export function ipv6Bytes(v: unknown, what: string): Buffer {
-  if (typeof v !== 'string' || isIP(v) !== 6) throw new TypeError(`${what} must be an IPv6 address, got ${String(v)}`);
-  const [head, tail] = v.includes('::') ? (v.split('::') as [string, string]) : [v, undefined];
-  const parse = (s: string | undefined): number[] => {
-    if (!s) return [];
-    const out: number[] = [];
-    for (const part of s.split(':')) {
-      if (part.includes('.')) {
-        const b = ipv4Bytes(part, what);
-        out.push(b.readUInt16BE(0), b.readUInt16BE(2));
-      } else out.push(parseInt(part, 16));
-    }
-    return out;
+  const bad = (): never => {
+    throw new TypeError(`${what} must be an IPv6 address, got ${String(v)}`);
   };
-  const h = parse(head);
-  const t = parse(tail);
-  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill(0), ...t];
+  if (typeof v !== 'string' || v.length < 2 || v.length > 45) return bad();
+  const g: number[] = [];
+  let gap = -1;
+  const n = v.length;
+  let i = 0;
+  if (v.charCodeAt(0) === 58) {
+    if (v.charCodeAt(1) !== 58) return bad();
+    gap = 0;
+    i = 2;
+  }
+  while (i < n) {
+    const start = i;
+    let val = 0;
+    let digits = 0;
+    for (; i < n; i++) {
+      const c = v.charCodeAt(i);
+      const h = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+      if (h < 0) break;
+      val = val * 16 + h;
+      digits++;
+    }
+    if (i < n && v.charCodeAt(i) === 46) {
+      // The last 32 bits as a dotted quad ('::ffff:192.0.2.1').
+      if (g.length > 6) return bad();
+      let b4: Buffer;
+      try {
+        b4 = ipv4Bytes(v.slice(start), what);
+      } catch {
+        return bad();
+      }
+      g.push((b4[0]! << 8) | b4[1]!, (b4[2]! << 8) | b4[3]!);
+      i = n;
+      break;
+    }
+    if (digits === 0 || digits > 4 || g.length === 8) return bad();
+    g.push(val);
+    if (i === n) break;
+    if (v.charCodeAt(i) !== 58) return bad();
+    i++;
+    if (i < n && v.charCodeAt(i) === 58) {
+      if (gap >= 0) return bad();
+      gap = g.length;
+      i++;
+    } else if (i === n) {
+      return bad();
+    }
+  }
+  if (gap < 0 ? g.length !== 8 : g.length > 7) return bad();
   const b = Buffer.alloc(16);
-  groups.forEach((g, i) => b.writeUInt16BE(g, i * 2));
+  const tail = gap < 0 ? 0 : g.length - gap;
+  for (let k = 0; k < g.length; k++) {
+    const at = gap < 0 || k < gap ? k : 8 - tail + (k - gap);
+    b[at * 2] = g[k]! >> 8;
+    b[at * 2 + 1] = g[k]! & 0xff;
+  }
   return b;
 }
 

@@ -83,8 +83,13 @@ function depExprs(dep: Dep, ctx: CompileContext): Expr[] {
 }
 
 /** The register a part of a concatenation lands in: reg 1, then 4-byte slots after it. */
+// The register of a concatenation part at this offset, numbered as nft numbers it: a
+// part starting a 16-byte register by that register's number (NFT_REG_1..4), others by
+// their 4-byte register (NFT_REG32_xx). Both name the same storage; nft's choice is the
+// one its bytes (and so the golden tests) carry, e.g. the part after an IPv6 address.
 function concatReg(offsetBytes: number): number {
-  return offsetBytes === 0 ? REG_1 : REG32_00 + offsetBytes / 4;
+  const r32 = offsetBytes / 4;
+  return r32 % 4 === 0 ? REG_1 + r32 / 4 : REG32_00 + r32;
 }
 
 function lookupExpr(set: string, sreg: number, ctx: CompileContext, dreg?: number, invert = false): Expr {

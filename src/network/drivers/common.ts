@@ -32,25 +32,60 @@ export function checkMtu(mtu: unknown): number | undefined {
 }
 
 /**
- * The address pool of an IPv4 subnet with its gateway and range, validated (TypeError,
- * RangeError, AddressNotInPoolError) before anything is created.
+ * The address pool of a subnet of one family with its gateway and range, validated
+ * (TypeError, RangeError, AddressNotInPoolError) before anything is created. `names`
+ * are the option names, for the errors.
  */
-export function subnetPool(subnet: unknown, gateway: unknown, ipRange: unknown): AddressPool {
-  if (subnet === undefined) throw new TypeError('subnet is required');
-  const s = parseCidr(subnet as string, 'subnet');
-  if (s.family !== 4) throw new TypeError('subnet must be IPv4');
-  if (gateway !== undefined && typeof gateway !== 'string') throw new TypeError('gateway must be an IPv4 address');
+export function subnetPool(
+  subnet: unknown, gateway: unknown, ipRange: unknown, family: 4 | 6 = 4,
+  names: [string, string, string] = family === 4 ? ['subnet', 'gateway', 'ipRange'] : ['ipv6Subnet', 'ipv6Gateway', 'ipv6Range'],
+): AddressPool {
+  const [sn, gn, rn] = names;
+  if (subnet === undefined) throw new TypeError(`${sn} is required`);
+  const s = parseCidr(subnet as string, sn);
+  if (s.family !== family) throw new TypeError(`${sn} must be IPv${family}`);
+  if (gateway !== undefined && typeof gateway !== 'string') throw new TypeError(`${gn} must be an IPv${family} address`);
   if (ipRange !== undefined) {
-    if (typeof ipRange !== 'string') throw new TypeError('ipRange must be a CIDR');
-    if (!contains(s.cidr, ipRange)) throw new RangeError(`ipRange ${ipRange} is not inside ${s.cidr}`);
+    if (typeof ipRange !== 'string') throw new TypeError(`${rn} must be a CIDR`);
+    if (!contains(s.cidr, ipRange)) throw new RangeError(`${rn} ${ipRange} is not inside ${s.cidr}`);
   }
   return new AddressPool(s.cidr, { ...(gateway !== undefined && { gateway }), ...(ipRange !== undefined && { range: ipRange }) });
 }
 
-/** EEXIST unless the subnet overlaps none of the other networks'. */
-export function checkSubnetFree(subnet: string, others: readonly NetworkInfo[]): void {
-  const clash = others.find((n) => overlaps(n.subnet, subnet));
-  if (clash) throw new NetlinkError({ errno: 17, op: 'network', detail: `subnet ${subnet} overlaps network ${clash.name} (${clash.subnet})` });
+/** The pools of a network's two families as options give them: IPv4, IPv6 or both (TypeError for neither). */
+export function familyPools(o: {
+  subnet?: unknown; gateway?: unknown; ipRange?: unknown; ipv6Subnet?: unknown; ipv6Gateway?: unknown; ipv6Range?: unknown;
+}): { v4?: AddressPool; v6?: AddressPool } {
+  if (o.subnet === undefined && o.ipv6Subnet === undefined) throw new TypeError('subnet (IPv4) or ipv6Subnet is required');
+  if (o.subnet === undefined && (o.gateway !== undefined || o.ipRange !== undefined)) throw new TypeError('gateway and ipRange need subnet');
+  if (o.ipv6Subnet === undefined && (o.ipv6Gateway !== undefined || o.ipv6Range !== undefined)) throw new TypeError('ipv6Gateway and ipv6Range need ipv6Subnet');
+  return {
+    ...(o.subnet !== undefined && { v4: subnetPool(o.subnet, o.gateway, o.ipRange) }),
+    ...(o.ipv6Subnet !== undefined && { v6: subnetPool(o.ipv6Subnet, o.ipv6Gateway, o.ipv6Range, 6) }),
+  };
+}
+
+/** The NetworkInfo address fields of familyPools' pools ('' subnet and gateway without IPv4). */
+export function addressInfo(p: { v4?: AddressPool; v6?: AddressPool }): Pick<NetworkInfo, 'subnet' | 'gateway' | 'ipRange' | 'ipv6Subnet' | 'ipv6Gateway' | 'ipv6Range'> {
+  return {
+    subnet: p.v4?.subnet.cidr ?? '',
+    gateway: p.v4?.gateway ?? '',
+    ...(p.v4 && p.v4.range !== p.v4.subnet && { ipRange: p.v4.range.cidr }),
+    ...(p.v6 && { ipv6Subnet: p.v6.subnet.cidr, ipv6Gateway: p.v6.gateway! }),
+    ...(p.v6 && p.v6.range !== p.v6.subnet && { ipv6Range: p.v6.range.cidr }),
+  };
+}
+
+/** EEXIST unless the subnets (IPv4 and IPv6, either may be absent) overlap none of the other networks'. */
+export function checkSubnetFree(subnet: string | undefined, others: readonly NetworkInfo[], ipv6Subnet?: string): void {
+  for (const n of others) {
+    if (subnet && n.subnet !== '' && overlaps(n.subnet, subnet)) {
+      throw new NetlinkError({ errno: 17, op: 'network', detail: `subnet ${subnet} overlaps network ${n.name} (${n.subnet})` });
+    }
+    if (ipv6Subnet && n.ipv6Subnet !== undefined && overlaps(n.ipv6Subnet, ipv6Subnet)) {
+      throw new NetlinkError({ errno: 17, op: 'network', detail: `ipv6Subnet ${ipv6Subnet} overlaps network ${n.name} (${n.ipv6Subnet})` });
+    }
+  }
 }
 
 /** An optional interface name, or the default. */

@@ -13,10 +13,11 @@ import { NetlinkError } from '../../errors';
 import { Netns } from '../../netns';
 import { checkOneOf } from '../../validate';
 import type { NetworkDriver } from '../driver';
-import { parseCidr, type AddressPool } from '../ipam';
+import type { AddressPool } from '../ipam';
 import { endpointFrom } from '../rebuild';
 import type { EndpointInfo, MacvlanInfo, MacvlanNetworkOptions, NetworkInfo } from '../types';
-import { checkLabels, checkMtu, checkOptions, checkSubnetFree, findLink, ifnameOr, subnetPool } from './common';
+import { addressInfo, checkLabels, checkMtu, checkOptions, checkSubnetFree, familyPools, findLink, ifnameOr } from './common';
+import { containerAddresses } from './veth';
 
 const MODES: readonly MacvlanInfo['mode'][] = ['bridge', 'private', 'vepa', 'passthru'];
 
@@ -25,10 +26,9 @@ function tmpName(ep: EndpointInfo): string {
   return `np${ep.id.slice(0, 10)}`;
 }
 
-/** Macvlan options, validated; the pool holds subnet, gateway and range. */
+/** Macvlan options, validated; the pools hold each family's subnet, gateway and range. */
 interface CheckedMacvlan {
-  pool: AddressPool;
-  ipRange?: string;
+  pools: { v4?: AddressPool; v6?: AddressPool };
   parent: string;
   mode: MacvlanInfo['mode'];
   mtu?: number;
@@ -45,12 +45,11 @@ export const macvlanDriver: NetworkDriver<CheckedMacvlan> = {
     const o = checkOptions(opts as unknown as MacvlanNetworkOptions, 'macvlan options');
     if (o.parent === undefined) throw new TypeError('a macvlan network needs parent: the host link its children hang off');
     const out: CheckedMacvlan = {
-      pool: subnetPool(o.subnet, o.gateway, o.ipRange),
+      pools: familyPools(o),
       parent: ifnameOr(o.parent, 'parent', ''),
       mode: checkOneOf(o.mode, 'mode', MODES) ?? 'bridge',
       labels: checkLabels(o.labels),
     };
-    if (o.ipRange !== undefined) out.ipRange = o.ipRange;
     const mtu = checkMtu(o.mtu);
     if (mtu !== undefined) out.mtu = mtu;
     return out;
@@ -61,8 +60,8 @@ export const macvlanDriver: NetworkDriver<CheckedMacvlan> = {
    * the subnet; nothing is created until a container attaches.
    */
   async create(ctx, base, o, others) {
-    const subnet = o.pool.subnet.cidr;
-    checkSubnetFree(subnet, others);
+    const addrs = addressInfo(o.pools);
+    checkSubnetFree(addrs.subnet, others, addrs.ipv6Subnet);
     const taken = others.find((n) => n.macvlan?.parent === o.parent);
     if (taken) throw new NetlinkError({ errno: 17, op: 'network', detail: `parent ${o.parent} belongs to macvlan network ${taken.name}` });
     const parent = await findLink(ctx.host, o.parent);
@@ -78,9 +77,7 @@ export const macvlanDriver: NetworkDriver<CheckedMacvlan> = {
       ...base,
       driver: 'macvlan',
       bridge: '',
-      subnet,
-      gateway: o.pool.gateway!,
-      ...(o.ipRange !== undefined && { ipRange: o.ipRange }),
+      ...addrs,
       mtu: o.mtu ?? parent.mtu ?? 1500,
       masquerade: false,
       icc: true,
@@ -109,11 +106,11 @@ export const macvlanDriver: NetworkDriver<CheckedMacvlan> = {
       mode: net.macvlan!.mode,
       tmpIfname: tmpName(ep),
       ifname: ep.ifname,
-      address: `${ep.ip}/${parseCidr(net.subnet).prefixlen}`,
-      ...(ep.defaultRoute && { gateway: net.gateway }),
+      // IPv4, IPv6 or both, with their default routes via the segment's routers. With
+      // IPv6 the child also has a link-local address (NDP needs one on a real segment).
+      ...containerAddresses(net, ep),
       ...(!passthru && { mac: ep.mac }),
       mtu: net.mtu,
-      ipv4Conf: { arp_notify: 1 },
     });
     // The MAC follows the address, and an address is free again as soon as its endpoint is
     // forgotten; but a namespace is torn down asynchronously after its last reference goes,

@@ -12,13 +12,17 @@
 //                    Broadcast, multicast and unknown unicast are sent to every peer.
 //   remote endpoint  fdb replace MAC dst VTEP self permanent                 (dev vx-…)
 //                    neigh replace IP lladdr MAC nud permanent               (dev vx-…)
+//                    neigh replace IP6 lladdr MAC nud permanent              (dev vx-…, with IPv6)
 //
 // Why the neighbour entries sit on the VXLAN device: with `proxy` the device answers
 // every ARP request the bridge floods to it from its own neighbour table (the kernel's
 // arp_reduce) and never sends ARP across the underlay; that is where a container's ARP
 // gets its answer without touching the container's own cache, and since the bridge has
 // no address the host never routes through these entries (Docker's overlay and flannel
-// do the same). An address with no entry gets no answer.
+// do the same). An address with no entry gets no answer. IPv6 is the same with NDP: a
+// neighbour solicitation the bridge floods to the device is answered from its IPv6
+// neighbour table (neigh_reduce) and goes no further; the device keeps IPv6 enabled for
+// that (the table lives on its inet6 device) but has no address of its own.
 //
 // Several remote addresses may share a MAC on one VTEP: the FDB entry is kept while any
 // of them is known (reference-counted per VTEP and MAC). A MAC seen again on another
@@ -31,6 +35,7 @@ import { fdbRequest } from '../../fdb';
 import { DevResolver, neighbourRequest, resolveRequest, type PendingNeighRequest } from '../../neighbours';
 import type { Netns } from '../../netns';
 import type { LinkSpec } from '../../spec';
+import type { Neighbour } from '../../types';
 import { checkInt, checkMac, checkObject } from '../../validate';
 import type { DriverContext, DriverRecord, NetworkDriver } from '../driver';
 import { AddressInUseError, contains, normalizeIp, parseIp, type AddressPool } from '../ipam';
@@ -38,7 +43,7 @@ import { Network, type NetworkController } from '../network';
 import { poolIds, type StoreTx } from '../store';
 import type { EndpointInfo, NetworkInfo, OverlayInfo, OverlayNetworkOptions, RemoteEndpoint } from '../types';
 import {
-  checkLabels, checkMtu, checkNoLink, checkOptions, checkSubnetFree, findLink, ifnameOr, networkTag, subnetPool,
+  addressInfo, checkLabels, checkMtu, checkNoLink, checkOptions, checkSubnetFree, familyPools, findLink, ifnameOr, networkTag,
 } from './common';
 import { adoptVeths } from '../rebuild';
 import { attachVethEndpoint, BridgeIndex, deleteVeth, quiesceVeth, vethAlive, vethHostLinks } from './veth';
@@ -50,16 +55,15 @@ const ZERO_MAC = '00:00:00:00:00:00';
 const REMOTE_OWNER = 'remote';
 // Neighbour table sizes for large overlays, raised (never lowered) where the namespace
 // exports them: a namespace owned by another user namespace does not (nothing to do there).
-const GC_THRESH: [string, number][] = [
-  ['net.ipv4.neigh.default.gc_thresh1', 8192],
-  ['net.ipv4.neigh.default.gc_thresh2', 32768],
-  ['net.ipv4.neigh.default.gc_thresh3', 65536],
+const GC_THRESH = (family: 4 | 6): [string, number][] => [
+  [`net.ipv${family}.neigh.default.gc_thresh1`, 8192],
+  [`net.ipv${family}.neigh.default.gc_thresh2`, 32768],
+  [`net.ipv${family}.neigh.default.gc_thresh3`, 65536],
 ];
 
-/** Overlay options, validated; the pool holds subnet, gateway and range. */
+/** Overlay options, validated; the pools hold each family's subnet, gateway and range. */
 interface CheckedOverlay {
-  pool: AddressPool;
-  ipRange?: string;
+  pools: { v4?: AddressPool; v6?: AddressPool };
   vni: number;
   local: string;
   device: string;
@@ -114,16 +118,14 @@ export const overlayDriver: NetworkDriver<CheckedOverlay> = {
     const local = normalizeIp(checkAddress(o.local, 'local'));
     if (o.device === undefined) throw new TypeError('an overlay network needs device: the underlay link');
     const device = ifnameOr(o.device, 'device', '');
-    const pool = subnetPool(o.subnet, o.gateway, o.ipRange);
     const out: CheckedOverlay = {
-      pool,
+      pools: familyPools(o),
       vni,
       local,
       device,
       dstport: o.dstport === undefined ? VXLAN_PORT : checkInt(o.dstport, 'dstport', 1, 65535),
       labels: checkLabels(o.labels),
     };
-    if (o.ipRange !== undefined) out.ipRange = o.ipRange;
     const mtu = checkMtu(o.mtu);
     if (mtu !== undefined) out.mtu = mtu;
     if (o.bridge !== undefined) out.bridge = ifnameOr(o.bridge, 'bridge', '');
@@ -138,10 +140,10 @@ export const overlayDriver: NetworkDriver<CheckedOverlay> = {
    */
   async create(ctx, base, o, others) {
     const host = ctx.host;
-    const subnet = o.pool.subnet.cidr;
+    const addrs = addressInfo(o.pools);
     const same = others.find((n) => n.overlay?.vni === o.vni);
     if (same) throw new NetlinkError({ errno: 17, op: 'network', detail: `VNI ${o.vni} belongs to network ${same.name}` });
-    checkSubnetFree(subnet, others);
+    checkSubnetFree(addrs.subnet, others, addrs.ipv6Subnet);
     const underlay = await findLink(host, o.device);
     if (!underlay) throw new NetlinkError({ errno: 19, op: 'network', detail: `underlay device ${o.device} does not exist` });
     const mine = await host.addresses.list({ dev: underlay.index });
@@ -167,9 +169,7 @@ export const overlayDriver: NetworkDriver<CheckedOverlay> = {
       ...base,
       driver: 'overlay',
       bridge,
-      subnet,
-      gateway: o.pool.gateway!,
-      ...(o.ipRange !== undefined && { ipRange: o.ipRange }),
+      ...addrs,
       mtu: o.mtu ?? room,
       // Layer 2 only: the bridge has no address, the host neither routes nor filters the
       // overlay, and containers reach the outside through a gateway network.
@@ -238,11 +238,18 @@ export const overlayDriver: NetworkDriver<CheckedOverlay> = {
       if (e.mac === ZERO_MAC) records.push({ kind: PEER, key: e.dst, value: { vtep: e.dst } });
       else vtepOf.set(e.mac, e.dst);
     }
-    for (const n of await ctx.host.neighbours.list({ dev, family: 4 }).catch(() => [])) {
+    // A remote endpoint is its MAC: the IPv4 and IPv6 entries of one MAC are one endpoint
+    // (an overlay gives a container one address of each family).
+    const byMac = new Map<string, RemoteRecord>();
+    for (const n of await vxlanNeighbours(ctx, net).catch(() => [])) {
       const vtep = n.mac === undefined ? undefined : vtepOf.get(n.mac);
       if (n.proxy || vtep === undefined || n.state !== 'permanent') continue;
-      records.push({ kind: REMOTE, key: n.address, value: { ip: n.address, mac: n.mac, vtep, at: nextReport() } });
+      const r = byMac.get(n.mac!) ?? { ip: '', mac: n.mac!, vtep, at: nextReport() };
+      if (n.family === 6) r.ip6 = normalizeIp(n.address);
+      else r.ip = n.address;
+      byMac.set(n.mac!, r);
     }
+    for (const r of byMac.values()) records.push({ kind: REMOTE, key: remoteKey(r), value: r });
     return { endpoints: adoptVeths(ctx, net, scan), records };
   },
 
@@ -294,7 +301,7 @@ async function ensureLinks(ctx: DriverContext, net: NetworkInfo, endpoints: read
     if (l && l.group !== ctx.reapGroup && (!br || l.master !== br.index)) b.links.set(ep.hostIfname, { master: net.bridge });
   }
   if (b.size > 0) await b.commit();
-  for (const [key, want] of GC_THRESH) {
+  for (const [key, want] of [...(net.subnet !== '' ? GC_THRESH(4) : []), ...(net.ipv6Subnet !== undefined ? GC_THRESH(6) : [])]) {
     const now = Number(await host.sysctl.get(key).catch(() => 'NaN'));
     if (Number.isFinite(now) && now < want) await host.sysctl.set(key, want);
   }
@@ -327,7 +334,8 @@ function desired(ctx: DriverContext, net: NetworkInfo): Desired {
   for (const r of remotes) {
     fdb.delete(r.mac); // re-inserted last: Map order is the order of the latest report
     fdb.set(r.mac, r.vtep);
-    neigh.set(r.ip, r.mac);
+    if (r.ip !== '') neigh.set(r.ip, r.mac);
+    if (r.ip6 !== undefined) neigh.set(r.ip6, r.mac);
   }
   return { floods: new Set(peers), fdb, neigh };
 }
@@ -353,8 +361,16 @@ function desiredFor(ctx: DriverContext, net: NetworkInfo, keys: Keys): Desired {
   const remotes = ctx.store.records<RemoteRecord>(net.id, REMOTE);
   const floods = new Set((keys.vteps ?? []).filter((v) => peers.has(v)));
   const neigh = new Map<string, string>();
+  // Records are keyed by their IPv4 address (IPv6 on an IPv6-only overlay): an IPv6
+  // address of a dual-stack endpoint is found by one walk over the records, for the whole
+  // change, and only when the change touches one.
+  let byIp6: Map<string, RemoteRecord> | undefined;
   for (const ip of keys.ips ?? []) {
-    const r = remotes.get(ip);
+    let r = remotes.get(ip);
+    if (!r && ip.includes(':')) {
+      byIp6 ??= new Map([...remotes.values()].filter((x) => x.ip6 !== undefined).map((x) => [x.ip6!, x]));
+      r = byIp6.get(ip);
+    }
     if (r) neigh.set(ip, r.mac);
   }
   const fdb = new Map<string, string>();
@@ -449,15 +465,51 @@ function checkVtep(o: OverlayInfo, vtep: unknown, what = 'vtep'): string {
   return v;
 }
 
-/** Validates a remote endpoint against the network (TypeError / RangeError). */
+/**
+ * Validates a remote endpoint against the network (TypeError / RangeError): an address
+ * of each family the network has (ip '' on an IPv6-only overlay; ip6 optional on a
+ * dual-stack one, for a container that has none).
+ */
 function checkRemoteEndpoint(net: NetworkInfo, ep: RemoteEndpoint): RemoteEndpoint {
   const o = net.overlay!;
   const e = checkObject(ep, 'remote endpoint');
-  const ip = normalizeIp(checkAddress(e.ip, 'remote endpoint ip'));
-  if (!contains(net.subnet, ip)) throw new RangeError(`remote endpoint ip ${ip} is not in ${net.subnet}`);
+  let ip = '';
+  if (net.subnet !== '') {
+    ip = normalizeIp(checkAddress(e.ip, 'remote endpoint ip'));
+    if (!contains(net.subnet, ip)) throw new RangeError(`remote endpoint ip ${ip} is not in ${net.subnet}`);
+  } else if (e.ip !== undefined && e.ip !== '') {
+    throw new TypeError(`remote endpoint ip: network ${net.name} has no IPv4 (give ip6)`);
+  }
+  let ip6: string | undefined;
+  if (e.ip6 !== undefined) {
+    if (net.ipv6Subnet === undefined) throw new TypeError(`remote endpoint ip6: network ${net.name} has no IPv6`);
+    ip6 = normalizeIp(checkAddress(e.ip6, 'remote endpoint ip6'));
+    if (!contains(net.ipv6Subnet, ip6)) throw new RangeError(`remote endpoint ip6 ${ip6} is not in ${net.ipv6Subnet}`);
+  } else if (ip === '') {
+    throw new TypeError('remote endpoint ip6 is required on an IPv6-only overlay');
+  }
   const mac = checkMac(e.mac, 'remote endpoint mac');
   if (mac === ZERO_MAC || (parseInt(mac.slice(0, 2), 16) & 1) === 1) throw new TypeError(`remote endpoint mac ${mac} must be a unicast address`);
-  return { ip, mac, vtep: checkVtep(o, e.vtep, 'remote endpoint vtep') };
+  return { ip, ...(ip6 !== undefined && { ip6 }), mac, vtep: checkVtep(o, e.vtep, 'remote endpoint vtep') };
+}
+
+/** A remote endpoint's record key: its IPv4 address, or its IPv6 one on an IPv6-only overlay. */
+function remoteKey(r: Pick<RemoteEndpoint, 'ip' | 'ip6'>): string {
+  return r.ip !== '' ? r.ip : r.ip6!;
+}
+
+/** A remote endpoint's addresses (one per family it has). */
+function addressesOf(r: Pick<RemoteEndpoint, 'ip' | 'ip6'>): string[] {
+  return [...(r.ip !== '' ? [r.ip] : []), ...(r.ip6 !== undefined ? [r.ip6] : [])];
+}
+
+/** The VXLAN device's neighbour entries of the network's families. */
+async function vxlanNeighbours(ctx: DriverContext, net: NetworkInfo): Promise<Neighbour[]> {
+  const dev = net.overlay!.vxlan;
+  const out: Neighbour[] = [];
+  if (net.subnet !== '') out.push(...(await ctx.host.neighbours.list({ dev, family: 4 })));
+  if (net.ipv6Subnet !== undefined) out.push(...(await ctx.host.neighbours.list({ dev, family: 6 })));
+  return out;
 }
 
 /** Changes to an overlay's view of the other hosts, applied together (OverlayNetwork.update). */
@@ -468,7 +520,7 @@ export interface OverlayUpdate {
   removePeers?: string[];
   /** Remote endpoints to add or replace. */
   addEndpoints?: RemoteEndpoint[];
-  /** Remote endpoints to remove, by IP. */
+  /** Remote endpoints to remove, by either of their addresses. */
   removeEndpoints?: string[];
 }
 
@@ -510,30 +562,36 @@ async function applyUpdate(ctx: DriverContext, net: NetworkInfo, u: OverlayUpdat
   const dropPeers = new Set(removePeers.filter((v) => peers.has(v)));
   if (gonePeers.size > 0) for (const r of remotes.values()) if (gonePeers.has(r.vtep)) dropPeers.add(r.vtep);
   const newPeers = addPeers.filter((v) => !peers.has(v));
-  const dropEps = removeEndpoints.filter((ip) => remotes.has(ip));
-  // One report per address (the last), so a MAC this change reports last stays reported.
-  const lastByIp = new Map(addEndpoints.map((e) => [e.ip, e]));
-  const newEps = [...lastByIp.values()].filter((e) => {
-    const old = remotes.get(e.ip);
-    return !old || old.mac !== e.mac || old.vtep !== e.vtep;
+  // Removals name an endpoint by either address; records are keyed by remoteKey.
+  let byIp6: Map<string, string> | undefined;
+  const keyOf = (ip: string): string | undefined => {
+    if (remotes.has(ip)) return ip;
+    if (!ip.includes(':')) return undefined;
+    byIp6 ??= new Map([...remotes.entries()].filter(([, r]) => r.ip6 !== undefined).map(([k, r]) => [r.ip6!, k]));
+    return byIp6.get(ip);
+  };
+  const dropEps = removeEndpoints.map(keyOf).filter((k): k is string => k !== undefined);
+  // One report per endpoint (the last), so a MAC this change reports last stays reported.
+  const lastByKey = new Map(addEndpoints.map((e) => [remoteKey(e), e]));
+  const newEps = [...lastByKey.values()].filter((e) => {
+    const old = remotes.get(remoteKey(e));
+    return !old || old.mac !== e.mac || old.vtep !== e.vtep || old.ip6 !== e.ip6;
   });
   if (dropPeers.size + newPeers.length + dropEps.length + newEps.length === 0) return { rejected };
 
-  const pool = poolIds(net.id).v4;
   await change(ctx, net, (tx, undo) => {
     const keys: Required<Keys> = { vteps: [], macs: [], ips: [], latest: new Map() };
     const recs = tx.store.records<RemoteRecord>(net.id, REMOTE);
-    const forget = (ip: string): void => {
-      const old = recs.get(ip);
+    const forget = (key: string): void => {
+      const old = recs.get(key);
       if (!old) return;
-      deleteRecord(tx, undo, net.id, REMOTE, ip);
-      tx.release(pool, ip);
-      undo.push((t) => t.claim(pool, ip, REMOTE_OWNER));
+      deleteRecord(tx, undo, net.id, REMOTE, key);
+      releaseRemote(tx, undo, net, old);
       keys.macs.push(old.mac);
-      keys.ips.push(ip);
+      keys.ips.push(...addressesOf(old));
     };
     if (dropPeers.size > 0) {
-      for (const r of [...recs.values()]) if (dropPeers.has(r.vtep)) forget(r.ip);
+      for (const [key, r] of [...recs.entries()]) if (dropPeers.has(r.vtep)) forget(key);
       for (const vtep of dropPeers) {
         deleteRecord(tx, undo, net.id, PEER, vtep);
         keys.vteps.push(vtep);
@@ -545,28 +603,62 @@ async function applyUpdate(ctx: DriverContext, net: NetworkInfo, u: OverlayUpdat
       keys.vteps.push(vtep);
     }
     for (const ep of newEps) {
-      const owner = tx.store.pools.get(pool)!.ownerOf(ep.ip);
-      if (owner !== undefined && owner !== REMOTE_OWNER) {
-        const err = new AddressInUseError(ep.ip, net.subnet, owner);
-        if (strict) throw err;
-        rejected.push({ item: ep, error: err });
+      const key = remoteKey(ep);
+      const old = recs.get(key);
+      const held = localHolder(tx, net, ep);
+      if (held) {
+        if (strict) throw held;
+        rejected.push({ item: ep, error: held });
         continue;
       }
-      const old = recs.get(ep.ip);
-      if (owner === undefined) {
-        tx.claim(pool, ep.ip, REMOTE_OWNER);
-        undo.push((t) => t.release(pool, ep.ip));
+      // An IPv6 address the endpoint had and no longer has is freed; the new ones held.
+      if (old?.ip6 !== undefined && old.ip6 !== ep.ip6) releaseRemote(tx, undo, net, { ip: '', ip6: old.ip6 });
+      holdRemote(tx, undo, net, ep);
+      putRecord(tx, undo, net.id, REMOTE, key, { ...ep, at: nextReport() });
+      if (old) {
+        keys.macs.push(old.mac);
+        keys.ips.push(...addressesOf(old));
       }
-      putRecord(tx, undo, net.id, REMOTE, ep.ip, { ...ep, at: nextReport() });
-      if (old) keys.macs.push(old.mac);
       keys.macs.push(ep.mac);
       keys.latest.delete(ep.mac); // re-inserted: the last report of a MAC in this change wins
       keys.latest.set(ep.mac, ep.vtep);
-      keys.ips.push(ep.ip);
+      keys.ips.push(...addressesOf(ep));
     }
     return keys;
   });
   return { rejected };
+}
+
+// An address of the endpoint that a local container holds, as the error to report.
+function localHolder(tx: StoreTx, net: NetworkInfo, r: Pick<RemoteEndpoint, 'ip' | 'ip6'>): AddressInUseError | undefined {
+  const ids = poolIds(net.id);
+  for (const [pool, address, subnet] of [[ids.v4, r.ip, net.subnet], [ids.v6, r.ip6, net.ipv6Subnet]] as const) {
+    if (address === undefined || address === '') continue;
+    const owner = tx.store.pools.get(pool)?.ownerOf(address);
+    if (owner !== undefined && owner !== REMOTE_OWNER) return new AddressInUseError(address, subnet!, owner);
+  }
+  return undefined;
+}
+
+// Holds a remote endpoint's addresses in the local pools, so that no local container is
+// given one (localHolder checked first); undo entries put things back.
+function holdRemote(tx: StoreTx, undo: ((tx: StoreTx) => void)[], net: NetworkInfo, r: Pick<RemoteEndpoint, 'ip' | 'ip6'>): void {
+  const ids = poolIds(net.id);
+  for (const [pool, address] of [[ids.v4, r.ip], [ids.v6, r.ip6]] as const) {
+    if (address === undefined || address === '' || tx.store.pools.get(pool)?.ownerOf(address) === REMOTE_OWNER) continue;
+    tx.claim(pool, address, REMOTE_OWNER);
+    undo.push((t) => t.release(pool, address));
+  }
+}
+
+function releaseRemote(tx: StoreTx, undo: ((tx: StoreTx) => void)[], net: NetworkInfo, r: Pick<RemoteEndpoint, 'ip' | 'ip6'>): void {
+  const ids = poolIds(net.id);
+  for (const [pool, address] of [[ids.v4, r.ip], [ids.v6, r.ip6]] as const) {
+    if (address === undefined || address === '') continue;
+    if (tx.store.pools.get(pool)?.ownerOf(address) !== REMOTE_OWNER) continue;
+    tx.release(pool, address);
+    undo.push((t) => t.claim(pool, address, REMOTE_OWNER));
+  }
 }
 
 // What the kernel must hold for the whole overlay, against what it holds: the VXLAN
@@ -590,10 +682,11 @@ async function repairKernel(ctx: DriverContext, net: NetworkInfo): Promise<numbe
     }
   }
   const neighHas = new Set<string>();
-  for (const n of await ctx.host.neighbours.list({ dev: o.vxlan, family: 4 })) {
+  for (const n of await vxlanNeighbours(ctx, net)) {
     if (n.proxy) continue;
-    if (want.neigh.get(n.address) === n.mac && n.state === 'permanent') neighHas.add(n.address);
-    else if (!want.neigh.has(n.address)) fixes.push(neighbourRequest('delete', { dev: o.vxlan, address: n.address }));
+    const address = normalizeIp(n.address);
+    if (want.neigh.get(address) === n.mac && n.state === 'permanent') neighHas.add(address);
+    else if (!want.neigh.has(address)) fixes.push(neighbourRequest('delete', { dev: o.vxlan, address: n.address }));
   }
   const keys = {
     vteps: [...want.floods].filter((v) => !floodHas.has(v)),
@@ -630,7 +723,7 @@ async function syncState(ctx: DriverContext, net: NetworkInfo, state: OverlaySta
   const wantEps = new Set<string>();
   for (const e of state.endpoints) {
     try {
-      wantEps.add(normalizeIp(checkAddress((e as RemoteEndpoint | null)?.ip, 'remote endpoint ip')));
+      wantEps.add(remoteKey(checkRemoteEndpoint(net, e)));
     } catch {
       /* rejected by the update below */
     }
@@ -639,7 +732,7 @@ async function syncState(ctx: DriverContext, net: NetworkInfo, state: OverlaySta
   const remotes = ctx.store.records<RemoteRecord>(net.id, REMOTE);
   const result = await applyUpdate(ctx, net, {
     removePeers: [...peers.keys()].filter((v) => !wantPeers.has(v)),
-    removeEndpoints: [...remotes.keys()].filter((ip) => !wantEps.has(ip)),
+    removeEndpoints: [...remotes.keys()].filter((key) => !wantEps.has(key)),
     addPeers: state.peers,
     addEndpoints: state.endpoints,
   }, false);
@@ -673,15 +766,17 @@ export class OverlayNetwork extends Network {
   /**
    * Adds or replaces a remote endpoint: FDB entry MAC -> VTEP (AF_BRIDGE, NLM_F_REPLACE)
    * and a permanent neighbour IP -> MAC (AF_INET, NLM_F_REPLACE) on the VXLAN device,
-   * which answers the containers' ARP for it. Its address is never handed out here.
+   * which answers the containers' ARP for it; with `ip6`, one more (AF_INET6), which
+   * answers their neighbour solicitations (the NDP proxy). Its addresses are never
+   * handed out here.
    */
   addRemoteEndpoint(ep: RemoteEndpoint): Promise<void> {
     return this.controller.driverOp(this.id, (ctx, net) => strictly(ctx, net, { addEndpoints: [ep] }));
   }
 
-  /** Removes a remote endpoint (by IP): its neighbour entry, and its FDB entry unless another address shares the MAC on that VTEP. Idempotent. */
-  removeRemoteEndpoint(ep: string | Pick<RemoteEndpoint, 'ip'>): Promise<void> {
-    const ip = typeof ep === 'object' && ep !== null ? ep.ip : ep;
+  /** Removes a remote endpoint (by its IPv4 or IPv6 address): its neighbour entries, and its FDB entry unless another endpoint shares the MAC on that VTEP. Idempotent. */
+  removeRemoteEndpoint(ep: string | Pick<RemoteEndpoint, 'ip' | 'ip6'>): Promise<void> {
+    const ip = typeof ep === 'object' && ep !== null ? (ep.ip !== '' && ep.ip !== undefined ? ep.ip : ep.ip6!) : ep;
     return this.controller.driverOp(this.id, (ctx, net) => strictly(ctx, net, { removeEndpoints: [ip] }));
   }
 
@@ -715,6 +810,6 @@ export class OverlayNetwork extends Network {
     return this.controller
       .records<RemoteRecord>(this.id, REMOTE)
       .sort((a, b) => a.at - b.at)
-      .map(({ ip, mac, vtep }) => ({ ip, mac, vtep }));
+      .map(({ ip, ip6, mac, vtep }) => ({ ip, ...(ip6 !== undefined && { ip6 }), mac, vtep }));
   }
 }

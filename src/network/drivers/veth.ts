@@ -34,6 +34,30 @@ export class BridgeIndex {
   }
 }
 
+/**
+ * The container side's addresses and routes for attachVeth and attachMacvlan: the IPv4
+ * address (and the IPv6 one as address6) on a network with IPv4, the IPv6 address alone
+ * on an IPv6-only one; default routes through the gateways when the endpoint has the
+ * default route and the network a way out. IPv6 stays off on the link (no link-local
+ * address, DAD or MLD) unless the network has it.
+ */
+export function containerAddresses(net: NetworkInfo, ep: EndpointInfo): Pick<VethAttachOptions, 'address' | 'gateway' | 'address6' | 'gateway6' | 'ipv6' | 'ipv4Conf'> {
+  const route = ep.defaultRoute && !net.internal;
+  const v6 = ep.ip6 !== undefined && net.ipv6Subnet !== undefined ? `${ep.ip6}/${parseCidr(net.ipv6Subnet).prefixlen}` : undefined;
+  const gw6 = route && v6 !== undefined && net.ipv6Gateway !== undefined ? net.ipv6Gateway : undefined;
+  if (ep.ip === '') return { address: v6!, ...(gw6 !== undefined && { gateway: gw6 }), ipv6: true };
+  return {
+    address: `${ep.ip}/${parseCidr(net.subnet).prefixlen}`,
+    ...(route && { gateway: net.gateway }),
+    ...(v6 !== undefined && { address6: v6 }),
+    ...(gw6 !== undefined && { gateway6: gw6 }),
+    ipv6: v6 !== undefined,
+    // Announce the container's address when its interface comes up, as Docker does: in
+    // the container batch's existing message, no extra request.
+    ipv4Conf: { arp_notify: 1 },
+  };
+}
+
 /** Makes a veth endpoint: one native call, two sendmsg (see attachVeth). */
 export async function attachVethEndpoint(
   ctx: DriverContext, net: NetworkInfo, ep: EndpointInfo, target: AttachTarget, bridges: BridgeIndex,
@@ -42,10 +66,7 @@ export async function attachVethEndpoint(
     bridge,
     hostIfname: ep.hostIfname,
     ifname: ep.ifname,
-    address: `${ep.ip}/${parseCidr(net.subnet).prefixlen}`,
-    ...(ep.defaultRoute && !net.internal && { gateway: net.gateway }),
-    ...(ep.ip6 !== undefined && net.ipv6Subnet !== undefined && { address6: `${ep.ip6}/${parseCidr(net.ipv6Subnet).prefixlen}` }),
-    ...(ep.ip6 !== undefined && ep.defaultRoute && !net.internal && net.ipv6Gateway !== undefined && { gateway6: net.ipv6Gateway }),
+    ...containerAddresses(net, ep),
     mac: ep.mac,
     mtu: net.mtu,
     alias: endpointTag(ctx.owner, ep),
@@ -53,10 +74,6 @@ export async function attachVethEndpoint(
     // ports there is nothing to come back on the same bridge port.
     hairpin: ep.publish.length > 0,
     isolated: !net.icc,
-    ipv6: net.ipv6Subnet !== undefined,
-    // Announce the container's address when its interface comes up, as Docker does: in
-    // the container batch's existing message, no extra request.
-    ipv4Conf: { arp_notify: 1 },
   });
   const once = async (bridge: number): Promise<KernelAttach> => {
     if (target.create) {
