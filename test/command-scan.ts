@@ -102,6 +102,7 @@ export function tsCommands(source: string, fileName = 'x.ts'): string[] {
     return null;
   };
 
+  const SQL = /^\s*(PRAGMA|CREATE|INSERT|BEGIN|COMMIT|ROLLBACK|SELECT|DELETE|UPDATE|DROP|ALTER|WITH|VACUUM)\b/;
   const visit = (node: ts.Node) => {
     if (ts.isCallExpression(node)) {
       const callee = ts.isIdentifier(node.expression)
@@ -113,7 +114,9 @@ export function tsCommands(source: string, fileName = 'x.ts'): string[] {
         const first = literal(args[0]);
         const arr = args.find((a): a is ts.ArrayLiteralExpression => ts.isArrayLiteralExpression(a));
         const elems = arr ? arr.elements.map((x) => literal(x as ts.Expression)) : [];
-        if (first !== null) {
+        if (first !== null && callee === 'exec' && SQL.test(first)) {
+          // db.exec('PRAGMA ...'): a SQLite statement (node:sqlite), not a shell line.
+        } else if (first !== null) {
           // exec('cmd args') and execSync run a shell line; spawn('cmd', [args]) a file.
           if (/\s/.test(first)) for (const w of shellCommands(first)) found.push(w);
           else lists.push([first, ...(arr && args.indexOf(arr) === 1 ? elems : [])]);

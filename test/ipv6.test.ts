@@ -90,6 +90,7 @@ describe.skipIf(!haveSocat)('IPv6: dual-stack, IPv6-only and routed bridge netwo
     web = await container(DS, {
       name: 'web',
       hostsFile: hosts('web'),
+      hostsFileScope: 'members',
       publish: [
         { hostPort: 8080, containerPort: 80 },
         { hostIp: '127.0.0.1', hostPort: 8081, containerPort: 80 },
@@ -97,7 +98,7 @@ describe.skipIf(!haveSocat)('IPv6: dual-stack, IPv6-only and routed bridge netwo
         { hostIp: '::', hostPort: 8083, containerPort: 80 },
       ],
     });
-    db = await container(DS, { name: 'db', hostsFile: hosts('db') });
+    db = await container(DS, { name: 'db', hostsFile: hosts('db'), hostsFileScope: 'members' });
     v1 = await container(V6, { name: 'v1', publish: [{ hostPort: 9090, containerPort: 80 }] });
     v2 = await container(V6, { name: 'v2' });
     r1 = await container(RT, { name: 'r1', publish: [{ hostPort: 9191, containerPort: 80 }] });

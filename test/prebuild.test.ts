@@ -1,5 +1,5 @@
 // The package as a consumer gets it: package.json, compiled dist/, prebuilds/ and its
-// one runtime dependency, and no build/ folder and no install script run. With
+// runtime dependencies, and no build/ folder and no install script run. With
 // node-gyp-build's PREBUILDS_ONLY=1 it must load from CommonJS and ESM and work.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -69,7 +69,13 @@ describe('prebuild', () => {
     cpSync(path.join(root, 'package.json'), path.join(pkg, 'package.json'));
     await node([path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', path.join(pkg, 'dist')], root);
     cpSync(await prebuilds(), path.join(pkg, 'prebuilds', `linux-${process.arch}`), { recursive: true });
-    cpSync(path.join(root, 'node_modules', 'node-gyp-build'), path.join(app, 'node_modules', 'node-gyp-build'), { recursive: true });
+    // The package's runtime dependencies, as npm would install them beside it (node-gyp-build,
+    // dns-packet, etcd3 with gRPC, ...): every production package of the tree, copied.
+    const { stdout: prod } = await promisify(execFile)('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: root, maxBuffer: 16 << 20 });
+    const modules = path.join(root, 'node_modules');
+    for (const dir of prod.split('\n').filter((d) => d.startsWith(modules + path.sep))) {
+      cpSync(dir, path.join(app, 'node_modules', path.relative(modules, dir)), { recursive: true });
+    }
     expect(existsSync(path.join(pkg, 'build'))).toBe(false);
 
     // Type declarations ship beside the code.

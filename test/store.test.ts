@@ -229,7 +229,7 @@ describe('state store: processes', () => {
       }
       process.stdout.write(JSON.stringify(out));
       st.close();`;
-    const run = (who: string) =>
+    const allocateIn = (who: string) =>
       new Promise<string[]>((resolve, reject) => {
         const c = spawn(process.execPath, ['-e', child, dir, who, '400'], { stdio: ['ignore', 'pipe', 'pipe'] });
         let out = '';
@@ -238,7 +238,7 @@ describe('state store: processes', () => {
         c.stderr.on('data', (d: Buffer) => (err += d.toString()));
         c.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as string[]) : reject(new Error(err))));
       });
-    const [a, b] = await Promise.all([run('a'), run('b')]);
+    const [a, b] = await Promise.all([allocateIn('a'), allocateIn('b')]);
     expect(a).toHaveLength(400);
     expect(b).toHaveLength(400);
     expect(new Set([...a, ...b]).size).toBe(800);
