@@ -4,6 +4,7 @@
 // address, the default route) in one sendmsg on the container's socket. attachMacvlan
 // is the same with a macvlan child made inside the container instead of a veth pair.
 import { Batch, reserveIfindex } from './batch';
+import type { NetlinkError } from './errors';
 import { Netns, type NetnsOptions } from './netns';
 import { ipv4ConfOf, parseCidr, type LinkRef } from './spec';
 import type { Ipv4Conf } from './types';
@@ -86,6 +87,19 @@ export interface NewNetns extends NetnsOptions {
 export async function attachVeth(host: Netns, container: Netns, opts: VethAttachOptions): Promise<VethAttachResult>;
 export async function attachVeth(host: Netns, container: NewNetns, opts: VethAttachOptions): Promise<VethAttachResult & { netns: Netns }>;
 export async function attachVeth(host: Netns, container: Netns | NewNetns, opts: VethAttachOptions): Promise<VethAttachResult & { netns?: Netns }> {
+  try {
+    return await attachVethOnce(host, container, opts);
+  } catch (e) {
+    // EEXIST on the first step (the veth) when no link has its name: another process
+    // requested the same ifindex in this namespace. Once more with fresh numbers.
+    if ((e as NetlinkError).code !== 'EEXIST' || (e as NetlinkError).step !== 0) throw e;
+    const named = await host.links.get(opts.hostIfname).then(() => true, () => false);
+    if (named) throw e;
+    return attachVethOnce(host, container, opts);
+  }
+}
+
+async function attachVethOnce(host: Netns, container: Netns | NewNetns, opts: VethAttachOptions): Promise<VethAttachResult & { netns?: Netns }> {
   const o = own(opts, 'attachVeth options');
   const side = containerSide(o);
   const creating = container instanceof Netns ? undefined : newNetns(container);

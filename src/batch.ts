@@ -26,7 +26,9 @@ export interface BatchFailure {
 // Requested ifindexes for links that later steps of the same batch refer to: taken
 // from a high range the kernel's own allocator (which counts up from 1 per namespace)
 // does not reach in practice, so the whole batch can go out in one sendmsg.
-let nextIndex = 0x10000000 + ((process.pid & 0xffff) << 10) + Math.floor(Math.random() * 1024);
+// Each process starts at a random point of that range, so that processes making links in
+// one namespace at once (several controllers, CNI calls) do not ask for the same numbers.
+let nextIndex = 0x10000000 + Math.floor(Math.random() * 0x60000000);
 /** An ifindex to request for a link made now and referred to by number right after (see Batch). */
 export function reserveIfindex(): number {
   nextIndex += 1;

@@ -280,7 +280,8 @@ export class Networks implements NetworkController {
     if (this.#closed) return;
     this.#closed = true;
     try {
-      await this.#reaper.flush().catch((e: Error) => warn(`reaping links on close failed: ${e.message}`));
+      // A host handle its owner closed already cannot reap: the next open() will.
+      if (!this.host.closed) await this.#reaper.flush().catch((e: Error) => warn(`reaping links on close failed: ${e.message}`));
       await this.#hosts.flush();
     } finally {
       this.#store.close();
