@@ -30,3 +30,4 @@ export {
   OverlayControlPlane, type ControlPlaneOptions, type ControlPlaneStats, type EtcdConnection, type OverlayDefinition,
   type OverlayJoinOptions,
 } from './controlplane/etcd';
+export { LoopbackProxy, type LoopbackProxyOptions, type ProxiedPort } from './proxy';
