@@ -362,7 +362,7 @@ describe('IPv6: a table and networks from before IPv6', () => {
   it('open() adds the IPv6 twins to an IPv4-only table in place; the user chain, other chains and elements stay', async () => {
     const H = await scope.ns('6u');
     // The table an older netplumb made (the IPv4 reference), a user rule and a published port in it.
-    nftIn(H.name!, ['-f', '-'], readFileSync(path.join(__dirname, '..', '..', 'shared', 'nft-layout.nft'), 'utf8'));
+    nftIn(H.name!, ['-f', '-'], readFileSync(path.join(__dirname, 'fixtures', 'nft-layout.nft'), 'utf8'));
     nftIn(H.name!, ['add', 'rule', 'inet', T, 'user_forward', 'ip', 'saddr', '198.51.100.0/24', 'drop']);
     nftIn(H.name!, ['add', 'element', 'inet', T, 'dnat4_any', '{ tcp . 8080 : 10.88.0.2 . 80 }']);
     const nets = await Networks.open({ host: H, stateDir: tmpDir('np6-up') });
