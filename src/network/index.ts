@@ -9,7 +9,7 @@ export {
 export { StateCorruptError, StateSchemaError, StateBusyError, StateFullError } from './store';
 export { Networks, type NetworksOptions, type GcResult } from './networks';
 export type { RebuildResult, RebuildScan, ScannedNamespace, Adopted } from './rebuild';
-export type { NetworkStore, StoreTx, StoredEndpoint, EndpointPhase } from './store';
+export type { NetworkStore, StoreTx, StoredEndpoint, EndpointPhase, StoreTable, ChangedRow } from './store';
 export type { NetworkController } from './network';
 export { Network } from './network';
 export { OverlayNetwork, VXLAN_PORT, registerDriver, type OverlayUpdate, type OverlayUpdateResult, type OverlayState } from './drivers';
