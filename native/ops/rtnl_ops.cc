@@ -228,6 +228,9 @@ void read_kind(const Obj& o, rtnl::LinkSpec& s, std::vector<Handle>& holds) {
     s.port.learning = p->flag("learning");
     s.port.unicast_flood = p->flag("flood");
     s.port.isolated = p->flag("isolated");
+    s.port.proxyarp = p->flag("proxyArp");
+    s.port.proxyarp_wifi = p->flag("proxyArpWifi");
+    s.port.neigh_suppress = p->flag("neighSuppress");
     s.port.state = p->num<uint8_t>("state");
     s.port.priority = p->num<uint16_t>("priority");
     s.port.cost = p->num("cost");
