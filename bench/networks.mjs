@@ -367,7 +367,7 @@ async function scale(tmp) {
       const k = probes++;
       const s = now();
       const r = await lib.attachVeth(host, { create: `sp${k}`, netnsDir: NETNS_DIR }, {
-        bridge: probeBridge, hostIfname: `spv${k}`, address: `10.91.${(k >> 8) + 1}.${(k & 255) + 1}/16`, gateway: '10.91.0.1',
+        bridge: probeBridge, hostIfname: `spv${k}`, address: `10.91.${Math.floor(k / 250) + 1}.${(k % 250) + 2}/16`, gateway: '10.91.0.1',
       });
       const ms = now() - s;
       r.netns.close();
