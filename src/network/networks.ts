@@ -618,6 +618,41 @@ export class Networks implements NetworkController {
     });
   }
 
+  /**
+   * Removes every network that has no endpoint (the default network stays), as `docker
+   * network prune`; resolves with the names removed. A network that gets an endpoint
+   * meanwhile stays (its removal fails with EBUSY and is skipped).
+   */
+  async prune(): Promise<string[]> {
+    const st = this.#open();
+    st.sync();
+    const removed: string[] = [];
+    for (const net of [...st.networks.values()]) {
+      if (net.isDefault || st.endpointsOf(net.id).length > 0) continue;
+      try {
+        await this.remove(net.id);
+        removed.push(net.name);
+      } catch (e) {
+        if ((e as NetlinkError).code !== 'EBUSY' && (e as NetlinkError).code !== 'ENOENT') throw e;
+      }
+    }
+    return removed;
+  }
+
+  /**
+   * Reconciles the kernel with the state as open() does, on a controller that is open:
+   * the table, its sets and chains, each network's bridge (its endpoints' host ends made
+   * its ports again when it had to be re-made) and chains, every ready endpoint's
+   * published ports; endpoints whose kernel side is gone dropped, dead processes' half-done
+   * rows undone. What a daemon runs when another party deleted or flushed its objects.
+   */
+  async reconcile(): Promise<void> {
+    return this.#serial(async () => {
+      this.#open();
+      await this.#reconcile();
+    });
+  }
+
   #serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.#admin.then(fn);
     this.#admin = run.catch(() => undefined);
@@ -696,6 +731,10 @@ export class Networks implements NetworkController {
           if (e.info.ifname === opts.ifname) throw new NetlinkError({ errno: 17, op: 'attach', detail: `the namespace already has an endpoint named ${opts.ifname}` });
         }
       }
+      if (opts.key !== undefined) {
+        const same = st.endpointsOf(net.id).find((e) => e.info.key === opts.key);
+        if (same) throw new NetlinkError({ errno: 17, op: 'attach', detail: `attachment ${JSON.stringify(opts.key)} exists on ${net.name} already (endpoint ${same.info.id})` });
+      }
       const pools = poolIds(net.id);
       const ip = net.subnet !== '' ? tx.allocate(pools.v4, id, opts.ip) : '';
       const ip6 = net.ipv6Subnet !== undefined ? tx.allocate(pools.v6, id, opts.ip6) : undefined;
@@ -723,6 +762,7 @@ export class Networks implements NetworkController {
         ...(opts.resolvConf !== undefined && { resolvConf: opts.resolvConf }),
         defaultRoute: !net.internal && (opts.defaultRoute ?? !hasDefault),
         ...(via?.forGateway && { forGateway: true }),
+        ...(opts.key !== undefined && { key: opts.key }),
       };
       tx.putEndpoint(info, 'attaching', this.#token);
       return info;
@@ -817,7 +857,7 @@ export class Networks implements NetworkController {
   }
 
   /** @internal Network.detach: idempotent; a gone namespace or link is fine. Returns the endpoint it removed. */
-  async detach(networkId: string, target: Netns | EndpointInfo | string): Promise<EndpointInfo | undefined> {
+  async detach(networkId: string, target: Netns | EndpointInfo | string | { key: string }): Promise<EndpointInfo | undefined> {
     // A closed handle no longer says which namespace it was: detaching "nothing" would
     // leave the endpoint behind without a word.
     if (target instanceof Netns && target.closed) {
@@ -829,6 +869,9 @@ export class Networks implements NetworkController {
     if (target instanceof Netns) {
       const nid = target.id;
       stored = st.endpointsIn(nid).find((e) => e.info.network === net.id);
+    } else if (typeof target === 'object' && target !== null && !('id' in target) && 'key' in target) {
+      const key = checkKey(target.key);
+      stored = st.endpointsOf(net.id).find((e) => e.info.key === key);
     } else {
       const id = typeof target === 'string' ? target : (target as EndpointInfo | undefined)?.id;
       if (typeof id !== 'string') throw new TypeError('detach needs a Netns, an endpoint or an endpoint id');
@@ -847,7 +890,7 @@ export class Networks implements NetworkController {
     }
   }
 
-  async #detachRecorded(net: NetworkInfo, stored: StoredEndpoint, target: Netns | EndpointInfo | string): Promise<EndpointInfo> {
+  async #detachRecorded(net: NetworkInfo, stored: StoredEndpoint, target: Netns | EndpointInfo | string | { key: string }): Promise<EndpointInfo> {
     const st = this.#store;
     const ep = stored.info;
     // 1. Recorded as going away: an open() elsewhere leaves it to us (or finishes it if we die).
@@ -1202,5 +1245,13 @@ function checkAttach(input: AttachOptions): CheckedAttach {
     out.gatewayNetwork = opts.gatewayNetwork;
   }
   if (opts.gatewayIfname !== undefined) out.gatewayIfname = checkIfname(opts.gatewayIfname, 'gatewayIfname');
+  if (opts.key !== undefined) out.key = checkKey(opts.key);
   return out;
+}
+
+const KEY_RE = /^[\x21-\x7e][\x20-\x7e]{0,511}$/;
+
+function checkKey(key: unknown): string {
+  if (typeof key !== 'string' || !KEY_RE.test(key)) throw new TypeError('key must be 1-512 printable ASCII characters, not starting with a space');
+  return key;
 }
