@@ -32,6 +32,7 @@ import { Network, type NetworkController } from './network';
 import { newToken, tokenAlive } from './owner';
 import { checkPortFamilies, checkPorts, conntrackFilters, portBindings, portKey } from './ports';
 import { Reaper } from './reaper';
+import { NetworksClient, type ConnectOptions } from '../daemon/client';
 import { moveAside, readNetworkFiles, scan, type Adopted, type RebuildResult } from './rebuild';
 import {
   networkFileIds, NetworkStore, poolIds, removeNetworkFile, writeNetworkFile, type StoredEndpoint, type StoreTx,
@@ -206,6 +207,15 @@ export class Networks implements NetworkController {
       if (ownHost) host?.close();
       throw e;
     }
+  }
+
+  /**
+   * A client of a running daemon (`netplumb daemon`, docs/daemon.md) over its unix
+   * socket: the same operations and types as this controller's, async, with container
+   * namespaces given as paths or names (see NetworksClient). Connects on first request.
+   */
+  static connect(opts: ConnectOptions = {}): NetworksClient {
+    return new NetworksClient(opts);
   }
 
   /**
@@ -651,6 +661,21 @@ export class Networks implements NetworkController {
       this.#open();
       await this.#reconcile();
     });
+  }
+
+  /**
+   * What another party removed from this controller's kernel objects, or undefined when
+   * nothing is missing: a network's bridge, the table, its chains, sets and rules, the
+   * ready endpoints' published ports (Firewall.damage). Reads only; reconcile() repairs.
+   */
+  async damage(): Promise<string | undefined> {
+    const st = this.#open();
+    st.sync();
+    const nets = [...st.networks.values()];
+    const names = new Set((await this.host.links.list()).map((l) => l.name));
+    for (const net of nets) if (net.bridge !== '' && !names.has(net.bridge)) return `bridge ${net.bridge} of network ${net.name} is gone`;
+    const eps = [...st.endpoints.values()].filter((e) => e.phase === 'ready' && e.info.publish.length > 0).map((e) => e.info);
+    return this.firewall.damage(nets, eps);
   }
 
   #serial<T>(fn: () => Promise<T>): Promise<T> {
