@@ -144,10 +144,13 @@ let compiled: Record<SchemaName, ValidateFunction> | undefined;
 /** The compiled validators (compiled once, on first use). */
 export function validators(): Record<SchemaName, ValidateFunction> {
   if (compiled) return compiled;
-  const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
-  compiled = {} as Record<SchemaName, ValidateFunction>;
-  for (const [name, schema] of Object.entries(schemas) as [SchemaName, object][]) compiled[name] = ajv.compile(schema);
-  return compiled;
+  // Strict (unknown keywords and formats are errors in the schemas themselves), except
+  // for `required` inside oneOf, which names properties declared beside it.
+  const ajv = new Ajv({ allErrors: false, strict: true, strictRequired: false, allowUnionTypes: true });
+  const out = {} as Record<SchemaName, ValidateFunction>;
+  for (const [name, schema] of Object.entries(schemas) as [SchemaName, object][]) out[name] = ajv.compile(schema);
+  compiled = out;
+  return out;
 }
 
 /** The first problem Ajv found, as one sentence naming the field ("body.publish/0/hostPort must be <= 65535"). */
@@ -156,7 +159,7 @@ export function describe(v: ValidateFunction): string {
   if (!e) return 'invalid request body';
   const where = `body${e.instancePath.replace(/\//g, '.').replace(/\.(\d+)/g, '[$1]')}`;
   if (e.keyword === 'additionalProperties') return `${where} has an unknown field ${JSON.stringify((e.params as { additionalProperty: string }).additionalProperty)}`;
-  if (e.keyword === 'oneOf') return `${where} must have exactly one of ${JSON.stringify(oneOfFields(v.schema as { oneOf?: { required: string[] }[] }))}`;
+  if (e.keyword === 'oneOf' && e.instancePath === '') return `${where} must have exactly one of ${JSON.stringify(oneOfFields(v.schema as { oneOf?: { required: string[] }[] }))}`;
   return `${where} ${e.message ?? 'is invalid'}`;
 }
 
