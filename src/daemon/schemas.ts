@@ -155,7 +155,9 @@ export function validators(): Record<SchemaName, ValidateFunction> {
 
 /** The first problem Ajv found, as one sentence naming the field ("body.publish/0/hostPort must be <= 65535"). */
 export function describe(v: ValidateFunction): string {
-  const e = v.errors?.[0];
+  // A root oneOf (which of netns/create, of endpoint/key/netns) says more than the
+  // failure inside its first branch, which Ajv lists first.
+  const e = v.errors?.find((x) => x.keyword === 'oneOf' && x.instancePath === '') ?? v.errors?.[0];
   if (!e) return 'invalid request body';
   const where = `body${e.instancePath.replace(/\//g, '.').replace(/\.(\d+)/g, '[$1]')}`;
   if (e.keyword === 'additionalProperties') return `${where} has an unknown field ${JSON.stringify((e.params as { additionalProperty: string }).additionalProperty)}`;

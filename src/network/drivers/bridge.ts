@@ -208,7 +208,10 @@ async function reenslave(ctx: DriverContext, net: NetworkInfo, endpoints: readon
     const l = await ctx.host.links.get(ep.hostIfname).catch(() => undefined);
     if (!l || l.group === ctx.reapGroup || l.master === br.index) continue;
     const port = { ...(ep.publish.length > 0 && { hairpin: true }), ...(!net.icc && { isolated: true }) };
-    await ctx.host.links.set(l.index, { master: br.index, up: true, ...(Object.keys(port).length > 0 && { bridgePort: port }) });
+    // Enslaved first: the kernel takes port options (IFLA_INFO_SLAVE_DATA) only from a
+    // link that is a port already (EOPNOTSUPP in the enslaving message itself).
+    await ctx.host.links.set(l.index, { master: br.index, up: true });
+    if (Object.keys(port).length > 0) await ctx.host.links.set(l.index, { bridgePort: port });
   }
 }
 
