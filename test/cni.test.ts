@@ -113,11 +113,7 @@ describe.each([
     expect(String(r1.json!.msg)).toMatch(/eth0 lacks 10\.10[12]\.0\.\d+\/24/);
     execFileSync('ip', ['-n', ctr.name!, 'link', 'del', 'eth0']);
     const r2 = await call('CHECK', ctr, id, base('1.0.0'));
-    // The daemon still holds the record and finds the interface gone; in-process, the
-    // controller's start-up reconcile has already dropped the endpoint whose veth is gone,
-    // so the attachment is unknown. Both fail, each with the spec's meaning.
-    if (useDaemon) expect(r2.json).toMatchObject({ code: 100, msg: expect.stringMatching(/eth0 is gone from the container/) });
-    else expect(r2.json).toMatchObject({ code: 3, msg: expect.stringMatching(/has no attachment eth0/) });
+    expect(r2.json).toMatchObject({ code: 100, msg: expect.stringMatching(/eth0 is gone from the container/) });
     // An attachment never made: the spec's "unknown container".
     const r3 = await call('CHECK', ctr, 'never-added', base('1.0.0'));
     expect(r3.json).toMatchObject({ code: 3 });

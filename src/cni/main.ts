@@ -5,6 +5,11 @@
 // tries the daemon itself (as the executable does) and works in-process otherwise,
 // opening the config's state directory (default /var/lib/netplumb).
 import { readFileSync } from 'node:fs';
+import * as nodeModule from 'node:module';
+
+// V8's compiled code cached on disk (Node 22.1+; in the OS's temp directory): a plugin
+// process loads the library each time, and compiling it is most of that (docs/cni.md).
+(nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 import type { CniCall, CniOutcome } from './plugin';
 
 const DEFAULT_STATE_DIR = '/var/lib/netplumb';
@@ -46,7 +51,12 @@ async function main(): Promise<number> {
       dns: false,
       acquire: async (stateDir, owner) => {
         const { Networks } = await import('../network/networks');
-        const networks = await Networks.open({ stateDir: stateDir ?? DEFAULT_STATE_DIR, ...(owner !== undefined && { owner }) });
+        // A light open: the quick check and the full reconcile are the daemon's (or the
+        // next full open's) to do; an ADD whose network's kernel objects are missing runs
+        // the full reconcile itself (plugin.ts).
+        const networks = await Networks.open({
+          stateDir: stateDir ?? DEFAULT_STATE_DIR, ...(owner !== undefined && { owner }), checkState: false, reconcile: 'records',
+        });
         return { networks, release: () => networks.close() };
       },
     });

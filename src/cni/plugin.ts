@@ -223,6 +223,9 @@ async function network(networks: Networks, conf: NetConf): Promise<NetworkInfo> 
   const want = networkOptions(conf);
   if (found) return compatible(found, conf);
   try {
+    // The first ADD of a network: the full reconcile first (the table and its base may
+    // not exist yet after a light open), then the network.
+    await networks.reconcile();
     return (await networks.create(want)).info;
   } catch (e) {
     if ((e as NetlinkError).code !== 'EEXIST') throw configError(`network ${conf.name} cannot be made: ${(e as Error).message}`);
@@ -345,16 +348,26 @@ async function add(networks: Networks, conf: NetConf, env: CniCall['env'], dns: 
       ep = have;
     } else {
       const podName = args.get('K8S_POD_NAME');
+      const opts = {
+        key,
+        ifname: env.CNI_IFNAME!,
+        ...(req.ip !== undefined && { ip: req.ip }),
+        ...(req.ip6 !== undefined && { ip6: req.ip6 }),
+        ...(req.mac !== undefined && { mac: req.mac }),
+        ...(podName !== undefined && /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(podName) && { name: podName }),
+        publish: req.publish,
+      };
       try {
-        ep = await handle.attach(ns, {
-          key,
-          ifname: env.CNI_IFNAME!,
-          ...(req.ip !== undefined && { ip: req.ip }),
-          ...(req.ip6 !== undefined && { ip6: req.ip6 }),
-          ...(req.mac !== undefined && { mac: req.mac }),
-          ...(podName !== undefined && /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(podName) && { name: podName }),
-          publish: req.publish,
-        });
+        try {
+          ep = await handle.attach(ns, opts);
+        } catch (e) {
+          // The bridge, the table or a map missing (a reboot, a flush, and a light open
+          // that did not look): the full reconcile re-makes them, then once more.
+          const code = (e as NetlinkError).code;
+          if (code !== 'ENODEV' && code !== 'ENOENT') throw e;
+          await networks.reconcile();
+          ep = await handle.attach(ns, opts);
+        }
       } catch (e) {
         if (e instanceof CniError) throw e;
         if (e instanceof TypeError || e instanceof RangeError) throw configError((e as Error).message);

@@ -32,7 +32,7 @@ import { Network, type NetworkController } from './network';
 import { newToken, tokenAlive } from './owner';
 import { checkPortFamilies, checkPorts, conntrackFilters, portBindings, portKey } from './ports';
 import { Reaper } from './reaper';
-import { NetworksClient, type ConnectOptions } from '../daemon/client';
+import type { NetworksClient, ConnectOptions } from '../daemon/client';
 import { moveAside, readNetworkFiles, scan, type Adopted, type RebuildResult } from './rebuild';
 import {
   networkFileIds, NetworkStore, poolIds, removeNetworkFile, writeNetworkFile, type StoredEndpoint, type StoreTx,
@@ -68,6 +68,13 @@ export interface NetworksOptions extends NetnsOptions {
   reap?: { delayMs?: number; batch?: number };
   /** Run SQLite's quick integrity check of the state on open (default true). */
   checkState?: boolean;
+  /**
+   * What open() reconciles. 'full' (the default): everything below. 'records': only the
+   * half-done records of dead processes undone and the reap group deleted, nothing listed
+   * or re-made in the kernel: for a one-shot process on a host where a long-running
+   * owner (the daemon) or the next full open() does the rest; reconcile() does it on demand.
+   */
+  reconcile?: 'full' | 'records';
   /**
    * Where networks with IPv6 and no ipv6Subnet get theirs: subnets of `size` carved from
    * each `base`, first free one first. Default: the /64s of a unique local /48 derived
@@ -200,7 +207,8 @@ export class Networks implements NetworkController {
       host = opts.host ?? (await Netns.current());
       const n = new Networks(opts, host, ownHost, store);
       n.#importLegacy();
-      await n.#reconcile();
+      if (opts.reconcile === 'records') await n.#reconcileRecords();
+      else await n.#reconcile();
       return n;
     } catch (e) {
       store.close();
@@ -215,7 +223,11 @@ export class Networks implements NetworkController {
    * namespaces given as paths or names (see NetworksClient). Connects on first request.
    */
   static connect(opts: ConnectOptions = {}): NetworksClient {
-    return new NetworksClient(opts);
+    // Loaded on first use: node:http is a cost a one-shot process (the CNI plugin) that
+    // never connects should not pay at start-up.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { NetworksClient: Client } = require('../daemon/client') as typeof import('../daemon/client');
+    return new Client(opts);
   }
 
   /**
@@ -328,6 +340,17 @@ export class Networks implements NetworkController {
     const files = new Set(networkFileIds(st.dir));
     for (const net of st.networks.values()) if (!files.has(net.id)) writeNetworkFile(st.dir, net);
     await this.#settleEndpoints();
+    await this.#reaper.flush().catch((e: Error) => warn(`reaping the links left in group ${this.reapGroup} failed: ${e.message}`));
+  }
+
+  // The light reconcile of a one-shot process: dead processes' half-done rows undone (a
+  // store read; kernel requests only for rows there are), the reap group deleted.
+  async #reconcileRecords(): Promise<void> {
+    const st = this.#store;
+    st.sync();
+    for (const stored of [...st.endpoints.values()]) {
+      if (stored.phase !== 'ready' && !this.#busy(stored)) await this.#undo(stored);
+    }
     await this.#reaper.flush().catch((e: Error) => warn(`reaping the links left in group ${this.reapGroup} failed: ${e.message}`));
   }
 
