@@ -67,7 +67,7 @@ export class ApiError extends Error {
   }
 }
 
-type Reply = { status?: number; body?: unknown; raw?: { text: string; headers: Record<string, string> } };
+type Reply = { status?: number; body?: unknown; raw?: { text: string; headers: Record<string, string> }; log?: Record<string, unknown> };
 type Handler = (req: Req) => Promise<Reply>;
 interface Route { method: string; re: RegExp; schema?: SchemaName; handler: Handler }
 interface Req { params: string[]; body: unknown; query: URLSearchParams; accept: string }
@@ -232,7 +232,7 @@ export class Daemon {
         res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
         res.end(payload);
       }
-      const fields: Record<string, unknown> = { method: req.method, path: req.url, status, ms: +(performance.now() - t0).toFixed(2) };
+      const fields: Record<string, unknown> = { method: req.method, path: req.url, status, ms: +(performance.now() - t0).toFixed(2), ...r.log };
       if (status >= 400) fields.error = (r.body as { error?: string } | undefined)?.error;
       this.#log(status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info', 'request', fields);
     });
@@ -321,13 +321,19 @@ export class Daemon {
       route('GET', '/v1/ports', async () => ({ body: this.#ports() })),
       route('POST', '/v1/gc', async () => ({ body: await n.gc() })),
       route('POST', '/v1/cni', async ({ body, accept }) => {
-        const out = await runCni(body as Parameters<typeof runCni>[0], this.#cni);
+        const call = body as Parameters<typeof runCni>[0];
+        const out = await runCni(call, this.#cni);
+        // What a runtime asked, in the request's log line (CNI_NETNS empty or not: containerd's DEL).
+        const log = {
+          cni: call.env.CNI_COMMAND, container: call.env.CNI_CONTAINERID, ifname: call.env.CNI_IFNAME, netns: call.env.CNI_NETNS ?? '',
+          exit: out.exitCode, ...(out.exitCode !== 0 && { error: out.stdout.slice(0, 500) }),
+        };
         // The plugin executable asks for the plugin's stdout as it is, its exit status in
         // a header: nothing to parse in C. Other clients get JSON.
         if (accept === 'application/x-cni-stdout') {
-          return { raw: { text: out.stdout, headers: { 'content-type': 'application/json', 'x-cni-exit': String(out.exitCode) } } };
+          return { raw: { text: out.stdout, headers: { 'content-type': 'application/json', 'x-cni-exit': String(out.exitCode) } }, log };
         }
-        return { body: out };
+        return { body: out, log };
       }, 'cni'),
     ];
   }
