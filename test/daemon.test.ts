@@ -139,6 +139,20 @@ describe('the API and the CLI', () => {
     expect((await cli(['network', 'rm', 'local', '--state-dir', path.join(dir, 'state')])).code).toBe(0);
   });
 
+  it('serves the docs\' shell client (examples/daemon/attach.sh: curl --unix-socket)', async () => {
+    const dir = tmp();
+    const d = await daemon(dir, ['--no-dns']);
+    const out = execFileSync('sh', [path.join(__dirname, '..', 'examples', 'daemon', 'attach.sh'), d.socket, 'curlnet', 'dcexample'], { encoding: 'utf8' });
+    const attached = JSON.parse(/^attached: (.*)$/m.exec(out)![1]!) as EndpointInfo & { netns: string };
+    expect(attached).toMatchObject({ ip: '10.123.0.2', name: 'dcexample', netns: '/run/netns/dcexample', publish: [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' }] });
+    expect(out).toMatch(new RegExp(`^detached: ${attached.id}$`, 'm'));
+    // The container's namespace held the address meanwhile; now the endpoint is gone.
+    using c = Networks.connect({ socket: d.socket });
+    expect(await c.endpoints('curlnet')).toEqual([]);
+    await c.remove('curlnet');
+    await d.stop();
+  });
+
   it('makes its socket 0660 by default and as --socket-mode says', async () => {
     const dir = tmp();
     const d = await daemon(dir, ['--no-dns', '--socket-mode', '600']);

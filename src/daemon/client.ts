@@ -3,7 +3,9 @@
 // under the daemon's netns directory), never a handle: a Netns given here is sent as its
 // `path`, so it must have one (named namespaces, /proc/PID/ns/net); the daemon opens it
 // itself. Keep-alive connections (node:http's Agent) spare a connect per request.
-import * as http from 'node:http';
+// node:http is loaded on the first client made: the controller's module imports this one,
+// and a one-shot process that never connects (the CNI plugin) should not pay for it.
+import type * as http from 'node:http';
 import { Netns } from '../netns';
 import { NetlinkError } from '../errors';
 import type { GcResult } from '../network/networks';
@@ -66,14 +68,14 @@ export class NetworksClient {
   constructor(opts: ConnectOptions = {}) {
     this.socket = opts.socket ?? DEFAULT_SOCKET;
     this.#timeout = opts.timeoutMs ?? 60_000;
-    this.#agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+    this.#agent = new (httpModule().Agent)({ keepAlive: true, maxSockets: 16 });
   }
 
   /** One request: JSON in, JSON out; a 4xx or 5xx is thrown as a DaemonError. */
   request<T>(method: string, p: string, body?: unknown): Promise<T> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise<T>((resolve, reject) => {
-      const req = http.request(
+      const req = httpModule().request(
         {
           socketPath: this.socket, path: p, method, agent: this.#agent, timeout: this.#timeout,
           headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
@@ -176,6 +178,13 @@ export class NetworksClient {
   [Symbol.dispose](): void {
     this.close();
   }
+}
+
+let httpMod: typeof http | undefined;
+function httpModule(): typeof http {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  httpMod ??= require('node:http') as typeof http;
+  return httpMod;
 }
 
 function pathOf(ns: Netns): string {

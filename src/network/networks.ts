@@ -32,7 +32,7 @@ import { Network, type NetworkController } from './network';
 import { newToken, tokenAlive } from './owner';
 import { checkPortFamilies, checkPorts, conntrackFilters, portBindings, portKey } from './ports';
 import { Reaper } from './reaper';
-import type { NetworksClient, ConnectOptions } from '../daemon/client';
+import { NetworksClient, type ConnectOptions } from '../daemon/client';
 import { moveAside, readNetworkFiles, scan, type Adopted, type RebuildResult } from './rebuild';
 import {
   networkFileIds, NetworkStore, poolIds, removeNetworkFile, writeNetworkFile, type StoredEndpoint, type StoreTx,
@@ -223,11 +223,7 @@ export class Networks implements NetworkController {
    * namespaces given as paths or names (see NetworksClient). Connects on first request.
    */
   static connect(opts: ConnectOptions = {}): NetworksClient {
-    // Loaded on first use: node:http is a cost a one-shot process (the CNI plugin) that
-    // never connects should not pay at start-up.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { NetworksClient: Client } = require('../daemon/client') as typeof import('../daemon/client');
-    return new Client(opts);
+    return new NetworksClient(opts);
   }
 
   /**
