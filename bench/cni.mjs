@@ -17,7 +17,8 @@
 // no slower than ref. Printed as PASS/FAIL lines; `--json` prints everything as JSON.
 // The machine is shared and small (2 CPUs): numbers are noisy; run it quiet for the record.
 //
-//   node scripts/in-netns.mjs node bench/cni.mjs [--rounds 3] [--containers 20] [--json]
+//   node scripts/in-netns.mjs node bench/cni.mjs [--rounds 3] [--containers 20] [--json] [--report-only]
+// Exit status 1 when a bar is missed, unless --report-only (CI's shared machine).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -27,7 +28,9 @@ import { run, runJson } from './lib/util.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(here);
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, containers: { type: 'string', default: '20' }, json: { type: 'boolean' } } });
+const { values } = parseArgs({
+  options: { rounds: { type: 'string', default: '3' }, containers: { type: 'string', default: '20' }, json: { type: 'boolean' }, 'report-only': { type: 'boolean' } },
+});
 const ROUNDS = Number(values.rounds);
 const N = Number(values.containers);
 const PLUGIN = path.join(root, 'dist', 'cni', 'netplumb');
@@ -160,4 +163,4 @@ if (values.json) {
   console.log('');
   for (const v of verdicts) console.log(`${v.pass ? 'PASS' : 'FAIL'}  ${v.what}: ${v.detail}`);
 }
-process.exitCode = verdicts.every((v) => v.pass) ? 0 : 1;
+process.exitCode = values['report-only'] || verdicts.every((v) => v.pass) ? 0 : 1;

@@ -39,7 +39,7 @@ export type { WatchOptions } from './daemon/watch';
 export {
   NetworksClient, DaemonError, DEFAULT_SOCKET, type ConnectOptions, type DaemonHealth, type DaemonEndpoint, type RemoteTarget,
 } from './daemon/client';
-export { schemas as apiSchemas } from './daemon/schemas';
+export { schemas as apiSchemas, type SchemaName } from './daemon/schemas';
 export {
   runCni, attachmentKey, CniError, CNI_ERR, SUPPORTED_VERSIONS as CNI_VERSIONS, type CniCall, type CniOutcome, type CniBackend,
 } from './cni/plugin';

@@ -95,7 +95,13 @@ export function cni(host: string, env: Record<string, string>, conf: unknown, so
   return new Promise((resolve) => {
     const p = execFile('nsenter', [`--net=/run/netns/${host}`, PLUGIN], {
       encoding: 'utf8',
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', CNI_PATH: '/opt/cni/bin', NETPLUMB_SOCKET: socket, NETPLUMB_NODE: process.execPath, ...env },
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin', CNI_PATH: '/opt/cni/bin', NETPLUMB_SOCKET: socket, NETPLUMB_NODE: process.execPath,
+        // Under scripts/asan-test.sh the executable is built with the shared ASan runtime,
+        // which the preload provides (as it does for node).
+        ...Object.fromEntries(['LD_PRELOAD', 'ASAN_OPTIONS', 'UBSAN_OPTIONS', 'LSAN_OPTIONS'].filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]!])),
+        ...env,
+      },
     }, (err, stdout, stderr) => {
       let json: Record<string, unknown> | undefined;
       try {

@@ -22,7 +22,7 @@ import type { NetlinkError } from '../errors';
 export const SUPPORTED_VERSIONS = ['0.4.0', '1.0.0', '1.1.0'] as const;
 const LATEST = '1.1.0';
 
-// The spec's error codes (SPEC.md "Error" and pkg/types).
+/** The CNI spec's error codes (SPEC.md "Error", pkg/types), and netplumb's own from 100. */
 export const CNI_ERR = {
   incompatibleVersion: 1,
   unsupportedField: 2,

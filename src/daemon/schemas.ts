@@ -134,10 +134,11 @@ export const cni = {
   },
 } as const;
 
-/** Every schema, by route, as GET /v1/schemas serves them. */
-export const schemas = { createNetwork, attach, detach, cni } as const;
+/** The request schemas' names. */
+export type SchemaName = 'createNetwork' | 'attach' | 'detach' | 'cni';
 
-export type SchemaName = keyof typeof schemas;
+/** Every request schema (JSON Schema, draft-07), by name, as GET /v1/schemas serves them. */
+export const schemas: Readonly<Record<SchemaName, object>> = { createNetwork, attach, detach, cni };
 
 let compiled: Record<SchemaName, ValidateFunction> | undefined;
 

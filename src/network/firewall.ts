@@ -350,6 +350,7 @@ export class Firewall {
   }
 
   /**
+   * @internal
    * Whether the table still holds what these networks and endpoints need, read in one
    * listing: the base chains and sets, every base chain but the user's with its rules,
    * each network's chains with as many rules as it makes and its bridge in the maps, and
