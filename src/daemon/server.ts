@@ -196,11 +196,13 @@ export class Daemon {
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
       this.#log('info', 'stopping', { inflight: this.#inflight.size });
-      await new Promise<void>((resolve) => {
-        this.#server.close(() => resolve());
-        this.#server.closeIdleConnections();
-      });
-      await Promise.allSettled([...this.#inflight]);
+      // No new connections; idle kept-alive ones closed now, busy ones once their request
+      // is answered (a request arriving on one meanwhile gets a 503).
+      const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+      this.#server.closeIdleConnections();
+      while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
+      this.#server.closeAllConnections();
+      await closed;
       await this.#watch?.close();
       await this.#pool?.close();
       await this.#resolver?.close();
@@ -218,6 +220,13 @@ export class Daemon {
   // --- serving ---------------------------------------------------------------------
 
   #serve(req: http.IncomingMessage, res: http.ServerResponse): void {
+    if (this.#stopping) {
+      req.resume();
+      const payload = JSON.stringify({ error: 'the daemon is shutting down' });
+      res.writeHead(503, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), connection: 'close' });
+      res.end(payload);
+      return;
+    }
     const t0 = performance.now();
     const work = this.#handle(req).then(
       (r): Reply => r,
