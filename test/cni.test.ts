@@ -101,6 +101,20 @@ describe.each([
     expect((await call('DEL', ctr, id, base(v))).code).toBe(0);
   });
 
+  it('answers a repeated ADD of the same attachment with the same result; refuses it from another namespace', async () => {
+    const a = await scope.ns('ca');
+    const b = await scope.ns('ca');
+    const id = `again${useDaemon ? 'd' : 'p'}`;
+    const first = await call('ADD', a, id, base('1.0.0'));
+    const second = await call('ADD', a, id, base('1.0.0'));
+    expect([first.code, second.code]).toEqual([0, 0]);
+    expect(second.json).toEqual(first.json);
+    const other = await call('ADD', b, id, base('1.0.0'));
+    expect(other.json).toMatchObject({ code: 7, msg: expect.stringMatching(/in another namespace already/) });
+    expect(ipj<{ ifname: string }[]>(b.name!, 'link', 'show').map((l) => l.ifname)).toEqual(['lo']);
+    expect((await call('DEL', a, id, base('1.0.0'))).code).toBe(0);
+  });
+
   it('CHECK fails properly after out-of-band changes: the address removed, the interface gone', async () => {
     const ctr = await scope.ns('cc');
     const id = `chk${useDaemon ? 'd' : 'p'}`;

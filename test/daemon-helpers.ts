@@ -111,6 +111,11 @@ export function cni(host: string, env: Record<string, string>, conf: unknown, so
       }
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr, json, ms: performance.now() - t0 });
     });
+    // VERSION exits without reading its stdin (pkg/skel ignores it too): the write may
+    // meet a closed pipe, which a runtime ignores as well (Go's os/exec skips EPIPE).
+    p.stdin!.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+    });
     p.stdin!.end(stdin);
   });
 }

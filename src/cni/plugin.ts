@@ -266,7 +266,13 @@ function compatible(net: NetworkInfo, conf: NetConf): NetworkInfo {
     if (want !== undefined && have !== want) throw configError(`network ${net.name} exists with ${k} ${String(have)}, the config says ${String(want)}`);
   };
   differ('bridge', net.bridge, conf.bridge);
-  differ('subnet', net.subnet, conf.subnet === undefined ? undefined : parseCidr(conf.subnet).cidr);
+  let subnet: string | undefined;
+  try {
+    subnet = conf.subnet === undefined ? undefined : parseCidr(conf.subnet).cidr;
+  } catch (e) {
+    throw configError(`subnet: ${(e as Error).message}`);
+  }
+  differ('subnet', net.subnet, subnet);
   differ('ipv6Subnet', net.ipv6Subnet, conf.ipv6Subnet);
   return net;
 }

@@ -14,6 +14,8 @@ export interface NetworkController {
   detach(id: string, target: Netns | EndpointInfo | string | { key: string }): Promise<EndpointInfo | undefined>;
   /** @internal */
   endpointsOf(id: string): EndpointInfo[];
+  /** @internal */
+  endpointByKey(id: string, key: string): EndpointInfo | undefined;
   /** @internal Runs a driver's own operation on a network, one at a time per network. */
   driverOp<T>(id: string, op: (ctx: DriverContext, net: NetworkInfo) => Promise<T>): Promise<T>;
   /** @internal A driver's records on a network (current as of now). */
@@ -72,7 +74,7 @@ export class Network {
 
   /** The endpoint attached with this key (AttachOptions.key), if any. */
   endpointByKey(key: string): EndpointInfo | undefined {
-    return this.#ctl.endpointsOf(this.id).find((e) => e.key === key);
+    return this.#ctl.endpointByKey(this.id, key);
   }
 
   /** @internal For drivers' handles: the controller. */

@@ -519,6 +519,14 @@ export class Networks implements NetworkController {
     return st.endpointsOf(id).filter((e) => e.phase === 'ready').map((e) => copyEndpoint(e.info));
   }
 
+  /** @internal A ready endpoint by its key, copied alone (the others are only looked at). */
+  endpointByKey(id: string, key: string): EndpointInfo | undefined {
+    const st = this.#open();
+    st.sync();
+    const e = st.endpointsOf(id).find((x) => x.phase === 'ready' && x.info.key === key);
+    return e && copyEndpoint(e.info);
+  }
+
   /** @internal */
   records<T>(id: string, kind: string): T[] {
     const st = this.#open();
