@@ -11,7 +11,7 @@
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Netns, Networks, type EndpointInfo } from '../src';
 import { ipj, Scope, SLOWDOWN, uniq } from './helpers';
 import { nftJson } from './nft-helpers';
@@ -25,10 +25,14 @@ const daemons: RunningDaemon[] = [];
 let host: Netns;
 let outside: Netns;
 
-beforeAll(async () => {
+// Each test gets a host namespace of its own (its bridges, table and veths), so that one
+// test's leftovers, should it fail, cannot mislead the next; a daemon a failed test left
+// running is killed after it.
+beforeEach(async () => {
   host = await scope.ns('dh');
-  outside = await scope.ns('do');
-  joinOutside(host, outside);
+});
+afterEach(async () => {
+  for (const d of daemons) if (d.proc.exitCode === null && d.proc.signalCode === null) await d.stop('SIGKILL');
 });
 
 afterAll(async () => {
@@ -54,7 +58,9 @@ async function daemon(dir: string, extra: string[] = []): Promise<RunningDaemon>
 
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile('ip', ['netns', 'exec', host.name!, process.execPath, CLI, ...args], { encoding: 'utf8' }, (err, stdout, stderr) => {
+    // nsenter (not ip netns exec) keeps the environment: under scripts/asan-test.sh the
+    // preloaded sanitizer runtime, which the addon needs.
+    execFile('nsenter', [`--net=/run/netns/${host.name!}`, process.execPath, CLI, ...args], { encoding: 'utf8' }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
     });
   });
@@ -286,6 +292,8 @@ const SECOND = 1000 * SLOWDOWN;
 
 describe('foreign changes', () => {
   it('restores the ruleset after `nft flush ruleset` and a deleted bridge within one second; published ports answer again', async () => {
+    outside = await scope.ns('do');
+    joinOutside(host, outside);
     const dir = tmp();
     const d = await daemon(dir, ['--no-dns']);
     using c = Networks.connect({ socket: d.socket });
