@@ -11,8 +11,9 @@
 //   backstop a full check every fullCheckMs whatever the events said (a missed event, an
 //            element deleted without a generation we noticed)
 //
-// When something is missing, Networks.reconcile() puts it back (idempotent; the same
-// code as a start-up after a reboot) and the repair is logged with what was missing.
+// When something is missing, Networks.repair() puts it back with the reconcile of a
+// start-up (idempotent), in the controller's admin queue so that a network being made or
+// removed is not taken for damage, and the repair is logged with what was missing.
 import type { Monitor } from '../monitor';
 import type { Networks } from '../network/networks';
 
@@ -92,10 +93,9 @@ export class KernelWatch {
 
   async #run(why: string): Promise<void> {
     try {
-      const damage = await this.#networks.damage();
-      if (damage === undefined) return;
       const t0 = performance.now();
-      await this.#networks.reconcile();
+      const damage = await this.#networks.repair();
+      if (damage === undefined) return;
       this.repairs++;
       // Our own repair bumped the generation: do not take it for someone else's change.
       this.#generation = await this.#networks.host.nft.generation();

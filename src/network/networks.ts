@@ -705,6 +705,20 @@ export class Networks implements NetworkController {
     return this.firewall.damage(nets, eps);
   }
 
+  /**
+   * damage() and, when something is missing, reconcile(), in one turn of the controller's
+   * admin queue (after any network creation or removal in progress, so that a bridge
+   * half-way through its network's removal is not taken for damage). Resolves with what
+   * was found missing, or undefined.
+   */
+  async repair(): Promise<string | undefined> {
+    return this.#serial(async () => {
+      const found = await this.damage();
+      if (found !== undefined) await this.#reconcile();
+      return found;
+    });
+  }
+
   #serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.#admin.then(fn);
     this.#admin = run.catch(() => undefined);
