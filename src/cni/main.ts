@@ -14,6 +14,13 @@ import type { CniCall, CniOutcome } from './plugin';
 
 const DEFAULT_STATE_DIR = '/var/lib/netplumb';
 
+// NETPLUMB_CNI_TRACE=1: where the process's time went, as one JSON line on stderr at the
+// end (milliseconds since the process started): what docs/cni.md's numbers break down.
+const trace: [string, number][] | undefined = process.env.NETPLUMB_CNI_TRACE === '1' ? [['main', performance.now()]] : undefined;
+const mark = (what: string): void => {
+  trace?.push([what, +performance.now().toFixed(2)]);
+};
+
 function readStdin(): string {
   try {
     return readFileSync(0, 'utf8');
@@ -44,24 +51,37 @@ async function main(): Promise<number> {
     if (v !== undefined) env[k] = v;
   }
   const call: CniCall = { env, stdin: env.CNI_COMMAND === 'VERSION' ? '' : readStdin() };
+  mark('stdin read');
   let out = process.env.NETPLUMB_CNI_NO_DAEMON === '1' ? undefined : await viaDaemon(call);
   if (!out) {
     const { runCni } = await import('./plugin');
+    mark('plugin loaded');
     out = await runCni(call, {
       dns: false,
       acquire: async (stateDir, owner) => {
         const { Networks } = await import('../network/networks');
+        mark('library loaded');
         // A light open: the quick check and the full reconcile are the daemon's (or the
         // next full open's) to do; an ADD whose network's kernel objects are missing runs
         // the full reconcile itself (plugin.ts).
         const networks = await Networks.open({
           stateDir: stateDir ?? DEFAULT_STATE_DIR, ...(owner !== undefined && { owner }), checkState: false, reconcile: 'records',
         });
-        return { networks, release: () => networks.close() };
+        mark('state opened');
+        return {
+          networks,
+          release: async () => {
+            mark('work done');
+            await networks.close();
+            mark('closed');
+          },
+        };
       },
     });
   }
   if (out.stdout !== '') process.stdout.write(out.stdout.endsWith('\n') ? out.stdout : `${out.stdout}\n`);
+  mark('answered');
+  if (trace) process.stderr.write(`${JSON.stringify({ netplumbCniTrace: Object.fromEntries(trace) })}\n`);
   return out.exitCode;
 }
 
