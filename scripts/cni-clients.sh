@@ -105,8 +105,9 @@ cleanup() {
   kill "$DAEMON" 2>/dev/null
   wait "$DAEMON" 2>/dev/null
   if [ -n "${CONTAINERD:-}" ]; then kill "$CONTAINERD" 2>/dev/null; wait "$CONTAINERD" 2>/dev/null; fi
-  # runc's cgroups of the containerd containers: only under our own prefix.
-  for c in /sys/fs/cgroup/*/"netplumb-cni-test-$$"; do
+  # runc's cgroups of the containerd containers: only under our own prefix (below each
+  # v1 controller, or at the top of a v2 hierarchy).
+  for c in /sys/fs/cgroup/*/"netplumb-cni-test-$$" /sys/fs/cgroup/"netplumb-cni-test-$$"; do
     [ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} + 2>/dev/null
   done
 }
