@@ -93,7 +93,7 @@ PREFIX=${SUBNET%.0/*}.
 
 # A busybox image made offline from Debian's busybox-static.
 cp "$(command -v busybox)" "$W/img/bin/busybox"
-for a in sh ping nc ip httpd sleep cat echo nslookup printf grep; do ln -s busybox "$W/img/bin/$a"; done
+for a in sh ping nc ip httpd sleep cat echo nslookup printf grep true; do ln -s busybox "$W/img/bin/$a"; done
 echo netplumb-ok >"$W/img/www/index.html"
 
 # The daemon on the default socket (/run/netplumb/netplumb.sock: the plugin's default).
@@ -131,6 +131,20 @@ nothing_left() {
   eps=$(node "$ROOT/dist/cli.js" network inspect "$NET" --json | node -e "console.log(JSON.parse(require('fs').readFileSync(0,'utf8'))[0].endpoints.length)")
   [ "$eps" = 0 ] || { echo "endpoints in the daemon: $eps"; return 1; }
 }
+# The ruleset and the host's links as text, handles and counters left out: compared before
+# the containers and after their removal, so that no rule, chain, set element or link of
+# theirs can stay behind unnoticed.
+kernel_snapshot() {
+  nft -j list ruleset | node -e "
+    const j = JSON.parse(require('fs').readFileSync(0, 'utf8'));
+    console.log(JSON.stringify(j, (k, v) => (k === 'handle' || k === 'counter' || k === 'metainfo' ? undefined : v), 1))"
+  ip -o link show | awk '{print $2}' | sort
+}
+same_as_before() { # FILE
+  local now
+  now=$(kernel_snapshot)
+  [ "$now" = "$(cat "$1")" ] || { diff <(cat "$1") <(echo "$now") | head -20; return 1; }
+}
 in_subnet() { case $1 in "$PREFIX"*) return 0 ;; *) echo "$1 is not in $SUBNET"; return 1 ;; esac; }
 logged() { grep -q "$1" "$W/daemon.log" || { echo "not in the daemon's log: $1"; return 1; }; }
 http_get() { printf 'GET / HTTP/1.0\r\n\r\n' | "$@" | grep -q netplumb-ok; }
@@ -154,6 +168,11 @@ EOF
   check "podman import of a busybox-static image" "${P[@]}" import "$W/img.tar" localhost/netplumb-busybox:1
   check "podman sees the conflist's network" sh -c "$(printf '%q ' "${P[@]}") network ls --format '{{.Name}}' | grep -qx $NET"
   RUN=("${P[@]}" run -d --cgroups disabled --stop-signal KILL --network "$NET")
+  # One container run and removed first: the network exists (made by its ADD) and the
+  # kernel's state without containers is what to come back to.
+  check "a first container runs and is removed (the network made on its ADD)" "${P[@]}" run --rm --cgroups disabled --network "$NET" localhost/netplumb-busybox:1 true
+  eventually nothing_left >/dev/null
+  kernel_snapshot >"$W/podman-before"
   check "container c1 (httpd, -p 8080:80) starts" "${RUN[@]}" --name c1 -p 8080:80 localhost/netplumb-busybox:1 httpd -f -p 80 -h /www
   check "container c2 starts" "${RUN[@]}" --name c2 localhost/netplumb-busybox:1 sleep 3600
   check "podman asked the plugin VERSION" logged '"cni":"VERSION"'
@@ -190,6 +209,7 @@ EOF
   check "podman rm -f c1 c2" "${P[@]}" rm -f -t 0 c1 c2
   check "podman's DEL reached the plugin" logged '"cni":"DEL"'
   check "after removal: no link, rule element, lease, port or record left" eventually nothing_left
+  check "after removal: the ruleset and the host's links exactly as before the containers" eventually same_as_before "$W/podman-before"
 }
 
 # --- containerd 1.6, ctr run --cni ----------------------------------------------------------
@@ -206,6 +226,8 @@ EOF
   containerd --config "$W/containerd.toml" >"$W/containerd.log" 2>&1 &
   CONTAINERD=$!
   for i in $(seq 100); do [ -S /run/containerd/containerd.sock ] && break; sleep 0.05; done
+  eventually nothing_left >/dev/null
+  kernel_snapshot >"$W/containerd-before"
   mkdir -p "$W/rootfs1" "$W/rootfs2"
   cp -a "$W/img/." "$W/rootfs1/"
   cp -a "$W/img/." "$W/rootfs2/"
@@ -234,6 +256,7 @@ EOF
     const del=l.filter(r=>r.cni==='DEL'&&(r.container==='ct1'||r.container==='default-ct1'||String(r.container).endsWith('ct1')));
     if(!del.length||!del.every(r=>r.netns===''&&r.exit===0)) { console.log(JSON.stringify(l.filter(r=>r.cni))); process.exit(1) }"
   check "after removal: no link, rule element, lease, port or record left" eventually nothing_left
+  check "after removal: the ruleset and the host's links exactly as before the containers" eventually same_as_before "$W/containerd-before"
 }
 
 for c in "${clients[@]}"; do
