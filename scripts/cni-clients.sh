@@ -22,9 +22,11 @@
 #               other and the gateway, resolve each other by name through the daemon's
 #               resolver; a published port (-p, runtimeConfig.portMappings) answers from
 #               outside and from the other container; after removal no link, rule, set
-#               element, lease or record is left
+#               element, lease or record is left: the ruleset and the host's links are
+#               exactly as before the containers
 #   containerd: two containers get addresses, ping each other and the gateway; ctr's DEL
 #               comes with an empty CNI_NETNS and removes the attachment; nothing is left
+#               (the same comparisons)
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
