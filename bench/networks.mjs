@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { now, quiesce, run, sleep, summarize, wallNow, works } from './lib/util.mjs';
 import {
@@ -19,6 +20,7 @@ import { machine } from './lib/workload.mjs';
 
 // Peer modules, in the order they run; each default-exports a peer or a list of them.
 const MODULES = ['netplumb', 'cni', 'netavark'];
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 
 const USAGE = `usage: npm run bench:networks -- [options]
   --n LIST          container counts, comma separated (default 100,1000)
@@ -351,11 +353,37 @@ async function scale(tmp) {
       return { attaches: cs.length, stateBytesPerAttach: state / cs.length, otherBytesPerAttach: other / cs.length, wcharPerAttach: w / cs.length, otherFiles: others };
     };
 
+    // What the kernel alone costs at the same points: the fast path (attachVeth with
+    // { create }, no state, no IPAM) onto a bridge of its own, one probe after each timed
+    // attach of the windows, so both see the same kernel. Its growth from the first window
+    // to the last is the kernel's (the host holds ever more veths whose peers live in
+    // ever more namespaces), and the model's overhead is what grows beyond it.
+    const lib = createRequire(import.meta.url)(path.join(ROOT, 'dist', 'index.js'));
+    const host = await lib.Netns.current();
+    const probeBridge = (await host.links.add({ name: 'scprobe', kind: 'bridge', up: true })).index;
+    await host.addresses.add('scprobe', '10.91.0.1/16');
+    let probes = 0;
+    const probe = async () => {
+      const k = probes++;
+      const s = now();
+      const r = await lib.attachVeth(host, { create: `sp${k}`, netnsDir: NETNS_DIR }, {
+        bridge: probeBridge, hostIfname: `spv${k}`, address: `10.91.${(k >> 8) + 1}.${(k & 255) + 1}/16`, gateway: '10.91.0.1',
+      });
+      const ms = now() - s;
+      r.netns.close();
+      return ms;
+    };
+
     out.quietMs = [await quiesce(QUIET_MS, QUIET_MAX_MS)];
-    log(`scale: attach the first ${W} (timed)`);
+    log(`scale: attach the first ${W} (timed), each followed by a fast-path probe`);
     const first = [];
-    for (const c of containers.slice(0, W)) first.push(await attach(c));
+    const firstProbe = [];
+    for (const c of containers.slice(0, W)) {
+      first.push(await attach(c));
+      firstProbe.push(await probe());
+    }
     out.first = windowStats(first, 0);
+    out.first.kernel = pick(summarize(firstProbe));
     log(`scale: ${S} of them again under strace`);
     out.first.strace = await attribute(containers.slice(W - S, W));
     const fillTimes = [];
@@ -369,15 +397,21 @@ async function scale(tmp) {
       return { from: W + Math.floor((d * fillTimes.length) / 10), median: summarize(part).median };
     }).filter((x) => Number.isFinite(x.median));
     out.quietMs.push(await quiesce(QUIET_MS, QUIET_MAX_MS));
-    log(`scale: attach the last ${W} (timed)`);
+    log(`scale: attach the last ${W} (timed), each followed by a fast-path probe`);
     const last = [];
-    for (const c of containers.slice(total - W)) last.push(await attach(c));
+    const lastProbe = [];
+    for (const c of containers.slice(total - W)) {
+      last.push(await attach(c));
+      lastProbe.push(await probe());
+    }
     out.last = windowStats(last, total - W);
+    out.last.kernel = pick(summarize(lastProbe));
+    host.close();
     log(`scale: ${S} of them again under strace`);
     out.last.strace = await attribute(containers.slice(total - S));
     const count = nets.list().reduce((a, n) => a + nets.get(n.name).endpoints().length, 0);
     if (count !== total) throw new Error(`verify: ${count} endpoints in the state, expected ${total}`);
-    const ns = readdirSync(NETNS_DIR).length;
+    const ns = readdirSync(NETNS_DIR).filter((n) => !n.startsWith('sp')).length;
     if (ns !== total) throw new Error(`verify: ${ns} namespaces, expected ${total}`);
     // Spot checks in the kernel: the first and last container's address and route.
     for (const c of [containers[0], containers[total - 1]]) {
@@ -389,13 +423,17 @@ async function scale(tmp) {
     }
     out.status = 'ok';
     out.p50Ratio = out.last.attach.median / out.first.attach.median;
+    out.kernelRatio = out.last.kernel.median / out.first.kernel.median;
+    // The model's own cost over the kernel's, at each end: flat means the growth is the kernel's.
+    out.overFirst = out.first.attach.median / out.first.kernel.median;
+    out.overLast = out.last.attach.median / out.last.kernel.median;
   } catch (e) {
     log(`scale: FAILED: ${e.message}`);
     out.status = 'failed';
     out.error = e.message;
   } finally {
     // Cleanup, untimed: the namespaces, rules and the state directory go wholesale.
-    nets?.close();
+    await nets?.close();
     log('scale: cleaning up');
     await sweep();
     rmSync(stateDir, { recursive: true, force: true });
@@ -481,6 +519,8 @@ function printScale(s) {
     console.log(`${k} window, ${w.strace.attaches} attaches under strace: per attach ${bytes(w.strace.stateBytesPerAttach)} to the state directory, ${bytes(w.strace.otherBytesPerAttach)} elsewhere (${others || 'nothing'}); wchar ${bytes(w.strace.wcharPerAttach)}`);
   }
   console.log(`attach p50 last / first: ${s.p50Ratio.toFixed(2)} (target <= 1.25: ${s.p50Ratio <= 1.25 ? 'met' : 'NOT met'})`);
+  console.log(`the kernel alone, same points (attachVeth { create } probes): p50 ${ms(s.first.kernel.median)} -> ${ms(s.last.kernel.median)} ms, last / first ${s.kernelRatio.toFixed(2)}`);
+  console.log(`network.attach / the kernel's probe: ${s.overFirst.toFixed(2)} at the first window, ${s.overLast.toFixed(2)} at the last (flat: the model adds nothing that grows)`);
   const [b1, b2] = [s.first.strace?.stateBytesPerAttach ?? s.first.wcharPerAttach, s.last.strace?.stateBytesPerAttach ?? s.last.wcharPerAttach];
   console.log(`bytes written to the state per attach, last / first: ${(b2 / b1).toFixed(2)} (target: the same)`);
   console.log(`attach p50 along the fill: ${s.fill.map((f) => `${f.from}: ${ms(f.median)}`).join(', ')}`);

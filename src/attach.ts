@@ -8,7 +8,7 @@ import type { NetlinkError } from './errors';
 import { Netns, type NetnsOptions } from './netns';
 import { ipv4ConfOf, parseCidr, type LinkRef } from './spec';
 import type { Ipv4Conf } from './types';
-import { checkIfname, checkIp, own } from './validate';
+import { checkIfname, checkIp, checkMac, own } from './validate';
 
 /** What attachVeth builds. */
 export interface VethAttachOptions {
@@ -38,6 +38,23 @@ export interface VethAttachOptions {
   hairpin?: boolean;
   /** Isolated bridge port (no traffic with other isolated ports: icc off). */
   isolated?: boolean;
+  /**
+   * IFLA_BRPORT_PROXYARP_WIFI on the host end: the bridge answers ARP requests for
+   * addresses whose MAC its FDB places on this port, from the bridge device's neighbour
+   * table, and floods no request it answered to this port (BridgePortOptions.proxyArpWifi).
+   */
+  proxyArpWifi?: boolean;
+  /**
+   * Makes the container known to the bridge before it sends a frame, in the host batch
+   * (no extra sendmsg): a static FDB entry for `mac` on the host end (RTM_NEWNEIGH
+   * AF_BRIDGE, NTF_MASTER, NLM_F_REPLACE: an entry for the MAC on another port moves
+   * here) and a permanent neighbour `address` -> `mac` on the bridge device (RTM_NEWNEIGH
+   * AF_INET, NLM_F_REPLACE), which the bridge answers ARP from when its ports have
+   * proxyArpWifi. IPv4 only (an IPv6 entry there would only matter with neigh_suppress,
+   * where a local one swallows the solicitations for it); needs `mac`. If the attach
+   * fails, the neighbour entry is deleted again (the FDB entry goes with the port).
+   */
+  bridgeEntries?: boolean;
   /**
    * Keep IPv6 on the container end (default false: no link-local address, DAD or MLD
    * there). The host end, a bridge port, never has IPv6 addresses of its own.
@@ -102,6 +119,7 @@ export async function attachVeth(host: Netns, container: Netns | NewNetns, opts:
 async function attachVethOnce(host: Netns, container: Netns | NewNetns, opts: VethAttachOptions): Promise<VethAttachResult & { netns?: Netns }> {
   const o = own(opts, 'attachVeth options');
   const side = containerSide(o);
+  const entries = bridgeEntriesOf(o);
   const creating = container instanceof Netns ? undefined : newNetns(container);
   const target = creating ? creating.netns : (container as Netns);
   try {
@@ -120,7 +138,9 @@ async function attachVethOnce(host: Netns, container: Netns | NewNetns, opts: Ve
       // A bridge port: it carries the containers' IPv6 but never needs an address of its
       // own, so no link-local address, DAD or MLD on it whatever the container does.
       addrGenMode: 'none',
-      ...((o.hairpin || o.isolated) && { bridgePort: { ...(o.hairpin && { hairpin: true }), ...(o.isolated && { isolated: true }) } }),
+      ...((o.hairpin || o.isolated || o.proxyArpWifi) && {
+        bridgePort: { ...(o.hairpin && { hairpin: true }), ...(o.isolated && { isolated: true }), ...(o.proxyArpWifi && { proxyArpWifi: true }) },
+      }),
       up: true,
       peer: {
         name: side.ifname,
@@ -132,12 +152,20 @@ async function attachVethOnce(host: Netns, container: Netns | NewNetns, opts: Ve
         numRxQueues: 1,
       },
     });
+    // The FDB entry names the host end made just above (by its requested ifindex).
+    if (entries) {
+      h.fdb.replace({ mac: entries.mac, dev: o.hostIfname, master: true, state: 'static' });
+      h.neighbours.replace({ dev: o.bridge, address: entries.address, mac: entries.mac });
+    }
     const c = side.batch(target, peerIndex);
     // On failure the host side is undone too: deleting the host end takes the pair.
     await Batch._commitAll([h, c], {}, creating);
     const made = { hostIfname: o.hostIfname, ifname: side.ifname, peerIndex };
     return creating ? { ...made, netns: target } : made;
   } catch (e) {
+    // The kernel goes on with a batch's later messages after a failed one: the neighbour
+    // entry may be there whatever failed. The address is this attach's: nobody else's entry.
+    if (entries) await host.neighbours.delete({ dev: o.bridge, address: entries.address }).catch(() => undefined);
     if (creating) {
       // Made, then a step failed: remove it. Never made (EEXIST, a bad name...): the
       // handle is still waiting, and the name, if taken, is someone else's.
@@ -146,6 +174,16 @@ async function attachVethOnce(host: Netns, container: Netns | NewNetns, opts: Ve
     }
     throw e;
   }
+}
+
+// The address and MAC of bridgeEntries, checked (TypeError).
+function bridgeEntriesOf(o: VethAttachOptions): { address: string; mac: string } | undefined {
+  if (o.bridgeEntries === undefined || o.bridgeEntries === false) return undefined;
+  if (o.bridgeEntries !== true) throw new TypeError('bridgeEntries must be a boolean');
+  if (o.mac === undefined) throw new TypeError('bridgeEntries needs mac');
+  const addr = parseCidr(o.address, 'address');
+  if (addr.family !== 4) throw new TypeError('bridgeEntries is for an IPv4 address');
+  return { address: addr.address, mac: checkMac(o.mac, 'mac') };
 }
 
 function newNetns(c: NewNetns): ReturnType<typeof Netns._pending> {

@@ -1,5 +1,7 @@
 import { native, type NativeHandle } from './binding';
 import { call, fromNative, NetlinkError } from './errors';
+import { fdbRequest, type FdbKey, type FdbSpec } from './fdb';
+import { neighbourRequest, type NeighbourKey, type NeighbourSpec, type PendingNeighRequest } from './neighbours';
 import type { Netns } from './netns';
 import {
   addressStep, linkAddStep, linkDeleteStep, linkSetStep, portDisabled, Ref, routeStep,
@@ -73,8 +75,27 @@ function followUpsElsewhere(spec: LinkSpec): RemoteFollowUp[] {
 
 const ROLLBACK_IGNORED = new Set(['ENODEV', 'EADDRNOTAVAIL', 'ESRCH', 'ENOENT']);
 
+/** Options of a delete step for a neighbour or FDB entry. */
+export interface NeighDeleteOptions {
+  /** A delete that finds no entry (ENOENT) counts as done. */
+  missingOk?: boolean;
+}
+
+// A neighbour or FDB request as a batch step: its device (and VXLAN `via`) may name a
+// link an earlier step of the batch creates.
+function neighStep(p: PendingNeighRequest, opts?: NeighDeleteOptions): Step {
+  const step: Step = { op: 'neigh', index: typeof p.dev === 'number' ? p.dev : new Ref(p.dev), req: p.req };
+  if (p.via !== undefined) step.via = typeof p.via === 'number' ? p.via : new Ref(p.via);
+  if (opts !== undefined) {
+    if (typeof opts !== 'object' || opts === null) throw new TypeError('delete options must be an object');
+    if (opts.missingOk !== undefined && typeof opts.missingOk !== 'boolean') throw new TypeError('missingOk must be a boolean');
+    if (opts.missingOk) step.missingOk = true;
+  }
+  return step;
+}
+
 /**
- * A batch of rtnetlink requests (links, addresses, routes) for one namespace, sent in
+ * A batch of rtnetlink requests (links, addresses, routes, neighbours, FDB entries) for one namespace, sent in
  * one sendmsg when committed. Each queued request is one step; the kernel answers
  * every step, and a failure names its step. With `rollback` (the default) the steps
  * that created something are undone when any step fails.
@@ -109,6 +130,21 @@ export class Batch {
     replace: (r: RouteSpec): Batch => this.#push(routeStep('routeReplace', r)),
     append: (r: RouteSpec): Batch => this.#push(routeStep('routeAppend', r)),
     delete: (r: RouteSpec): Batch => this.#push(routeStep('routeDel', r)),
+  };
+
+  /** Queue ARP/NDP entry requests (RTM_NEWNEIGH / RTM_DELNEIGH, AF_INET or AF_INET6), as Netns.neighbours makes them. */
+  readonly neighbours = {
+    add: (spec: NeighbourSpec): Batch => this.#push(neighStep(neighbourRequest('add', spec))),
+    replace: (spec: NeighbourSpec): Batch => this.#push(neighStep(neighbourRequest('replace', spec))),
+    delete: (key: NeighbourKey, opts?: NeighDeleteOptions): Batch => this.#push(neighStep(neighbourRequest('delete', key), opts)),
+  };
+
+  /** Queue bridge FDB entry requests (RTM_NEWNEIGH / RTM_DELNEIGH, AF_BRIDGE), as Netns.fdb makes them. */
+  readonly fdb = {
+    add: (spec: FdbSpec): Batch => this.#push(neighStep(fdbRequest('add', spec))),
+    replace: (spec: FdbSpec): Batch => this.#push(neighStep(fdbRequest('replace', spec))),
+    append: (spec: FdbSpec & { dst: string }): Batch => this.#push(neighStep(fdbRequest('append', spec))),
+    delete: (key: FdbKey, opts?: NeighDeleteOptions): Batch => this.#push(neighStep(fdbRequest('delete', key), opts)),
   };
 
   /** @internal */
@@ -251,7 +287,7 @@ export class Batch {
       else pending.push(r.then((i) => { obj[key] = i; }));
     };
     steps.forEach((s, i) => {
-      for (const k of ['index', 'master', 'link', 'oif']) fix(s, k, i);
+      for (const k of ['index', 'master', 'link', 'oif', 'via']) fix(s, k, i);
       if (s.vxlan && typeof s.vxlan === 'object') {
         s.vxlan = { ...(s.vxlan as object) };
         fix(s.vxlan as Record<string, unknown>, 'device', i);
@@ -276,6 +312,13 @@ function inverse(s: Step): Step | undefined {
     case 'routeAdd':
     case 'routeAppend':
       return { ...s, op: 'routeDel', protocol: 0 };
+    case 'neigh': {
+      // An entry the step created (add), or the one remote a VXLAN append added (its dst
+      // and friends select it); a replace may have overwritten something: not undone.
+      const req = s.req as { op: string };
+      if (req.op !== 'add' && req.op !== 'append') return undefined;
+      return { ...s, req: { ...req, op: 'delete', state: undefined, sticky: undefined, externLearned: undefined, router: undefined } };
+    }
     default:
       return undefined;
   }

@@ -2,7 +2,7 @@ export { Netns, defaultNetnsDir, type NetnsOptions, type NetnsId } from './netns
 export { Links, type LinkFilter } from './links';
 export { Addresses } from './addresses';
 export { Routes, type RouteFilter } from './routes';
-export { Batch, reserveIfindex, type StepResult, type BatchFailure } from './batch';
+export { Batch, reserveIfindex, type StepResult, type BatchFailure, type NeighDeleteOptions } from './batch';
 export type {
   LinkSpec, LinkBaseSpec, VethPeerSpec, GenericLinkSpec, LinkChanges, LinkRef, AddressOptions, RouteSpec,
 } from './spec';

@@ -223,6 +223,25 @@ export interface BridgePortOptions {
   /** IFLA_BRPORT_ISOLATED: isolated ports talk only to non-isolated ones. */
   isolated?: boolean;
   /**
+   * IFLA_BRPORT_PROXYARP: the bridge answers ARP requests arriving on this port from the
+   * bridge device's neighbour table (when the target's MAC is in the FDB), and floods
+   * nothing to this port: no broadcast, multicast or unknown unicast reaches it.
+   */
+  proxyArp?: boolean;
+  /**
+   * IFLA_BRPORT_PROXYARP_WIFI: the bridge answers ARP requests, arriving on any port, for
+   * addresses whose MAC the FDB places on this port (from the bridge device's neighbour
+   * table), and a request so answered is not flooded to this port. Other floods still are.
+   */
+  proxyArpWifi?: boolean;
+  /**
+   * IFLA_BRPORT_NEIGH_SUPPRESS: as proxyArpWifi, for ARP and IPv6 neighbour solicitations,
+   * and bridge-wide once any port has it (answered or known requests, gratuitous ARP,
+   * ARP probes, DAD and unsolicited advertisements are no longer flooded to suppressing
+   * or proxyArpWifi ports); requests arriving on this port are never answered by the bridge.
+   */
+  neighSuppress?: boolean;
+  /**
    * IFLA_BRPORT_STATE, by name or number (BR_STATE_*: 0 disabled ... 3 forwarding,
    * 4 blocking); read back as the number. The port must be up (ENETDOWN), and with
    * kernel STP on the kernel owns the states (EBUSY). With STP off, 'blocking' becomes

@@ -45,6 +45,33 @@ describe('attachVeth', () => {
     run('ip', ['netns', 'exec', c2.name!, 'ping', '-c1', '-W2', '10.50.0.1']);
   });
 
+  it('proxyArpWifi and bridgeEntries: the port flag, a static FDB entry and the neighbour entry in the host batch (still one sendmsg); a failure takes the neighbour back', async () => {
+    const host = await scope.ns('ph');
+    await host.links.add({ name: 'br0', kind: 'bridge', up: true, addrGenMode: 'none' });
+    const br = (await host.links.get('br0')).index;
+    const c = await scope.ns('pc');
+    const h0 = host.socketStats().sends;
+    await attachVeth(host, c, { bridge: br, hostIfname: 'vp1', address: '10.51.0.2/24', mac: '02:42:0a:33:00:02', proxyArpWifi: true, bridgeEntries: true });
+    expect(host.socketStats().sends - h0).toBe(1);
+    const vp1 = ipj<{ linkinfo: { info_slave_data: { proxy_arp_wifi: boolean } } }[]>(host.name!, 'link', 'show', 'vp1')[0]!;
+    expect(vp1.linkinfo.info_slave_data.proxy_arp_wifi).toBe(true);
+    const fdb = JSON.parse(run('ip', ['netns', 'exec', host.name!, 'bridge', '-j', 'fdb', 'show', 'dev', 'vp1'])) as { mac: string; state: string }[];
+    expect(fdb).toContainEqual(expect.objectContaining({ mac: '02:42:0a:33:00:02', state: 'static' }));
+    expect(ipj<{ dst: string; lladdr: string; state: string[] }[]>(host.name!, 'neigh', 'show', 'dev', 'br0')).toEqual([
+      expect.objectContaining({ dst: '10.51.0.2', lladdr: '02:42:0a:33:00:02', state: ['PERMANENT'] }),
+    ]);
+
+    // The container side fails (no subnet holds the gateway) after the host batch: the
+    // neighbour entry goes with the rest.
+    const c2 = await scope.ns('pc');
+    const e = await attachVeth(host, c2, { bridge: br, hostIfname: 'vp2', address: '10.51.0.3/24', gateway: '10.98.0.1', mac: '02:42:0a:33:00:03', bridgeEntries: true }).catch((x: unknown) => x);
+    expect((e as NetlinkError).code).toBe('ENETUNREACH');
+    expect(ipj<{ dst: string }[]>(host.name!, 'neigh', 'show', 'dev', 'br0').map((n) => n.dst)).toEqual(['10.51.0.2']);
+    // Bad input: no MAC, an IPv6 address.
+    await expect(attachVeth(host, c2, { bridge: br, hostIfname: 'vp3', address: '10.51.0.4/24', bridgeEntries: true })).rejects.toBeInstanceOf(TypeError);
+    await expect(attachVeth(host, c2, { bridge: br, hostIfname: 'vp3', address: 'fd00::4/64', ipv6: true, mac: '02:00:00:00:00:04', bridgeEntries: true })).rejects.toBeInstanceOf(TypeError);
+  });
+
   it('a failure on the container side leaves nothing on either side', async () => {
     const host = await scope.ns('fh');
     await host.links.add({ name: 'br0', kind: 'bridge', up: true });

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NetlinkError, type BatchFailure } from '../src';
-import { ipj, Scope } from './helpers';
+import { ipj, run, Scope } from './helpers';
 
 const scope = new Scope();
 afterEach(() => scope.cleanup());
@@ -116,6 +116,53 @@ describe('batches', () => {
     expect(host[0]!.master).toBe('br0');
     const peer = ipj<{ ifname: string; flags: string[] }[]>(c.name!, 'link', 'show', 'eth0');
     expect(peer[0]!.flags).toContain('UP');
+  });
+
+  it('neighbour and FDB entries ride in the same sendmsg, on a port the batch creates; missingOk deletes; rollback deletes added entries', async () => {
+    const ns = await scope.ns('nb');
+    await ns.links.get('lo');
+    const before = ns.socketStats().sends;
+    await ns
+      .batch()
+      .links.add({ name: 'br0', kind: 'bridge', up: true })
+      .links.add({ name: 'p0', kind: 'veth', master: 'br0', up: true, bridgePort: { proxyArpWifi: true }, peer: { name: 'p1' } })
+      .fdb.replace({ mac: '02:00:00:00:00:07', dev: 'p0', master: true, state: 'static' })
+      .neighbours.replace({ dev: 'br0', address: '10.13.0.7', mac: '02:00:00:00:00:07' })
+      .commit();
+    expect(ns.socketStats().sends - before).toBe(1);
+    // The witnesses: bridge fdb, ip neigh, ip -d link.
+    const fdb = JSON.parse(run('ip', ['netns', 'exec', ns.name!, 'bridge', '-j', 'fdb', 'show', 'dev', 'p0'])) as { mac: string; flags: string[]; state: string; master?: string }[];
+    expect(fdb).toContainEqual(expect.objectContaining({ mac: '02:00:00:00:00:07', master: 'br0', state: 'static' }));
+    expect(ipj<{ dst: string; lladdr: string; state: string[] }[]>(ns.name!, 'neigh', 'show', 'dev', 'br0')).toEqual([
+      expect.objectContaining({ dst: '10.13.0.7', lladdr: '02:00:00:00:00:07', state: ['PERMANENT'] }),
+    ]);
+    expect(ipj<{ linkinfo: { info_slave_data: Record<string, unknown> } }[]>(ns.name!, '-d', 'link', 'show', 'p0')[0]!.linkinfo.info_slave_data)
+      .toMatchObject({ proxy_arp_wifi: true, proxy_arp: false, neigh_suppress: false });
+
+    // Deletes that find nothing: an error per step, unless missingOk.
+    const err = await ns.batch().neighbours.delete({ dev: 'br0', address: '10.13.0.8' }).commit().catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ENOENT', op: 'RTM_DELNEIGH', step: 0 });
+    await ns
+      .batch()
+      .neighbours.delete({ dev: 'br0', address: '10.13.0.8' }, { missingOk: true })
+      .fdb.delete({ mac: '02:00:00:00:00:08', dev: 'p0', master: true }, { missingOk: true })
+      .neighbours.delete({ dev: 'br0', address: '10.13.0.7' }, { missingOk: true })
+      .commit();
+    expect(ipj(ns.name!, 'neigh', 'show', 'dev', 'br0')).toEqual([]);
+
+    // A failed batch takes back the entries its steps added (NLM_F_EXCL adds).
+    const failed = await ns
+      .batch()
+      .neighbours.add({ dev: 'br0', address: '10.13.0.9', mac: '02:00:00:00:00:09' })
+      .fdb.add({ mac: '02:00:00:00:00:09', dev: 'p0', master: true, state: 'static' })
+      .links.add({ name: 'bad0', kind: 'other', type: 'nosuchkind' })
+      .commit()
+      .catch((e: unknown) => e);
+    expect(failed).toMatchObject({ step: 2, batch: { rolledBack: true } });
+    expect(ipj(ns.name!, 'neigh', 'show', 'dev', 'br0')).toEqual([]);
+    expect(run('ip', ['netns', 'exec', ns.name!, 'bridge', 'fdb', 'show', 'dev', 'p0'])).not.toContain('02:00:00:00:00:09');
+    expect(() => ns.batch().neighbours.add({ dev: 'br0', address: 'nope' })).toThrow(TypeError);
+    expect(() => ns.batch().fdb.delete({ mac: '02:00:00:00:00:09', dev: 'p0' }, { missingOk: 'yes' as never })).toThrow(TypeError);
   });
 
   it('a committed batch cannot be reused; empty batches resolve', async () => {

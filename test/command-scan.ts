@@ -147,13 +147,22 @@ const BUILTINS = new Set([
   'let', 'shopt', 'builtin', 'ulimit', 'pwd',
 ]);
 
+/** The functions a shell script defines (`name() {`, `function name`). */
+export function shellFunctions(src: string): Set<string> {
+  const out = new Set<string>();
+  for (const m of src.matchAll(/^\s*(?:function\s+)?([A-Za-z_][\w-]*)\s*\(\)\s*\{?/gm)) out.add(m[1]!);
+  return out;
+}
+
 /**
  * The first word of each simple command in a shell script, skipping builtins, keywords,
- * assignments, functions the script defines and anything not literal ($VAR, paths).
+ * assignments, functions the script (or what it sources) defines and anything not
+ * literal ($VAR, paths).
  */
-export function shellCommands(src: string): string[] {
+export function shellCommands(src: string, sourced: ReadonlySet<string> = new Set()): string[] {
   const cmds: string[] = [];
-  const defined = new Set<string>();
+  // Functions the script defines, and those of the scripts it sources (`. lib.sh`).
+  const defined = new Set<string>(sourced);
   for (const m of src.matchAll(/^\s*(?:function\s+)?([A-Za-z_][\w-]*)\s*\(\)\s*\{?/gm)) defined.add(m[1]!);
 
   let i = 0;

@@ -12,7 +12,7 @@ import { ip as ipcmd, ipj, run, Scope, tryRun } from './helpers';
 import { layout6, nftIn, nftJson, normalise } from './nft-helpers';
 import { messages, strace } from './strace';
 import {
-  connect, haveSocat, HOST_IP, HOST_IP6, joinOutside, OUT_IP, OUT_IP6, ping, Servers, withHosts,
+  connect, exec, haveSocat, HOST_IP, HOST_IP6, joinOutside, OUT_IP, OUT_IP6, ping, Servers, spawnIn, withHosts,
 } from './traffic';
 
 const scope = new Scope();
@@ -32,7 +32,7 @@ function tmpDir(prefix: string): string {
   return d;
 }
 
-interface Topology { H: Netns; O: Netns; nets: Networks }
+interface Topology { H: Netns; O: Netns; nets: Networks; stateDir: string }
 
 /** H and O joined by a dual-stack veth, H's default routes via O, a controller on H. */
 async function topology(opts: Partial<Parameters<typeof Networks.open>[0]> = {}): Promise<Topology> {
@@ -41,8 +41,9 @@ async function topology(opts: Partial<Parameters<typeof Networks.open>[0]> = {})
   joinOutside(H, O, { ipv6: true });
   ipcmd(H.name!, 'route', 'add', 'default', 'via', OUT_IP);
   ipcmd(H.name!, '-6', 'route', 'add', 'default', 'via', OUT_IP6);
-  const nets = await Networks.open({ host: H, stateDir: tmpDir('np6-state'), ...opts });
-  return { H, O, nets };
+  const stateDir = tmpDir('np6-state');
+  const nets = await Networks.open({ host: H, stateDir, ...opts });
+  return { H, O, nets, stateDir };
 }
 
 interface Ct { ns: Netns; ep: EndpointInfo }
@@ -171,20 +172,43 @@ describe.skipIf(!haveSocat)('IPv6: dual-stack, IPv6-only and routed bridge netwo
     expect(elements(t.H, 'pub6', 'set')).toContain('"fd00:90::2"');
   });
 
-  it('::1 cannot be published (the kernel drops the NATed replies); refused before anything is made', async () => {
-    const ns = await scope.ns('6c');
-    const before = ipj<{ ifname: string }[]>(t.H.name!, 'link').length;
-    await expect(DS.attach(ns, { publish: [{ hostIp: '::1', hostPort: 8089, containerPort: 80 }] })).rejects.toBeInstanceOf(RangeError);
-    expect(ipj<{ ifname: string }[]>(t.H.name!, 'link').length).toBe(before);
-    expect(DS.endpoints().map((e) => e.ip6)).toEqual([web.ep.ip6, db.ep.ip6]);
-    // And what the kernel does with a port on every address, reached over ::1: nothing
-    // answers. The DNAT happens and the container answers (conntrack saw its SYN-ACK:
-    // SYN_RECV, reply from the container), but after the reverse translation that
-    // SYN-ACK is addressed to ::1 on the bridge and the kernel drops it.
+  it('::1: the kernel cannot NAT it (the replies are dropped); the LoopbackProxy serves it, for every-address ports and ports on ::1', async () => {
+    // The kernel cannot serve a port at [::1]: a DNAT of it would have its replies dropped
+    // (they come back on the bridge addressed to ::1, RFC 4291 2.5.3), so the table leaves
+    // [::1] alone (pub: ip6 daddr ::1 return) and, with no proxy running, nothing answers.
     expect(await connect(t.H, '::1', 8080)).toBeNull();
-    if (tryRun('conntrack', ['--version']).status === 0) {
-      const ct = run('ip', ['netns', 'exec', t.H.name!, 'conntrack', '-L', '-f', 'ipv6', '-p', 'tcp', '--orig-dst', '::1', '--dport', '8080']);
-      expect(ct).toMatch(new RegExp(`SYN_RECV src=::1 dst=::1 sport=\\d+ dport=8080 .*src=${web.ep.ip6} dst=${DS.info.ipv6Gateway} sport=80`));
+    // A port on ::1 alone: recorded (its key held), no nftables element.
+    const only = await container(DS, { publish: [{ hostIp: '::1', hostPort: 8089, containerPort: 80 }, { hostIp: '::1', hostPort: 8090, containerPort: 7, protocol: 'udp' }] });
+    await servers.serve(only.ns, 80, 6);
+    expect(elements(t.H, 'dnat6_ip')).not.toContain('8089');
+    await expect(DS.attach(await scope.ns('6d'), { publish: [{ hostIp: '::1', hostPort: 8089, containerPort: 80 }] })).rejects.toMatchObject({ code: 'EEXIST' });
+
+    // The proxy, in H (it listens on H's own [::1]), following the state directory.
+    const proxy = spawnIn(t.H, `
+      const { LoopbackProxy } = require(${JSON.stringify(path.resolve(__dirname, '../dist/network/proxy.js'))});
+      LoopbackProxy.open({ stateDir: ${JSON.stringify(t.stateDir)} }).then((p) => {
+        process.stdout.write('ready ' + JSON.stringify(p.ports.map((x) => x.protocol + '/' + x.port).sort()) + '\\n');
+        process.on('SIGTERM', () => p.close().then(() => process.exit(0)));
+      });`);
+    try {
+      const ready = await proxy.ready;
+      expect(ready).toContain('"tcp/8080"');
+      expect(ready).toContain('"tcp/8089"');
+      expect(ready).toContain('"udp/8090"');
+      // Every-address port and ::1 port answer at [::1]; the container sees the proxy (the
+      // bridge's IPv6 address: it connects from the host).
+      expect(await connect(t.H, '::1', 8080)).toBe(DS.info.ipv6Gateway);
+      expect(await connect(t.H, '::1', 8089)).toBe(DS.info.ipv6Gateway);
+      // UDP: a datagram relayed and its answer relayed back (socat's UDP echo in the container).
+      servers.echoUdp(only.ns, 7);
+      expect((await exec(t.H, ['sh', '-c', 'echo hello | timeout 3 socat -T2 - UDP6:[::1]:8090'])).stdout.trim()).toBe('hello');
+      // Detached: the proxy stops listening (within its poll).
+      await DS.detach(only.ns);
+      for (let i = 0; i < 50 && (await connect(t.H, '::1', 8089)) !== null; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(await connect(t.H, '::1', 8089)).toBeNull();
+      expect(await connect(t.H, '::1', 8080)).toBe(DS.info.ipv6Gateway);
+    } finally {
+      await proxy.stop();
     }
   });
 
@@ -316,7 +340,6 @@ describe.skipIf(!haveSocat)('IPv6: dual-stack, IPv6-only and routed bridge netwo
       [V6.attach(ns, { ip6: '10.0.0.5' }), TypeError],
       [V6.attach(ns, { ip6: 'fd00:91::5%eth0' }), TypeError],
       [DS.attach(ns, { publish: [{ hostIp: '::ffff:192.0.2.1', hostPort: 1, containerPort: 1 }] }), TypeError],
-      [DS.attach(ns, { publish: [{ hostIp: '::1', hostPort: 1, containerPort: 1 }] }), RangeError],
       [DS.attach(ns, { ip6: 'fd00:99::5' }), RangeError], // not in the subnet
       [t.nets.create({ name: 'x1', ipv4: false }), TypeError],
       [t.nets.create({ name: 'x2', ipv4: false, subnet: '10.95.0.0/24', ipv6: true }), TypeError],
@@ -339,7 +362,7 @@ describe('IPv6: a table and networks from before IPv6', () => {
   it('open() adds the IPv6 twins to an IPv4-only table in place; the user chain, other chains and elements stay', async () => {
     const H = await scope.ns('6u');
     // The table an older netplumb made (the IPv4 reference), a user rule and a published port in it.
-    nftIn(H.name!, ['-f', '-'], readFileSync(path.join(__dirname, '..', '..', 'shared', 'nft-layout.nft'), 'utf8'));
+    nftIn(H.name!, ['-f', '-'], readFileSync(path.join(__dirname, 'fixtures', 'nft-layout.nft'), 'utf8'));
     nftIn(H.name!, ['add', 'rule', 'inet', T, 'user_forward', 'ip', 'saddr', '198.51.100.0/24', 'drop']);
     nftIn(H.name!, ['add', 'element', 'inet', T, 'dnat4_any', '{ tcp . 8080 : 10.88.0.2 . 80 }']);
     const nets = await Networks.open({ host: H, stateDir: tmpDir('np6-up') });

@@ -123,8 +123,12 @@ describe('a 0.1.0 state directory', () => {
       const vx = (NET.ov.overlay as { vxlan: string }).vxlan;
       const fdb = JSON.parse(run('ip', ['netns', 'exec', H.name!, 'bridge', '-j', 'fdb', 'show', 'dev', vx])) as { mac: string; dst?: string }[];
       expect(fdb.filter((f) => f.dst).map((f) => `${f.mac} ${f.dst}`).sort()).toEqual(['00:00:00:00:00:00 192.0.2.11', '02:42:0a:1e:00:64 192.0.2.11']);
-      const neigh = ipj<{ dst: string; lladdr: string; state: string[] }[]>(H.name!, 'neigh', 'show', 'dev', vx);
-      expect(neigh.map((n) => `${n.dst} ${n.lladdr} ${n.state.join(',')}`)).toEqual(['10.30.0.100 02:42:0a:1e:00:64 PERMANENT']);
+      // The bridge answers the containers' ARP: the remote address and the local endpoints
+      // in its neighbour table; the VXLAN device's own table (0.1.0 kept them there) empty.
+      const neigh = ipj<{ dst: string; lladdr: string; state: string[] }[]>(H.name!, 'neigh', 'show', 'dev', (NET.ov as { bridge: string }).bridge);
+      const locals = VETH_EPS.filter((e) => e.network === NET.ov.id).map((e) => `${e.ip} ${e.mac} PERMANENT`);
+      expect(neigh.map((n) => `${n.dst} ${n.lladdr} ${n.state.join(',')}`).sort()).toEqual(['10.30.0.100 02:42:0a:1e:00:64 PERMANENT', ...locals].sort());
+      expect(ipj(H.name!, 'neigh', 'show', 'dev', vx)).toEqual([]);
 
       // Endpoints whose veth exists are kept, ready, exactly as 0.1.0 recorded them; the
       // macvlan one, whose namespace is gone, is dropped with its address.

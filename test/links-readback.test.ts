@@ -177,6 +177,9 @@ function expectAgrees(ns: Netns, l: Link, all: IpLink[] = ipLinks(ns)): void {
       learning: p.learning,
       flood: p.flood,
       isolated: p.isolated,
+      proxyArp: p.proxyArp,
+      proxyArpWifi: p.proxyArpWifi,
+      neighSuppress: p.neighSuppress,
     }).toEqual({
       state: s.state,
       priority: s.priority,
@@ -185,6 +188,9 @@ function expectAgrees(ns: Netns, l: Link, all: IpLink[] = ipLinks(ns)): void {
       learning: s.learning,
       flood: s.flood,
       isolated: s.isolated,
+      proxyArp: s.proxy_arp,
+      proxyArpWifi: s.proxy_arp_wifi,
+      neighSuppress: s.neigh_suppress,
     });
   }
 }
@@ -472,6 +478,17 @@ describe('links.set read back by ip -d', () => {
     await expectNamespaceAgrees(ns);
     await ns.links.set('p0', { bridgePort: { hairpin: false, learning: true, flood: true, isolated: false } });
     expect(ipLink(ns, 'p0').linkinfo?.info_slave_data).toMatchObject({ hairpin: false, learning: true, flood: true, isolated: false });
+    // The proxy ARP / neighbour suppression flags, each on and off again.
+    for (const flag of ['proxyArp', 'proxyArpWifi', 'neighSuppress'] as const) {
+      await ns.links.set('p0', { bridgePort: { [flag]: true } });
+      expect(ipLink(ns, 'p0').linkinfo?.info_slave_data, flag).toMatchObject({
+        proxy_arp: flag === 'proxyArp', proxy_arp_wifi: flag === 'proxyArpWifi', neigh_suppress: flag === 'neighSuppress',
+      });
+      expect((await ns.links.get('p0')).bridgePort?.[flag]).toBe(true);
+      await expectNamespaceAgrees(ns);
+      await ns.links.set('p0', { bridgePort: { [flag]: false } });
+    }
+    await expect(ns.links.set('p0', { bridgePort: { proxyArpWifi: 1 as never } })).rejects.toBeInstanceOf(TypeError);
     await ns.links.set('p0', { master: null });
     expect(ipLink(ns, 'p0').master).toBeUndefined();
     expect(ipLink(ns, 'p0').linkinfo?.info_slave_kind).toBeUndefined();

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Netns } from '../src';
 import {
-  accept, concat, counter, ct, dnat, drop, fib, iifname, ip, ip6, jump, masquerade, meta, oifname, th,
+  accept, concat, counter, ct, dnat, drop, fib, iifname, ip, ip6, jump, masquerade, meta, oifname, th, verdict,
 } from '../src/nft';
 import { run } from './helpers';
 
@@ -168,6 +168,7 @@ export async function buildLayout(ns: Netns, o: { ip6?: boolean } = {}): Promise
   r('pub', dnat({ family: 'ip', map: concat(ip.daddr, meta.l4proto, th.dport).map('dnat4_ip'), withPort: true }));
   r('pub', dnat({ family: 'ip', map: concat(meta.l4proto, th.dport).map('dnat4_any'), withPort: true }));
   if (six) {
+    r('pub', ip6.daddr.eq('::1'), verdict.return());
     r('pub', dnat({ family: 'ip6', map: concat(ip6.daddr, meta.l4proto, th.dport).map('dnat6_ip'), withPort: true }));
     r('pub', dnat({ family: 'ip6', map: concat(meta.l4proto, th.dport).map('dnat6_any'), withPort: true }));
   }

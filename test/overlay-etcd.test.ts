@@ -1,8 +1,8 @@
 // The overlay control plane on a real 3-member etcd cluster (Debian's etcd-server, on
 // this sandbox's loopback, data on its tmpfs, every member killed by pid at the end) and
 // three simulated hosts on an underlay, each with its own Networks controller and
-// OverlayControlPlane; host 2 runs in a process of its own. Witnesses: bridge -j fdb and
-// ip -j neigh of each VXLAN device, etcdctl's view of the keys, ping and TCP between
+// OverlayControlPlane; host 2 runs in a process of its own. Witnesses: bridge -j fdb of
+// each VXLAN port and ip -j neigh of each bridge, etcdctl's view of the keys, ping and TCP between
 // containers. The cases run in order on one topology: each fault starts from what the
 // one before left.
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AddressInUseError, Netns, Networks, OverlayControlPlane, type EndpointInfo } from '../src';
 import { etcdBinaries, startCluster, type Cluster, type Relay } from '../bench/lib/etcd-cluster.mjs';
 import { ip, run, Scope } from './helpers';
-import { fdbSelf, type Host, neighs, underlay } from './overlay-topology';
+import { fdbMaster, fdbSelf, type Host, neighs, underlay } from './overlay-topology';
 import { connect, ping as answered, Servers } from './traffic';
 
 const { missing } = etcdBinaries();
@@ -102,6 +102,7 @@ let relay: Relay;
 const ctrs: { ns: Netns; ep: EndpointInfo }[][] = [[], [], []];
 const childNetns: string[] = [];
 let vx: string[];
+let br: string[];
 let prefix: string;
 
 function etcdOf(i: number): { endpoints: string[] } {
@@ -142,20 +143,25 @@ async function detachOn(i: number, k: number): Promise<EndpointInfo> {
   return gone!.ep;
 }
 
-/** What host i's VXLAN device must hold: every other host's VTEP and containers (live hosts only). */
-function expected(i: number, live = [0, 1, 2]): { fdb: string[]; neigh: string[] } {
+/**
+ * What host i must hold: on its VXLAN device, every other host's VTEP and containers (live
+ * hosts only); in its bridge's FDB, those containers' MACs on the VXLAN port; in its
+ * bridge's neighbour table, those containers and its own (the bridge answers ARP for both).
+ */
+function expected(i: number, live = [0, 1, 2]): { fdb: string[]; port: string[]; neigh: string[] } {
   const others = live.filter((j) => j !== i);
   return {
     fdb: [
       ...others.map((j) => `00:00:00:00:00:00 ${hosts[j]!.vtep} permanent`),
       ...others.flatMap((j) => ctrs[j]!.map((c) => `${c.ep.mac} ${hosts[j]!.vtep} permanent`)),
     ].sort(),
-    neigh: others.flatMap((j) => ctrs[j]!.map((c) => `${c.ep.ip} ${c.ep.mac} PERMANENT`)).sort(),
+    port: others.flatMap((j) => ctrs[j]!.map((c) => `${c.ep.mac} static`)).sort(),
+    neigh: [...others, i].flatMap((j) => ctrs[j]!.map((c) => `${c.ep.ip} ${c.ep.mac} PERMANENT`)).sort(),
   };
 }
 
-function kernelOf(i: number): { fdb: string[]; neigh: string[] } {
-  return { fdb: fdbSelf(hosts[i]!.ns, vx[i]!), neigh: neighs(hosts[i]!.ns, vx[i]!) };
+function kernelOf(i: number): { fdb: string[]; port: string[]; neigh: string[] } {
+  return { fdb: fdbSelf(hosts[i]!.ns, vx[i]!), port: fdbMaster(hosts[i]!.ns, vx[i]!), neigh: neighs(hosts[i]!.ns, br[i]!) };
 }
 
 /** Waits until host i's kernel holds exactly what `expected` says; returns how long it took. */
@@ -212,6 +218,7 @@ describe.skipIf(missing !== undefined)('overlay control plane on etcd', () => {
     child = new ChildHost({ host: hosts[2]!.ns.name, stateDir: hosts[2]!.dir, etcd: etcdOf(2), prefix, ttl: TTL, network: NET, local: hosts[2]!.vtep, device: 'ul0' });
     await child.ready;
     vx = [cps[0]!.network(NET).info.overlay!.vxlan, cps[1]!.network(NET).info.overlay!.vxlan, ''];
+    br = [cps[0]!.network(NET).info.bridge, cps[1]!.network(NET).info.bridge, ''];
 
     // One container per host, one after the other, each host having seen the claims before
     // (the watch delivered them): each attach is one etcd request, a transaction with two
@@ -235,6 +242,7 @@ describe.skipIf(missing !== undefined)('overlay control plane on etcd', () => {
     expect(new Set(ips).size).toBe(6);
     const other = await Networks.open({ stateDir: hosts[2]!.dir, host: hosts[2]!.ns });
     vx[2] = other.overlay(NET).info.overlay!.vxlan;
+    br[2] = other.overlay(NET).info.bridge;
     other.close();
     for (let i = 0; i < 3; i++) await converged(i);
     expect(keys()).toEqual({ vteps: hosts.map((h) => h.vtep).sort(), endpoints: sortIps(ips).sort(), ipam: sortIps(ips).sort() });
@@ -293,14 +301,17 @@ describe.skipIf(missing !== undefined)('overlay control plane on etcd', () => {
     await attachOn(0);
     await detachOn(2, 0);
     const stray = '10.99.0.250';
-    ip(h.ns.name!, 'neigh', 'add', stray, 'lladdr', '02:00:00:00:00:fa', 'dev', vx[1]!, 'nud', 'permanent');
-    ip(h.ns.name!, 'neigh', 'del', ctrs[0]![0]!.ep.ip, 'dev', vx[1]!);
+    ip(h.ns.name!, 'neigh', 'add', stray, 'lladdr', '02:00:00:00:00:fa', 'dev', br[1]!, 'nud', 'permanent');
+    ip(h.ns.name!, 'neigh', 'add', '10.99.0.251', 'lladdr', '02:00:00:00:00:fb', 'dev', vx[1]!, 'nud', 'permanent');
+    ip(h.ns.name!, 'neigh', 'del', ctrs[0]![0]!.ep.ip, 'dev', br[1]!);
+    run('ip', ['netns', 'exec', h.ns.name!, 'bridge', 'fdb', 'del', ctrs[0]![0]!.ep.mac, 'dev', vx[1]!, 'master']);
     // Back within the TTL: its own registrations never left etcd (the lease is taken over by a new one).
     h.ctl = await Networks.open({ stateDir: h.dir, host: h.ns });
     ctls.push(h.ctl);
     const cp = await startCp(1);
     expect(cp.stats.resyncs).toBe(1);
     await converged(1, undefined, 3000);
+    expect(neighs(h.ns, vx[1]!)).toEqual([]);
     expect(keys().endpoints).toEqual(expect.arrayContaining(ctrs[1]!.map((c) => c.ep.ip)));
     // Changes after the restart arrive through the watch, without another resync.
     const { ep } = await attachOn(0);

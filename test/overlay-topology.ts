@@ -49,3 +49,16 @@ export function neighs(ns: Netns, dev: string): string[] {
     .map((n) => `${n.dst} ${n.lladdr} ${n.state.join(',')}`)
     .sort();
 }
+
+/** The bridge's FDB entries for one of its ports (master, not the port's self entries nor its own address), as "mac state", sorted. */
+export function fdbMaster(ns: Netns, port: string): string[] {
+  const all = JSON.parse(run('ip', ['netns', 'exec', ns.name!, 'bridge', '-j', 'fdb', 'show', 'dev', port])) as { mac: string; master?: string; flags: string[]; state: string }[];
+  // Not the port's own address (a local entry, 'permanent': frames to it end at the bridge).
+  return all.filter((e) => e.master !== undefined && !e.flags.includes('self') && e.state !== 'permanent').map((e) => `${e.mac} ${e.state || 'dynamic'}`).sort();
+}
+
+/** A bridge port's proxy_arp_wifi flag, as `ip -d link` shows it. */
+export function proxyArpWifi(ns: Netns, port: string): boolean | undefined {
+  const l = ipj<{ linkinfo?: { info_slave_data?: { proxy_arp_wifi?: boolean } } }[]>(ns.name!, 'link', 'show', port)[0];
+  return l?.linkinfo?.info_slave_data?.proxy_arp_wifi;
+}

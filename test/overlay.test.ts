@@ -2,11 +2,12 @@
 // controller and state directory) joined by an underlay bridge in a namespace of its
 // own. Checked with real traffic between the containers and with bridge/ip listings of
 // each host's VXLAN device.
+import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AddressInUseError, NetlinkError, Netns, Networks, OverlayNetwork, type EndpointInfo, type RemoteEndpoint } from '../src';
 import { answers, ip, ipj, ping, run, Scope } from './helpers';
-import { fdbSelf, type Host, neighs, underlay as makeUnderlay } from './overlay-topology';
+import { fdbMaster, fdbSelf, type Host, neighs, proxyArpWifi, underlay as makeUnderlay } from './overlay-topology';
 
 const scope = new Scope();
 const dirs: string[] = [];
@@ -39,8 +40,14 @@ function expectedFdb(peers: string[], remotes: RemoteEndpoint[]): string[] {
   return [...peers.map((p) => `00:00:00:00:00:00 ${p} permanent`), ...remotes.map((r) => `${r.mac} ${r.vtep} permanent`)].sort();
 }
 
-function expectedNeigh(remotes: RemoteEndpoint[]): string[] {
-  return remotes.map((r) => `${r.ip} ${r.mac} PERMANENT`).sort();
+/** The bridge's neighbour table: every remote endpoint and every local one, IP -> MAC. */
+function expectedNeigh(remotes: RemoteEndpoint[], locals: EndpointInfo[] = []): string[] {
+  return [...remotes, ...locals].map((r) => `${r.ip} ${r.mac} PERMANENT`).sort();
+}
+
+/** The bridge's entries on the VXLAN port: each remote MAC, static. */
+function expectedPort(remotes: RemoteEndpoint[]): string[] {
+  return [...new Set(remotes.map((r) => r.mac))].map((m) => `${m} static`).sort();
 }
 
 /** The orchestrator's part: every host learns every other host as a peer and its endpoints. */
@@ -94,8 +101,20 @@ describe('overlay networks', () => {
     await feed(hosts, nets, eps);
     for (let i = 0; i < 3; i++) {
       const peers = hosts.filter((_, j) => j !== i).map((h) => h.vtep);
-      expect(fdbSelf(hosts[i]!.ns, nets[i]!.info.overlay!.vxlan)).toEqual(expectedFdb(peers, remotesFor(i, hosts, eps)));
-      expect(neighs(hosts[i]!.ns, nets[i]!.info.overlay!.vxlan)).toEqual(expectedNeigh(remotesFor(i, hosts, eps)));
+      const { vxlan } = nets[i]!.info.overlay!;
+      const br = nets[i]!.info.bridge;
+      expect(fdbSelf(hosts[i]!.ns, vxlan)).toEqual(expectedFdb(peers, remotesFor(i, hosts, eps)));
+      // The bridge answers ARP: its neighbour table holds every endpoint, remote and local;
+      // its FDB places remote MACs on the VXLAN port and each local MAC on its veth (static),
+      // and every port has proxy_arp_wifi. The VXLAN device's own neighbour table is empty.
+      expect(neighs(hosts[i]!.ns, br)).toEqual(expectedNeigh(remotesFor(i, hosts, eps), eps[i]));
+      expect(neighs(hosts[i]!.ns, vxlan)).toEqual([]);
+      expect(fdbMaster(hosts[i]!.ns, vxlan)).toEqual(expectedPort(remotesFor(i, hosts, eps)));
+      for (const e of eps[i]!) {
+        expect(fdbMaster(hosts[i]!.ns, e.hostIfname)).toEqual([`${e.mac} static`]);
+        expect(proxyArpWifi(hosts[i]!.ns, e.hostIfname)).toBe(true);
+      }
+      expect(proxyArpWifi(hosts[i]!.ns, vxlan)).toBe(true);
     }
 
     // Every container reaches every other one: 30 pings, local and across the underlay.
@@ -107,8 +126,10 @@ describe('overlay networks', () => {
     await nets[0]!.removeRemoteEndpoint(gone.ip);
     const left = remotesFor(0, hosts, eps).filter((r) => r.ip !== gone.ip);
     const vx0 = nets[0]!.info.overlay!.vxlan;
+    const br0 = nets[0]!.info.bridge;
     expect(fdbSelf(hosts[0]!.ns, vx0)).toEqual(expectedFdb([hosts[1]!.vtep, hosts[2]!.vtep], left));
-    expect(neighs(hosts[0]!.ns, vx0)).toEqual(expectedNeigh(left));
+    expect(neighs(hosts[0]!.ns, br0)).toEqual(expectedNeigh(left, eps[0]));
+    expect(fdbMaster(hosts[0]!.ns, vx0)).toEqual(expectedPort(left));
     // Once the containers' caches age out (flushed here), nothing answers for it any more.
     for (const c of ctrs[0]!) ip(c.name!, 'neigh', 'flush', 'all');
     expect(await answers(ctrs[0]![0]!, gone.ip)).toBe(false);
@@ -119,7 +140,8 @@ describe('overlay networks', () => {
     await nets[0]!.removePeer(hosts[2]!.vtep);
     const onlyHost1 = left.filter((r) => r.vtep === hosts[1]!.vtep);
     expect(fdbSelf(hosts[0]!.ns, vx0)).toEqual(expectedFdb([hosts[1]!.vtep], onlyHost1));
-    expect(neighs(hosts[0]!.ns, vx0)).toEqual(expectedNeigh(onlyHost1));
+    expect(neighs(hosts[0]!.ns, br0)).toEqual(expectedNeigh(onlyHost1, eps[0]));
+    expect(fdbMaster(hosts[0]!.ns, vx0)).toEqual(expectedPort(onlyHost1));
     expect(nets[0]!.peers()).toEqual([hosts[1]!.vtep]);
     expect(nets[0]!.remoteEndpoints()).toEqual(onlyHost1);
     for (const c of ctrs[0]!) ip(c.name!, 'neigh', 'flush', 'all');
@@ -131,16 +153,19 @@ describe('overlay networks', () => {
     const { hosts } = await underlay(1);
     const net = await overlayOn(hosts[0]!);
     const vx = net.info.overlay!.vxlan;
+    const br = net.info.bridge;
     const h = hosts[0]!.ns;
     const M = '02:42:0a:63:00:99';
     await net.addRemoteEndpoint({ ip: '10.99.0.50', mac: M, vtep: '192.168.90.7' });
     await net.addRemoteEndpoint({ ip: '10.99.0.51', mac: M, vtep: '192.168.90.7' });
     expect(fdbSelf(h, vx)).toEqual([`${M} 192.168.90.7 permanent`]);
-    expect(neighs(h, vx)).toEqual([`10.99.0.50 ${M} PERMANENT`, `10.99.0.51 ${M} PERMANENT`]);
-    // One of two addresses goes: the MAC's FDB entry stays for the other.
+    expect(fdbMaster(h, vx)).toEqual([`${M} static`]);
+    expect(neighs(h, br)).toEqual([`10.99.0.50 ${M} PERMANENT`, `10.99.0.51 ${M} PERMANENT`]);
+    // One of two addresses goes: the MAC's FDB entries stay for the other.
     await net.removeRemoteEndpoint('10.99.0.50');
     expect(fdbSelf(h, vx)).toEqual([`${M} 192.168.90.7 permanent`]);
-    expect(neighs(h, vx)).toEqual([`10.99.0.51 ${M} PERMANENT`]);
+    expect(fdbMaster(h, vx)).toEqual([`${M} static`]);
+    expect(neighs(h, br)).toEqual([`10.99.0.51 ${M} PERMANENT`]);
     // The same address reported again on another VTEP replaces the old report.
     await net.addRemoteEndpoint({ ip: '10.99.0.51', mac: M, vtep: '192.168.90.8' });
     expect(fdbSelf(h, vx)).toEqual([`${M} 192.168.90.8 permanent`]);
@@ -152,7 +177,8 @@ describe('overlay networks', () => {
     // A new MAC for an address replaces its neighbour entry and releases the old MAC's FDB entry.
     await net.addRemoteEndpoint({ ip: '10.99.0.51', mac: '02:42:0a:63:00:aa', vtep: '192.168.90.8' });
     expect(fdbSelf(h, vx)).toEqual(['02:42:0a:63:00:aa 192.168.90.8 permanent']);
-    expect(neighs(h, vx)).toEqual(['10.99.0.51 02:42:0a:63:00:aa PERMANENT']);
+    expect(fdbMaster(h, vx)).toEqual(['02:42:0a:63:00:aa static']);
+    expect(neighs(h, br)).toEqual(['10.99.0.51 02:42:0a:63:00:aa PERMANENT']);
     // Idempotent: the same peer twice is one entry; removing unknown things is fine.
     await net.addPeer('192.168.90.7');
     await net.addPeer('192.168.90.7');
@@ -163,9 +189,33 @@ describe('overlay networks', () => {
     const c = await scope.ns('c');
     await expect(net.attach(c, { ip: '10.99.0.51' })).rejects.toBeInstanceOf(AddressInUseError);
     await net.removeRemoteEndpoint('10.99.0.51');
-    expect((await net.attach(c, { ip: '10.99.0.51' })).ip).toBe('10.99.0.51');
+    const here = await net.attach(c, { ip: '10.99.0.51' });
+    expect(here.ip).toBe('10.99.0.51');
     expect(fdbSelf(h, vx)).toEqual(['00:00:00:00:00:00 192.168.90.7 permanent']);
+    expect(fdbMaster(h, vx)).toEqual([]);
+    expect(neighs(h, br)).toEqual([`10.99.0.51 ${here.mac} PERMANENT`]);
+    expect(fdbMaster(h, here.hostIfname)).toEqual([`${here.mac} static`]);
     expect(neighs(h, vx)).toEqual([]);
+    // An address that lived on another host comes here (its MAC follows it): the entry the
+    // bridge learned for the MAC on the VXLAN port moves to the new veth in the attach's
+    // own batch: one sendmsg on the host's socket (the container batch goes on its own).
+    const moved = { ip: '10.99.0.53', mac: '02:42:0a:63:00:35' };
+    await net.addRemoteEndpoint({ ...moved, vtep: '192.168.90.7' });
+    await net.removeRemoteEndpoint(moved.ip);
+    run('ip', ['netns', 'exec', h.name!, 'bridge', 'fdb', 'replace', moved.mac, 'dev', vx, 'master', 'dynamic']);
+    expect(fdbMaster(h, vx)).toEqual([`${moved.mac} dynamic`]);
+    const c2 = await scope.ns('c');
+    const sends = h.socketStats().sends;
+    const ep2 = await net.attach(c2, { ip: moved.ip });
+    expect(h.socketStats().sends - sends).toBe(1);
+    expect(ep2.mac).toBe(moved.mac);
+    expect(fdbMaster(h, vx)).toEqual([]);
+    expect(fdbMaster(h, ep2.hostIfname)).toEqual([`${moved.mac} static`]);
+    // Detach: the port down and the neighbour entry gone, in one sendmsg.
+    const before = h.socketStats().sends;
+    await net.detach(c2);
+    expect(h.socketStats().sends - before).toBe(1);
+    expect(neighs(h, br)).toEqual([`10.99.0.51 ${here.mac} PERMANENT`]);
   });
 
   it('a restart reconciles the kernel with the persisted peers and remote endpoints', async () => {
@@ -179,19 +229,36 @@ describe('overlay networks', () => {
     const h = hosts[0]!;
     const info = nets[0]!.info;
     const vx = info.overlay!.vxlan;
-    const want = { fdb: fdbSelf(h.ns, vx), neigh: neighs(h.ns, vx) };
+    const br = info.bridge;
+    const veth = eps[0]![0]!.hostIfname;
+    const kernel = (): Record<string, unknown> => ({
+      fdb: fdbSelf(h.ns, vx),
+      port: fdbMaster(h.ns, vx),
+      neigh: neighs(h.ns, br),
+      vxNeigh: neighs(h.ns, vx),
+      local: fdbMaster(h.ns, veth).filter((e) => e.endsWith('static')),
+      flags: [proxyArpWifi(h.ns, vx), proxyArpWifi(h.ns, veth)],
+    });
+    const want = kernel();
     expect(want.fdb).toHaveLength(3);
+    expect(want).toMatchObject({ neigh: expect.arrayContaining([expect.stringMatching(/^10\.99\.0\.90 /)]), vxNeigh: [], local: [`${eps[0]![0]!.mac} static`], flags: [true, true] });
 
-    // Tampering while the controller is away: an entry lost, a stray one, a lost flood entry.
+    // Tampering while the controller is away: an entry lost, a stray one, a lost flood
+    // entry; the bridge's entries for a remote MAC and for the local container lost, a
+    // stray neighbour on the bridge, an entry where versions before kept them (the VXLAN
+    // device), a port without proxy_arp_wifi.
     h.ctl.close();
-    ip(h.ns.name!, 'neigh', 'del', '10.99.0.90', 'dev', vx);
+    ip(h.ns.name!, 'neigh', 'del', '10.99.0.90', 'dev', br);
     run('ip', ['netns', 'exec', h.ns.name!, 'bridge', 'fdb', 'add', '02:00:00:00:00:77', 'dev', vx, 'dst', '192.168.90.77', 'self', 'permanent']);
     run('ip', ['netns', 'exec', h.ns.name!, 'bridge', 'fdb', 'del', '00:00:00:00:00:00', 'dev', vx, 'dst', hosts[1]!.vtep, 'self']);
-    ip(h.ns.name!, 'neigh', 'add', '10.99.0.91', 'lladdr', '02:00:00:00:00:91', 'dev', vx, 'nud', 'permanent');
+    run('ip', ['netns', 'exec', h.ns.name!, 'bridge', 'fdb', 'del', '02:00:00:00:00:90', 'dev', vx, 'master']);
+    run('ip', ['netns', 'exec', h.ns.name!, 'bridge', 'fdb', 'del', eps[0]![0]!.mac, 'dev', veth, 'master']);
+    ip(h.ns.name!, 'neigh', 'add', '10.99.0.91', 'lladdr', '02:00:00:00:00:91', 'dev', br, 'nud', 'permanent');
+    ip(h.ns.name!, 'neigh', 'add', '10.99.0.92', 'lladdr', '02:00:00:00:00:92', 'dev', vx, 'nud', 'permanent');
+    ip(h.ns.name!, 'link', 'set', veth, 'type', 'bridge_slave', 'proxy_arp_wifi', 'off');
     let ctl = await Networks.open({ stateDir: h.dir, host: h.ns });
     ctls.push(ctl);
-    expect(fdbSelf(h.ns, vx)).toEqual(want.fdb);
-    expect(neighs(h.ns, vx)).toEqual(want.neigh);
+    expect(kernel()).toEqual(want);
 
     // The VXLAN device and the bridge gone altogether: both made again, the veth enslaved again.
     ctl.close();
@@ -199,9 +266,8 @@ describe('overlay networks', () => {
     ip(h.ns.name!, 'link', 'del', info.bridge);
     ctl = await Networks.open({ stateDir: h.dir, host: h.ns });
     ctls.push(ctl);
-    expect(fdbSelf(h.ns, vx)).toEqual(want.fdb);
-    expect(neighs(h.ns, vx)).toEqual(want.neigh);
-    expect(ipj<{ master?: string }[]>(h.ns.name!, 'link', 'show', eps[0]![0]!.hostIfname)[0]!.master).toBe(info.bridge);
+    expect(kernel()).toEqual(want);
+    expect(ipj<{ master?: string }[]>(h.ns.name!, 'link', 'show', veth)[0]!.master).toBe(info.bridge);
     await ping(ctrs[0]!, eps[1]![0]!.ip);
     await ping(ctrs[1]!, eps[0]![0]!.ip);
     // The handle from the reopened controller is an overlay handle with the persisted state.
@@ -221,6 +287,87 @@ describe('overlay networks', () => {
     ctls.push(ctl);
     expect(await warned).toMatch(/overlay network ov not reconciled/);
     expect(ctl.list().map((n) => n.name)).toEqual(['ov']);
+  });
+
+  it('the bridge answers ARP for known endpoints, local and remote, and floods it to no other container (nft counters); unknown addresses, broadcast and multicast still flood', async () => {
+    const { hosts } = await underlay(2);
+    const nets = [await overlayOn(hosts[0]!, { ipRange: '10.99.0.16/28' }), await overlayOn(hosts[1]!, { ipRange: '10.99.0.32/28' })];
+    const h0 = hosts[0]!.ns;
+    const br0 = nets[0]!.info.bridge;
+    // Host 0: an asker A, a local target B, a bystander C; host 1: a remote target R.
+    const [a, b, c, r] = [await scope.ns('a'), await scope.ns('b'), await scope.ns('c'), await scope.ns('r')];
+    const ea = await nets[0]!.attach(a);
+    const eb = await nets[0]!.attach(b);
+    // C's MAC is below every other port's: a bridge that took its ports' lowest MAC would
+    // change address now and lose its whole neighbour table (see ensureLinks).
+    const brMac = ipj<{ address: string }[]>(h0.name!, 'link', 'show', br0)[0]!.address;
+    const ec = await nets[0]!.attach(c, { mac: '02:00:00:00:00:01' });
+    expect(ipj<{ address: string }[]>(h0.name!, 'link', 'show', br0)[0]!.address).toBe(brMac);
+    const er = await nets[1]!.attach(r);
+    await feed(hosts, nets, [[ea, eb, ec], [er]]);
+    expect(neighs(h0, br0)).toEqual(expectedNeigh([{ ip: er.ip, mac: er.mac, vtep: hosts[1]!.vtep }], [ea, eb, ec]));
+
+    // The witnesses: nft counters in each container, of the ARP requests its interface
+    // receives (arp input hook) and of the broadcast and multicast pings.
+    for (const x of [a, b, c, r]) {
+      run('ip', ['netns', 'exec', x.name!, 'nft', '-f', '-'], [
+        'table arp np {',
+        '  counter req {}',
+        '  chain in { type filter hook input priority 0; arp operation request counter name req; }',
+        '}',
+        'table ip np {',
+        '  counter bcast {}',
+        '  counter mcast {}',
+        '  chain in { type filter hook input priority 0; ip daddr 10.99.0.255 counter name bcast; ip daddr 224.0.0.1 counter name mcast; }',
+        '}',
+      ].join('\n'));
+    }
+    const counters = (x: Netns): Record<string, number> => {
+      const out = JSON.parse(run('ip', ['netns', 'exec', x.name!, 'nft', '-j', 'list', 'counters'])) as { nftables: { counter?: { name: string; packets: number } }[] };
+      return Object.fromEntries(out.nftables.filter((o) => o.counter).map((o) => [o.counter!.name, o.counter!.packets]));
+    };
+    const arpSeen = (): number[] => [a, b, c, r].map((x) => counters(x).req!);
+    const flushed = (...xs: Netns[]): void => xs.forEach((x) => ip(x.name!, 'neigh', 'flush', 'all'));
+
+    // A asks for R (remote) and for B (local): both answered (the pings go through), and no
+    // container sees a request: not the bystander, not even the target (the bridge
+    // answers; B's own request for A on the way back is answered by the bridge too).
+    let before = arpSeen();
+    flushed(a, b, r);
+    await ping(a, er.ip);
+    await ping(a, eb.ip);
+    expect(ipj<{ dst: string; lladdr?: string }[]>(a.name!, 'neigh', 'show', er.ip)[0]!.lladdr).toBe(er.mac);
+    expect(arpSeen()).toEqual(before);
+
+    // An address nobody told the bridge about (free in the range): flooded to every
+    // container of the host, answered by none; it never crosses the underlay.
+    before = arpSeen();
+    expect(await answers(a, '10.99.0.29')).toBe(false);
+    let seen = arpSeen().map((n, i) => n - before[i]!);
+    expect(seen[1]).toBeGreaterThan(0);
+    expect(seen[2]).toBeGreaterThan(0);
+    expect(seen[3]).toBe(0);
+
+    // An address the bridge does not know but a container here owns (plugged in by hand,
+    // not through netplumb): flooded, and its owner answers.
+    const d = await scope.ns('d');
+    ip(h0.name!, 'link', 'add', 'vd0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', d.name!);
+    ip(h0.name!, 'link', 'set', 'vd0', 'master', br0, 'up');
+    ip(d.name!, 'addr', 'add', '10.99.0.30/24', 'dev', 'eth0');
+    ip(d.name!, 'link', 'set', 'eth0', 'up');
+    before = arpSeen();
+    await ping(a, '10.99.0.30');
+    seen = arpSeen().map((n, i) => n - before[i]!);
+    expect(seen[2]).toBeGreaterThan(0);
+
+    // Broadcast and multicast from the remote container reach the local ones.
+    const cast = (): number[] => [b, c].flatMap((x) => [counters(x).bcast!, counters(x).mcast!]);
+    const castBefore = cast();
+    ip(r.name!, 'route', 'add', '224.0.0.0/4', 'dev', 'eth0');
+    // Nobody answers either (containers ignore broadcast pings): the counters tell.
+    spawnSync('ip', ['netns', 'exec', r.name!, 'ping', '-n', '-q', '-b', '-c', '2', '-i', '0.2', '-W', '1', '10.99.0.255']);
+    spawnSync('ip', ['netns', 'exec', r.name!, 'ping', '-n', '-q', '-c', '2', '-i', '0.2', '-W', '1', '224.0.0.1']);
+    expect(cast().map((n, i) => n - castBefore[i]!).every((n) => n > 0)).toBe(true);
   });
 
   it('a gateway network gives overlay containers the outside (masqueraded); detach removes both endpoints', async () => {

@@ -7,12 +7,13 @@ import { checkPorts, portBindings, portKey } from '../src/network/ports';
 import { mergePorts } from '../src/network/rebuild';
 
 describe('published ports over both families', () => {
-  it('checkPorts: IPv6 host addresses in canonical text; ::1 and IPv4-mapped addresses refused, prefixes and zones too', () => {
+  it('checkPorts: IPv6 host addresses in canonical text; ::1 accepted (the proxy\'s, no element); IPv4-mapped addresses refused, prefixes and zones too', () => {
     expect(checkPorts([{ hostIp: '2001:DB8:0:0::1', hostPort: 80, containerPort: 80 }])[0]!.hostIp).toBe('2001:db8::1');
     expect(checkPorts([{ hostIp: '0.0.0.0', hostPort: 80, containerPort: 80 }])[0]!.hostIp).toBe('0.0.0.0');
     expect(checkPorts([{ hostIp: '::', hostPort: 80, containerPort: 80 }])[0]!.hostIp).toBe('::');
-    expect(() => checkPorts([{ hostIp: '::1', hostPort: 80, containerPort: 80 }])).toThrow(RangeError);
-    expect(() => checkPorts([{ hostIp: '0:0::1', hostPort: 80, containerPort: 80 }])).toThrow(RangeError);
+    expect(checkPorts([{ hostIp: '0:0::1', hostPort: 80, containerPort: 80 }])[0]!.hostIp).toBe('::1');
+    // A port on ::1 is served by the LoopbackProxy: a store key, and no nftables element.
+    expect(portElements({ ip: '10.0.0.2', ip6: 'fd00::2', publish: [{ hostIp: '::1', hostPort: 80, containerPort: 80 }] })).toEqual([]);
     for (const bad of ['::ffff:10.0.0.1', 'fe80::1%eth0', '2001:db8::/64', '10.0.0.0/8', 'host']) {
       expect(() => checkPorts([{ hostIp: bad, hostPort: 80, containerPort: 80 }]), bad).toThrow(TypeError);
     }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readPackages, TEST_SECTIONS } from '../scripts/system-packages.mjs';
-import { shellCommands, tsCommands } from './command-scan';
+import { shellCommands, shellFunctions, tsCommands } from './command-scan';
 
 const root = path.join(__dirname, '..');
 const temps: string[] = [];
@@ -29,12 +29,26 @@ function files(dir: string, match: RegExp): string[] {
   return out;
 }
 
+/** The functions of the scripts a shell script sources (`. "$HERE/lib.sh"`, `source lib.sh`), by file name beside it. */
+function sourcedFunctions(f: string, text: string): Set<string> {
+  const out = new Set<string>();
+  for (const m of text.matchAll(/^\s*(?:\.|source)\s+"?(?:\$\w+\/|\$\{\w+\}\/)?([\w./-]+\.sh)"?/gm)) {
+    const lib = path.join(root, path.dirname(f), path.basename(m[1]!));
+    try {
+      for (const fn of shellFunctions(readFileSync(lib, 'utf8'))) out.add(fn);
+    } catch {
+      // not beside it: its commands count as commands
+    }
+  }
+  return out;
+}
+
 /** Command -> the files that run it. */
 function commandsOf(paths: string[]): Map<string, string[]> {
   const found = new Map<string, string[]>();
   for (const f of paths) {
     const text = readFileSync(path.join(root, f), 'utf8');
-    const cmds = /\.(ts|mjs|js)$/.test(f) ? tsCommands(text, f) : shellCommands(text);
+    const cmds = /\.(ts|mjs|js)$/.test(f) ? tsCommands(text, f) : shellCommands(text, sourcedFunctions(f, text));
     for (const c of cmds) found.set(c, [...new Set([...(found.get(c) ?? []), f])]);
   }
   return found;

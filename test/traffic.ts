@@ -36,6 +36,11 @@ export class Servers {
     await listening(ns, port, family);
   }
 
+  /** A UDP echo server on `port` (both families) in `ns`: each datagram comes back to its sender. */
+  echoUdp(ns: Netns, port: number): void {
+    this.#procs.push(spawn('ip', ['netns', 'exec', nameOf(ns), 'socat', `UDP6-LISTEN:${port},fork,reuseaddr`, 'PIPE'], { stdio: 'ignore' }));
+  }
+
   /** Stops every server. */
   stop(): void {
     for (const p of this.#procs) p.kill();
@@ -112,4 +117,32 @@ export function joinOutside(host: Netns, outside: Netns, o: { ipv6?: boolean } =
     ip(O, 'addr', 'add', `${OUT_IP6}/64`, 'dev', 'eth0', 'nodad');
   }
   for (const [ns, dev] of [[H, 'uplink'], [H, 'lo'], [O, 'eth0'], [O, 'lo']] as const) ip(ns, 'link', 'set', dev, 'up');
+}
+
+/**
+ * A node script run inside `ns` (ip netns exec), for servers that listen in a namespace's
+ * own sockets (the DNS resolver, the loopback proxy): `ready` is its first stdout line,
+ * `stop` sends SIGTERM and waits for it to exit.
+ */
+export function spawnIn(ns: Netns, script: string): { ready: Promise<string>; stop(): Promise<void> } {
+  const child = spawn('ip', ['netns', 'exec', nameOf(ns), process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  const exited = new Promise<void>((r) => child.on('exit', () => r()));
+  const ready = new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const nl = out.indexOf('\n');
+      if (nl >= 0) resolve(out.slice(0, nl));
+    });
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    void exited.then(() => reject(new Error(`exited before ready: ${err}`)));
+  });
+  return {
+    ready,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }

@@ -191,6 +191,9 @@ void add_kind_data(Napi::Env env, Napi::Object o, const rtnl::Link& l) {
     if (x.learning) p.Set("learning", *x.learning != 0);
     if (x.unicast_flood) p.Set("flood", *x.unicast_flood != 0);
     if (x.isolated) p.Set("isolated", *x.isolated != 0);
+    if (x.proxyarp) p.Set("proxyArp", *x.proxyarp != 0);
+    if (x.proxyarp_wifi) p.Set("proxyArpWifi", *x.proxyarp_wifi != 0);
+    if (x.neigh_suppress) p.Set("neighSuppress", *x.neigh_suppress != 0);
     if (x.state) p.Set("state", *x.state);
     if (x.priority) p.Set("priority", *x.priority);
     if (x.cost) p.Set("cost", *x.cost);

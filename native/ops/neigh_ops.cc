@@ -384,6 +384,8 @@ Napi::Value DecodeNeighs(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
+rtnl::NeighRequest neigh_request_from(Napi::Env env, const Napi::Value& v) { return request_from(env, v); }
+
 void register_neigh(Napi::Env env, Napi::Object exports) {
   exports.Set("neighApply", Napi::Function::New(env, NeighApply, "neighApply"));
   exports.Set("neighGet", Napi::Function::New(env, NeighGet, "neighGet"));

@@ -3,7 +3,14 @@
 
 #include <napi.h>
 
+#include "rtnl/neigh.h"
+
 namespace np::ops {
+
+// A neighbour or FDB request from the plain object TypeScript hands over (neigh_ops.cc's
+// format: { op, family, ifindex, dst?, lladdr?, state?, self?, master?, ... }); throws a
+// TypeError naming the field at fault. Shared by neighApply and the rtnl batches.
+rtnl::NeighRequest neigh_request_from(Napi::Env env, const Napi::Value& v);
 
 void register_netns(Napi::Env env, Napi::Object exports);
 void register_link(Napi::Env env, Napi::Object exports);

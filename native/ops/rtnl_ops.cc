@@ -6,6 +6,7 @@
 // with one sendmsg. Each step's result is the first error among its messages.
 #include <sys/socket.h>
 
+#include <cerrno>
 #include <type_traits>
 #include <variant>
 
@@ -129,7 +130,14 @@ struct RouteStep {
   rtnl::RouteSpec spec;
 };
 
-using Step = std::variant<LinkStep, AddrStep, RouteStep>;
+// A neighbour or FDB entry, in the same sendmsg as the link steps before it (an entry
+// on a link this batch creates names it by its requested ifindex).
+struct NeighStep {
+  rtnl::NeighRequest req;
+  bool missing_ok = false;  // a delete that finds nothing (ENOENT) is a success
+};
+
+using Step = std::variant<LinkStep, AddrStep, RouteStep, NeighStep>;
 
 void read_common(const Obj& o, rtnl::LinkCommon& c, std::vector<Handle>& holds) {
   c.index = o.num<int32_t>("index").value_or(0);
@@ -228,6 +236,9 @@ void read_kind(const Obj& o, rtnl::LinkSpec& s, std::vector<Handle>& holds) {
     s.port.learning = p->flag("learning");
     s.port.unicast_flood = p->flag("flood");
     s.port.isolated = p->flag("isolated");
+    s.port.proxyarp = p->flag("proxyArp");
+    s.port.proxyarp_wifi = p->flag("proxyArpWifi");
+    s.port.neigh_suppress = p->flag("neighSuppress");
     s.port.state = p->num<uint8_t>("state");
     s.port.priority = p->num<uint16_t>("priority");
     s.port.cost = p->num("cost");
@@ -309,12 +320,22 @@ Step read_step(const Napi::Object& raw, size_t i) {
     s.spec = read_route(o);
     return s;
   }
+  if (op == "neigh") {
+    NeighStep s;
+    s.req = neigh_request_from(raw.Env(), o.raw("req"));
+    if (s.req.type == RTM_GETNEIGH) o.fail("req", "a change, not a get");
+    s.req.ifindex = o.num<int32_t>("index").value_or(0);
+    if (auto via = o.num("via")) s.req.via = *via;
+    s.missing_ok = o.boolean("missingOk").value_or(false);
+    return s;
+  }
   throw Napi::TypeError::New(raw.Env(), "step[" + std::to_string(i) + "]: unknown op '" + op + "'");
 }
 
 const char* op_name(const Step& s) {
   if (auto* l = std::get_if<LinkStep>(&s)) return l->op == LinkStep::Delete ? "RTM_DELLINK" : "RTM_NEWLINK";
   if (auto* a = std::get_if<AddrStep>(&s)) return a->type == RTM_DELADDR ? "RTM_DELADDR" : "RTM_NEWADDR";
+  if (auto* n = std::get_if<NeighStep>(&s)) return n->req.type == RTM_DELNEIGH ? "RTM_DELNEIGH" : "RTM_NEWNEIGH";
   return std::get<RouteStep>(s).type == RTM_DELROUTE ? "RTM_DELROUTE" : "RTM_NEWROUTE";
 }
 
@@ -330,6 +351,10 @@ size_t encode_step(nl::Builder& b, const Step& s) {
   }
   if (auto* a = std::get_if<AddrStep>(&s)) {
     rtnl::encode_addr(b, a->type, a->flags, a->spec);
+    return 1;
+  }
+  if (auto* n = std::get_if<NeighStep>(&s)) {
+    rtnl::encode_neigh(b, n->req);
     return 1;
   }
   const auto& r = std::get<RouteStep>(s);
@@ -402,6 +427,10 @@ std::vector<StepOutcome> run_batch(const Handle& h, const std::vector<Step>& ste
       "rtnetlink batch");
   for (size_t m = 0; m < results.size(); m++) {
     auto& so = out[owner[m]];
+    if (results[m].err == ENOENT) {
+      auto* n = std::get_if<NeighStep>(&steps[owner[m]]);
+      if (n && n->missing_ok && n->req.type == RTM_DELNEIGH) continue;
+    }
     if (results[m].err && !so.failure.err) {
       so.failure.err = results[m].err;
       // A link change may include an AF_BRIDGE RTM_SETLINK (a port set disabled): name it.

@@ -112,6 +112,9 @@ constexpr auto kBrportPolicy = [] {
   p[IFLA_BRPORT_LEARNING] = {Kind::U8, "IFLA_BRPORT_LEARNING"};
   p[IFLA_BRPORT_UNICAST_FLOOD] = {Kind::U8, "IFLA_BRPORT_UNICAST_FLOOD"};
   p[IFLA_BRPORT_ISOLATED] = {Kind::U8, "IFLA_BRPORT_ISOLATED"};
+  p[IFLA_BRPORT_PROXYARP] = {Kind::U8, "IFLA_BRPORT_PROXYARP"};
+  p[IFLA_BRPORT_PROXYARP_WIFI] = {Kind::U8, "IFLA_BRPORT_PROXYARP_WIFI"};
+  p[IFLA_BRPORT_NEIGH_SUPPRESS] = {Kind::U8, "IFLA_BRPORT_NEIGH_SUPPRESS"};
   return p;
 }();
 
@@ -205,6 +208,9 @@ void decode_port_data(Link& l, const nlattr* data) {
   opt(tb, IFLA_BRPORT_LEARNING, o.learning, &nl::Attrs::u8);
   opt(tb, IFLA_BRPORT_UNICAST_FLOOD, o.unicast_flood, &nl::Attrs::u8);
   opt(tb, IFLA_BRPORT_ISOLATED, o.isolated, &nl::Attrs::u8);
+  opt(tb, IFLA_BRPORT_PROXYARP, o.proxyarp, &nl::Attrs::u8);
+  opt(tb, IFLA_BRPORT_PROXYARP_WIFI, o.proxyarp_wifi, &nl::Attrs::u8);
+  opt(tb, IFLA_BRPORT_NEIGH_SUPPRESS, o.neigh_suppress, &nl::Attrs::u8);
   l.port = o;
 }
 

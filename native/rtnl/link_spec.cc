@@ -89,6 +89,9 @@ void put_port_attrs(nl::Builder& b, const BridgePortOptions& p) {
   if (p.learning) b.put_u8(IFLA_BRPORT_LEARNING, *p.learning);
   if (p.unicast_flood) b.put_u8(IFLA_BRPORT_UNICAST_FLOOD, *p.unicast_flood);
   if (p.isolated) b.put_u8(IFLA_BRPORT_ISOLATED, *p.isolated);
+  if (p.proxyarp) b.put_u8(IFLA_BRPORT_PROXYARP, *p.proxyarp);
+  if (p.proxyarp_wifi) b.put_u8(IFLA_BRPORT_PROXYARP_WIFI, *p.proxyarp_wifi);
+  if (p.neigh_suppress) b.put_u8(IFLA_BRPORT_NEIGH_SUPPRESS, *p.neigh_suppress);
   if (p.flush) b.put_flag(IFLA_BRPORT_FLUSH);
 }
 

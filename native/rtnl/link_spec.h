@@ -73,10 +73,15 @@ struct IpvlanOptions {
 
 struct BridgePortOptions {
   std::optional<uint8_t> hairpin, learning, unicast_flood, isolated, state;
+  // IFLA_BRPORT_PROXYARP, IFLA_BRPORT_PROXYARP_WIFI, IFLA_BRPORT_NEIGH_SUPPRESS
+  std::optional<uint8_t> proxyarp, proxyarp_wifi, neigh_suppress;
   std::optional<uint16_t> priority;
   std::optional<uint32_t> cost;
   bool flush = false;  // IFLA_BRPORT_FLUSH: forget the FDB entries learned on the port
-  bool any() const { return hairpin || learning || unicast_flood || isolated || state || priority || cost || flush; }
+  bool any() const {
+    return hairpin || learning || unicast_flood || isolated || state || priority || cost || flush || proxyarp ||
+           proxyarp_wifi || neigh_suppress;
+  }
 };
 
 struct LinkSpec {

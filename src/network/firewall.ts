@@ -8,10 +8,10 @@
 import type { NetlinkError } from '../errors';
 import type { Netns } from '../netns';
 import {
-  accept, concat, counter, ct, dnat, drop, fib, iifname, ip, ip6, jump, masquerade, meta, oifname, th,
+  accept, concat, counter, ct, dnat, drop, fib, iifname, ip, ip6, jump, masquerade, meta, oifname, th, verdict,
   type ElementSpec, type Family, type Transaction,
 } from '../nft';
-import { portBindings } from './ports';
+import { portBindings, proxiedOnly } from './ports';
 import type { EndpointInfo, NetworkInfo, PortMapping, PortProtocol } from './types';
 
 const F: Family = 'inet';
@@ -45,6 +45,7 @@ export function portElements(ep: Publisher): { set: string; el: ElementSpec }[] 
   const out: { set: string; el: ElementSpec }[] = [];
   const seen = new Set<string>();
   for (const p of portBindings(ep.publish, ep.ip !== '', ep.ip6 !== undefined)) {
+    if (proxiedOnly(p)) continue; // the LoopbackProxy's, not the kernel's
     const six = p.family === 6;
     const to = six ? ep.ip6! : ep.ip;
     if (p.hostIp) out.push({ set: six ? 'dnat6_ip' : 'dnat4_ip', el: { key: [p.hostIp, p.protocol, p.hostPort], value: [to, p.containerPort] } });
@@ -184,7 +185,7 @@ export class Firewall {
   }
 
   // The IPv6 twins of the IPv4 sets (no lo_pub6: a packet to ::1 from outside is dropped
-  // by the kernel on arrival, and ::1 is never published).
+  // by the kernel on arrival, and ::1 is published by the userland proxy, not by NAT).
   #ipv6Sets(tx: Transaction): void {
     const t = this.#t();
     tx.addSet({ ...t, name: 'guard6', key: 'ipv6_addr', map: 'verdict', flags: ['interval'] });
@@ -200,6 +201,9 @@ export class Firewall {
     // An IPv6 packet matching a dnat4_any key loads an IPv4 target and the `dnat ip`
     // does nothing (the kernel's nat expression skips a packet of the other family), so
     // it goes on to these.
+    // [::1] cannot be NATed (the replies would be dropped): connections to it from the host
+    // are left to the LoopbackProxy's sockets (proxy.ts), which then reach the container.
+    tx.addRule({ ...t, chain: 'pub', rule: [ip6.daddr.eq('::1'), verdict.return()] });
     tx.addRule({ ...t, chain: 'pub', rule: [dnat({ family: 'ip6', map: concat(ip6.daddr, meta.l4proto, th.dport).map('dnat6_ip'), withPort: true })] });
     tx.addRule({ ...t, chain: 'pub', rule: [dnat({ family: 'ip6', map: concat(meta.l4proto, th.dport).map('dnat6_any'), withPort: true })] });
   }

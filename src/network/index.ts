@@ -8,13 +8,15 @@ export {
 } from './ipam';
 export { StateCorruptError, StateSchemaError, StateBusyError, StateFullError } from './store';
 export { Networks, type NetworksOptions, type GcResult } from './networks';
-export type { RebuildResult } from './rebuild';
+export type { RebuildResult, RebuildScan, ScannedNamespace, Adopted } from './rebuild';
+export type { NetworkStore, StoreTx, StoredEndpoint, EndpointPhase, StoreTable, ChangedRow } from './store';
+export type { NetworkController } from './network';
 export { Network } from './network';
 export { OverlayNetwork, VXLAN_PORT, registerDriver, type OverlayUpdate, type OverlayUpdateResult, type OverlayState } from './drivers';
 export type {
   NetworkDriver, DriverContext, DriverFeatures, DriverRecord, AttachTarget, KernelAttach, HostLinks, NetworkBase,
 } from './driver';
-export { Firewall } from './firewall';
+export { Firewall, type Publisher } from './firewall';
 export { checkPorts, expandPorts, portBindings, type PortBinding } from './ports';
 export { hostsFileContent } from './hosts';
 export {
@@ -30,3 +32,4 @@ export {
   OverlayControlPlane, type ControlPlaneOptions, type ControlPlaneStats, type EtcdConnection, type OverlayDefinition,
   type OverlayJoinOptions,
 } from './controlplane/etcd';
+export { LoopbackProxy, type LoopbackProxyOptions, type ProxiedPort } from './proxy';

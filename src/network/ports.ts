@@ -45,12 +45,7 @@ function checkHostIp(v: unknown, what: string): string {
   if (family === 6 && value >> 32n === 0xffffn) {
     throw new TypeError(`${what}: an IPv4-mapped address never appears on the wire; publish on the IPv4 address`);
   }
-  if (family === 6 && value === 1n) {
-    // The DNAT itself works; the reply does not: after the reverse translation it comes
-    // in on the bridge addressed to ::1, which the kernel drops (RFC 4291 2.5.3). IPv4
-    // has route_localnet for this; IPv6 has no equivalent.
-    throw new RangeError(`${what}: ::1 cannot be published (the kernel drops NATed replies to ::1); use 127.0.0.1 or an address of the host`);
-  }
+  // ::1 is published by the userland proxy (LoopbackProxy), not by NAT: see proxy.ts.
   return formatIp(value, family);
 }
 
@@ -76,7 +71,8 @@ export function checkPortFamilies(publish: readonly PortMapping[], fam: PortFami
 /**
  * One published binding: a host port of one address family (on one host address, or on
  * every local address of the family when hostIp is absent) forwarded to a container
- * port. One binding is one dnat element (and one store key).
+ * port. One binding is one store key and one dnat element, but for ::1, which the kernel
+ * cannot NAT (the replies are dropped): that one is served by the LoopbackProxy alone.
  */
 export interface PortBinding {
   family: 4 | 6;
@@ -165,4 +161,9 @@ export function conntrackFilters(ep: { ip: string; ip6?: string; publish: PortMa
     else for (const port of set) out.push({ protocol, replySrc, replySrcPort: port });
   }
   return out;
+}
+
+/** Whether a binding is served by the userland proxy only (no nftables element): ::1. */
+export function proxiedOnly(b: Pick<PortBinding, 'hostIp'>): boolean {
+  return b.hostIp === '::1';
 }

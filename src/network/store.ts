@@ -178,8 +178,10 @@ export interface StoredEndpoint {
   holder?: string;
 }
 
-type Table = 'networks' | 'endpoints' | 'leases' | 'ports' | 'records';
-type Change = [Table, string];
+/** The tables of the state database. */
+export type StoreTable = 'networks' | 'endpoints' | 'leases' | 'ports' | 'records';
+/** One changed row: its table and key (an entry of the change log). */
+export type ChangedRow = [StoreTable, string];
 
 /** Pool ids of a network: its IPv4 (or only) pool, and its IPv6 pool. */
 export function poolIds(networkId: string): { v4: string; v6: string } {
@@ -540,7 +542,7 @@ export class NetworkStore {
   }
 
   /** @internal Makes the in-memory state match one row (called by transactions and the change log). */
-  _apply(table: Table, key: string): void {
+  _apply(table: StoreTable, key: string): void {
     const s = this.#s;
     switch (table) {
       case 'networks': {
@@ -662,7 +664,7 @@ export class NetworkStore {
       return true;
     }
     for (const row of rows) {
-      const items = JSON.parse(row.items) as Change[];
+      const items = JSON.parse(row.items) as ChangedRow[];
       for (const [table, key] of items) this._apply(table, key);
       this.#applied += items.length;
       this.#lastSeq = Number(row.seq);
@@ -772,7 +774,7 @@ function storeError(e: unknown, file: string, busyMs: number): unknown {
  */
 export class StoreTx {
   /** The rows this transaction changed, in order: the change-log entry. */
-  readonly changes: Change[] = [];
+  readonly changes: ChangedRow[] = [];
   readonly #store: NetworkStore;
   #s: Record<string, StatementSync> = {};
   readonly #undo: (() => void)[] = [];

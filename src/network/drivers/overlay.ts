@@ -6,25 +6,49 @@
 //
 // The VXLAN device has learning off and proxy on; nothing is learned and no miss is
 // reported (no l2miss/l3miss handlers): the control plane, whatever it is, tells each
-// host what to know, and this module turns it into two kinds of kernel entries:
+// host what to know, and this module turns it into kernel entries. Every port of the
+// bridge (the VXLAN device, each container's veth) has proxy_arp_wifi on.
 //
-//   peer VTEP        fdb append 00:00:00:00:00:00 dst VTEP self permanent    (dev vx-…)
+//   peer VTEP        fdb append 00:00:00:00:00:00 dst VTEP self permanent   (dev vx-…)
 //                    Broadcast, multicast and unknown unicast are sent to every peer.
-//   remote endpoint  fdb replace MAC dst VTEP self permanent                 (dev vx-…)
-//                    neigh replace IP lladdr MAC nud permanent               (dev vx-…)
-//                    neigh replace IP6 lladdr MAC nud permanent              (dev vx-…, with IPv6)
+//   remote endpoint  fdb replace MAC dst VTEP self permanent                (dev vx-…)   which VTEP
+//                    fdb replace MAC master static                          (dev vx-…)   which bridge port
+//                    neigh replace IP lladdr MAC nud permanent              (dev ov-…)   what to answer
+//   local endpoint   fdb replace MAC master static                          (dev its veth)  in the attach's
+//                    neigh replace IP lladdr MAC nud permanent              (dev ov-…)      host batch
+//   IPv6             neigh replace IP6 lladdr MAC nud permanent             (dev vx-…)   a remote endpoint's
 //
-// Why the neighbour entries sit on the VXLAN device: with `proxy` the device answers
-// every ARP request the bridge floods to it from its own neighbour table (the kernel's
-// arp_reduce) and never sends ARP across the underlay; that is where a container's ARP
-// gets its answer without touching the container's own cache, and since the bridge has
-// no address the host never routes through these entries (Docker's overlay and flannel
-// do the same). An address with no entry gets no answer. IPv6 is the same with NDP: a
-// neighbour solicitation the bridge floods to the device is answered from its IPv6
-// neighbour table (neigh_reduce) and goes no further; the device keeps IPv6 enabled for
-// that (the table lives on its inet6 device) but has no address of its own.
+// IPv6 is answered the old way: a neighbour solicitation the bridge floods to the VXLAN
+// device is answered from the device's IPv6 neighbour table (neigh_reduce, proxy mode)
+// and goes no further; the device keeps IPv6 enabled for that (the table lives on its
+// inet6 device) but has no address of its own. (The bridge's answering is IPv4's:
+// docs/overlay.md says what IPv6 would need and why it is not done.)
 //
-// Several remote addresses may share a MAC on one VTEP: the FDB entry is kept while any
+// ARP is answered by the bridge (net/bridge/br_arp_nd_proxy.c, br_do_proxy_suppress_arp,
+// which br_handle_frame_finish calls for every ARP frame a port receives): for a request
+// whose target is in the bridge device's neighbour table, it looks the entry's MAC up in
+// the bridge's FDB (br_fdb_find_rcu: the `master` entries above); when that port has
+// proxy_arp_wifi it sends the reply itself, straight out of the port the request came in
+// on, and marks the request answered, and br_flood (br_forward.c) then skips every
+// proxy_arp_wifi port: no other container and not the VXLAN device gets a copy. A
+// container's ARP for a known address, local or remote, costs one frame each way. Before,
+// the bridge flooded it to every port and the VXLAN device answered from a neighbour
+// table of its own: on a 1,000-port bridge the flood filled the per-CPU backlog
+// (net.core.netdev_max_backlog) and the answer was dropped (docs/overlay.md).
+//
+// A request for an address this host was not told about is flooded as before and
+// answered by its owner, if it is a container here. It never crosses the underlay: in
+// proxy mode the VXLAN device consumes every ARP frame (arp_reduce) and, its own
+// neighbour table empty, answers none. Broadcast and multicast flood as before.
+// Not used: proxy_arp (on the asking port): such a port is never flooded to at all, so
+// broadcasts and requests for unknown addresses would no longer reach the containers;
+// neigh_suppress: once any port has it, the bridge also stops flooding gratuitous ARP and
+// ARP probes to the containers, and it never answers requests arriving on a port that
+// has it (it would answer IPv6 neighbour solicitations for remote endpoints: see
+// docs/overlay.md for IPv6). The bridge has no address: the host never routes through
+// these neighbour entries.
+//
+// Several remote addresses may share a MAC on one VTEP: the FDB entries are kept while any
 // of them is known (reference-counted per VTEP and MAC). A MAC seen again on another
 // VTEP follows its latest report (replace semantics). Peers and remote endpoints are
 // records in the store (kinds 'peer' and 'remote', one row each), written before the
@@ -96,7 +120,27 @@ function nextReport(): number {
   return reportClock;
 }
 
+// The ifindexes of each overlay's bridge and VXLAN device, looked up once and kept: attach,
+// detach and update() name them without a RTM_GETLINK. Forgotten when reconcile may have
+// made the links again, and by a change that finds one stale (ENODEV).
 const bridges = new BridgeIndex();
+const vxlans = new BridgeIndex((net) => net.overlay!.vxlan);
+
+/** The overlay's two links, by ifindex. */
+interface Devs {
+  bridge: number;
+  vxlan: number;
+}
+
+async function devsOf(ctx: DriverContext, net: NetworkInfo): Promise<Devs> {
+  const [bridge, vxlan] = await Promise.all([bridges.get(ctx, net), vxlans.get(ctx, net)]);
+  return { bridge, vxlan };
+}
+
+function forgetDevs(id: string): void {
+  bridges.forget(id);
+  vxlans.forget(id);
+}
 
 /** The overlay's state on this host: static configuration plus the peers and remote endpoints of the store. */
 function stateOf(ctx: DriverContext, net: NetworkInfo): { o: OverlayInfo; peers: string[]; remotes: RemoteRecord[] } {
@@ -191,43 +235,49 @@ export const overlayDriver: NetworkDriver<CheckedOverlay> = {
 
   async remove(ctx, net) {
     await removeLinks(ctx.host, net);
-    bridges.forget(net.id);
+    forgetDevs(net.id);
   },
 
   /**
    * Reconciles an overlay after a restart: links as in ensureLinks, then the VXLAN
-   * device's FDB and neighbour tables made to match the recorded peers and remote
-   * endpoints exactly (what is missing added, what nobody asked for deleted). An overlay
-   * whose underlay is gone must not keep every other network down: that is a warning.
+   * device's FDB, the bridge's FDB and the bridge's neighbour table made to match the
+   * recorded peers, remote endpoints and local endpoints exactly (what is missing added,
+   * what nobody asked for deleted). An overlay whose underlay is gone must not keep
+   * every other network down: that is a warning.
    */
   async reconcile(ctx, net, endpoints) {
     try {
       await ensureLinks(ctx, net, endpoints);
-      bridges.forget(net.id);
-      await repairKernel(ctx, net);
+      forgetDevs(net.id);
+      await repairKernel(ctx, net, endpoints);
     } catch (e) {
       ctx.warn(`overlay network ${net.name} not reconciled: ${(e as Error).message}`);
     }
   },
 
-  async attach(ctx, net, ep, target) {
-    const made = await attachVethEndpoint(ctx, net, ep, target, bridges);
-    // A MAC that lived on another host until now (an address handed out again: MACs
-    // follow addresses) was learned by this bridge on the VXLAN port. Until that entry
-    // ages out (300 s) the bridge would send frames for the new local container back
-    // towards the VXLAN port they came in on, i.e. drop them. One RTM_DELNEIGH (master)
-    // forgets it; none there is the common case.
-    await send(ctx.host, [fdbRequest('delete', { mac: made.mac ?? ep.mac, dev: net.overlay!.vxlan, master: true })]).catch(() => undefined);
-    return made;
+  // The port answers ARP for its container (proxy_arp_wifi) and the bridge knows the
+  // container before it sends a frame: its static FDB entry and its neighbour entry go in
+  // the host batch, so an attach is still two sendmsg. The FDB entry is a replace: a MAC
+  // that lived on another host until now (an address handed out again: MACs follow
+  // addresses) had its entry on the VXLAN port, and would have sent the new container's
+  // frames back towards the port they came in on (dropped) until it aged out.
+  // (The bridge answers ARP: IPv4. An IPv6-only endpoint gets the port flag alone.)
+  attach: (ctx, net, ep, target) => attachVethEndpoint(ctx, net, ep, target, bridges, { proxyArpWifi: true, bridgeEntries: ep.ip !== '' }),
+  // Down, to the reap group, and the bridge stops answering ARP for the address: one sendmsg.
+  detach: async (ctx, net, ep) => quiesceVeth(ctx, ep, await bridges.get(ctx, net).catch(() => undefined)),
+  async abort(ctx, net, ep) {
+    await deleteVeth(ctx, ep);
+    const bridge = await bridges.get(ctx, net).catch(() => undefined);
+    if (bridge !== undefined && ep.ip !== '') await ctx.host.neighbours.delete({ dev: bridge, address: ep.ip }).catch(() => undefined);
   },
-  detach: (ctx, _net, ep) => quiesceVeth(ctx, ep),
-  abort: (ctx, _net, ep) => deleteVeth(ctx, ep),
   alive: async (ctx, _net, ep, links) => vethAlive(ctx, ep, links),
   hostLinks: (net, endpoints) => vethHostLinks([net.bridge, net.overlay!.vxlan], endpoints),
   handle: (ctl, id) => new OverlayNetwork(ctl, id),
 
   // Peers and remote endpoints from the VXLAN device's FDB (all-zeros entries are peers)
-  // and its permanent neighbours (each with the VTEP of its MAC's entry).
+  // and the permanent neighbours whose MAC it sends to a VTEP: the bridge's (local
+  // endpoints' MACs are on their veths, not there), or the VXLAN device's own, where
+  // versions before the bridge answered ARP kept them.
   async adopt(ctx, net, scan) {
     const dev = net.overlay!.vxlan;
     const records: DriverRecord[] = [];
@@ -238,15 +288,19 @@ export const overlayDriver: NetworkDriver<CheckedOverlay> = {
       if (e.mac === ZERO_MAC) records.push({ kind: PEER, key: e.dst, value: { vtep: e.dst } });
       else vtepOf.set(e.mac, e.dst);
     }
-    // A remote endpoint is its MAC: the IPv4 and IPv6 entries of one MAC are one endpoint
-    // (an overlay gives a container one address of each family).
+    // A remote endpoint is its MAC: the IPv4 entry (the bridge's; or the VXLAN device's,
+    // where versions before the bridge answered ARP kept it) and the IPv6 one (the VXLAN
+    // device's) of one MAC are one endpoint.
     const byMac = new Map<string, RemoteRecord>();
-    for (const n of await vxlanNeighbours(ctx, net).catch(() => [])) {
+    const found: Neighbour[] = [];
+    for (const on of [net.bridge, dev]) found.push(...(await ctx.host.neighbours.list({ dev: on, family: 4 }).catch(() => [])));
+    found.push(...(await vxlanNeighbours6(ctx, net, dev).catch(() => [])));
+    for (const n of found) {
       const vtep = n.mac === undefined ? undefined : vtepOf.get(n.mac);
       if (n.proxy || vtep === undefined || n.state !== 'permanent') continue;
       const r = byMac.get(n.mac!) ?? { ip: '', mac: n.mac!, vtep, at: nextReport() };
       if (n.family === 6) r.ip6 = normalizeIp(n.address);
-      else r.ip = n.address;
+      else if (r.ip === '') r.ip = n.address;
       byMac.set(n.mac!, r);
     }
     for (const r of byMac.values()) records.push({ kind: REMOTE, key: remoteKey(r), value: r });
@@ -277,34 +331,56 @@ async function ensureLinks(ctx: DriverContext, net: NetworkInfo, endpoints: read
   if (vx && vx.kind !== 'vxlan') throw new NetlinkError({ errno: 17, op: 'network', detail: `${o.vxlan} exists and is not a VXLAN device` });
   const tag = networkTag(ctx.owner, net);
   const b = host.batch();
+  // The bridge's MAC is set, never taken from its ports: a bridge that takes the lowest
+  // of its ports' MACs changes it whenever such a port comes or goes, and a changed
+  // address flushes the device's neighbour table, permanent entries too (arp_netdev_event,
+  // NETDEV_CHANGEADDR -> neigh_changeaddr): every ARP answer the bridge holds would go.
+  // A set address stays (br_stp_recalculate_bridge_id leaves NET_ADDR_SET alone).
+  const mac = bridgeMac(net);
   if (!br) {
     b.links.add({
-      name: net.bridge, kind: 'bridge', mtu: net.mtu, alias: tag, addrGenMode: 'none',
+      name: net.bridge, kind: 'bridge', mtu: net.mtu, alias: tag, addrGenMode: 'none', mac,
       bridge: { stp: false, multicastSnooping: false }, up: true,
     });
-  } else if (!br.up) {
-    b.links.set(net.bridge, { up: true });
+  } else if (!br.up || br.mac !== mac) {
+    b.links.set(net.bridge, { up: true, mac });
   }
+  // Every port answers ARP for what is behind it (proxy_arp_wifi: see the top of this
+  // file). The kernel takes port options only from a link that is a port already
+  // (rtnl_changelink asks the current master), hence a second change after a new master.
+  const arp = { proxyArpWifi: true };
   if (!vx) {
     const spec: LinkSpec = {
       name: o.vxlan, kind: 'vxlan', mtu: net.mtu, alias: tag, addrGenMode: 'none', master: net.bridge,
       vxlan: { vni: o.vni, local: o.local, device: o.device, dstport: o.dstport, learning: false, proxy: true },
+      bridgePort: arp,
       up: true,
     };
     b.links.add(spec);
   } else if (!br || vx.master !== br.index || !vx.up) {
-    b.links.set(o.vxlan, { master: net.bridge, up: true });
+    b.links.set(o.vxlan, { master: net.bridge, up: true }).links.set(o.vxlan, { bridgePort: arp });
+  } else if (vx.bridgePort?.proxyArpWifi !== true) {
+    b.links.set(o.vxlan, { bridgePort: arp });
   }
-  // Endpoints whose veth lost its master (the bridge was deleted and made again).
+  // Endpoints whose veth lost its master (the bridge was deleted and made again), or was
+  // made before its port had proxy_arp_wifi.
   for (const ep of endpoints) {
     const l = links.get(ep.hostIfname);
-    if (l && l.group !== ctx.reapGroup && (!br || l.master !== br.index)) b.links.set(ep.hostIfname, { master: net.bridge });
+    if (!l || l.group === ctx.reapGroup) continue;
+    if (!br || l.master !== br.index) b.links.set(ep.hostIfname, { master: net.bridge }).links.set(ep.hostIfname, { bridgePort: arp });
+    else if (l.bridgePort?.proxyArpWifi !== true) b.links.set(ep.hostIfname, { bridgePort: arp });
   }
   if (b.size > 0) await b.commit();
   for (const [key, want] of [...(net.subnet !== '' ? GC_THRESH(4) : []), ...(net.ipv6Subnet !== undefined ? GC_THRESH(6) : [])]) {
     const now = Number(await host.sysctl.get(key).catch(() => 'NaN'));
     if (Number.isFinite(now) && now < want) await host.sysctl.set(key, want);
   }
+}
+
+// The overlay bridge's own MAC, from the network's id: locally administered (06:, never
+// the 02:42: of the containers' MACs), the same on every reconcile.
+function bridgeMac(net: NetworkInfo): string {
+  return `06:${net.id.slice(0, 10).match(/../g)!.join(':')}`;
 }
 
 // Deletes the VXLAN device and the bridge (the FDB and neighbour entries go with the device).
@@ -361,13 +437,13 @@ function desiredFor(ctx: DriverContext, net: NetworkInfo, keys: Keys): Desired {
   const remotes = ctx.store.records<RemoteRecord>(net.id, REMOTE);
   const floods = new Set((keys.vteps ?? []).filter((v) => peers.has(v)));
   const neigh = new Map<string, string>();
-  // Records are keyed by their IPv4 address (IPv6 on an IPv6-only overlay): an IPv6
-  // address of a dual-stack endpoint is found by one walk over the records, for the whole
-  // change, and only when the change touches one.
   let byIp6: Map<string, RemoteRecord> | undefined;
   for (const ip of keys.ips ?? []) {
     let r = remotes.get(ip);
     if (!r && ip.includes(':')) {
+      // Records are keyed by their IPv4 address (IPv6 on an IPv6-only overlay): an IPv6
+      // address of a dual-stack endpoint is found by one walk over the records, for the
+      // whole change, and only when the change touches one.
       byIp6 ??= new Map([...remotes.values()].filter((x) => x.ip6 !== undefined).map((x) => [x.ip6!, x]));
       r = byIp6.get(ip);
     }
@@ -393,8 +469,13 @@ function desiredFor(ctx: DriverContext, net: NetworkInfo, keys: Keys): Desired {
 
 // The requests that make the given keys' entries what the state says: entries that
 // should exist are appended or replaced (FDB before neighbour, so an answered ARP has a
-// destination), entries that should not are deleted (neighbour before FDB).
-function requests(dev: string, want: Desired, keys: Keys): PendingNeighRequest[] {
+// destination), entries that should not are deleted (neighbour before FDB). A remote MAC
+// has two FDB entries on the VXLAN port: the device's own (self: to which VTEP) and the
+// bridge's (master, static: behind which port, for the bridge's ARP answer); a remote
+// IPv4 address one neighbour entry, on the bridge; a remote IPv6 address one, on the
+// VXLAN device (its NDP proxy).
+function requests(devs: Devs, want: Desired, keys: Keys): PendingNeighRequest[] {
+  const { vxlan: dev, bridge } = devs;
   const put: PendingNeighRequest[] = [];
   const drop: PendingNeighRequest[] = [];
   const dropFdb: PendingNeighRequest[] = [];
@@ -404,24 +485,43 @@ function requests(dev: string, want: Desired, keys: Keys): PendingNeighRequest[]
   }
   for (const mac of new Set(keys.macs ?? [])) {
     const vtep = want.fdb.get(mac);
-    if (vtep !== undefined) put.push(fdbRequest('replace', { mac, dev, dst: vtep, self: true, state: 'permanent' }));
-    else dropFdb.push(fdbRequest('delete', { mac, dev, self: true }));
+    if (vtep !== undefined) {
+      put.push(fdbRequest('replace', { mac, dev, dst: vtep, self: true, state: 'permanent' }));
+      put.push(fdbRequest('replace', { mac, dev, master: true, state: 'static' }));
+    } else {
+      // The bridge deletes a master entry only where it points at this port (ENOENT
+      // otherwise: the MAC moved to a local veth, whose entry stays).
+      dropFdb.push(fdbRequest('delete', { mac, dev, self: true }), fdbRequest('delete', { mac, dev, master: true }));
+    }
   }
   for (const ip of new Set(keys.ips ?? [])) {
     const mac = want.neigh.get(ip);
-    if (mac !== undefined) put.push(neighbourRequest('replace', { dev, address: ip, mac, state: 'permanent' }));
-    else drop.push(neighbourRequest('delete', { dev, address: ip }));
+    const on = ip.includes(':') ? dev : bridge;
+    if (mac !== undefined) put.push(neighbourRequest('replace', { dev: on, address: ip, mac, state: 'permanent' }));
+    else drop.push(neighbourRequest('delete', { dev: on, address: ip }));
   }
   return [...put, ...drop, ...dropFdb];
 }
 
 // One RTM_NEWNEIGH/RTM_DELNEIGH per entry, as few sendmsg as the socket allows; a
-// delete that finds nothing is fine.
+// delete that finds nothing is fine. Devices are ifindexes: no lookup.
 async function send(host: Netns, reqs: PendingNeighRequest[]): Promise<void> {
   if (reqs.length === 0) return;
   const devs = new DevResolver(host);
   const resolved = await Promise.all(reqs.map((r) => resolveRequest(r, devs)));
   await call(native.neighApply(host.handle(), resolved, false, true));
+}
+
+// send() on the overlay's links by their kept ifindexes; if one is stale (ENODEV: the link
+// was made again behind this process's back), looked up afresh and sent once more.
+async function sendOn(ctx: DriverContext, net: NetworkInfo, build: (devs: Devs) => PendingNeighRequest[]): Promise<void> {
+  try {
+    await send(ctx.host, build(await devsOf(ctx, net)));
+  } catch (e) {
+    if ((e as NetlinkError).code !== 'ENODEV') throw e;
+    forgetDevs(net.id);
+    await send(ctx.host, build(await devsOf(ctx, net)));
+  }
 }
 
 // Records what a control-plane operation changes (in one store transaction, before the
@@ -430,15 +530,14 @@ async function send(host: Netns, reqs: PendingNeighRequest[]): Promise<void> {
 async function change(ctx: DriverContext, net: NetworkInfo, mutate: (tx: StoreTx, undo: ((tx: StoreTx) => void)[]) => Keys): Promise<void> {
   const undo: ((tx: StoreTx) => void)[] = [];
   const keys = ctx.write((tx) => mutate(tx, undo));
-  const dev = net.overlay!.vxlan;
   try {
-    await send(ctx.host, requests(dev, desiredFor(ctx, net, keys), keys));
+    await sendOn(ctx, net, (devs) => requests(devs, desiredFor(ctx, net, keys), keys));
   } catch (e) {
     ctx.write((tx) => {
       for (let i = undo.length - 1; i >= 0; i--) undo[i]!(tx);
     });
     const back = { ...keys, latest: undefined };
-    await send(ctx.host, requests(dev, desiredFor(ctx, net, back), back)).catch(() => undefined);
+    await sendOn(ctx, net, (devs) => requests(devs, desiredFor(ctx, net, back), back)).catch(() => undefined);
     throw e;
   }
 }
@@ -503,13 +602,41 @@ function addressesOf(r: Pick<RemoteEndpoint, 'ip' | 'ip6'>): string[] {
   return [...(r.ip !== '' ? [r.ip] : []), ...(r.ip6 !== undefined ? [r.ip6] : [])];
 }
 
-/** The VXLAN device's neighbour entries of the network's families. */
-async function vxlanNeighbours(ctx: DriverContext, net: NetworkInfo): Promise<Neighbour[]> {
-  const dev = net.overlay!.vxlan;
-  const out: Neighbour[] = [];
-  if (net.subnet !== '') out.push(...(await ctx.host.neighbours.list({ dev, family: 4 })));
-  if (net.ipv6Subnet !== undefined) out.push(...(await ctx.host.neighbours.list({ dev, family: 6 })));
-  return out;
+/** The VXLAN device's IPv6 neighbour entries (remote endpoints' NDP answers), when the network has IPv6. */
+async function vxlanNeighbours6(ctx: DriverContext, net: NetworkInfo, vxlan: number | string): Promise<Neighbour[]> {
+  return net.ipv6Subnet !== undefined ? ctx.host.neighbours.list({ dev: vxlan, family: 6 }) : [];
+}
+
+// An address of the endpoint that a local container holds, as the error to report.
+function localHolder(tx: StoreTx, net: NetworkInfo, r: Pick<RemoteEndpoint, 'ip' | 'ip6'>): AddressInUseError | undefined {
+  const ids = poolIds(net.id);
+  for (const [pool, address, subnet] of [[ids.v4, r.ip, net.subnet], [ids.v6, r.ip6, net.ipv6Subnet]] as const) {
+    if (address === undefined || address === '') continue;
+    const owner = tx.store.pools.get(pool)?.ownerOf(address);
+    if (owner !== undefined && owner !== REMOTE_OWNER) return new AddressInUseError(address, subnet!, owner);
+  }
+  return undefined;
+}
+
+// Holds a remote endpoint's addresses in the local pools, so that no local container is
+// given one (localHolder checked first); undo entries put things back.
+function holdRemote(tx: StoreTx, undo: ((tx: StoreTx) => void)[], net: NetworkInfo, r: Pick<RemoteEndpoint, 'ip' | 'ip6'>): void {
+  const ids = poolIds(net.id);
+  for (const [pool, address] of [[ids.v4, r.ip], [ids.v6, r.ip6]] as const) {
+    if (address === undefined || address === '' || tx.store.pools.get(pool)?.ownerOf(address) === REMOTE_OWNER) continue;
+    tx.claim(pool, address, REMOTE_OWNER);
+    undo.push((t) => t.release(pool, address));
+  }
+}
+
+function releaseRemote(tx: StoreTx, undo: ((tx: StoreTx) => void)[], net: NetworkInfo, r: Pick<RemoteEndpoint, 'ip' | 'ip6'>): void {
+  const ids = poolIds(net.id);
+  for (const [pool, address] of [[ids.v4, r.ip], [ids.v6, r.ip6]] as const) {
+    if (address === undefined || address === '') continue;
+    if (tx.store.pools.get(pool)?.ownerOf(address) !== REMOTE_OWNER) continue;
+    tx.release(pool, address);
+    undo.push((t) => t.claim(pool, address, REMOTE_OWNER));
+  }
 }
 
 /** Changes to an overlay's view of the other hosts, applied together (OverlayNetwork.update). */
@@ -629,72 +756,92 @@ async function applyUpdate(ctx: DriverContext, net: NetworkInfo, u: OverlayUpdat
   return { rejected };
 }
 
-// An address of the endpoint that a local container holds, as the error to report.
-function localHolder(tx: StoreTx, net: NetworkInfo, r: Pick<RemoteEndpoint, 'ip' | 'ip6'>): AddressInUseError | undefined {
-  const ids = poolIds(net.id);
-  for (const [pool, address, subnet] of [[ids.v4, r.ip, net.subnet], [ids.v6, r.ip6, net.ipv6Subnet]] as const) {
-    if (address === undefined || address === '') continue;
-    const owner = tx.store.pools.get(pool)?.ownerOf(address);
-    if (owner !== undefined && owner !== REMOTE_OWNER) return new AddressInUseError(address, subnet!, owner);
-  }
-  return undefined;
-}
-
-// Holds a remote endpoint's addresses in the local pools, so that no local container is
-// given one (localHolder checked first); undo entries put things back.
-function holdRemote(tx: StoreTx, undo: ((tx: StoreTx) => void)[], net: NetworkInfo, r: Pick<RemoteEndpoint, 'ip' | 'ip6'>): void {
-  const ids = poolIds(net.id);
-  for (const [pool, address] of [[ids.v4, r.ip], [ids.v6, r.ip6]] as const) {
-    if (address === undefined || address === '' || tx.store.pools.get(pool)?.ownerOf(address) === REMOTE_OWNER) continue;
-    tx.claim(pool, address, REMOTE_OWNER);
-    undo.push((t) => t.release(pool, address));
-  }
-}
-
-function releaseRemote(tx: StoreTx, undo: ((tx: StoreTx) => void)[], net: NetworkInfo, r: Pick<RemoteEndpoint, 'ip' | 'ip6'>): void {
-  const ids = poolIds(net.id);
-  for (const [pool, address] of [[ids.v4, r.ip], [ids.v6, r.ip6]] as const) {
-    if (address === undefined || address === '') continue;
-    if (tx.store.pools.get(pool)?.ownerOf(address) !== REMOTE_OWNER) continue;
-    tx.release(pool, address);
-    undo.push((t) => t.claim(pool, address, REMOTE_OWNER));
-  }
-}
-
-// What the kernel must hold for the whole overlay, against what it holds: the VXLAN
-// device's FDB and neighbour tables dumped, and one batch of requests for exactly the
-// entries that differ (missing ones added, stray or wrong ones deleted).
-async function repairKernel(ctx: DriverContext, net: NetworkInfo): Promise<number> {
-  const o = net.overlay!;
+// What the kernel must hold for the whole overlay, against what it holds: the bridge's
+// FDB (one dump, with the VXLAN device's own table) and the bridge's neighbour table, and
+// one batch of requests for exactly the entries that differ (missing ones added, stray or
+// wrong ones deleted). Local endpoints' entries (the static FDB entry on the veth, the
+// neighbour entry) are made good only when `locals` is given (reconcile, at open, with no
+// attach or detach in flight here); a sync leaves them to attach and detach and never
+// takes them for strays. The VXLAN device's own neighbour table, where versions before
+// the bridge answered ARP kept the remote addresses, is emptied (IPv4).
+async function repairKernel(ctx: DriverContext, net: NetworkInfo, locals?: readonly EndpointInfo[]): Promise<number> {
+  const devs = await devsOf(ctx, net);
+  const { vxlan: vx, bridge } = devs;
   const want = desired(ctx, net);
   const fixes: PendingNeighRequest[] = [];
+  // Local endpoints whose veth is on the bridge (not waiting to be reaped): MAC -> port, IP -> MAC.
+  const localPort = new Map<string, number>();
+  const localNeigh = new Map<string, string>();
+  if (locals) {
+    const links = new Map((await ctx.host.links.list()).map((l) => [l.name, l]));
+    for (const ep of locals) {
+      const l = links.get(ep.hostIfname);
+      if (!l || l.group === ctx.reapGroup || l.master !== bridge) continue;
+      localPort.set(ep.mac, l.index);
+      if (ep.ip !== '') localNeigh.set(ep.ip, ep.mac);
+    }
+  }
+  const leaveAlone = new Set<string>();
+  if (!locals) for (const e of ctx.store.endpointsOf(net.id)) if (e.phase !== 'detaching') leaveAlone.add(e.info.ip);
+
   const fdbHas = new Map<string, string>();
   const floodHas = new Set<string>();
-  for (const e of await ctx.host.fdb.list({ dev: o.vxlan })) {
-    if (!e.self) continue;
-    if (e.mac === ZERO_MAC) {
-      if (e.dst !== undefined && want.floods.has(e.dst) && e.state === 'permanent') floodHas.add(e.dst);
-      else fixes.push(fdbRequest('delete', { mac: e.mac, dev: o.vxlan, self: true, ...(e.dst !== undefined && { dst: e.dst }) }));
-    } else if (e.dst !== undefined && want.fdb.get(e.mac) === e.dst && e.state === 'permanent') {
-      fdbHas.set(e.mac, e.dst);
-    } else if (!want.fdb.has(e.mac)) {
-      fixes.push(fdbRequest('delete', { mac: e.mac, dev: o.vxlan, self: true }));
+  const portHas = new Set<string>();
+  const localHas = new Set<string>();
+  for (const e of await ctx.host.fdb.list({ bridge })) {
+    // The bridge's entries carry NDA_MASTER; the VXLAN device's own, NTF_SELF.
+    const ofBridge = !e.self && e.master === bridge;
+    if (e.ifindex === vx && e.self) {
+      if (e.mac === ZERO_MAC) {
+        if (e.dst !== undefined && want.floods.has(e.dst) && e.state === 'permanent') floodHas.add(e.dst);
+        else fixes.push(fdbRequest('delete', { mac: e.mac, dev: vx, self: true, ...(e.dst !== undefined && { dst: e.dst }) }));
+      } else if (e.dst !== undefined && want.fdb.get(e.mac) === e.dst && e.state === 'permanent') {
+        fdbHas.set(e.mac, e.dst);
+      } else if (!want.fdb.has(e.mac)) {
+        fixes.push(fdbRequest('delete', { mac: e.mac, dev: vx, self: true }));
+      }
+    } else if (e.ifindex === vx && ofBridge) {
+      // Static entries are ours; learned ones (dynamic) are the bridge's own business.
+      if (e.state === 'static' && want.fdb.has(e.mac)) portHas.add(e.mac);
+      else if (e.state === 'static' && !want.fdb.has(e.mac) && !localPort.has(e.mac)) fixes.push(fdbRequest('delete', { mac: e.mac, dev: vx, master: true }));
+    } else if (ofBridge && e.state === 'static' && localPort.get(e.mac) === e.ifindex) {
+      localHas.add(e.mac);
     }
   }
   const neighHas = new Set<string>();
-  for (const n of await vxlanNeighbours(ctx, net)) {
+  const localNeighHas = new Set<string>();
+  for (const n of await ctx.host.neighbours.list({ dev: bridge, family: 4 })) {
+    if (n.address.includes(':')) continue;
+    if (n.proxy) continue;
+    const right = (mac: string | undefined): boolean => mac !== undefined && n.mac === mac && n.state === 'permanent';
+    if (want.neigh.has(n.address)) {
+      if (right(want.neigh.get(n.address))) neighHas.add(n.address);
+    } else if (localNeigh.has(n.address)) {
+      if (right(localNeigh.get(n.address))) localNeighHas.add(n.address);
+    } else if (!leaveAlone.has(n.address)) {
+      fixes.push(neighbourRequest('delete', { dev: bridge, address: n.address }));
+    }
+  }
+  for (const n of await ctx.host.neighbours.list({ dev: vx, family: 4 })) {
+    if (!n.proxy) fixes.push(neighbourRequest('delete', { dev: vx, address: n.address }));
+  }
+  // IPv6: the VXLAN device's own table answers (its NDP proxy).
+  for (const n of await vxlanNeighbours6(ctx, net, vx)) {
     if (n.proxy) continue;
     const address = normalizeIp(n.address);
     if (want.neigh.get(address) === n.mac && n.state === 'permanent') neighHas.add(address);
-    else if (!want.neigh.has(address)) fixes.push(neighbourRequest('delete', { dev: o.vxlan, address: n.address }));
+    else if (!want.neigh.has(address)) fixes.push(neighbourRequest('delete', { dev: vx, address: n.address }));
   }
   const keys = {
     vteps: [...want.floods].filter((v) => !floodHas.has(v)),
-    macs: [...want.fdb.keys()].filter((m) => !fdbHas.has(m)),
+    macs: [...want.fdb.keys()].filter((m) => !fdbHas.has(m) || !portHas.has(m)),
     ips: [...want.neigh.keys()].filter((ip) => !neighHas.has(ip)),
   };
+  const local: PendingNeighRequest[] = [];
+  for (const [mac, port] of localPort) if (!localHas.has(mac)) local.push(fdbRequest('replace', { mac, dev: port, master: true, state: 'static' }));
+  for (const [ip, mac] of localNeigh) if (!localNeighHas.has(ip)) local.push(neighbourRequest('replace', { dev: bridge, address: ip, mac, state: 'permanent' }));
   // Deletions first here: a stray entry is gone before a right one takes its key.
-  const reqs = [...fixes, ...requests(o.vxlan, want, keys)];
+  const reqs = [...fixes, ...requests(devs, want, keys), ...local];
   await send(ctx.host, reqs);
   return reqs.length;
 }
@@ -766,15 +913,13 @@ export class OverlayNetwork extends Network {
   /**
    * Adds or replaces a remote endpoint: FDB entry MAC -> VTEP (AF_BRIDGE, NLM_F_REPLACE)
    * and a permanent neighbour IP -> MAC (AF_INET, NLM_F_REPLACE) on the VXLAN device,
-   * which answers the containers' ARP for it; with `ip6`, one more (AF_INET6), which
-   * answers their neighbour solicitations (the NDP proxy). Its addresses are never
-   * handed out here.
+   * which answers the containers' ARP for it. Its address is never handed out here.
    */
   addRemoteEndpoint(ep: RemoteEndpoint): Promise<void> {
     return this.controller.driverOp(this.id, (ctx, net) => strictly(ctx, net, { addEndpoints: [ep] }));
   }
 
-  /** Removes a remote endpoint (by its IPv4 or IPv6 address): its neighbour entries, and its FDB entry unless another endpoint shares the MAC on that VTEP. Idempotent. */
+  /** Removes a remote endpoint (by IP): its neighbour entry, and its FDB entry unless another address shares the MAC on that VTEP. Idempotent. */
   removeRemoteEndpoint(ep: string | Pick<RemoteEndpoint, 'ip' | 'ip6'>): Promise<void> {
     const ip = typeof ep === 'object' && ep !== null ? (ep.ip !== '' && ep.ip !== undefined ? ep.ip : ep.ip6!) : ep;
     return this.controller.driverOp(this.id, (ctx, net) => strictly(ctx, net, { removeEndpoints: [ip] }));

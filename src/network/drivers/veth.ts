@@ -3,6 +3,7 @@
 // made directly inside the container's namespace. Shared here so both drivers attach,
 // quiesce and reap their endpoints the same way.
 import { attachVeth, type VethAttachOptions } from '../../attach';
+import type { BatchFailure } from '../../batch';
 import type { NetlinkError } from '../../errors';
 import { parseCidr } from '../ipam';
 import type { AttachTarget, DriverContext, HostLinks, KernelAttach } from '../driver';
@@ -20,11 +21,17 @@ export function endpointTag(owner: string, ep: { id: string }): string {
  */
 export class BridgeIndex {
   readonly #index = new Map<string, number>();
+  readonly #name: (net: NetworkInfo) => string;
+
+  /** `name`: which link of the network (default its bridge; the overlay keeps its VXLAN device's too). */
+  constructor(name: (net: NetworkInfo) => string = (net) => net.bridge) {
+    this.#name = name;
+  }
 
   async get(ctx: DriverContext, net: NetworkInfo): Promise<number> {
     const known = this.#index.get(net.id);
     if (known !== undefined) return known;
-    const l = await ctx.host.links.get(net.bridge);
+    const l = await ctx.host.links.get(this.#name(net));
     this.#index.set(net.id, l.index);
     return l.index;
   }
@@ -58,9 +65,12 @@ export function containerAddresses(net: NetworkInfo, ep: EndpointInfo): Pick<Vet
   };
 }
 
+/** What a driver adds to the host side of a veth endpoint (the overlay: its ARP answers). */
+export type VethExtras = Pick<VethAttachOptions, 'proxyArpWifi' | 'bridgeEntries'>;
+
 /** Makes a veth endpoint: one native call, two sendmsg (see attachVeth). */
 export async function attachVethEndpoint(
-  ctx: DriverContext, net: NetworkInfo, ep: EndpointInfo, target: AttachTarget, bridges: BridgeIndex,
+  ctx: DriverContext, net: NetworkInfo, ep: EndpointInfo, target: AttachTarget, bridges: BridgeIndex, extras: VethExtras = {},
 ): Promise<KernelAttach> {
   const opts = (bridge: number): VethAttachOptions => ({
     bridge,
@@ -74,6 +84,7 @@ export async function attachVethEndpoint(
     // ports there is nothing to come back on the same bridge port.
     hairpin: ep.publish.length > 0,
     isolated: !net.icc,
+    ...extras,
   });
   const once = async (bridge: number): Promise<KernelAttach> => {
     if (target.create) {
@@ -101,13 +112,22 @@ export async function attachVethEndpoint(
  * Makes a veth endpoint unreachable in one RTM_NEWLINK on the host end: down (the bridge
  * disables the port: nothing is forwarded to or from it) and moved into the reap group,
  * which the controller deletes in bulk. A host end that is gone already is fine.
+ *
+ * `bridge` (the overlay's): also forget the endpoint's address in the bridge device's
+ * neighbour table (the entry attach's bridgeEntries made), in the same sendmsg. An entry
+ * or a bridge that is not there is fine too.
  */
-export async function quiesceVeth(ctx: DriverContext, ep: EndpointInfo): Promise<boolean> {
-  return ctx.host.links.set(ep.hostIfname, { group: ctx.reapGroup, up: false }).then(
+export async function quiesceVeth(ctx: DriverContext, ep: EndpointInfo, bridge?: number): Promise<boolean> {
+  const b = ctx.host.batch().links.set(ep.hostIfname, { group: ctx.reapGroup, up: false });
+  // The bridge's answer for its IPv4 address (bridgeEntries): an IPv6-only endpoint has none.
+  if (bridge !== undefined && ep.ip !== '') b.neighbours.delete({ dev: bridge, address: ep.ip }, { missingOk: true });
+  return b.commit({ rollback: false }).then(
     () => true,
-    (e: NetlinkError) => {
-      if (e.code !== 'ENODEV') throw e;
-      return false;
+    (e: NetlinkError & { batch?: BatchFailure }) => {
+      const [link, neigh] = e.batch?.errors ?? [e];
+      if (link && link.code !== 'ENODEV') throw link;
+      if (neigh && neigh.code !== 'ENODEV') throw neigh;
+      return link === undefined;
     },
   );
 }
