@@ -109,7 +109,8 @@ const DAEMON_USAGE = `usage: netplumb daemon --state-dir DIR [options]
 
 netplumbd in the foreground: owns state directory DIR and serves its networks over an
 HTTP/JSON API on a unix socket (docs/daemon.md), hosts the DNS resolver on the
-networks' gateways, answers the CNI plugin's forwarded calls, and puts back what another
+networks' gateways and the userland proxy of ports published at [::1], answers the CNI
+plugin's forwarded calls, and puts back what another
 party deletes or flushes (its nftables table, a bridge) within a second. Logs are JSON
 lines on stderr. SIGTERM or SIGINT: stop accepting, finish the requests in flight, close
 (links waiting to be reaped are deleted), exit 0. Run it in the namespace the networks
@@ -124,6 +125,7 @@ options:
   --netns-dir DIR      where named namespaces live (default /run/netns)
   --pool N             keep N namespaces ready for attaches that create one (default 0)
   --no-dns             no DNS resolver
+  --no-proxy           no userland proxy for ports published at [::1]
   --dns-port N         the resolver's port (default 53)
   --upstream ADDR      the resolver's upstream (repeatable; default /etc/resolv.conf's)
   --max-body BYTES     largest request body (default 1048576); larger gets 413
@@ -349,6 +351,7 @@ async function daemon(args: string[]): Promise<number> {
     'netns-dir': { type: 'string' },
     pool: { type: 'string' },
     'no-dns': { type: 'boolean' },
+    'no-proxy': { type: 'boolean' },
     'dns-port': { type: 'string' },
     upstream: { type: 'string', multiple: true },
     'max-body': { type: 'string' },
@@ -378,6 +381,7 @@ async function daemon(args: string[]): Promise<number> {
     ...(pool !== undefined && { pool }),
     dns: values['no-dns'] ? false : { ...(dnsPort !== undefined && { port: dnsPort }), ...(values.upstream !== undefined && { upstreams: values.upstream }) },
     ...(maxBody !== undefined && { maxBodyBytes: maxBody }),
+    ...(values['no-proxy'] && { proxy: false }),
     ...(values['no-watch'] && { watch: false as const }),
   });
   const signal = await new Promise<string>((resolve) => {

@@ -16,7 +16,7 @@ import { Netns, Networks, type EndpointInfo } from '../src';
 import { ipj, Scope, SLOWDOWN, uniq } from './helpers';
 import { nftJson } from './nft-helpers';
 import { readState } from './state-helpers';
-import { connect, exec, HOST_IP, joinOutside, listening } from './traffic';
+import { connect, exec, HOST_IP, joinOutside, listening, Servers } from './traffic';
 import { CLI, rawRequest, startDaemon, until, type RunningDaemon } from './daemon-helpers';
 
 const scope = new Scope();
@@ -156,6 +156,37 @@ describe('the API and the CLI', () => {
     using c = Networks.connect({ socket: d.socket });
     expect(await c.endpoints('curlnet')).toEqual([]);
     await c.remove('curlnet');
+    await d.stop();
+  });
+
+  it('hosts the userland proxy: a port published at [::1] answers there, and stops with the endpoint', async () => {
+    execFileSync('ip', ['-n', host.name!, 'link', 'set', 'lo', 'up']);
+    const dir = tmp();
+    const d = await daemon(dir, ['--no-dns']);
+    using c = Networks.connect({ socket: d.socket });
+    const net = await c.create({ name: 'six', subnet: '10.124.0.0/24', ipv6Subnet: 'fd00:124::/64' });
+    const ctr = await scope.ns('d6');
+    const ep = await c.attach('six', ctr, { publish: [{ hostIp: '::1', hostPort: 8686, containerPort: 80 }] });
+    expect(ep.ip6).toBe('fd00:124::2');
+    const servers = new Servers();
+    try {
+      await servers.serve(ctr, 80, 6);
+      // The kernel cannot NAT [::1] (docs/ipv6.md): what answers is the daemon's proxy,
+      // which connects from the host (the container sees the bridge's IPv6 address).
+      let seen: string | null = null;
+      for (let i = 0; i < 50 && seen === null; i++) {
+        seen = await connect(host, '::1', 8686);
+        if (seen === null) await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(seen).toBe(net.ipv6Gateway);
+      expect((await c.health()).proxy).toEqual([{ protocol: 'tcp', port: 8686, target: '[fd00:124::2]:80' }]);
+      await c.detach('six', ep.id);
+      for (let i = 0; i < 50 && (await connect(host, '::1', 8686)) !== null; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(await connect(host, '::1', 8686)).toBeNull();
+    } finally {
+      servers.stop();
+    }
+    await c.remove('six');
     await d.stop();
   });
 

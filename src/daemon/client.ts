@@ -47,6 +47,8 @@ export interface DaemonHealth {
   networks: number;
   endpoints: number;
   dns: { network: string; address: string; port: number }[] | false;
+  /** The ports the [::1] proxy relays (LoopbackProxy), or false when it is off. */
+  proxy: { protocol: 'tcp' | 'udp'; port: number; target: string }[] | false;
   pool: { size: number } | false;
   repairs: number;
 }

@@ -19,6 +19,7 @@ import { Netns } from '../netns';
 import { NetnsPool } from '../pool';
 import { Networks, type NetworksOptions } from '../network/networks';
 import { Resolver } from '../network/dns/resolver';
+import { LoopbackProxy } from '../network/proxy';
 import type { AttachOptions, NetworkOptions } from '../network/types';
 import { runCni, type CniBackend } from '../cni/plugin';
 import { describe, schemas, validators, type SchemaName } from './schemas';
@@ -40,6 +41,11 @@ export interface DaemonOptions {
   netnsDir?: string;
   /** Run the DNS resolver on the networks' gateways (default true). */
   dns?: boolean | { upstreams?: string[]; port?: number };
+  /**
+   * Serve the ports published at [::1] in userland (LoopbackProxy: the kernel cannot NAT
+   * them), following the state (default true).
+   */
+  proxy?: boolean;
   /** Keep this many namespaces ready for attaches with `create` (default 0: none). */
   pool?: number;
   /** Largest request body accepted (default 1 MiB); larger gets 413. */
@@ -89,6 +95,7 @@ export class Daemon {
   readonly #routes: Route[];
   readonly #log: (level: LogRecord['level'], msg: string, fields?: Record<string, unknown>) => void;
   #resolver: Resolver | undefined;
+  #proxy: LoopbackProxy | undefined;
   #pool: NetnsPool | undefined;
   #watch: KernelWatch | undefined;
   readonly #inflight = new Set<Promise<unknown>>();
@@ -151,6 +158,7 @@ export class Daemon {
       this.#resolver = await Resolver.open({ networks: this.networks, warn, ...dopts });
       this.#cni.dns = true;
     }
+    if (o.proxy !== false) this.#proxy = await LoopbackProxy.open({ networks: this.networks, warn });
     if (o.pool !== undefined && o.pool > 0) {
       this.#pool = await NetnsPool.create({ size: o.pool, ...(o.netnsDir !== undefined && { netnsDir: o.netnsDir }) });
     }
@@ -179,7 +187,7 @@ export class Daemon {
     this.#log('info', 'listening', {
       socket: this.socket, mode: `0${(st.mode & 0o777).toString(8)}`, uid: st.uid, gid: st.gid,
       stateDir: path.resolve(o.stateDir), pid: process.pid, version: VERSION,
-      dns: this.#resolver?.listeners.map((l) => `${l.address}:${l.port}`) ?? false, pool: o.pool ?? 0,
+      dns: this.#resolver?.listeners.map((l) => `${l.address}:${l.port}`) ?? false, proxy: this.#proxy !== undefined, pool: o.pool ?? 0,
     });
   }
 
@@ -205,6 +213,7 @@ export class Daemon {
       await closed;
       await this.#watch?.close();
       await this.#pool?.close();
+      await this.#proxy?.close();
       await this.#resolver?.close();
       await this.networks.close();
       try {
@@ -357,6 +366,7 @@ export class Daemon {
       networks: nets.length,
       endpoints: nets.reduce((k, net) => k + this.networks.endpointsOf(net.id).length, 0),
       dns: this.#resolver?.listeners.map((l) => ({ network: l.network, address: l.address, port: l.port })) ?? false,
+      proxy: this.#proxy?.ports.map((p) => ({ protocol: p.protocol, port: p.port, target: `[${p.target.address}]:${p.target.port}` })) ?? false,
       pool: this.#pool ? { size: this.#opts.pool } : false,
       repairs: this.repairs,
     };
