@@ -381,6 +381,7 @@ describe('bad requests', () => {
     using c = Networks.connect({ socket: d.socket });
     await c.create({ name: 'keep', subnet: '10.97.0.0/24' });
     const ctr = await scope.ns('db');
+    const spare = await scope.ns('db');
     await c.attach('keep', ctr, { publish: [{ hostPort: 8383, containerPort: 80 }] });
     const state = (): unknown => {
       const s = readState(path.join(dir, 'state'));
@@ -401,6 +402,8 @@ describe('bad requests', () => {
       ['POST', '/v1/networks/keep/endpoints', j('{"netns": "/run/netns/none-such"}'), 404, /no network namespace/],
       ['POST', '/v1/networks/keep/endpoints', j('{"netns": "x", "publish": [{"hostPort": 70000, "containerPort": 80}]}'), 400, /hostPort/],
       ['POST', '/v1/networks/keep/endpoints', j(`{"netns": "${ctr.name!}"}`), 409, /already attached/],
+      ['POST', '/v1/networks/keep/endpoints', j(`{"netns": "${spare.name!}", "ip": "10.200.0.5"}`), 400, /10\.200\.0\.5/],
+      ['POST', '/v1/networks/keep/endpoints', j(`{"netns": "${spare.name!}", "publish": [{"hostPort": 8383, "containerPort": 81}]}`), 409, /8383/],
       ['POST', '/v1/networks/nope/endpoints', j(`{"netns": "${ctr.name!}"}`), 404, /no network named "nope"/],
       ['POST', '/v1/networks/keep/detach', j('{"endpoint": "x"}'), 400, /body\.endpoint must match pattern/],
       ['POST', '/v1/networks', Buffer.alloc(70_000, 0x20), 413, /over the limit of 65536/],

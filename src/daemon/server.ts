@@ -383,13 +383,11 @@ export class Daemon {
     return out;
   }
 
-  // A namespace named in a request: a path as it is (the daemon must see it: the same
-  // mount namespace as the caller), a name under the netns directory otherwise.
+  // A namespace named in a request: an absolute path as it is (the daemon must see it: the
+  // same mount namespace as the caller), a name (no slash) under the netns directory;
+  // a relative path is refused rather than resolved against the daemon's directory.
   #netnsPath(s: string): string {
-    if (s.includes('/')) {
-      if (!path.isAbsolute(s)) throw new ApiError(400, `body.netns must be an absolute path or a name, got ${JSON.stringify(s)}`);
-      return s;
-    }
+    if (s.includes('/') && !path.isAbsolute(s)) throw new ApiError(400, `body.netns must be an absolute path or a name, got ${JSON.stringify(s)}`);
     return s;
   }
 
@@ -467,8 +465,12 @@ function statusOf(e: unknown): number {
       return 409;
     case 'EINVAL':
     case 'ERANGE':
-    case 'ENOSPC':
+    case 'EADDRNOTAVAIL': // a static address outside the network's subnet or range
       return 400;
+    case 'ENOSPC':
+      // The network's address pool is exhausted, or the state's disk is full
+      // (StateFullError): nothing was made.
+      return 507;
     default:
       return 500;
   }

@@ -63,8 +63,13 @@ export class KernelWatch {
     this.#fullTimer.unref();
   }
 
+  #polling = false;
+
   async #pollGeneration(): Promise<void> {
-    if (this.#closed) return;
+    // One request at a time: a slow answer (the kernel's RTNL lock held by a burst of
+    // attaches) must not pile up requests behind it.
+    if (this.#closed || this.#polling) return;
+    this.#polling = true;
     try {
       const g = await this.#networks.host.nft.generation();
       if (g === this.#generation) return;
@@ -72,6 +77,8 @@ export class KernelWatch {
       this.check('ruleset generation changed');
     } catch (e) {
       this.#log('warn', 'could not read the ruleset generation', { error: (e as Error).message });
+    } finally {
+      this.#polling = false;
     }
   }
 
