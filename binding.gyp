@@ -69,6 +69,16 @@
       "cflags_cc": ["-std=c++20", "-fexceptions", "-fvisibility=hidden", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"],
       "cflags": ["-fvisibility=hidden"],
       "ldflags": ["-pthread"]
+    },
+    {
+      "target_name": "netplumb-cni",
+      "type": "executable",
+      "conditions": [
+        ["OS!='linux'", { "type": "none" }]
+      ],
+      "sources": ["native/cni/shim.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-fno-strict-aliasing"],
+      "ldflags": ["-Wl,--as-needed"]
     }
   ]
 }

@@ -20,7 +20,9 @@ tarball="$(ls "$work"/netplumb-*.tgz)"
 listing="$(tar tzf "$tarball")"
 for arch in x64 arm64; do
   grep -qx "package/prebuilds/linux-$arch/netplumb.node" <<<"$listing" || die "the tarball has no prebuilds/linux-$arch/netplumb.node"
+  grep -qx "package/prebuilds/linux-$arch/netplumb-cni" <<<"$listing" || die "the tarball has no prebuilds/linux-$arch/netplumb-cni (the CNI plugin)"
 done
+! grep -qx 'package/dist/cni/netplumb' <<<"$listing" || die "the tarball carries dist/cni/netplumb (one arch's plugin: the install script places the right one)"
 ! grep -q '^package/build/' <<<"$listing" || die "the tarball carries build/"
 
 # A PATH without any compiler: every command of the usual directories except compilers,
@@ -70,6 +72,13 @@ node esm.mjs
 
 say "npx netplumb demo"
 npx --no-install netplumb demo
+
+say "the CNI plugin: the install script's copy (node scripts/cni-bin.mjs, skipped by --ignore-scripts) answers VERSION"
+node node_modules/netplumb/scripts/cni-bin.mjs
+[ -x node_modules/netplumb/dist/cni/netplumb ] || die "no dist/cni/netplumb after scripts/cni-bin.mjs"
+file node_modules/netplumb/dist/cni/netplumb | cut -d, -f1-2
+CNI_COMMAND=VERSION NETPLUMB_SOCKET="$work/none.sock" node_modules/netplumb/dist/cni/netplumb </dev/null | grep -q '"supportedVersions":\["0.4.0","1.0.0","1.1.0"\]' \
+  || die "the installed plugin's VERSION"
 
 if command -v qemu-aarch64 >/dev/null && [ -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ]; then
   say "the arm64 prebuild in an arm64 Node under qemu-aarch64"

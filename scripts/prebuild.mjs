@@ -76,6 +76,12 @@ for (const arch of arches) {
     rmSync(out, { recursive: true, force: true });
     mkdirSync(out, { recursive: true });
     cpSync(built, out, { recursive: true });
+    // The CNI plugin executable, binding.gyp's second target, from the same node-gyp run
+    // (docs/cni.md): shipped beside the addon, stripped like it.
+    const exe = path.join(scratch, 'build', 'Release', 'netplumb-cni');
+    if (!existsSync(exe)) fail(`${exe} was not built (binding.gyp's netplumb-cni target)`);
+    cpSync(exe, path.join(out, 'netplumb-cni'));
+    run(target.env.PREBUILD_STRIP_BIN ?? 'strip', [path.join(out, 'netplumb-cni')]);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
@@ -95,4 +101,14 @@ for (const arch of arches) {
     fail(`${file} is ${type} for ${machine}, expected a shared object (DYN) for ${TARGETS[arch].machine}`);
   }
   console.log(`${path.relative(root, file)}: ELF shared object, ${machine}`);
+  const exe = path.join(dir, 'netplumb-cni');
+  const e = spawnSync('readelf', ['-h', exe], { encoding: 'utf8' });
+  if (e.status !== 0) fail(`readelf -h ${exe}: ${e.stderr.trim()}`);
+  const exeMachine = /Machine:\s+(.*)/.exec(e.stdout)?.[1]?.trim();
+  const exeType = /Type:\s+(\S+)/.exec(e.stdout)?.[1];
+  // A position-independent executable is DYN too; EXEC when linked without -pie.
+  if (exeMachine !== TARGETS[arch].machine || (exeType !== 'DYN' && exeType !== 'EXEC')) {
+    fail(`${exe} is ${exeType} for ${exeMachine}, expected an executable for ${TARGETS[arch].machine}`);
+  }
+  console.log(`${path.relative(root, exe)}: ELF executable, ${exeMachine}`);
 }

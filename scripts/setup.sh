@@ -62,7 +62,7 @@ command -v apt-get >/dev/null && command -v dpkg-query >/dev/null \
   || die "this set-up installs Debian packages (Debian 12); elsewhere install the packages of $LIST by hand, then run npm ci"
 
 # 1. Debian packages.
-sections=(build test base ci later)
+sections=(build test base ci)
 command -v npm >/dev/null || sections+=(bootstrap)
 mapfile -t missing < <(not_installed $(packages "${sections[@]}"))
 apt_install "${missing[@]}"

@@ -17,6 +17,9 @@ commands:
   show      list links, addresses, routes, neighbours, fdb or nft of a namespace
   dns       the DNS resolver of a state directory's networks, in the foreground
   state     the state directory: rebuild it from the kernel when its database is lost
+  daemon    netplumbd: the networks of a state directory served on a unix socket
+  network   networks: ls, inspect, create, rm, prune (through a daemon or a state directory)
+  gc        remove what no record claims (tagged links, stale elements, dead records)
   version   print the version
 
 netplumb <command> --help describes a command. Exit codes: 0 success, 1 failure,
@@ -100,6 +103,85 @@ options:
   -h, --help         this text
 
 Exit codes: 0 rebuilt, 1 failure, 2 usage error.
+`;
+
+const DAEMON_USAGE = `usage: netplumb daemon --state-dir DIR [options]
+
+netplumbd in the foreground: owns state directory DIR and serves its networks over an
+HTTP/JSON API on a unix socket (docs/daemon.md), hosts the DNS resolver on the
+networks' gateways and the userland proxy of ports published at [::1], answers the CNI
+plugin's forwarded calls, and puts back what another
+party deletes or flushes (its nftables table, a bridge) within a second. Logs are JSON
+lines on stderr. SIGTERM or SIGINT: stop accepting, finish the requests in flight, close
+(links waiting to be reaped are deleted), exit 0. Run it in the namespace the networks
+live in.
+
+options:
+  --state-dir DIR      the state directory (required)
+  --socket PATH        the socket (default /run/netplumb/netplumb.sock)
+  --socket-mode MODE   octal mode of the socket (default 660: owner and group)
+  --socket-group GROUP a group whose members may use the API (default the daemon's)
+  --owner NAME         the owner tag (default netplumb)
+  --netns-dir DIR      where named namespaces live (default /run/netns)
+  --pool N             keep N namespaces ready for attaches that create one (default 0)
+  --no-dns             no DNS resolver
+  --no-proxy           no userland proxy for ports published at [::1]
+  --dns-port N         the resolver's port (default 53)
+  --upstream ADDR      the resolver's upstream (repeatable; default /etc/resolv.conf's)
+  --max-body BYTES     largest request body (default 1048576); larger gets 413
+  --no-watch           do not watch for (and repair) foreign changes
+  -h, --help           this text
+
+Exit codes: 0 stopped by a signal, 1 failure (the state cannot be opened, the socket is
+in use by another daemon), 2 usage error.
+`;
+
+const NETWORK_USAGE = `usage: netplumb network <ls|inspect|create|rm|prune> [options] [NAME...]
+
+  ls                 every network: name, driver, subnet, gateway, bridge, endpoints
+  inspect NAME...    each network with its endpoints, as JSON
+  create NAME        a network (bridge unless --driver says otherwise); prints its id
+  rm NAME...         remove networks (refused while one has endpoints)
+  prune              remove every network without endpoints (not the default one)
+
+Where the networks are (one of):
+  --socket PATH      a running daemon (default /run/netplumb/netplumb.sock when it exists)
+  --state-dir DIR    a state directory, opened in this process (run it in the namespace
+                     the networks live in)
+
+create options:
+  --driver D         bridge (default), overlay or macvlan
+  --subnet CIDR      --gateway IP  --ip-range CIDR  --bridge NAME  --mtu N
+  --ipv6             IPv6 too   --ipv6-subnet CIDR   --ipv4=false is --no-ipv4
+  --internal         no way in or out but the network's own members
+  --no-icc           containers of the network may not talk to each other
+  --no-masquerade    no source NAT for traffic leaving the host
+  --label K=V        a label (repeatable)
+  --parent IF        macvlan: the parent link   --vni N --local IP --device IF: overlay
+
+other options:
+  --owner NAME       with --state-dir: the owner tag (default netplumb)
+  --json             JSON instead of text
+  -h, --help         this text
+
+Exit codes: 0 success, 1 failure (no such network, it has endpoints, no daemon on the
+socket), 2 usage error.
+`;
+
+const GC_USAGE = `usage: netplumb gc [--socket PATH | --state-dir DIR] [--json]
+
+Removes what nothing claims (Networks.gc): records dead processes left half done, links
+waiting to be reaped, host links carrying the owner's tag that no network or endpoint
+claims, published-port elements of addresses no endpoint holds. Prints what it removed.
+
+options:
+  --socket PATH      a running daemon (default /run/netplumb/netplumb.sock when it exists)
+  --state-dir DIR    a state directory, opened in this process
+  --owner NAME       with --state-dir: the owner tag (default netplumb)
+  --json             JSON instead of text
+  -h, --help         this text
+
+Exit codes: 0 success, 1 failure, 2 usage error.
 `;
 
 /** A usage error: exit code 2, the command's usage hint. */
@@ -259,6 +341,271 @@ async function state(args: string[]): Promise<number> {
   return 0;
 }
 
+async function daemon(args: string[]): Promise<number> {
+  const { values } = parse(args, {
+    'state-dir': { type: 'string' },
+    socket: { type: 'string' },
+    'socket-mode': { type: 'string' },
+    'socket-group': { type: 'string' },
+    owner: { type: 'string' },
+    'netns-dir': { type: 'string' },
+    pool: { type: 'string' },
+    'no-dns': { type: 'boolean' },
+    'no-proxy': { type: 'boolean' },
+    'dns-port': { type: 'string' },
+    upstream: { type: 'string', multiple: true },
+    'max-body': { type: 'string' },
+    'no-watch': { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    process.stdout.write(DAEMON_USAGE);
+    return 0;
+  }
+  const stateDir = values['state-dir'];
+  if (stateDir === undefined) throw new UsageError('--state-dir is required');
+  const mode = values['socket-mode'];
+  if (mode !== undefined && !/^0?[0-7]{3}$/.test(mode)) throw new UsageError(`--socket-mode wants an octal mode such as 660, not ${JSON.stringify(mode)}`);
+  const pool = int(values.pool, '--pool');
+  const dnsPort = int(values['dns-port'], '--dns-port');
+  const maxBody = int(values['max-body'], '--max-body');
+  const { Daemon } = await import('./daemon/server');
+  const { DEFAULT_SOCKET } = await import('./daemon/client');
+  const d = await Daemon.start({
+    stateDir,
+    socket: values.socket ?? DEFAULT_SOCKET,
+    ...(mode !== undefined && { socketMode: parseInt(mode, 8) }),
+    ...(values['socket-group'] !== undefined && { socketGroup: values['socket-group'] }),
+    ...(values.owner !== undefined && { owner: values.owner }),
+    ...(values['netns-dir'] !== undefined && { netnsDir: values['netns-dir'] }),
+    ...(pool !== undefined && { pool }),
+    dns: values['no-dns'] ? false : { ...(dnsPort !== undefined && { port: dnsPort }), ...(values.upstream !== undefined && { upstreams: values.upstream }) },
+    ...(maxBody !== undefined && { maxBodyBytes: maxBody }),
+    ...(values['no-proxy'] && { proxy: false }),
+    ...(values['no-watch'] && { watch: false as const }),
+  });
+  const signal = await new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'info', msg: 'signal', signal })}\n`);
+  await d.stop();
+  return 0;
+}
+
+// What the network and gc commands work on: a daemon's client, or a controller of a
+// state directory opened here; the same few operations either way.
+interface Backend {
+  list(): Promise<import('./network/types').NetworkInfo[]>;
+  inspect(name: string): Promise<unknown>;
+  create(opts: import('./network/types').NetworkOptions): Promise<import('./network/types').NetworkInfo>;
+  remove(name: string): Promise<void>;
+  prune(): Promise<string[]>;
+  gc(): Promise<import('./network/networks').GcResult>;
+  endpointCount(net: import('./network/types').NetworkInfo): Promise<number>;
+  close(): Promise<void>;
+}
+
+async function backend(values: { socket?: string | undefined; 'state-dir'?: string | undefined; owner?: string | undefined }): Promise<Backend> {
+  if (values.socket !== undefined && values['state-dir'] !== undefined) throw new UsageError('--socket and --state-dir exclude each other');
+  const { existsSync } = await import('node:fs');
+  const { DEFAULT_SOCKET } = await import('./daemon/client');
+  if (values['state-dir'] !== undefined) {
+    const { Networks } = await import('./network/networks');
+    const n = await Networks.open({ stateDir: values['state-dir'], ...(values.owner !== undefined && { owner: values.owner }) });
+    return {
+      list: async () => n.list(),
+      inspect: async (name) => n.inspect(name),
+      create: async (o) => (await n.create(o)).info,
+      remove: (name) => n.remove(name),
+      prune: () => n.prune(),
+      gc: () => n.gc(),
+      endpointCount: async (net) => n.endpointsOf(net.id).length,
+      close: () => n.close(),
+    };
+  }
+  if (values.owner !== undefined) throw new UsageError('--owner applies with --state-dir (a daemon has its own)');
+  const socket = values.socket ?? DEFAULT_SOCKET;
+  if (values.socket === undefined && !existsSync(socket)) throw new UsageError(`no daemon socket at ${socket}: give --socket PATH or --state-dir DIR`);
+  const { Networks } = await import('./network/networks');
+  const c = Networks.connect({ socket });
+  return {
+    list: () => c.list(),
+    inspect: (name) => c.inspect(name),
+    create: (o) => c.create(o),
+    remove: (name) => c.remove(name),
+    prune: () => c.prune(),
+    gc: () => c.gc(),
+    endpointCount: async (net) => (await c.endpoints(net.name)).length,
+    close: async () => c.close(),
+  };
+}
+
+function table(rows: string[][]): string {
+  const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(w[i]!))).join('  ')).join('\n') + '\n';
+}
+
+async function network(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, {
+    socket: { type: 'string' },
+    'state-dir': { type: 'string' },
+    owner: { type: 'string' },
+    json: { type: 'boolean' },
+    driver: { type: 'string' },
+    subnet: { type: 'string' },
+    gateway: { type: 'string' },
+    'ip-range': { type: 'string' },
+    bridge: { type: 'string' },
+    mtu: { type: 'string' },
+    ipv6: { type: 'boolean' },
+    'ipv6-subnet': { type: 'string' },
+    'no-ipv4': { type: 'boolean' },
+    internal: { type: 'boolean' },
+    'no-icc': { type: 'boolean' },
+    'no-masquerade': { type: 'boolean' },
+    label: { type: 'string', multiple: true },
+    parent: { type: 'string' },
+    vni: { type: 'string' },
+    local: { type: 'string' },
+    device: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  }, true);
+  if (values.help) {
+    process.stdout.write(NETWORK_USAGE);
+    return 0;
+  }
+  const [sub, ...names] = positionals;
+  const subs = ['ls', 'list', 'inspect', 'create', 'rm', 'remove', 'prune'];
+  if (sub === undefined) throw new UsageError(`network what? one of ls, inspect, create, rm, prune`);
+  if (!subs.includes(sub)) throw new UsageError(`unknown network command ${JSON.stringify(sub)}: one of ls, inspect, create, rm, prune`);
+  const createOnly = ['driver', 'subnet', 'gateway', 'ip-range', 'bridge', 'mtu', 'ipv6', 'ipv6-subnet', 'no-ipv4', 'internal', 'no-icc', 'no-masquerade', 'label', 'parent', 'vni', 'local', 'device'] as const;
+  if (sub !== 'create') {
+    const given = createOnly.find((k) => values[k] !== undefined);
+    if (given) throw new UsageError(`--${given} applies to network create`);
+  }
+  if ((sub === 'ls' || sub === 'list' || sub === 'prune') && names.length > 0) throw new UsageError(`network ${sub} takes no names`);
+  if ((sub === 'inspect' || sub === 'rm' || sub === 'remove') && names.length === 0) throw new UsageError(`network ${sub} needs a network name`);
+  if (sub === 'create' && names.length !== 1) throw new UsageError('network create needs exactly one name');
+  let opts: Record<string, unknown> | undefined;
+  if (sub === 'create') {
+    const labels: Record<string, string> = {};
+    for (const l of values.label ?? []) {
+      const i = l.indexOf('=');
+      if (i <= 0) throw new UsageError(`--label wants KEY=VALUE, not ${JSON.stringify(l)}`);
+      labels[l.slice(0, i)] = l.slice(i + 1);
+    }
+    const driver = values.driver ?? 'bridge';
+    if (!['bridge', 'overlay', 'macvlan'].includes(driver)) throw new UsageError(`--driver is bridge, overlay or macvlan, not ${JSON.stringify(driver)}`);
+    opts = {
+      name: names[0],
+      ...(values.driver !== undefined && { driver }),
+      ...(values.subnet !== undefined && { subnet: values.subnet }),
+      ...(values.gateway !== undefined && { gateway: values.gateway }),
+      ...(values['ip-range'] !== undefined && { ipRange: values['ip-range'] }),
+      ...(values.bridge !== undefined && { bridge: values.bridge }),
+      ...(values.mtu !== undefined && { mtu: int(values.mtu, '--mtu') }),
+      ...(values.ipv6 && { ipv6: true }),
+      ...(values['ipv6-subnet'] !== undefined && { ipv6Subnet: values['ipv6-subnet'] }),
+      ...(values['no-ipv4'] && { ipv4: false }),
+      ...(values.internal && { internal: true }),
+      ...(values['no-icc'] && { icc: false }),
+      ...(values['no-masquerade'] && { masquerade: false }),
+      ...(Object.keys(labels).length > 0 && { labels }),
+      ...(values.parent !== undefined && { parent: values.parent }),
+      ...(values.vni !== undefined && { vni: int(values.vni, '--vni') }),
+      ...(values.local !== undefined && { local: values.local }),
+      ...(values.device !== undefined && { device: values.device }),
+    };
+  }
+  const b = await backend(values);
+  const out = (v: unknown): void => {
+    process.stdout.write(`${JSON.stringify(v, null, values.json ? undefined : 2)}\n`);
+  };
+  try {
+    switch (sub) {
+      case 'ls':
+      case 'list': {
+        const nets = await b.list();
+        const counts = await Promise.all(nets.map((n) => b.endpointCount(n)));
+        if (values.json) {
+          out(nets.map((n, i) => ({ ...n, endpoints: counts[i] })));
+        } else {
+          const rows = [['NAME', 'DRIVER', 'SUBNET', 'GATEWAY', 'BRIDGE', 'ENDPOINTS', 'ID']];
+          nets.forEach((n, i) => rows.push([n.name, n.driver, [n.subnet, n.ipv6Subnet].filter(Boolean).join(',') || '-', [n.gateway, n.ipv6Gateway].filter(Boolean).join(',') || '-', n.bridge || '-', String(counts[i]), n.id.slice(0, 12)]));
+          process.stdout.write(table(rows));
+        }
+        return 0;
+      }
+      case 'inspect': {
+        const all = [];
+        for (const name of names) all.push(await b.inspect(name));
+        out(all);
+        return 0;
+      }
+      case 'create': {
+        const info = await b.create(opts as unknown as import('./network/types').NetworkOptions);
+        if (values.json) out(info);
+        else process.stdout.write(`${info.id}\n`);
+        return 0;
+      }
+      case 'rm':
+      case 'remove': {
+        let failed = 0;
+        const removed: string[] = [];
+        for (const name of names) {
+          try {
+            await b.remove(name);
+            removed.push(name);
+            if (!values.json) process.stdout.write(`${name}\n`);
+          } catch (e) {
+            failed++;
+            process.stderr.write(`netplumb: ${name}: ${(e as Error).message}\n`);
+          }
+        }
+        if (values.json) out({ removed });
+        return failed > 0 ? 1 : 0;
+      }
+      default: {
+        const removed = await b.prune();
+        if (values.json) out({ removed });
+        else process.stdout.write(removed.length ? `removed:\n${removed.map((r) => `  ${r}\n`).join('')}` : 'nothing to remove\n');
+        return 0;
+      }
+    }
+  } finally {
+    await b.close();
+  }
+}
+
+async function gc(args: string[]): Promise<number> {
+  const { values } = parse(args, {
+    socket: { type: 'string' },
+    'state-dir': { type: 'string' },
+    owner: { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    process.stdout.write(GC_USAGE);
+    return 0;
+  }
+  const b = await backend(values);
+  try {
+    const r = await b.gc();
+    if (values.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+    else {
+      process.stdout.write(
+        `links removed: ${r.links.length ? r.links.join(', ') : 'none'}\n` +
+          `published-port elements removed: ${r.elements}\nlinks reaped: ${r.reaped}\nhalf-done records undone: ${r.records}\n`,
+      );
+    }
+  } finally {
+    await b.close();
+  }
+  return 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
@@ -270,6 +617,12 @@ async function main(argv: string[]): Promise<number> {
       return dns(rest);
     case 'state':
       return state(rest);
+    case 'daemon':
+      return daemon(rest);
+    case 'network':
+      return network(rest);
+    case 'gc':
+      return gc(rest);
     case 'version':
     case '--version':
       // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -291,7 +644,7 @@ main(process.argv.slice(2)).then(
   (e: unknown) => {
     if (e instanceof UsageError) {
       const cmd = process.argv[2];
-      const hint = ['show', 'demo', 'dns', 'state'].includes(cmd ?? '') ? `netplumb ${cmd} --help` : 'netplumb --help';
+      const hint = ['show', 'demo', 'dns', 'state', 'daemon', 'network', 'gc'].includes(cmd ?? '') ? `netplumb ${cmd} --help` : 'netplumb --help';
       process.stderr.write(`netplumb: ${e.message} (see ${hint})\n`);
       process.exit(2);
     }

@@ -2,7 +2,7 @@ export { Netns, defaultNetnsDir, type NetnsOptions, type NetnsId } from './netns
 export { Links, type LinkFilter } from './links';
 export { Addresses } from './addresses';
 export { Routes, type RouteFilter } from './routes';
-export { Batch, reserveIfindex, type StepResult, type BatchFailure } from './batch';
+export { Batch, reserveIfindex, type StepResult, type BatchFailure, type NeighDeleteOptions } from './batch';
 export type {
   LinkSpec, LinkBaseSpec, VethPeerSpec, GenericLinkSpec, LinkChanges, LinkRef, AddressOptions, RouteSpec,
 } from './spec';
@@ -34,3 +34,12 @@ export {
 export * as nft from './nft';
 export { Nft, Transaction as NftTransaction } from './nft';
 export * from './network';
+export { Daemon, ApiError, type DaemonOptions, type LogRecord } from './daemon/server';
+export type { WatchOptions } from './daemon/watch';
+export {
+  NetworksClient, DaemonError, DEFAULT_SOCKET, type ConnectOptions, type DaemonHealth, type DaemonEndpoint, type RemoteTarget,
+} from './daemon/client';
+export { schemas as apiSchemas, type SchemaName } from './daemon/schemas';
+export {
+  runCni, attachmentKey, CniError, CNI_ERR, SUPPORTED_VERSIONS as CNI_VERSIONS, type CniCall, type CniOutcome, type CniBackend,
+} from './cni/plugin';

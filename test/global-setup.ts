@@ -20,4 +20,6 @@ export default function setup(): void {
   execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.build.json')], {
     stdio: 'inherit',
   });
+  // The CNI plugin executable beside dist/cni/main.js (the daemon and CNI tests run it).
+  execFileSync(process.execPath, [path.join(root, 'scripts', 'cni-bin.mjs')], { stdio: 'inherit' });
 }

@@ -12,6 +12,10 @@
 # Bash builtins only between the processes (no subshell per step), so what is timed is
 # the plugins and `ip` themselves.
 #   cni.sh attach|teardown PLAN CNI_BIN NETNSDIR CONFDIR CACHEDIR PORTS
+# plugins-attach and plugins-teardown (bench/cni.mjs) do the same but time the chain's
+# plugin processes alone, bridge (+ host-local) and portmap, from the first one's start
+# to the last one's exit: the namespace is made before and deleted after the clock, and
+# loopback is left out (a runtime runs it whatever the network plugin).
 # PLAN has "NS IP HOSTPORT" lines (IP unused: host-local chooses). Prints
 # {"times":[ms,...]} on stdout.
 set -euo pipefail
@@ -54,7 +58,47 @@ del() { # NS HOSTPORT
   ip netns del "$1"
 }
 
+# The chain alone for one container, timed: $1 add|del, $2 NS, $3 HOSTPORT. Sets $took (us).
+chain() {
+  export CNI_CONTAINERID=$2 CNI_NETNS=$dir/$2 CNI_IFNAME=eth0
+  local res= t0
+  if [ "$1" = add ]; then
+    export CNI_COMMAND=ADD
+    t0=${EPOCHREALTIME/./}
+    res=$("$bin/bridge" <<<"$bridge")
+    if [ "$ports" = 1 ]; then
+      portmap_conf "$3" "$res"
+      res=$("$bin/portmap" <<<"$pm")
+    fi
+    took=$((${EPOCHREALTIME/./} - t0))
+    printf '%s' "$res" >"$cache/$2"
+  else
+    export CNI_COMMAND=DEL
+    IFS= read -r -d '' res <"$cache/$2" || true
+    [ "$ports" = 1 ] && portmap_conf "$3" "$res"
+    local bconf="${bridge%\}},\"prevResult\":$res}"
+    t0=${EPOCHREALTIME/./}
+    if [ "$ports" = 1 ]; then "$bin/portmap" <<<"$pm" >/dev/null; fi
+    "$bin/bridge" <<<"$bconf" >/dev/null
+    took=$((${EPOCHREALTIME/./} - t0))
+  fi
+}
+
 case $mode in
+plugins-attach | plugins-teardown)
+  printf '{"times":['
+  while read -r ns _ port; do
+    if [ "$mode" = plugins-attach ]; then
+      ip netns add "$ns"
+      chain add "$ns" "$port"
+    else
+      chain del "$ns" "$port"
+      ip netns del "$ns"
+    fi
+    emit "$took"
+  done <"$plan"
+  printf ']}\n'
+  ;;
 attach | teardown)
   op=add
   [ "$mode" = teardown ] && op=del
@@ -67,7 +111,7 @@ attach | teardown)
   printf ']}\n'
   ;;
 *)
-  echo "usage: $0 attach|teardown PLAN CNI_BIN NETNSDIR CONFDIR CACHEDIR PORTS" >&2
+  echo "usage: $0 attach|teardown|plugins-attach|plugins-teardown PLAN CNI_BIN NETNSDIR CONFDIR CACHEDIR PORTS" >&2
   exit 2
   ;;
 esac

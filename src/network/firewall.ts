@@ -353,6 +353,52 @@ export class Firewall {
     return out;
   }
 
+  /**
+   * @internal
+   * Whether the table still holds what these networks and endpoints need, read in one
+   * listing: the base chains and sets, every base chain but the user's with its rules,
+   * each network's chains with as many rules as it makes and its bridge in the maps, and
+   * at least as many published-port elements in each set as the endpoints make (more is
+   * an attach in flight). Returns what is missing, or undefined. A daemon's watch on
+   * foreign changes (docs/daemon.md).
+   */
+  async damage(nets: readonly NetworkInfo[], eps: readonly Publisher[]): Promise<string | undefined> {
+    let listing;
+    try {
+      listing = await this.#ns.nft.listTable(F, this.table);
+    } catch (e) {
+      if ((e as NetlinkError).code === 'ENOENT') return `table inet ${this.table} is gone`;
+      throw e;
+    }
+    const rules = new Map<string, number>();
+    for (const r of listing.rules) rules.set(r.chain, (rules.get(r.chain) ?? 0) + 1);
+    const chainNames = new Set(listing.chains.map((c) => c.name));
+    const sets = new Map(listing.sets.map((x) => [x.name, x]));
+    for (const c of BASE_CHAINS) {
+      if (!chainNames.has(c)) return `chain ${c} is gone`;
+      if (c !== 'user_forward' && (rules.get(c) ?? 0) === 0) return `chain ${c} was flushed`;
+    }
+    for (const x of BASE_SETS) if (!sets.has(x)) return `set ${x} is gone`;
+    for (const net of nets) {
+      if (net.driver !== 'bridge') continue;
+      const c = chains(net);
+      const want = new Map<string, number>();
+      for (const [chain] of networkRules(net, c)) want.set(chain, (want.get(chain) ?? 0) + 1);
+      for (const name of Object.values(c)) {
+        if (!chainNames.has(name)) return `chain ${name} of network ${net.name} is gone`;
+        if ((rules.get(name) ?? 0) !== (want.get(name) ?? 0)) return `chain ${name} of network ${net.name} has ${rules.get(name) ?? 0} rules, not ${want.get(name) ?? 0}`;
+      }
+      if (!(sets.get('fwd_in')?.elements ?? []).some((e) => e.key === net.bridge)) return `network ${net.name}'s bridge is not in fwd_in`;
+    }
+    const need = new Map<string, number>();
+    for (const ep of eps) for (const { set } of portElements(ep)) need.set(set, (need.get(set) ?? 0) + 1);
+    for (const [set, n] of need) {
+      const have = sets.get(set)?.elements?.length ?? 0;
+      if (have < n) return `set ${set} has ${have} elements, the endpoints publish ${n}`;
+    }
+    return undefined;
+  }
+
   /** Removes published-port elements pointing at addresses no endpoint holds; returns how many. */
   async gc(_nets: NetworkInfo[], eps: EndpointInfo[]): Promise<number> {
     const claimed = new Set(eps.flatMap((e) => (e.ip6 === undefined ? [e.ip] : [e.ip, e.ip6])));

@@ -11,9 +11,11 @@ export interface NetworkController {
   /** @internal */
   attach(id: string, target: Netns | NewContainer, opts: AttachOptions): Promise<AttachedEndpoint>;
   /** @internal */
-  detach(id: string, target: Netns | EndpointInfo | string): Promise<EndpointInfo | undefined>;
+  detach(id: string, target: Netns | EndpointInfo | string | { key: string }): Promise<EndpointInfo | undefined>;
   /** @internal */
   endpointsOf(id: string): EndpointInfo[];
+  /** @internal */
+  endpointByKey(id: string, key: string): EndpointInfo | undefined;
   /** @internal Runs a driver's own operation on a network, one at a time per network. */
   driverOp<T>(id: string, op: (ctx: DriverContext, net: NetworkInfo) => Promise<T>): Promise<T>;
   /** @internal A driver's records on a network (current as of now). */
@@ -58,15 +60,21 @@ export class Network {
    * undefined when there was none (idempotent). When it resolves the endpoint is
    * unreachable and its address and ports are free: its ports unpublished, the conntrack
    * entries DNATed to its UDP/SCTP ports flushed, its host-side link down and waiting to
-   * be deleted with others in one request (Networks.gc, close).
+   * be deleted with others in one request (Networks.gc, close). `{ key }` finds the
+   * endpoint by the key its attach was given (AttachOptions.key).
    */
-  detach(target: Netns | EndpointInfo | string): Promise<EndpointInfo | undefined> {
+  detach(target: Netns | EndpointInfo | string | { key: string }): Promise<EndpointInfo | undefined> {
     return this.#ctl.detach(this.id, target);
   }
 
   /** The network's endpoints. */
   endpoints(): EndpointInfo[] {
     return this.#ctl.endpointsOf(this.id);
+  }
+
+  /** The endpoint attached with this key (AttachOptions.key), if any. */
+  endpointByKey(key: string): EndpointInfo | undefined {
+    return this.#ctl.endpointByKey(this.id, key);
   }
 
   /** @internal For drivers' handles: the controller. */

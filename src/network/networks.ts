@@ -32,6 +32,7 @@ import { Network, type NetworkController } from './network';
 import { newToken, tokenAlive } from './owner';
 import { checkPortFamilies, checkPorts, conntrackFilters, portBindings, portKey } from './ports';
 import { Reaper } from './reaper';
+import { NetworksClient, type ConnectOptions } from '../daemon/client';
 import { moveAside, readNetworkFiles, scan, type Adopted, type RebuildResult } from './rebuild';
 import {
   networkFileIds, NetworkStore, poolIds, removeNetworkFile, writeNetworkFile, type StoredEndpoint, type StoreTx,
@@ -67,6 +68,13 @@ export interface NetworksOptions extends NetnsOptions {
   reap?: { delayMs?: number; batch?: number };
   /** Run SQLite's quick integrity check of the state on open (default true). */
   checkState?: boolean;
+  /**
+   * What open() reconciles. 'full' (the default): everything below. 'records': only the
+   * half-done records of dead processes undone and the reap group deleted, nothing listed
+   * or re-made in the kernel: for a one-shot process on a host where a long-running
+   * owner (the daemon) or the next full open() does the rest; reconcile() does it on demand.
+   */
+  reconcile?: 'full' | 'records';
   /**
    * Where networks with IPv6 and no ipv6Subnet get theirs: subnets of `size` carved from
    * each `base`, first free one first. Default: the /64s of a unique local /48 derived
@@ -199,13 +207,23 @@ export class Networks implements NetworkController {
       host = opts.host ?? (await Netns.current());
       const n = new Networks(opts, host, ownHost, store);
       n.#importLegacy();
-      await n.#reconcile();
+      if (opts.reconcile === 'records') await n.#reconcileRecords();
+      else await n.#reconcile();
       return n;
     } catch (e) {
       store.close();
       if (ownHost) host?.close();
       throw e;
     }
+  }
+
+  /**
+   * A client of a running daemon (`netplumb daemon`, docs/daemon.md) over its unix
+   * socket: the same operations and types as this controller's, async, with container
+   * namespaces given as paths or names (see NetworksClient). Connects on first request.
+   */
+  static connect(opts: ConnectOptions = {}): NetworksClient {
+    return new NetworksClient(opts);
   }
 
   /**
@@ -318,6 +336,17 @@ export class Networks implements NetworkController {
     const files = new Set(networkFileIds(st.dir));
     for (const net of st.networks.values()) if (!files.has(net.id)) writeNetworkFile(st.dir, net);
     await this.#settleEndpoints();
+    await this.#reaper.flush().catch((e: Error) => warn(`reaping the links left in group ${this.reapGroup} failed: ${e.message}`));
+  }
+
+  // The light reconcile of a one-shot process: dead processes' half-done rows undone (a
+  // store read; kernel requests only for rows there are), the reap group deleted.
+  async #reconcileRecords(): Promise<void> {
+    const st = this.#store;
+    st.sync();
+    for (const stored of [...st.endpoints.values()]) {
+      if (stored.phase !== 'ready' && !this.#busy(stored)) await this.#undo(stored);
+    }
     await this.#reaper.flush().catch((e: Error) => warn(`reaping the links left in group ${this.reapGroup} failed: ${e.message}`));
   }
 
@@ -490,6 +519,14 @@ export class Networks implements NetworkController {
     return st.endpointsOf(id).filter((e) => e.phase === 'ready').map((e) => copyEndpoint(e.info));
   }
 
+  /** @internal A ready endpoint by its key, copied alone (the others are only looked at). */
+  endpointByKey(id: string, key: string): EndpointInfo | undefined {
+    const st = this.#open();
+    st.sync();
+    const e = st.endpointsOf(id).find((x) => x.phase === 'ready' && x.info.key === key);
+    return e && copyEndpoint(e.info);
+  }
+
   /** @internal */
   records<T>(id: string, kind: string): T[] {
     const st = this.#open();
@@ -618,6 +655,70 @@ export class Networks implements NetworkController {
     });
   }
 
+  /**
+   * Removes every network that has no endpoint (the default network stays), as `docker
+   * network prune`; resolves with the names removed. A network that gets an endpoint
+   * meanwhile stays (its removal fails with EBUSY and is skipped).
+   */
+  async prune(): Promise<string[]> {
+    const st = this.#open();
+    st.sync();
+    const removed: string[] = [];
+    for (const net of [...st.networks.values()]) {
+      if (net.isDefault || st.endpointsOf(net.id).length > 0) continue;
+      try {
+        await this.remove(net.id);
+        removed.push(net.name);
+      } catch (e) {
+        if ((e as NetlinkError).code !== 'EBUSY' && (e as NetlinkError).code !== 'ENOENT') throw e;
+      }
+    }
+    return removed;
+  }
+
+  /**
+   * Reconciles the kernel with the state as open() does, on a controller that is open:
+   * the table, its sets and chains, each network's bridge (its endpoints' host ends made
+   * its ports again when it had to be re-made) and chains, every ready endpoint's
+   * published ports; endpoints whose kernel side is gone dropped, dead processes' half-done
+   * rows undone. What a daemon runs when another party deleted or flushed its objects.
+   */
+  async reconcile(): Promise<void> {
+    return this.#serial(async () => {
+      this.#open();
+      await this.#reconcile();
+    });
+  }
+
+  /**
+   * What another party removed from this controller's kernel objects, or undefined when
+   * nothing is missing: a network's bridge, the table, its chains, sets and rules, the
+   * ready endpoints' published ports (Firewall.damage). Reads only; reconcile() repairs.
+   */
+  async damage(): Promise<string | undefined> {
+    const st = this.#open();
+    st.sync();
+    const nets = [...st.networks.values()];
+    const names = new Set((await this.host.links.list()).map((l) => l.name));
+    for (const net of nets) if (net.bridge !== '' && !names.has(net.bridge)) return `bridge ${net.bridge} of network ${net.name} is gone`;
+    const eps = [...st.endpoints.values()].filter((e) => e.phase === 'ready' && e.info.publish.length > 0).map((e) => e.info);
+    return this.firewall.damage(nets, eps);
+  }
+
+  /**
+   * damage() and, when something is missing, reconcile(), in one turn of the controller's
+   * admin queue (after any network creation or removal in progress, so that a bridge
+   * half-way through its network's removal is not taken for damage). Resolves with what
+   * was found missing, or undefined.
+   */
+  async repair(): Promise<string | undefined> {
+    return this.#serial(async () => {
+      const found = await this.damage();
+      if (found !== undefined) await this.#reconcile();
+      return found;
+    });
+  }
+
   #serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.#admin.then(fn);
     this.#admin = run.catch(() => undefined);
@@ -696,6 +797,10 @@ export class Networks implements NetworkController {
           if (e.info.ifname === opts.ifname) throw new NetlinkError({ errno: 17, op: 'attach', detail: `the namespace already has an endpoint named ${opts.ifname}` });
         }
       }
+      if (opts.key !== undefined) {
+        const same = st.endpointsOf(net.id).find((e) => e.info.key === opts.key);
+        if (same) throw new NetlinkError({ errno: 17, op: 'attach', detail: `attachment ${JSON.stringify(opts.key)} exists on ${net.name} already (endpoint ${same.info.id})` });
+      }
       const pools = poolIds(net.id);
       const ip = net.subnet !== '' ? tx.allocate(pools.v4, id, opts.ip) : '';
       const ip6 = net.ipv6Subnet !== undefined ? tx.allocate(pools.v6, id, opts.ip6) : undefined;
@@ -723,6 +828,7 @@ export class Networks implements NetworkController {
         ...(opts.resolvConf !== undefined && { resolvConf: opts.resolvConf }),
         defaultRoute: !net.internal && (opts.defaultRoute ?? !hasDefault),
         ...(via?.forGateway && { forGateway: true }),
+        ...(opts.key !== undefined && { key: opts.key }),
       };
       tx.putEndpoint(info, 'attaching', this.#token);
       return info;
@@ -817,7 +923,7 @@ export class Networks implements NetworkController {
   }
 
   /** @internal Network.detach: idempotent; a gone namespace or link is fine. Returns the endpoint it removed. */
-  async detach(networkId: string, target: Netns | EndpointInfo | string): Promise<EndpointInfo | undefined> {
+  async detach(networkId: string, target: Netns | EndpointInfo | string | { key: string }): Promise<EndpointInfo | undefined> {
     // A closed handle no longer says which namespace it was: detaching "nothing" would
     // leave the endpoint behind without a word.
     if (target instanceof Netns && target.closed) {
@@ -829,6 +935,9 @@ export class Networks implements NetworkController {
     if (target instanceof Netns) {
       const nid = target.id;
       stored = st.endpointsIn(nid).find((e) => e.info.network === net.id);
+    } else if (typeof target === 'object' && target !== null && !('id' in target) && 'key' in target) {
+      const key = checkKey(target.key);
+      stored = st.endpointsOf(net.id).find((e) => e.info.key === key);
     } else {
       const id = typeof target === 'string' ? target : (target as EndpointInfo | undefined)?.id;
       if (typeof id !== 'string') throw new TypeError('detach needs a Netns, an endpoint or an endpoint id');
@@ -847,7 +956,7 @@ export class Networks implements NetworkController {
     }
   }
 
-  async #detachRecorded(net: NetworkInfo, stored: StoredEndpoint, target: Netns | EndpointInfo | string): Promise<EndpointInfo> {
+  async #detachRecorded(net: NetworkInfo, stored: StoredEndpoint, target: Netns | EndpointInfo | string | { key: string }): Promise<EndpointInfo> {
     const st = this.#store;
     const ep = stored.info;
     // 1. Recorded as going away: an open() elsewhere leaves it to us (or finishes it if we die).
@@ -1202,5 +1311,13 @@ function checkAttach(input: AttachOptions): CheckedAttach {
     out.gatewayNetwork = opts.gatewayNetwork;
   }
   if (opts.gatewayIfname !== undefined) out.gatewayIfname = checkIfname(opts.gatewayIfname, 'gatewayIfname');
+  if (opts.key !== undefined) out.key = checkKey(opts.key);
   return out;
+}
+
+const KEY_RE = /^[\x21-\x7e][\x20-\x7e]{0,511}$/;
+
+function checkKey(key: unknown): string {
+  if (typeof key !== 'string' || !KEY_RE.test(key)) throw new TypeError('key must be 1-512 printable ASCII characters, not starting with a space');
+  return key;
 }

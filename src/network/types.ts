@@ -265,6 +265,13 @@ export interface AttachOptions {
   gatewayNetwork?: string;
   /** Interface name of the gatewayNetwork endpoint (default 'eth1'). */
   gatewayIfname?: string;
+  /**
+   * The caller's own name for this attachment, unique per network (a CNI runtime's
+   * `<container id>/<ifname>`): detach({ key }) and endpointByKey find it again without
+   * the namespace, which a runtime may no longer have (CNI DEL with an empty CNI_NETNS).
+   * 1-512 printable ASCII characters.
+   */
+  key?: string;
 }
 
 /** An attached container, as persisted. */
@@ -296,6 +303,8 @@ export interface EndpointInfo {
   gatewayEndpoint?: string;
   /** Made by an overlay attach for its gatewayNetwork; detached with the last overlay endpoint using it. */
   forGateway?: boolean;
+  /** The caller's key of the attachment (AttachOptions.key). */
+  key?: string;
 }
 
 /** A container namespace for an attach to make, named as `ip netns add NAME` names it, in the attach's own native call. */

@@ -10,7 +10,7 @@ import type { Link } from '../../types';
 import { checkIfname, own } from '../../validate';
 import { AddressPool, contains, macFromIp, macFromIp6, overlaps, parseCidr, pickSubnet } from '../ipam';
 import type { DriverContext, NetworkDriver } from '../driver';
-import type { BridgeNetworkOptions, NetworkInfo } from '../types';
+import type { BridgeNetworkOptions, EndpointInfo, NetworkInfo } from '../types';
 import { adoptVeths } from '../rebuild';
 import { checkLabels, checkMtu, networkTag } from './common';
 import { attachVethEndpoint, BridgeIndex, deleteVeth, quiesceVeth, vethAlive, vethHostLinks } from './veth';
@@ -179,9 +179,14 @@ export const bridgeDriver: NetworkDriver<CheckedBridge> = {
     bridges.forget(net.id);
   },
 
-  async reconcile(ctx, net) {
+  async reconcile(ctx, net, endpoints) {
     const made = await ensureBridge(ctx, net);
-    if (made) bridges.forget(net.id);
+    if (made) {
+      bridges.forget(net.id);
+      // A bridge deleted under live endpoints (by another party) leaves their host ends
+      // unenslaved: the new bridge gets them back, with the port options attach gave.
+      await reenslave(ctx, net, endpoints);
+    }
     await ctx.firewall.addNetwork(net);
   },
 
@@ -192,6 +197,23 @@ export const bridgeDriver: NetworkDriver<CheckedBridge> = {
   hostLinks: (net, endpoints) => vethHostLinks([net.bridge], endpoints),
   adopt: async (ctx, net, scan) => ({ endpoints: adoptVeths(ctx, net, scan), records: [] }),
 };
+
+// Host ends that exist and are not ports of the network's bridge: made its ports again
+// (up, hairpin when the endpoint publishes ports, isolated without icc), one request each.
+async function reenslave(ctx: DriverContext, net: NetworkInfo, endpoints: readonly EndpointInfo[]): Promise<void> {
+  if (endpoints.length === 0) return;
+  const br = await ctx.host.links.get(net.bridge);
+  for (const ep of endpoints) {
+    if (ep.hostIfname === '') continue;
+    const l = await ctx.host.links.get(ep.hostIfname).catch(() => undefined);
+    if (!l || l.group === ctx.reapGroup || l.master === br.index) continue;
+    const port = { ...(ep.publish.length > 0 && { hairpin: true }), ...(!net.icc && { isolated: true }) };
+    // Enslaved first: the kernel takes port options (IFLA_INFO_SLAVE_DATA) only from a
+    // link that is a port already (EOPNOTSUPP in the enslaving message itself).
+    await ctx.host.links.set(l.index, { master: br.index, up: true });
+    if (Object.keys(port).length > 0) await ctx.host.links.set(l.index, { bridgePort: port });
+  }
+}
 
 // Destinations routed on the host (unicast, not the default route): a new network's
 // subnet must overlap none of them.

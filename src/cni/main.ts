@@ -1,0 +1,96 @@
+#!/usr/bin/env node
+// The CNI plugin in Node (docs/cni.md): the runtime's call (CNI_* and the config on
+// stdin) run by src/cni/plugin.ts. The native executable (native/cni/shim.c) execs
+// this when no daemon answers, with NETPLUMB_CNI_NO_DAEMON=1; run directly, it first
+// tries the daemon itself (as the executable does) and works in-process otherwise,
+// opening the config's state directory (default /var/lib/netplumb).
+import { readFileSync } from 'node:fs';
+import * as nodeModule from 'node:module';
+
+// V8's compiled code cached on disk (Node 22.1+; in the OS's temp directory): a plugin
+// process loads the library each time, and compiling it is most of that (docs/cni.md).
+(nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
+import type { CniCall, CniOutcome } from './plugin';
+
+const DEFAULT_STATE_DIR = '/var/lib/netplumb';
+
+// NETPLUMB_CNI_TRACE=1: where the process's time went, as one JSON line on stderr at the
+// end (milliseconds since the process started): what docs/cni.md's numbers break down.
+const trace: [string, number][] | undefined = process.env.NETPLUMB_CNI_TRACE === '1' ? [['main', performance.now()]] : undefined;
+const mark = (what: string): void => {
+  trace?.push([what, +performance.now().toFixed(2)]);
+};
+
+function readStdin(): string {
+  try {
+    return readFileSync(0, 'utf8');
+  } catch (e) {
+    // No stdin at all (VERSION may come with none).
+    if ((e as NodeJS.ErrnoException).code === 'EAGAIN' || (e as NodeJS.ErrnoException).code === 'EOF') return '';
+    throw e;
+  }
+}
+
+async function viaDaemon(call: CniCall): Promise<CniOutcome | undefined> {
+  const { NetworksClient, DEFAULT_SOCKET } = await import('../daemon/client');
+  const c = new NetworksClient({ socket: process.env.NETPLUMB_SOCKET || DEFAULT_SOCKET });
+  try {
+    return await c.request<CniOutcome>('POST', '/v1/cni', call);
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ENOENT' || (e as { code?: string }).code === 'ECONNREFUSED') return undefined;
+    throw e;
+  } finally {
+    c.close();
+  }
+}
+
+async function main(): Promise<number> {
+  const env: CniCall['env'] = {};
+  for (const k of ['CNI_COMMAND', 'CNI_CONTAINERID', 'CNI_NETNS', 'CNI_IFNAME', 'CNI_ARGS', 'CNI_PATH'] as const) {
+    const v = process.env[k];
+    if (v !== undefined) env[k] = v;
+  }
+  const call: CniCall = { env, stdin: env.CNI_COMMAND === 'VERSION' ? '' : readStdin() };
+  mark('stdin read');
+  let out = process.env.NETPLUMB_CNI_NO_DAEMON === '1' ? undefined : await viaDaemon(call);
+  if (!out) {
+    const { runCni } = await import('./plugin');
+    mark('plugin loaded');
+    out = await runCni(call, {
+      dns: false,
+      acquire: async (stateDir, owner) => {
+        const { Networks } = await import('../network/networks');
+        mark('library loaded');
+        // A light open: the quick check and the full reconcile are the daemon's (or the
+        // next full open's) to do; an ADD whose network's kernel objects are missing runs
+        // the full reconcile itself (plugin.ts).
+        const networks = await Networks.open({
+          stateDir: stateDir ?? DEFAULT_STATE_DIR, ...(owner !== undefined && { owner }), checkState: false, reconcile: 'records',
+        });
+        mark('state opened');
+        return {
+          networks,
+          release: async () => {
+            mark('work done');
+            await networks.close();
+            mark('closed');
+          },
+        };
+      },
+    });
+  }
+  if (out.stdout !== '') process.stdout.write(out.stdout.endsWith('\n') ? out.stdout : `${out.stdout}\n`);
+  mark('answered');
+  if (trace) process.stderr.write(`${JSON.stringify({ netplumbCniTrace: Object.fromEntries(trace) })}\n`);
+  return out.exitCode;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stdout.write(`${JSON.stringify({ cniVersion: '1.1.0', code: 999, msg: (e as Error).message ?? String(e) })}\n`);
+    process.exitCode = 1;
+  },
+);
