@@ -7,6 +7,8 @@
 
 #include <array>
 
+#include "rtnl/ip.h"
+
 namespace np::rtnl {
 
 using nl::Kind;
@@ -231,22 +233,11 @@ void decode_af_spec(Link& l, const nlattr* spec) {
 
 std::string hw(const nl::Attrs& tb, uint16_t t) {
   auto v = tb.bytes(t);
-  return format_hwaddr(reinterpret_cast<const uint8_t*>(v.data()), v.size());
+  return format_hwaddr(v.data(), v.size());
 }
 
 }  // namespace
 
-std::string format_hwaddr(const uint8_t* p, size_t n) {
-  static const char digits[] = "0123456789abcdef";
-  std::string s;
-  s.reserve(n * 3);
-  for (size_t i = 0; i < n; i++) {
-    if (i) s.push_back(':');
-    s.push_back(digits[p[i] >> 4]);
-    s.push_back(digits[p[i] & 15]);
-  }
-  return s;
-}
 
 void encode_link_get(nl::Builder& b, const LinkQuery& q) {
   b.put_header(RTM_GETLINK, 0);

@@ -250,32 +250,6 @@ const NameTable kIpv4DevConf = {
     {"arp_evict_nocarrier", IPV4_DEVCONF_ARP_EVICT_NOCARRIER},
 };
 
-uint32_t value_of(const NameTable& t, const std::string& name, const char* what) {
-  for (auto& [n, v] : t)
-    if (name == n) return v;
-  throw nl::NlError(EINVAL, "parse", std::string("unknown ") + what + ": " + name);
-}
-
-std::string parse_hwaddr(const std::string& s) {
-  std::string out;
-  size_t i = 0;
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  while (i < s.size()) {
-    if (i + 1 >= s.size() || hex(s[i]) < 0 || hex(s[i + 1]) < 0) break;
-    out.push_back(static_cast<char>(hex(s[i]) * 16 + hex(s[i + 1])));
-    i += 2;
-    if (i == s.size()) return out;
-    if (s[i] != ':' || out.size() >= 32) break;
-    i++;
-  }
-  throw nl::NlError(EINVAL, "parse", "not a hardware address: " + s);
-}
-
 size_t encode_link_create(nl::Builder& b, const LinkSpec& s, bool echo) {
   const auto& c = s.common;
   // The kernel will not take IFLA_AF_SPEC at creation and ignores IFLA_IFALIAS there,

@@ -125,11 +125,6 @@ extern const NameTable kIpvlanModes;    // IPVLAN_MODE_*
 extern const NameTable kVlanProtocols;  // ETH_P_8021Q / ETH_P_8021AD
 extern const NameTable kAddrGenModes;   // IN6_ADDR_GEN_MODE_*
 extern const NameTable kIpv4DevConf;    // /proc/sys/net/ipv4/conf/<if>/ names -> IPV4_DEVCONF_*
-// Looks a name up; throws NlError(EINVAL) naming what for an unknown one.
-uint32_t value_of(const NameTable& t, const std::string& name, const char* what);
 
-// Parses "aa:bb:cc:dd:ee:ff" (any length up to 32 bytes) into raw bytes; throws
-// NlError(EINVAL) otherwise.
-std::string parse_hwaddr(const std::string& s);
 
 }  // namespace np::rtnl

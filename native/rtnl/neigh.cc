@@ -127,45 +127,6 @@ Neigh decode_neigh(const nlmsghdr* h) {
   return decode_neigh(h, tb);
 }
 
-namespace {
-
-// Appends the text form of an address: IPv4 by hand (most tables are mostly ARP),
-// IPv6 by inet_ntop (its zero-run rules are not worth repeating).
-size_t append_ip(std::string& out, const IpAddr& a) {
-  if (a.family == AF_INET) {
-    char buf[16];
-    char* p = buf;
-    for (int i = 0; i < 4; i++) {
-      unsigned v = a.bytes[i];
-      if (i) *p++ = '.';
-      if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
-      if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
-      *p++ = static_cast<char>('0' + v % 10);
-    }
-    out.append(buf, p);
-    return static_cast<size_t>(p - buf);
-  }
-  char buf[INET6_ADDRSTRLEN];
-  if (!inet_ntop(a.family, a.bytes, buf, sizeof buf)) return 0;
-  size_t len = std::strlen(buf);
-  out.append(buf, len);
-  return len;
-}
-
-// aa:bb:cc:dd:ee:ff, as format_hwaddr.
-size_t append_hwaddr(std::string& out, const std::string& raw) {
-  static const char digits[] = "0123456789abcdef";
-  size_t start = out.size();
-  for (size_t i = 0; i < raw.size(); i++) {
-    auto b = static_cast<uint8_t>(raw[i]);
-    if (i) out.push_back(':');
-    out.push_back(digits[b >> 4]);
-    out.push_back(digits[b & 15]);
-  }
-  return out.size() - start;
-}
-
-}  // namespace
 
 void NeighTable::add(const Neigh& n) {
   size_t at = cols.size();
@@ -180,7 +141,7 @@ void NeighTable::add(const Neigh& n) {
   }
   if (n.lladdr) {
     has |= kHasLladdr;
-    row[kLladdrLen] = static_cast<uint32_t>(append_hwaddr(text, *n.lladdr));
+    row[kLladdrLen] = static_cast<uint32_t>(append_hwaddr(text, n.lladdr->data(), n.lladdr->size()));
   }
   auto put = [&](const auto& v, Col c, Has bit) {
     if (v) {
