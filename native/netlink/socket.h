@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -86,6 +87,10 @@ class Socket {
   std::mutex& mutex() { return mu_; }
   uint64_t sends() const { return sends_; }
   uint64_t receives() const { return receives_; }
+
+  // What a protocol's layer remembers per socket, guarded by mutex() like the socket
+  // (nftables: the types of the sets whose elements it has encoded).
+  std::shared_ptr<void> layer_state;
 
  private:
   int fd_ = -1;

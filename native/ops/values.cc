@@ -1,114 +1,14 @@
-#include "ops/js.h"
+#include "ops/values.h"
 
 #include <linux/if.h>
 #include <linux/rtnetlink.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstring>
-#include <memory>
-
-#include "netlink/parser.h"
 
 namespace np::js {
 
-Failure capture_current_exception() {
-  Failure f;
-  try {
-    throw;
-  } catch (const nl::NlError& e) {
-    f.err = e.err;
-    f.op = e.op;
-    f.ext = e.ext;
-    f.from_kernel = e.from_kernel;
-    f.step = e.step;
-    f.missing_attr = e.missing_attr;
-    f.message = e.what();
-  } catch (const nl::ParseError& e) {
-    f.err = EBADMSG;
-    f.op = "decode";
-    f.message = e.what();
-    f.ext = e.what();  // names the attribute at fault
-  } catch (const nl::BuildError& e) {
-    f.err = EMSGSIZE;
-    f.op = "encode";
-    f.message = e.what();
-    f.ext = e.what();
-  } catch (const std::bad_alloc&) {
-    f.err = ENOMEM;
-    f.op = "alloc";
-    f.message = "out of memory";
-  } catch (const std::exception& e) {
-    f.err = EIO;
-    f.op = "internal";
-    f.message = e.what();
-    f.ext = e.what();
-  } catch (...) {
-    f.err = EIO;
-    f.op = "internal";
-    f.message = "unknown native error";
-  }
-  return f;
-}
-
-Napi::Error to_error(Napi::Env env, const Failure& f) {
-  auto e = Napi::Error::New(env, f.message.empty() ? std::strerror(f.err) : f.message);
-  auto o = e.Value();
-  o.Set("errno", f.err);
-  o.Set("op", f.op);
-  o.Set("strerror", std::strerror(f.err));
-  if (!f.ext.empty()) o.Set(f.from_kernel ? "extack" : "detail", f.ext);
-  if (f.step >= 0) o.Set("step", f.step);
-  if (f.missing_attr >= 0) o.Set("missingAttribute", static_cast<double>(f.missing_attr));
-  o.Set("native", true);
-  return e;
-}
-
 namespace {
-
-// Per environment: one thread-safe function through which the namespace thread hands
-// finished operations back, referenced (keeping the loop alive) while any is pending.
-struct NsCompletions;
-void settle_ns_op(Napi::Env env, Napi::Function, NsCompletions* c, NsOp* op);
-using NsTsfn = Napi::TypedThreadSafeFunction<NsCompletions, NsOp, settle_ns_op>;
-
-struct NsCompletions {
-  NsTsfn tsfn;
-  size_t pending = 0;
-};
-
-void settle_ns_op(Napi::Env env, Napi::Function, NsCompletions* c, NsOp* op) {
-  std::unique_ptr<NsOp> owned(op);
-  if (env == nullptr) return;  // the environment is going away: drop it
-  if (--c->pending == 0) c->tsfn.Unref(env);
-  owned->settle(env);
-}
-
-}  // namespace
-
-void submit_ns_op(Napi::Env env, NsOp* op) {
-  auto* c = env.GetInstanceData<NsCompletions>();
-  if (c == nullptr) {
-    auto fresh = std::make_unique<NsCompletions>();
-    fresh->tsfn = NsTsfn::New(env, "netplumb-netns", 0, 1, fresh.get());
-    fresh->tsfn.Unref(env);
-    c = fresh.release();
-    env.SetInstanceData(c);
-  }
-  if (c->pending++ == 0) c->tsfn.Ref(env);
-  NsTsfn tsfn = c->tsfn;
-  ns::NsThread::instance().submit([op, tsfn]() mutable {
-    op->run();
-    // napi_closing: the environment is gone; nobody will settle it.
-    if (tsfn.NonBlockingCall(op) != napi_ok) delete op;
-  });
-}
-
-namespace {
-
-struct HandleBox {
-  std::shared_ptr<ns::NsHandle> h;
-};
 
 const char* operstate_name(uint8_t s) {
   static const char* names[] = {"unknown", "notpresent", "down", "lowerlayerdown", "testing", "dormant", "up"};
@@ -201,28 +101,6 @@ void add_kind_data(Napi::Env env, Napi::Object o, const rtnl::Link& l) {
 
 }  // namespace
 
-Napi::Value wrap_handle(Napi::Env env, std::shared_ptr<ns::NsHandle> h) {
-  return Napi::External<HandleBox>::New(env, new HandleBox{std::move(h)},
-                                        [](Napi::Env, HandleBox* box) { delete box; });
-}
-
-std::shared_ptr<ns::NsHandle> unwrap_handle(const Napi::Value& v) {
-  if (!v.IsExternal()) throw Napi::TypeError::New(v.Env(), "expected a namespace handle");
-  auto h = v.As<Napi::External<HandleBox>>().Data()->h;
-  h->check_open();
-  return h;
-}
-
-std::string arg_string(const Napi::CallbackInfo& info, size_t i, const char* what) {
-  if (!info[i].IsString()) throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a string");
-  return info[i].As<Napi::String>().Utf8Value();
-}
-
-uint32_t arg_u32(const Napi::CallbackInfo& info, size_t i, const char* what) {
-  if (!info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a number");
-  return info[i].As<Napi::Number>().Uint32Value();
-}
-
 Napi::Object link_to_js(Napi::Env env, const rtnl::Link& l) {
   auto o = Napi::Object::New(env);
   o.Set("index", l.index);
@@ -258,7 +136,7 @@ Napi::Object link_to_js(Napi::Env env, const rtnl::Link& l) {
     for (size_t i = 0; i < l.unknown.size(); i++) {
       auto pair = Napi::Object::New(env);
       pair.Set("type", l.unknown[i].first);
-      pair.Set("data", Napi::Buffer<char>::Copy(env, l.unknown[i].second.data(), l.unknown[i].second.size()));
+      pair.Set("data", bytes_to_js(env, l.unknown[i].second));
       arr.Set(i, pair);
     }
     o.Set("unknownAttributes", arr);
@@ -267,9 +145,7 @@ Napi::Object link_to_js(Napi::Env env, const rtnl::Link& l) {
 }
 
 Napi::Array links_to_js(Napi::Env env, const std::vector<rtnl::Link>& links) {
-  auto arr = Napi::Array::New(env, links.size());
-  for (size_t i = 0; i < links.size(); i++) arr.Set(i, link_to_js(env, links[i]));
-  return arr;
+  return array_to_js(env, links, link_to_js);
 }
 
 Napi::Object neigh_table_to_js(Napi::Env env, const rtnl::NeighTable& t) {
@@ -290,10 +166,13 @@ Napi::Buffer<uint8_t> builder_to_buffer(Napi::Env env, const nl::Builder& b) {
   return Napi::Buffer<uint8_t>::Copy(env, b.data(), b.size());
 }
 
-}  // namespace np::js
+Napi::Buffer<char> bytes_to_js(Napi::Env env, const std::string& bytes) {
+  return Napi::Buffer<char>::Copy(env, bytes.data(), bytes.size());
+}
 
-namespace np::js {
+namespace {
 
+// Names as iproute2 prints them; numbers for values without a name.
 Napi::Value scope_to_js(Napi::Env env, uint8_t scope) {
   switch (scope) {
     case RT_SCOPE_UNIVERSE: return Napi::String::New(env, "universe");
@@ -325,7 +204,9 @@ Napi::Value protocol_to_js(Napi::Env env, uint8_t proto) {
   }
 }
 
-static int family_number(uint8_t af) { return af == AF_INET6 ? 6 : af == AF_INET ? 4 : af; }
+int family_number(uint8_t af) { return af == AF_INET6 ? 6 : af == AF_INET ? 4 : af; }
+
+}  // namespace
 
 Napi::Object address_to_js(Napi::Env env, const rtnl::Address& a) {
   auto o = Napi::Object::New(env);
