@@ -1,4 +1,5 @@
 import { native } from './binding';
+import { handleOf } from './handle';
 import { call } from './errors';
 import type { Netns } from './netns';
 import type { AddressOptions, LinkRef } from './spec';
@@ -32,6 +33,6 @@ export class Addresses {
   async list(filter: { family?: 4 | 6; dev?: LinkRef } = {}): Promise<Address[]> {
     if (filter.family !== undefined && filter.family !== 4 && filter.family !== 6) throw new TypeError('family must be 4 or 6');
     const index = filter.dev === undefined ? 0 : await this.#ns.links.index(filter.dev);
-    return call(native.addrList(this.#ns.handle(), filter.family ?? 0, index));
+    return call(native.addrList(handleOf(this.#ns), filter.family ?? 0, index));
   }
 }

@@ -3,9 +3,9 @@
 // bridge, up) in one sendmsg, then the container side (lo up, the interface up, its
 // address, the default route) in one sendmsg on the container's socket. attachMacvlan
 // is the same with a macvlan child made inside the container instead of a veth pair.
-import { Batch, reserveIfindex } from './batch';
+import { Batch, commitBatches, reserveIfindex } from './batch';
 import type { NetlinkError } from './errors';
-import { Netns, type NetnsOptions } from './netns';
+import { Netns, pendingNetns, type NetnsOptions } from './netns';
 import { ipv4ConfOf, parseCidr, type LinkRef } from './spec';
 import type { Ipv4Conf } from './types';
 import { checkIfname, checkIp, own } from './validate';
@@ -134,7 +134,7 @@ async function attachVethOnce(host: Netns, container: Netns | NewNetns, opts: Ve
     });
     const c = side.batch(target, peerIndex);
     // On failure the host side is undone too: deleting the host end takes the pair.
-    await Batch._commitAll([h, c], {}, creating);
+    await commitBatches([h, c], {}, creating);
     const made = { hostIfname: o.hostIfname, ifname: side.ifname, peerIndex };
     return creating ? { ...made, netns: target } : made;
   } catch (e) {
@@ -148,11 +148,11 @@ async function attachVethOnce(host: Netns, container: Netns | NewNetns, opts: Ve
   }
 }
 
-function newNetns(c: NewNetns): ReturnType<typeof Netns._pending> {
+function newNetns(c: NewNetns): ReturnType<typeof pendingNetns> {
   if (typeof c !== 'object' || c === null) throw new TypeError('container must be a Netns or { create: name }');
   const o = own(c, 'container');
   if (typeof o.create !== 'string') throw new TypeError('container.create must be a namespace name');
-  return Netns._pending(o.create, o.netnsDir === undefined ? {} : { netnsDir: o.netnsDir });
+  return pendingNetns(o.create, o.netnsDir === undefined ? {} : { netnsDir: o.netnsDir });
 }
 
 /** What the container end of an attach gets: its name, address, routes (attachVeth and attachMacvlan). */

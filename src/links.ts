@@ -1,5 +1,6 @@
 import { native } from './binding';
 import { call, callSync } from './errors';
+import { handleOf } from './handle';
 import type { Netns } from './netns';
 import type { LinkChanges, LinkRef, LinkSpec } from './spec';
 import type { Link } from './types';
@@ -25,7 +26,7 @@ export class Links {
   /** One link by name or index (RTM_GETLINK). ENODEV if there is none. */
   async get(ref: LinkRef): Promise<Link> {
     const r = checkLinkRef(ref);
-    return call(native.linkGet(this.#ns.handle(), r));
+    return call(native.linkGet(handleOf(this.#ns), r));
   }
 
   /**
@@ -36,7 +37,7 @@ export class Links {
    */
   getSync(ref: LinkRef): Link {
     const r = checkLinkRef(ref);
-    return callSync(() => native.linkGetSync(this.#ns.handle(), r));
+    return callSync(() => native.linkGetSync(handleOf(this.#ns), r));
   }
 
   /** Every link, or those matching the filter (RTM_GETLINK dump, filtered in the kernel). */
@@ -49,13 +50,12 @@ export class Links {
       }
       f.kind = filter.kind;
     }
-    return call(native.linkList(this.#ns.handle(), f));
+    return call(native.linkList(handleOf(this.#ns), f));
   }
 
   /** The ifindex of a link given by name or index. */
   async index(ref: LinkRef): Promise<number> {
-    const r = checkLinkRef(ref);
-    return typeof r === 'number' ? r : (await this.get(r)).index;
+    return new IfindexResolver(this).index(checkLinkRef(ref));
   }
 
   /**
@@ -82,5 +82,36 @@ export class Links {
   /** Deletes a link (RTM_DELLINK), or every link of a group with `{ group }`. */
   async delete(ref: LinkRef | { group: number }): Promise<void> {
     await this.#ns.batch().links.delete(ref).commit();
+  }
+}
+
+/**
+ * Link names to ifindexes in one namespace: the one resolver every request that names
+ * links uses (batches, neighbours, the FDB, filters). Each distinct name costs one
+ * RTM_GETLINK per resolver (a resolver lives for one request); an ifindex costs nothing.
+ * ENODEV for a name that does not exist.
+ */
+export class IfindexResolver {
+  readonly #links: Links;
+  readonly #names = new Map<string, Promise<number>>();
+
+  constructor(links: Links) {
+    this.#links = links;
+  }
+
+  /** The ifindex of a checked reference (checkLinkRef). */
+  index(ref: string | number): Promise<number> {
+    if (typeof ref === 'number') return Promise.resolve(ref);
+    let p = this.#names.get(ref);
+    if (!p) {
+      p = this.#links.get(ref).then((l) => l.index);
+      this.#names.set(ref, p);
+    }
+    return p;
+  }
+
+  /** index() on the calling thread (links.getSync). */
+  indexSync(ref: string | number): number {
+    return typeof ref === 'number' ? ref : this.#links.getSync(ref).index;
   }
 }

@@ -2,7 +2,11 @@
 // step objects the native batch encoder takes. Everything here runs before anything
 // reaches the kernel; bad input throws TypeError or RangeError.
 import { isIP } from 'node:net';
-import type { NativeHandle } from './binding';
+import type {
+  NativeAddressStep, NativeBridgeOptions, NativeBridgePortOptions, NativeHandle, NativeLinkCommon, NativeLinkDeleteStep,
+  NativeLinkStep, NativeRouteStep, NativeStep, NativeVxlanOptions,
+} from './binding';
+import { handleOf } from './handle';
 import type { Netns } from './netns';
 import {
   ADDR_GEN_MODES, BRIDGE_PORT_STATES, IPV4_CONF, IPVLAN_MODES, MACVLAN_MODES,
@@ -172,11 +176,10 @@ export class Ref {
   constructor(readonly name: string) {}
 }
 
-/** A step as the native encoder takes it, with link references possibly unresolved. */
-export interface Step {
-  op: string;
-  [field: string]: unknown;
-}
+/** A link reference in a step: an ifindex, or a name Batch resolves before sending. */
+export type StepRef = number | Ref;
+/** A step as the native encoder takes it (NativeStep), its link references possibly still names. */
+export type Step = NativeStep<StepRef>;
 
 const SCOPES: Record<Scope, number> = { universe: 0, site: 200, link: 253, host: 254, nowhere: 255 };
 const ROUTE_TYPES: Record<RouteType, number> = {
@@ -222,14 +225,11 @@ function refOrIndex(v: LinkRef, what: string): Ref | number {
 }
 
 function nsHandle(ns: unknown, what: string): NativeHandle {
-  if (typeof ns !== 'object' || ns === null || typeof (ns as Netns).handle !== 'function') {
-    throw new TypeError(`${what} must be a Netns handle`);
-  }
-  if ((ns as Netns).closed) throw new TypeError(`${what} is a closed Netns handle`);
-  return (ns as Netns).handle();
+  if (typeof ns === 'object' && ns !== null && (ns as Netns).closed === true) throw new TypeError(`${what} is a closed Netns handle`);
+  return handleOf(ns, what);
 }
 
-function common(s: Partial<LinkBaseSpec & VethPeerSpec>, what: string, out: Step): void {
+function common(s: Partial<LinkBaseSpec & VethPeerSpec>, what: string, out: Omit<NativeLinkCommon, 'index'> & { index?: StepRef }): void {
   if (s.index !== undefined) out.index = int(s.index, `${what}.index`, 1, 0x7fffffff);
   if (s.mtu !== undefined) out.mtu = int(s.mtu, `${what}.mtu`, 1, 0x7fffffff);
   if (s.mac !== undefined) out.mac = checkMac(s.mac, `${what}.mac`);
@@ -242,7 +242,7 @@ function common(s: Partial<LinkBaseSpec & VethPeerSpec>, what: string, out: Step
   if (s.netns !== undefined) out.netns = nsHandle(s.netns, `${what}.netns`);
 }
 
-function bridgeOptions(opts: BridgeOptions | undefined, what: string): Step | undefined {
+function bridgeOptions(opts: BridgeOptions | undefined, what: string): NativeBridgeOptions | undefined {
   if (opts === undefined) return undefined;
   const b = own(opts, what);
   const secs = (v: unknown, w: string) => {
@@ -251,7 +251,6 @@ function bridgeOptions(opts: BridgeOptions | undefined, what: string): Step | un
     return v;
   };
   return {
-    op: '',
     stp: optBool(b.stp, `${what}.stp`),
     vlanFiltering: optBool(b.vlanFiltering, `${what}.vlanFiltering`),
     ageingTime: secs(b.ageingTime, `${what}.ageingTime`),
@@ -304,14 +303,13 @@ function portState(v: unknown, what: string): number | undefined {
  * sends that in an AF_BRIDGE RTM_SETLINK, which names the link by index only.
  */
 export function portDisabled(step: Step): boolean {
-  return (step.bridgePort as { state?: number } | undefined)?.state === 0;
+  return step.op === 'linkAdd' || step.op === 'linkSet' ? step.bridgePort?.state === 0 : false;
 }
 
-function portOptions(opts: BridgePortOptions | undefined, what: string): Step | undefined {
+function portOptions(opts: BridgePortOptions | undefined, what: string): NativeBridgePortOptions | undefined {
   if (opts === undefined) return undefined;
   const p = own(opts, what);
   return {
-    op: '',
     hairpin: optBool(p.hairpin, `${what}.hairpin`),
     learning: optBool(p.learning, `${what}.learning`),
     flood: optBool(p.flood, `${what}.flood`),
@@ -327,20 +325,20 @@ function isMulticast(ip: string): boolean {
   return isIP(ip) === 4 ? Number(ip.split('.')[0]) >= 224 && Number(ip.split('.')[0]) <= 239 : ip.toLowerCase().startsWith('ff');
 }
 
-function vxlanOptions(opts: VxlanOptions | undefined, what: string, creating: boolean): Step {
+function vxlanOptions(opts: VxlanOptions | undefined, what: string, creating: boolean): NativeVxlanOptions<StepRef> {
   if (typeof opts !== 'object' || opts === null) throw new TypeError(`${what} must be an object with at least a vni`);
   const v = own(opts, what);
-  const out: Step = { op: '' };
+  const out: NativeVxlanOptions<StepRef> = {};
   if (creating || v.vni !== undefined) out.vni = int(v.vni, `${what}.vni`, 0, 0xffffff);
   if (v.local !== undefined) out.local = checkIp(v.local, `${what}.local`);
   if (v.remote !== undefined && v.group !== undefined) throw new TypeError(`${what}: give remote or group, not both`);
   if (v.remote !== undefined) {
     out.remote = checkIp(v.remote, `${what}.remote`);
-    if (isMulticast(out.remote as string)) throw new TypeError(`${what}.remote must be unicast; use group for multicast`);
+    if (isMulticast(out.remote)) throw new TypeError(`${what}.remote must be unicast; use group for multicast`);
   }
   if (v.group !== undefined) {
     out.group = checkIp(v.group, `${what}.group`);
-    if (!isMulticast(out.group as string)) throw new TypeError(`${what}.group must be a multicast address; use remote for unicast`);
+    if (!isMulticast(out.group)) throw new TypeError(`${what}.group must be a multicast address; use remote for unicast`);
     if (v.device === undefined) throw new TypeError(`${what}.group needs ${what}.device`);
   }
   if (v.device !== undefined) out.device = refOrIndex(v.device, `${what}.device`);
@@ -365,11 +363,11 @@ function vxlanOptions(opts: VxlanOptions | undefined, what: string, creating: bo
 }
 
 /** Normalises a links.add spec into a 'linkAdd' step. */
-export function linkAddStep(input: LinkSpec): Step {
+export function linkAddStep(input: LinkSpec): NativeLinkStep<StepRef> {
   if (typeof input !== 'object' || input === null) throw new TypeError('link spec must be an object');
   const spec = own(input, 'link spec');
   const s: LinkBaseSpec = spec;
-  const out: Step = { op: 'linkAdd', name: checkIfname(s.name, 'link name') };
+  const out: NativeLinkStep<StepRef> = { op: 'linkAdd', name: checkIfname(s.name, 'link name') };
   if (typeof spec.kind !== 'string') throw new TypeError('link spec needs a kind');
   common(s, 'link', out);
   if (s.master !== undefined) out.master = refOrIndex(s.master, 'master');
@@ -381,7 +379,7 @@ export function linkAddStep(input: LinkSpec): Step {
     case 'veth': {
       if (typeof spec.peer !== 'object' || spec.peer === null) throw new TypeError('a veth needs a peer: { name, netns? }');
       const p = own(spec.peer, 'peer');
-      const peer: Step = { op: '', name: checkIfname(p.name, 'peer name') };
+      const peer: NativeLinkCommon = { name: checkIfname(p.name, 'peer name') };
       common(p, 'peer', peer);
       out.kind = 'veth';
       out.peer = peer;
@@ -401,7 +399,7 @@ export function linkAddStep(input: LinkSpec): Step {
       out.link = refOrIndex(spec.parent, 'parent');
       if (spec.macvlan !== undefined) {
         const m = own(spec.macvlan, 'macvlan');
-        out.macvlan = { op: '', mode: oneOf(m.mode, 'macvlan.mode', MACVLAN_MODES), flags: optInt(m.flags, 'macvlan.flags', 0, 0xffff) };
+        out.macvlan = { mode: oneOf(m.mode, 'macvlan.mode', MACVLAN_MODES), flags: optInt(m.flags, 'macvlan.flags', 0, 0xffff) };
       }
       break;
     case 'vlan':
@@ -409,7 +407,7 @@ export function linkAddStep(input: LinkSpec): Step {
       out.link = refOrIndex(spec.parent, 'parent');
       if (typeof spec.vlan !== 'object' || spec.vlan === null) throw new TypeError('a vlan needs vlan: { id }');
       const vl = own(spec.vlan, 'vlan');
-      out.vlan = { op: '', id: int(vl.id, 'vlan.id', 0, 4094), protocol: oneOf(vl.protocol, 'vlan.protocol', ['802.1Q', '802.1ad'] as const) };
+      out.vlan = { id: int(vl.id, 'vlan.id', 0, 4094), protocol: oneOf(vl.protocol, 'vlan.protocol', ['802.1Q', '802.1ad'] as const) };
       break;
     case 'ipvlan':
     case 'ipvtap':
@@ -417,7 +415,7 @@ export function linkAddStep(input: LinkSpec): Step {
       out.link = refOrIndex(spec.parent, 'parent');
       if (spec.ipvlan !== undefined) {
         const iv = own(spec.ipvlan, 'ipvlan');
-        out.ipvlan = { op: '', mode: oneOf(iv.mode, 'ipvlan.mode', IPVLAN_MODES), flags: optInt(iv.flags, 'ipvlan.flags', 0, 0xffff) };
+        out.ipvlan = { mode: oneOf(iv.mode, 'ipvlan.mode', IPVLAN_MODES), flags: optInt(iv.flags, 'ipvlan.flags', 0, 0xffff) };
       }
       break;
     case 'dummy':
@@ -447,10 +445,10 @@ export function linkAddStep(input: LinkSpec): Step {
 }
 
 /** Normalises links.set changes into a 'linkSet' step aimed at ref. */
-export function linkSetStep(ref: LinkRef, changes: LinkChanges): Step {
+export function linkSetStep(ref: LinkRef, changes: LinkChanges): NativeLinkStep<StepRef> {
   const target = checkLinkRef(ref);
   const c = own(changes, 'link changes');
-  const out: Step = { op: 'linkSet' };
+  const out: NativeLinkStep<StepRef> = { op: 'linkSet' };
   if (typeof target === 'number') out.index = target;
   else out.name = target;
   if (c.name !== undefined) {
@@ -479,7 +477,7 @@ export function linkSetStep(ref: LinkRef, changes: LinkChanges): Step {
 }
 
 /** A 'linkDel' step: by name or index, or every link of a group. */
-export function linkDeleteStep(ref: LinkRef | { group: number }): Step {
+export function linkDeleteStep(ref: LinkRef | { group: number }): NativeLinkDeleteStep {
   if (typeof ref === 'object' && ref !== null && 'group' in ref) {
     return { op: 'linkDel', group: int(ref.group, 'group', 0, 0xffffffff) };
   }
@@ -502,10 +500,10 @@ function scopeOf(v: unknown, what: string): number | undefined {
 }
 
 /** An address step ('addrAdd' | 'addrReplace' | 'addrDel'). */
-export function addressStep(op: 'addrAdd' | 'addrReplace' | 'addrDel', dev: LinkRef, cidr: string, opts: AddressOptions = {}): Step {
+export function addressStep(op: 'addrAdd' | 'addrReplace' | 'addrDel', dev: LinkRef, cidr: string, opts: AddressOptions = {}): NativeAddressStep<StepRef> {
   const a = parseCidr(cidr, 'address');
   const o = own(opts, 'address options');
-  const out: Step = { op, index: refOrIndex(dev, 'dev'), address: a.address, prefixlen: a.prefixlen };
+  const out: NativeAddressStep<StepRef> = { op, index: refOrIndex(dev, 'dev'), address: a.address, prefixlen: a.prefixlen };
   if (o.peer !== undefined) {
     out.peer = checkIp(o.peer, 'peer');
     if (isIP(o.peer) !== a.family) throw new TypeError('peer must be of the same family as the address');
@@ -531,7 +529,7 @@ export function addressStep(op: 'addrAdd' | 'addrReplace' | 'addrDel', dev: Link
   out.flags = flags;
   out.validLifetime = optInt(o.validLifetime, 'validLifetime', 0, 0xfffffffe);
   out.preferredLifetime = optInt(o.preferredLifetime, 'preferredLifetime', 0, 0xfffffffe);
-  if (out.validLifetime !== undefined && out.preferredLifetime !== undefined && (out.preferredLifetime as number) > (out.validLifetime as number)) {
+  if (out.validLifetime !== undefined && out.preferredLifetime !== undefined && out.preferredLifetime > out.validLifetime) {
     throw new RangeError('preferredLifetime may not exceed validLifetime');
   }
   out.metric = optInt(o.metric, 'metric', 0, 0xffffffff);
@@ -539,54 +537,56 @@ export function addressStep(op: 'addrAdd' | 'addrReplace' | 'addrDel', dev: Link
 }
 
 /** A route step ('routeAdd' | 'routeReplace' | 'routeAppend' | 'routeDel'), with iproute2's defaults. */
-export function routeStep(op: 'routeAdd' | 'routeReplace' | 'routeAppend' | 'routeDel', route: RouteSpec): Step {
+export function routeStep(op: 'routeAdd' | 'routeReplace' | 'routeAppend' | 'routeDel', route: RouteSpec): NativeRouteStep<StepRef> {
   const r = own(route, 'route');
-  const out: Step = { op };
   let family: 4 | 6 | undefined = r.family;
   if (family !== undefined && family !== 4 && family !== 6) throw new TypeError('family must be 4 or 6');
+  let dst: string | undefined;
+  let dstLen = 0;
   if (r.dst === 'default' || r.dst === 'default6') {
     if (r.dst === 'default6') family = 6;
-    out.dstLen = 0;
   } else {
     const d = parseCidr(r.dst, 'dst');
     if (family !== undefined && family !== d.family) throw new TypeError('dst does not match family');
     family = d.family;
     // Host bits must be clear, as the kernel requires ("Invalid prefix for given prefix length").
-    out.dst = d.address;
-    out.dstLen = d.prefixlen;
+    dst = d.address;
+    dstLen = d.prefixlen;
   }
+  let gateway: string | undefined;
   if (r.gateway !== undefined) {
-    out.gateway = checkIp(r.gateway, 'gateway');
+    gateway = checkIp(r.gateway, 'gateway');
     const gf = isIP(r.gateway) as 4 | 6;
     if (family === undefined) family = gf;
     else if (gf !== family) throw new TypeError('gateway family does not match dst');
   }
-  if (r.prefsrc !== undefined) out.prefsrc = checkIp(r.prefsrc, 'prefsrc');
   family ??= 4;
-  out.family = family;
+  const type = oneOf(r.type, 'type', Object.keys(ROUTE_TYPES) as RouteType[]) ?? 'unicast';
+  let protocol: number;
+  if (r.protocol !== undefined) {
+    protocol = typeof r.protocol === 'number' ? int(r.protocol, 'protocol', 0, 255) : PROTOCOLS[oneOf(r.protocol, 'protocol', Object.keys(PROTOCOLS))!]!;
+  } else {
+    protocol = op === 'routeDel' ? 0 : PROTOCOLS.boot!;
+  }
+  let scope = scopeOf(r.scope, 'scope');
+  if (scope === undefined) {
+    if (op === 'routeDel') scope = SCOPES.nowhere;
+    else if (type === 'local' || type === 'nat') scope = SCOPES.host;
+    else if (type === 'broadcast' || type === 'multicast' || type === 'anycast') scope = SCOPES.link;
+    else if (type === 'unicast' && r.gateway === undefined && family === 4) scope = SCOPES.link;
+    else scope = SCOPES.universe;
+  }
+  const out: NativeRouteStep<StepRef> = { op, family, dst, dstLen, gateway, protocol, scope, type: ROUTE_TYPES[type] };
+  if (r.prefsrc !== undefined) out.prefsrc = checkIp(r.prefsrc, 'prefsrc');
   if (r.dev !== undefined) out.oif = refOrIndex(r.dev, 'dev');
   out.metric = optInt(r.metric, 'metric', 0, 0xffffffff);
   if (r.table !== undefined) {
     out.table = typeof r.table === 'number' ? int(r.table, 'table', 1, 0xffffffff) : TABLES[oneOf(r.table, 'table', ['main', 'local', 'default'] as const)!];
   }
-  const type = oneOf(r.type, 'type', Object.keys(ROUTE_TYPES) as RouteType[]) ?? 'unicast';
-  out.type = ROUTE_TYPES[type];
-  if (r.protocol !== undefined) {
-    out.protocol = typeof r.protocol === 'number' ? int(r.protocol, 'protocol', 0, 255) : PROTOCOLS[oneOf(r.protocol, 'protocol', Object.keys(PROTOCOLS))!];
-  } else {
-    out.protocol = op === 'routeDel' ? 0 : PROTOCOLS.boot;
-  }
-  const scope = scopeOf(r.scope, 'scope');
-  if (scope !== undefined) out.scope = scope;
-  else if (op === 'routeDel') out.scope = SCOPES.nowhere;
-  else if (type === 'local' || type === 'nat') out.scope = SCOPES.host;
-  else if (type === 'broadcast' || type === 'multicast' || type === 'anycast') out.scope = SCOPES.link;
-  else if (type === 'unicast' && r.gateway === undefined && family === 4) out.scope = SCOPES.link;
-  else out.scope = SCOPES.universe;
   out.onlink = optBool(r.onlink, 'onlink');
   out.mtu = optInt(r.mtu, 'mtu', 68, 0x7fffffff);
   out.tos = optInt(r.tos, 'tos', 0, 255);
-  if ((type === 'unicast' || type === undefined) && r.gateway === undefined && r.dev === undefined && op !== 'routeDel') {
+  if (type === 'unicast' && r.gateway === undefined && r.dev === undefined && op !== 'routeDel') {
     throw new TypeError('a unicast route needs a gateway or a dev');
   }
   return out;

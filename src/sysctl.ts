@@ -1,4 +1,5 @@
 import { native } from './binding';
+import { handleOf } from './handle';
 import { call } from './errors';
 import type { Netns } from './netns';
 
@@ -61,13 +62,13 @@ export class Sysctl {
   /** The value as the kernel prints it, without the trailing newline ('1', '32768\t60999'). */
   async get(key: string): Promise<string> {
     const rel = sysctlPath(key);
-    return call(native.sysctlGet(this.#ns.handle(), rel));
+    return call(native.sysctlGet(handleOf(this.#ns), rel));
   }
 
   /** Writes the value in one write(2), as sysctl -w does. */
   async set(key: string, value: SysctlValue): Promise<void> {
     const rel = sysctlPath(key);
     const text = valueText(value);
-    await call(native.sysctlSet(this.#ns.handle(), rel, text));
+    await call(native.sysctlSet(handleOf(this.#ns), rel, text));
   }
 }

@@ -400,3 +400,36 @@ export interface FdbEntry {
   /** NDA_CACHEINFO. */
   cacheinfo?: NeighbourCacheInfo;
 }
+
+/** Transport protocols whose conntrack entries can be deleted by tuple. */
+export type ConntrackProtocol = 'tcp' | 'udp' | 'sctp';
+
+/** One direction of a flow. */
+export interface ConntrackTuple {
+  src: string;
+  dst: string;
+  /** Ports, for protocols that have them (tcp, udp, sctp, dccp, udplite). */
+  srcPort?: number;
+  dstPort?: number;
+  /** CTA_TUPLE_ZONE: a conntrack zone of this direction only. */
+  zone?: number;
+}
+
+/** A conntrack entry as IPCTNL_MSG_CT_GET dumps it. */
+export interface ConntrackEntry {
+  /** 4 or 6: the family of its tuples' addresses. */
+  family: 4 | 6;
+  /** 'tcp', 'udp', 'sctp', or the IP protocol number of any other. */
+  protocol: ConntrackProtocol | number;
+  original: ConntrackTuple;
+  reply: ConntrackTuple;
+  /** CTA_ID: the entry's identity (a new entry with the same tuple has another). */
+  id?: number;
+  /** IPS_* status bits (CTA_STATUS). */
+  status?: number;
+  /** Seconds left (CTA_TIMEOUT). */
+  timeout?: number;
+  mark?: number;
+  /** CTA_ZONE: the entry's conntrack zone, when not the default. */
+  zone?: number;
+}

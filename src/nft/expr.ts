@@ -1,6 +1,7 @@
 // Raw nftables expressions: the register-level bytecode of a rule, one variant per
 // expression kind, with names where the kernel has numbers. Each maps one-to-one onto
 // the native expression tables (native/nft/expr/*.cc).
+import type { NativeExpr, NativeExprField, NativeVerdictData } from '../binding';
 import {
   BITWISE_OPS, type BitwiseOp, CMP_OPS, type CmpOp, CT_KEYS, type CtKey, FAMILIES, FIB_FLAGS, FIB_RESULTS,
   type FibFlag, type FibResult, flagNames, META_KEYS, type MetaKey, NAT_FLAGS, NAT_TYPES, type NatFlag, nameOf,
@@ -62,10 +63,8 @@ export type Expr =
   | PayloadExpr | MetaExpr | CmpExpr | BitwiseExpr | ImmediateExpr | LookupExpr | NatExpr | MasqExpr | RedirExpr
   | CtExpr | FibExpr | CounterExpr | RangeExpr | LimitExpr | LogExpr | RejectExpr | NotrackExpr | UnknownExpr;
 
-/** The native shape: `type` is NFTA_EXPR_NAME, other keys are attributes as numbers, strings, Buffers. */
-export type NativeExpr = { type: string } & Record<string, unknown>;
 /** Data as the native side takes it: bytes (NFTA_DATA_VALUE) or a verdict code and chain (NFTA_DATA_VERDICT). */
-export type NativeData = Buffer | { code: number; chain?: string };
+type NativeData = Buffer | NativeVerdictData;
 
 function pick<K extends string>(table: Record<K, number>, v: unknown, what: string): number {
   if (typeof v === 'string' && v in table) return table[v as K];
@@ -93,13 +92,13 @@ function chainName(v: unknown, what: string): string {
   return v;
 }
 
-export function verdictData(v: Verdict): NativeData {
+export function verdictData(v: Verdict): NativeVerdictData {
   const code = pick(VERDICTS, v.verdict, 'verdict');
   if (v.verdict === 'jump' || v.verdict === 'goto') return { code, chain: chainName(v.chain, 'verdict chain') };
   return { code };
 }
 
-export function verdictFrom(d: { code: number; chain?: string }): Verdict {
+export function verdictFrom(d: NativeVerdictData): Verdict {
   const name = nameOf(VERDICTS, d.code);
   if (name === 'jump' || name === 'goto') return { verdict: name, chain: d.chain ?? '' };
   if (typeof name === 'number') throw new RangeError(`unknown verdict code ${d.code}`);
@@ -109,7 +108,7 @@ export function verdictFrom(d: { code: number; chain?: string }): Verdict {
 /** Checks a raw expression and turns it into the native shape. */
 export function toNative(e: Expr): NativeExpr {
   if (typeof e !== 'object' || e === null) throw new TypeError('an expression must be an object');
-  const opt = (o: NativeExpr, k: string, v: unknown, f: (v: unknown, w: string) => unknown): void => {
+  const opt = (o: NativeExpr, k: string, v: unknown, f: (v: unknown, w: string) => NativeExprField): void => {
     if (v !== undefined) o[k] = f(v, `${e.type}.${k}`);
   };
   const o: NativeExpr = { type: e.type };

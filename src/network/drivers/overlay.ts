@@ -29,10 +29,9 @@
 // VTEP follows its latest report (replace semantics). Peers and remote endpoints are
 // records in the store (kinds 'peer' and 'remote', one row each), written before the
 // kernel entries they describe; reopening the controller makes the kernel match them.
-import { native } from '../../binding';
-import { call, NetlinkError } from '../../errors';
+import { NetlinkError } from '../../errors';
 import { fdbRequest } from '../../fdb';
-import { DevResolver, neighbourRequest, resolveRequest, type PendingNeighRequest } from '../../neighbours';
+import { applyNeighRequests, neighbourRequest, type PendingNeighRequest } from '../../neighbours';
 import type { Netns } from '../../netns';
 import type { LinkSpec } from '../../spec';
 import type { Neighbour } from '../../types';
@@ -418,10 +417,7 @@ function requests(dev: string, want: Desired, keys: Keys): PendingNeighRequest[]
 // One RTM_NEWNEIGH/RTM_DELNEIGH per entry, as few sendmsg as the socket allows; a
 // delete that finds nothing is fine.
 async function send(host: Netns, reqs: PendingNeighRequest[]): Promise<void> {
-  if (reqs.length === 0) return;
-  const devs = new DevResolver(host);
-  const resolved = await Promise.all(reqs.map((r) => resolveRequest(r, devs)));
-  await call(native.neighApply(host.handle(), resolved, false, true));
+  await applyNeighRequests(host, reqs, { ignoreMissing: true });
 }
 
 // Records what a control-plane operation changes (in one store transaction, before the
