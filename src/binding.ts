@@ -476,13 +476,19 @@ export interface NativeDebug {
  * Buffer, a callback, or an object/array whose keys are `shape` (a type above).
  */
 export type NativeParam =
-  | { name: string; type: 'handle' | 'monitor' | 'string' | 'number' | 'boolean' | 'buffer' | 'function' | 'link'; optional?: true; nullable?: true }
+  | {
+      name: string;
+      /** `link`: a name or an ifindex; `datum`: a string, a number, or an array of them. */
+      type: 'handle' | 'monitor' | 'string' | 'number' | 'boolean' | 'buffer' | 'function' | 'link' | 'datum';
+      optional?: true;
+      nullable?: true;
+    }
   | { name: string; type: 'object' | 'array'; shape: NativeShape; optional?: true };
 
 /** The object and array shapes that cross, by the name of their type. */
 export type NativeShape =
   | 'NativeLinkFilter' | 'NativeLinkDumpRequest' | 'NativeStep[]' | 'NativeBatches' | 'NativeRouteFilter' | 'NativeRouteQuery'
-  | 'NativeNeighRequest' | 'NativeNeighRequest[]' | 'NativeNeighFilter' | 'NativeNftOp[]' | 'NativeCtFilter' | 'string[]' | 'NativeDatum';
+  | 'NativeNeighRequest' | 'NativeNeighRequest[]' | 'NativeNeighFilter' | 'NativeNftOp[]' | 'NativeCtFilter' | 'string[]';
 
 const h = { name: 'handle', type: 'handle' } as const;
 const fam = { name: 'family', type: 'number' } as const;
@@ -551,7 +557,7 @@ export const NATIVE_ENTRY_POINTS: { readonly [K in keyof NativeBinding]: readonl
   nftEncodeBatch: [{ name: 'handle', type: 'handle', nullable: true }, arr('ops', 'NativeNftOp[]'), { name: 'generation', type: 'number', optional: true }],
   nftDecodeExprs: [{ name: 'buffer', type: 'buffer' }],
   nftDecodeMessages: [{ name: 'buffer', type: 'buffer' }],
-  nftEncodeValue: [arr('types', 'string[]'), { name: 'value', type: 'object', shape: 'NativeDatum' }, { name: 'what', type: 'string' }],
+  nftEncodeValue: [arr('types', 'string[]'), { name: 'value', type: 'datum' }, { name: 'what', type: 'string' }],
   nftDatatypes: [],
 
   ctList: [h, obj('filter', 'NativeCtFilter')],
