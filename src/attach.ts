@@ -6,7 +6,8 @@
 import { Batch, commitBatches, reserveIfindex } from './batch';
 import type { NetlinkError } from './errors';
 import { Netns, pendingNetns, type NetnsOptions } from './netns';
-import { ipv4ConfOf, parseCidr, type LinkRef } from './spec';
+import { ipFamily, parsePrefix } from './ip';
+import { ipv4ConfOf, type LinkRef } from './spec';
 import type { Ipv4Conf } from './types';
 import { checkIfname, checkIp, own } from './validate';
 
@@ -165,14 +166,14 @@ export type ContainerSideOptions = Pick<
 // default routes.
 function containerSide(o: ContainerSideOptions): { ifname: string; batch: (c: Netns, index: number, renameFrom?: boolean) => Batch } {
   const ifname = checkIfname(o.ifname ?? 'eth0', 'ifname');
-  const addr = parseCidr(o.address, 'address');
-  if (o.gateway !== undefined && checkIp(o.gateway, 'gateway') && (o.gateway.includes(':') ? 6 : 4) !== addr.family) {
+  const addr = parsePrefix(o.address, 'address');
+  if (o.gateway !== undefined && ipFamily(checkIp(o.gateway, 'gateway')) !== addr.family) {
     throw new TypeError('gateway family does not match address');
   }
   const noV6 = !o.ipv6;
-  const addr6 = o.address6 === undefined ? undefined : parseCidr(o.address6, 'address6');
+  const addr6 = o.address6 === undefined ? undefined : parsePrefix(o.address6, 'address6');
   if (addr6 && (addr6.family !== 6 || noV6)) throw new TypeError('address6 must be an IPv6 CIDR, with ipv6: true');
-  if (o.gateway6 !== undefined && (!addr6 || checkIp(o.gateway6, 'gateway6').indexOf(':') < 0)) throw new TypeError('gateway6 needs address6 and must be IPv6');
+  if (o.gateway6 !== undefined && (!addr6 || ipFamily(checkIp(o.gateway6, 'gateway6')) !== 6)) throw new TypeError('gateway6 needs address6 and must be IPv6');
   const ipv4Conf = ipv4ConfOf(o.ipv4Conf, 'ipv4Conf') as Ipv4Conf | undefined;
   const batch = (container: Netns, index: number, rename = false): Batch => {
     const c = container.batch();

@@ -1,10 +1,10 @@
 // Connection tracking entries of a namespace (ctnetlink over NETLINK_NETFILTER):
 // filtered listing and deletion of IPv4 or IPv6 flows, e.g. the stale DNAT of a port
 // that was published to a container that is gone.
-import { isIP } from 'node:net';
 import { native, type NativeCtFilter } from './binding';
 import { handleOf } from './handle';
 import { call } from './errors';
+import { ipFamily } from './ip';
 import type { Netns } from './netns';
 import type { ConntrackEntry, ConntrackProtocol } from './types';
 import { checkInt, checkObject } from './validate';
@@ -40,11 +40,11 @@ function nativeFilter(filter: unknown, needProtocol: boolean): NativeCtFilter {
     }
     out.protocol = PROTO_NUM[f.protocol];
   }
-  const family = f.family ?? (typeof f.replySrc === 'string' && isIP(f.replySrc) === 6 ? 6 : 4);
+  const family = f.family ?? (typeof f.replySrc === 'string' && ipFamily(f.replySrc) === 6 ? 6 : 4);
   out.family = family;
   if (f.replySrc !== undefined) {
     // No zone ids: a conntrack tuple has none.
-    if (typeof f.replySrc !== 'string' || isIP(f.replySrc) !== family || f.replySrc.includes('%')) {
+    if (typeof f.replySrc !== 'string' || ipFamily(f.replySrc) !== family) {
       throw new TypeError(`conntrack filter replySrc must be an IPv${family} address, got ${String(f.replySrc)}`);
     }
     out.replySrc = f.replySrc;

@@ -1,7 +1,7 @@
-import { isIP } from 'node:net';
 import { native, type NativeNeighFilter, type NativeNeighRequest } from './binding';
 import { handleOf } from './handle';
 import { call, callSync } from './errors';
+import { ipFamily } from './ip';
 import { IfindexResolver } from './links';
 import { neighTableEntries } from './neigh-table';
 import type { Netns } from './netns';
@@ -90,7 +90,7 @@ export function neighbourRequest(
 ): PendingNeighRequest {
   const s = checkObject<NeighbourSpec>(spec, what);
   const address = checkIp(s.address, `${what}.address`);
-  const family = isIP(address) as 4 | 6;
+  const family = ipFamily(address) as 4 | 6;
   const proxy = checkOptBool(s.proxy, `${what}.proxy`);
   const req: NativeNeighRequest = { op, family: FAMILY[family], ifindex: 0, dst: address };
   if (proxy) req.proxy = true;

@@ -1,12 +1,12 @@
 // Validation and normalisation of link, address and route requests into the plain
 // step objects the native batch encoder takes. Everything here runs before anything
 // reaches the kernel; bad input throws TypeError or RangeError.
-import { isIP } from 'node:net';
 import type {
   NativeAddressStep, NativeBridgeOptions, NativeBridgePortOptions, NativeHandle, NativeLinkCommon, NativeLinkDeleteStep,
   NativeLinkStep, NativeRouteStep, NativeStep, NativeVxlanOptions,
 } from './binding';
 import { handleOf } from './handle';
+import { ipFamily, parsePrefix } from './ip';
 import type { Netns } from './netns';
 import {
   ADDR_GEN_MODES, BRIDGE_PORT_STATES, IPV4_CONF, IPVLAN_MODES, MACVLAN_MODES,
@@ -201,24 +201,6 @@ function optString(v: unknown, what: string, maxBytes = 255): string | undefined
   return v;
 }
 
-/** 'addr/len' (or a bare address, taken as a host prefix); returns its parts. */
-export function parseCidr(v: unknown, what = 'CIDR'): { address: string; prefixlen: number; family: 4 | 6 } {
-  if (typeof v !== 'string') throw new TypeError(`${what} must be a string like 10.0.0.1/24`);
-  const slash = v.indexOf('/');
-  const address = slash < 0 ? v : v.slice(0, slash);
-  const family = isIP(address);
-  if (family === 0) throw new TypeError(`${what} ${JSON.stringify(v)} is not an address/prefix`);
-  const max = family === 4 ? 32 : 128;
-  let prefixlen = max;
-  if (slash >= 0) {
-    const p = v.slice(slash + 1);
-    if (!/^\d{1,3}$/.test(p)) throw new TypeError(`${what} ${JSON.stringify(v)} has a malformed prefix length`);
-    prefixlen = Number(p);
-    if (prefixlen > max) throw new RangeError(`${what} ${JSON.stringify(v)}: prefix length over ${max}`);
-  }
-  return { address, prefixlen, family: family as 4 | 6 };
-}
-
 function refOrIndex(v: LinkRef, what: string): Ref | number {
   const r = checkLinkRef(v, what);
   return typeof r === 'number' ? r : new Ref(r);
@@ -322,7 +304,7 @@ function portOptions(opts: BridgePortOptions | undefined, what: string): NativeB
 }
 
 function isMulticast(ip: string): boolean {
-  return isIP(ip) === 4 ? Number(ip.split('.')[0]) >= 224 && Number(ip.split('.')[0]) <= 239 : ip.toLowerCase().startsWith('ff');
+  return ipFamily(ip) === 4 ? Number(ip.split('.')[0]) >= 224 && Number(ip.split('.')[0]) <= 239 : ip.toLowerCase().startsWith('ff');
 }
 
 function vxlanOptions(opts: VxlanOptions | undefined, what: string, creating: boolean): NativeVxlanOptions<StepRef> {
@@ -501,12 +483,12 @@ function scopeOf(v: unknown, what: string): number | undefined {
 
 /** An address step ('addrAdd' | 'addrReplace' | 'addrDel'). */
 export function addressStep(op: 'addrAdd' | 'addrReplace' | 'addrDel', dev: LinkRef, cidr: string, opts: AddressOptions = {}): NativeAddressStep<StepRef> {
-  const a = parseCidr(cidr, 'address');
+  const a = parsePrefix(cidr, 'address');
   const o = own(opts, 'address options');
   const out: NativeAddressStep<StepRef> = { op, index: refOrIndex(dev, 'dev'), address: a.address, prefixlen: a.prefixlen };
   if (o.peer !== undefined) {
     out.peer = checkIp(o.peer, 'peer');
-    if (isIP(o.peer) !== a.family) throw new TypeError('peer must be of the same family as the address');
+    if (ipFamily(o.peer) !== a.family) throw new TypeError('peer must be of the same family as the address');
   }
   if (o.broadcast !== undefined) {
     if (a.family !== 4) throw new TypeError('broadcast is IPv4 only');
@@ -546,7 +528,7 @@ export function routeStep(op: 'routeAdd' | 'routeReplace' | 'routeAppend' | 'rou
   if (r.dst === 'default' || r.dst === 'default6') {
     if (r.dst === 'default6') family = 6;
   } else {
-    const d = parseCidr(r.dst, 'dst');
+    const d = parsePrefix(r.dst, 'dst');
     if (family !== undefined && family !== d.family) throw new TypeError('dst does not match family');
     family = d.family;
     // Host bits must be clear, as the kernel requires ("Invalid prefix for given prefix length").
@@ -556,7 +538,7 @@ export function routeStep(op: 'routeAdd' | 'routeReplace' | 'routeAppend' | 'rou
   let gateway: string | undefined;
   if (r.gateway !== undefined) {
     gateway = checkIp(r.gateway, 'gateway');
-    const gf = isIP(r.gateway) as 4 | 6;
+    const gf = ipFamily(r.gateway) as 4 | 6;
     if (family === undefined) family = gf;
     else if (gf !== family) throw new TypeError('gateway family does not match dst');
   }

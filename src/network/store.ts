@@ -20,9 +20,10 @@
 // Their commits are not fsynced (synchronous=NORMAL): they describe kernel objects that
 // a reboot destroys anyway, and a crash of the process loses nothing committed. Network
 // definitions, which users expect back after a reboot, are committed with a sync.
-import { closeSync, constants as C, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants as C, existsSync, mkdirSync, openSync, readdirSync, unlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import { writeFileDurable } from '../files';
 import { AddressPool } from './ipam';
 import type { EndpointInfo, NetworkInfo } from './types';
 
@@ -956,33 +957,5 @@ export function networkFileIds(dir: string): string[] {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw e;
-  }
-}
-
-/** Writes a file so that after it returns the new content survives a power loss, and readers never see a partial file. */
-export function writeFileDurable(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  const fd = openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_TRUNC, 0o600);
-  try {
-    try {
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, file);
-  } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // already gone
-    }
-    throw e;
-  }
-  const dfd = openSync(path.dirname(file), C.O_RDONLY | C.O_DIRECTORY);
-  try {
-    fsyncSync(dfd);
-  } finally {
-    closeSync(dfd);
   }
 }

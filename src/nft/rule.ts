@@ -5,6 +5,7 @@
 // ipv4` before `ip daddr` in an inet table, once per rule), prefixes loaded as their
 // significant bytes. Raw expressions can be mixed in anywhere.
 import type { TypeofPart } from '../binding';
+import { parsePrefix } from '../ip';
 import type { CtKey, Family, FibFlag, MetaKey, NatFlag, PayloadBase } from './constants';
 import { REG32_00, REG_1, REG_VERDICT } from './constants';
 import { datatype, type Datatype, type DatatypeName, encodeValue, pad4, type Scalar } from './datatypes';
@@ -134,10 +135,8 @@ export class Selector {
     const t = this.dtype;
     // Prefixes: nft loads only the significant bytes, or masks when not byte aligned.
     if ((t.name === 'ipv4_addr' || t.name === 'ipv6_addr') && typeof value === 'string' && value.includes('/')) {
-      const [addr, lenStr] = value.split('/') as [string, string];
-      const bits = Number(lenStr);
-      const full = this.encode(addr);
-      if (!/^\d+$/.test(lenStr) || bits > full.length * 8) throw new RangeError(`${this.text}: bad prefix length in ${value}`);
+      const { address, prefixlen: bits } = parsePrefix(value, this.text);
+      const full = this.encode(address);
       const mask = Buffer.alloc(full.length);
       for (let i = 0; i < bits; i++) mask[i >> 3]! |= 0x80 >> (i & 7);
       const net = Buffer.from(full.map((b, i) => b & mask[i]!));
