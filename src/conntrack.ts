@@ -3,6 +3,7 @@
 // that was published to a container that is gone.
 import { native, type NativeCtFilter } from './binding';
 import { handleOf } from './handle';
+import { IP_PROTOCOLS } from './constants';
 import { call } from './errors';
 import { ipFamily } from './ip';
 import type { Netns } from './netns';
@@ -11,7 +12,7 @@ import { checkInt, checkObject } from './validate';
 
 export type { ConntrackEntry, ConntrackProtocol, ConntrackTuple } from './types';
 
-const PROTO_NUM: Record<ConntrackProtocol, number> = { tcp: 6, udp: 17, sctp: 132 };
+const PROTO_NUM: Readonly<Record<ConntrackProtocol, number>> = IP_PROTOCOLS;
 const PROTO_NAME = new Map<number, ConntrackProtocol>(Object.entries(PROTO_NUM).map(([k, v]) => [v, k as ConntrackProtocol]));
 
 /**

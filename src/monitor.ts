@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { native, type NativeHandle, type NativeMonitor, type NativeMonitorEvent } from './binding';
+import { MONITOR_GROUPS } from './constants';
 import { callSync, NetlinkError } from './errors';
 import { neighTableEntries } from './neigh-table';
 import type { Address, FdbEntry, Link, Neighbour, Route } from './types';
@@ -54,7 +55,7 @@ export interface ResyncEvent {
 /** Everything a monitor yields, in the order the kernel sent it. */
 export type MonitorEvent = MonitorChange | ResyncEvent;
 
-const GROUPS = { links: 1, addresses: 2, routes: 4, neighbours: 8 } as const;
+const GROUPS = MONITOR_GROUPS;
 
 // A native event as the public one: neighbour and FDB events carry a one-row NeighTable.
 function toEvent(ev: Exclude<NativeMonitorEvent, { type: 'error' }>): MonitorEvent {

@@ -1,6 +1,7 @@
 import { native, type NativeNeighFilter, type NativeNeighRequest } from './binding';
 import { handleOf } from './handle';
 import { call, callSync } from './errors';
+import { NEIGHBOUR_STATES } from './constants';
 import { ipFamily } from './ip';
 import { IfindexResolver } from './links';
 import { neighTableEntries } from './neigh-table';
@@ -10,9 +11,7 @@ import { checkIp, checkLinkRef, checkMac, checkObject, checkOneOf, checkOptBool 
 
 /** States a neighbour can be given (NUD_*); 'permanent' unless said otherwise. */
 export type NeighbourSetState = Exclude<NeighbourState, 'none'>;
-const SET_STATES: readonly NeighbourSetState[] = [
-  'permanent', 'noarp', 'reachable', 'stale', 'delay', 'probe', 'failed', 'incomplete',
-];
+const SET_STATES = Object.keys(NEIGHBOUR_STATES).filter((s) => s !== 'none') as NeighbourSetState[];
 
 /** An ARP/NDP entry to add or replace (RTM_NEWNEIGH, AF_INET or AF_INET6). */
 export interface NeighbourSpec {

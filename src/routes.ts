@@ -2,7 +2,8 @@ import { native, type NativeRouteFilter, type NativeRouteQuery } from './binding
 import { handleOf } from './handle';
 import { call, NetlinkError } from './errors';
 import type { Netns } from './netns';
-import { routeNames, type LinkRef, type RouteSpec } from './spec';
+import { ROUTE_PROTOCOLS, ROUTE_TABLES, ROUTE_TYPES } from './constants';
+import type { LinkRef, RouteSpec } from './spec';
 import { checkIp } from './validate';
 import type { Route, RouteType } from './types';
 
@@ -71,18 +72,18 @@ export class Routes {
         if (!Number.isInteger(table) || table < 1 || table > 0xffffffff) throw new RangeError('table must be a u32 above 0');
         f.table = table;
       } else {
-        const t = routeNames.TABLES[table];
+        const t = (ROUTE_TABLES as Record<string, number>)[table];
         if (t === undefined) throw new TypeError(`unknown table ${String(table)}`);
         f.table = t;
       }
     }
     if (filter.protocol !== undefined) {
-      const p = typeof filter.protocol === 'number' ? filter.protocol : routeNames.PROTOCOLS[filter.protocol];
+      const p = typeof filter.protocol === 'number' ? filter.protocol : (ROUTE_PROTOCOLS as Record<string, number>)[filter.protocol];
       if (p === undefined || !Number.isInteger(p) || p < 0 || p > 255) throw new TypeError(`unknown protocol ${String(filter.protocol)}`);
       f.protocol = p;
     }
     if (filter.type !== undefined) {
-      const t = routeNames.ROUTE_TYPES[filter.type];
+      const t = (ROUTE_TYPES as Record<string, number>)[filter.type];
       if (t === undefined) throw new TypeError(`unknown route type ${String(filter.type)}`);
       f.type = t;
     }

@@ -5,12 +5,14 @@ import type {
   NativeAddressStep, NativeBridgeOptions, NativeBridgePortOptions, NativeHandle, NativeLinkCommon, NativeLinkDeleteStep,
   NativeLinkStep, NativeRouteStep, NativeStep, NativeVxlanOptions,
 } from './binding';
+import * as G from './constants';
 import { handleOf } from './handle';
 import { ipFamily, parsePrefix } from './ip';
 import type { Netns } from './netns';
 import {
-  ADDR_GEN_MODES, BRIDGE_PORT_STATES, IPV4_CONF, IPVLAN_MODES, MACVLAN_MODES,
-  type AddrGenMode, type BridgeOptions, type BridgePortOptions, type Ipv4Conf, type IpvlanOptions, type MacvlanOptions,
+  IPV4_CONF,
+  type AddrGenMode, type BridgeOptions, type BridgePortOptions, type BridgePortState, type Ipv4Conf, type IpvlanMode,
+  type IpvlanOptions, type MacvlanMode, type MacvlanOptions,
   type RouteType, type Scope, type VlanOptions, type VxlanOptions,
 } from './types';
 import {
@@ -181,13 +183,16 @@ export type StepRef = number | Ref;
 /** A step as the native encoder takes it (NativeStep), its link references possibly still names. */
 export type Step = NativeStep<StepRef>;
 
-const SCOPES: Record<Scope, number> = { universe: 0, site: 200, link: 253, host: 254, nowhere: 255 };
-const ROUTE_TYPES: Record<RouteType, number> = {
-  unicast: 1, local: 2, broadcast: 3, anycast: 4, multicast: 5, blackhole: 6, unreachable: 7, prohibit: 8, throw: 9, nat: 10,
-};
-const PROTOCOLS: Record<string, number> = { redirect: 1, kernel: 2, boot: 3, static: 4, ra: 9, dhcp: 16 };
-const TABLES: Record<string, number> = { default: 253, main: 254, local: 255 };
-const IFA_F = { nodad: 0x02, homeaddress: 0x10, managetempaddr: 0x100, noprefixroute: 0x200, mcautojoin: 0x400 } as const;
+// The kernel's numbers for these names: the one table, src/constants.ts.
+const SCOPES: Readonly<Record<Scope, number>> = G.SCOPES;
+const ROUTE_TYPES: Readonly<Record<RouteType, number>> = G.ROUTE_TYPES;
+const PROTOCOLS: Readonly<Record<string, number>> = G.ROUTE_PROTOCOLS;
+const TABLES: Readonly<Record<'default' | 'main' | 'local', number>> = G.ROUTE_TABLES;
+const IFA_F = G.ADDRESS_FLAGS;
+const ADDR_GEN_MODES = Object.keys(G.ADDR_GEN_MODES) as AddrGenMode[];
+const MACVLAN_MODES = Object.keys(G.MACVLAN_MODES) as MacvlanMode[];
+const IPVLAN_MODES = Object.keys(G.IPVLAN_MODES) as IpvlanMode[];
+const BRIDGE_PORT_STATES: Readonly<Record<BridgePortState, number>> = G.BRIDGE_PORT_STATES;
 const KIND_RE = /^[a-z0-9_.-]{1,31}$/;
 
 function optInt(v: unknown, what: string, min: number, max: number): number | undefined {
@@ -276,8 +281,8 @@ export function ipv4ConfOf(opts: Ipv4Conf | undefined, what: string): Record<str
 
 function portState(v: unknown, what: string): number | undefined {
   if (v === undefined || typeof v === 'number') return optInt(v, what, 0, 4);
-  if (typeof v === 'string' && (BRIDGE_PORT_STATES as readonly string[]).includes(v)) return BRIDGE_PORT_STATES.indexOf(v as never);
-  throw new TypeError(`${what} must be one of ${BRIDGE_PORT_STATES.join(', ')} or 0..4, got ${String(v)}`);
+  if (typeof v === 'string' && Object.hasOwn(BRIDGE_PORT_STATES, v)) return BRIDGE_PORT_STATES[v as BridgePortState];
+  throw new TypeError(`${what} must be one of ${Object.keys(BRIDGE_PORT_STATES).join(', ')} or 0..4, got ${String(v)}`);
 }
 
 /**
@@ -574,5 +579,3 @@ export function routeStep(op: 'routeAdd' | 'routeReplace' | 'routeAppend' | 'rou
   return out;
 }
 
-/** The numbers of names used in route filters. */
-export const routeNames = { SCOPES, ROUTE_TYPES, PROTOCOLS, TABLES };

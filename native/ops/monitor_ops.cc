@@ -21,6 +21,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "constants.h"
 #include "netlink/parser.h"
 #include "ops/entry.h"
 #include "ops/reader.h"
@@ -38,8 +39,11 @@ namespace np::ops {
 
 namespace {
 
-// Group selection bits as TypeScript passes them.
-enum : uint32_t { kLinks = 1, kAddresses = 2, kRoutes = 4, kNeighbours = 8 };
+// Group selection bits as TypeScript passes them (the one table's MONITOR_GROUPS).
+constexpr uint32_t kLinks = names::of(names::kMonitorGroups, "links");
+constexpr uint32_t kAddresses = names::of(names::kMonitorGroups, "addresses");
+constexpr uint32_t kRoutes = names::of(names::kMonitorGroups, "routes");
+constexpr uint32_t kNeighbours = names::of(names::kMonitorGroups, "neighbours");
 
 // Enough for `ip monitor`-like use; a burst bigger than this becomes a resync.
 constexpr int kDefaultRcvbuf = 1 << 20;

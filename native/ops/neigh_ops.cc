@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstdio>
 
+#include "constants.h"
 #include "netlink/parser.h"
 #include "ops/async.h"
 #include "ops/entry.h"
@@ -45,16 +46,9 @@ uint16_t state_from(Obj& o, uint8_t family) {
     if (s == "dynamic") return NUD_REACHABLE;
     o.fail("state", "must be 'permanent', 'static' or 'dynamic' for the FDB");
   }
-  static const std::pair<const char*, uint16_t> names[] = {
-      {"permanent", NUD_PERMANENT}, {"noarp", NUD_NOARP},   {"reachable", NUD_REACHABLE},
-      {"stale", NUD_STALE},         {"delay", NUD_DELAY},   {"probe", NUD_PROBE},
-      {"failed", NUD_FAILED},       {"incomplete", NUD_INCOMPLETE}, {"none", NUD_NONE},
-  };
   if (!s) return NUD_PERMANENT;
-  for (auto& [name, bits] : names) {
-    if (*s == name) return bits;
-  }
-  o.fail("state", "is not a neighbour state: '" + *s + "'");
+  if (auto bits = names::value_of(names::kNeighbourStates, *s)) return static_cast<uint16_t>(*bits);
+  o.fail("state", "must be one of " + names::list(names::kNeighbourStates) + ", got '" + *s + "'");
 }
 
 rtnl::NeighRequest request_from(Obj& o) {

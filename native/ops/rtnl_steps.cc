@@ -2,7 +2,7 @@
 
 #include <linux/rtnetlink.h>
 
-#include <cstring>
+#include "constants.h"
 
 
 namespace np::ops {
@@ -11,16 +11,13 @@ namespace {
 
 using js::Obj;
 
-// A name from an enumeration (table of the names iproute2 uses), read from key k.
-std::optional<uint32_t> named(const rtnl::NameTable& table, Obj& o, const char* k) {
+// A name from an enumeration (native/constants.h: the names iproute2 uses), read from key k.
+template <size_t N>
+std::optional<uint32_t> named(const names::Name (&table)[N], Obj& o, const char* k) {
   auto name = o.str(k);
   if (!name) return std::nullopt;
-  for (const auto& [n, v] : table) {
-    if (*name == n) return v;
-  }
-  std::string all;
-  for (const auto& [n, v] : table) all += (all.empty() ? "" : ", ") + std::string(n);
-  o.fail(k, "must be one of " + all + ", got '" + *name + "'");
+  if (auto v = names::value_of(table, *name)) return static_cast<uint32_t>(*v);
+  o.fail(k, "must be one of " + names::list(table) + ", got '" + *name + "'");
 }
 
 // The keys every link takes (a veth peer takes these too).
@@ -47,13 +44,10 @@ void read_own(Obj& o, rtnl::LinkCommon& c) {
   c.rename = o.str("rename").value_or("");
   c.master = o.num<int32_t>("master");
   c.link = o.num<int32_t>("link");
-  if (auto m = named(rtnl::kAddrGenModes, o, "addrGenMode")) c.addr_gen_mode = static_cast<uint8_t>(*m);
+  if (auto m = named(names::kAddrGenModes, o, "addrGenMode")) c.addr_gen_mode = static_cast<uint8_t>(*m);
   if (auto conf = o.obj("ipv4Conf")) {
     conf->each([&](const char* name, const Napi::Value& v, const js::Where& w) {
-      std::optional<uint32_t> id;
-      for (const auto& [n, x] : rtnl::kIpv4DevConf) {
-        if (std::strcmp(n, name) == 0) id = x;
-      }
+      auto id = names::value_of(names::kIpv4DevConf, name);
       if (!id) w.fail("is not an IPv4 device setting");
       c.ipv4_conf.emplace_back(static_cast<uint16_t>(*id), js::to_number<uint32_t>(v, w));
     });
@@ -124,17 +118,17 @@ void read_kind(Obj& o, rtnl::LinkSpec& s, std::vector<Handle>& holds) {
   if (auto b = o.obj("bridge")) read_bridge(*b, s.bridge);
   if (auto v = o.obj("vxlan")) read_vxlan(*v, s.vxlan);
   if (auto m = o.obj("macvlan")) {
-    s.macvlan.mode = named(rtnl::kMacvlanModes, *m, "mode");
+    s.macvlan.mode = named(names::kMacvlanModes, *m, "mode");
     s.macvlan.flags = m->num<uint16_t>("flags");
     m->done();
   }
   if (auto m = o.obj("vlan")) {
     s.vlan.id = m->num<uint16_t>("id");
-    if (auto p = named(rtnl::kVlanProtocols, *m, "protocol")) s.vlan.protocol = static_cast<uint16_t>(*p);
+    if (auto p = named(names::kVlanProtocols, *m, "protocol")) s.vlan.protocol = static_cast<uint16_t>(*p);
     m->done();
   }
   if (auto m = o.obj("ipvlan")) {
-    if (auto mode = named(rtnl::kIpvlanModes, *m, "mode")) s.ipvlan.mode = static_cast<uint16_t>(*mode);
+    if (auto mode = named(names::kIpvlanModes, *m, "mode")) s.ipvlan.mode = static_cast<uint16_t>(*mode);
     s.ipvlan.flags = m->num<uint16_t>("flags");
     m->done();
   }

@@ -6,23 +6,22 @@
 
 #include <cstring>
 
+#include "constants.h"
+
 namespace np::js {
 
 namespace {
 
-const char* operstate_name(uint8_t s) {
-  static const char* names[] = {"unknown", "notpresent", "down", "lowerlayerdown", "testing", "dormant", "up"};
-  return s < 7 ? names[s] : "unknown";
+// A value by its name in a table of native/constants.h, else as its number.
+template <size_t N>
+Napi::Value named(Napi::Env env, const names::Name (&table)[N], int64_t v) {
+  if (const char* n = names::name_of(table, v)) return Napi::String::New(env, n);
+  return Napi::Number::New(env, static_cast<double>(v));
 }
 
-const char* name_of(const std::vector<std::pair<const char*, uint32_t>>& table, uint32_t v) {
-  for (auto& [n, x] : table) if (x == v) return n;
-  return nullptr;
-}
-
-void set_named(Napi::Object o, const char* key, const std::vector<std::pair<const char*, uint32_t>>& table, uint32_t v) {
-  if (const char* n = name_of(table, v)) o.Set(key, n);
-  else o.Set(key, v);
+template <size_t N>
+void set_named(Napi::Object o, const char* key, const names::Name (&table)[N], int64_t v) {
+  o.Set(key, named(o.Env(), table, v));
 }
 
 void add_kind_data(Napi::Env env, Napi::Object o, const rtnl::Link& l) {
@@ -68,19 +67,19 @@ void add_kind_data(Napi::Env env, Napi::Object o, const rtnl::Link& l) {
   }
   if (l.macvlan) {
     auto m = Napi::Object::New(env);
-    if (l.macvlan->mode) set_named(m, "mode", rtnl::kMacvlanModes, *l.macvlan->mode);
+    if (l.macvlan->mode) set_named(m, "mode", names::kMacvlanModes, *l.macvlan->mode);
     if (l.macvlan->flags) m.Set("flags", *l.macvlan->flags);
     o.Set("macvlan", m);
   }
   if (l.vlan) {
     auto m = Napi::Object::New(env);
     if (l.vlan->id) m.Set("id", *l.vlan->id);
-    if (l.vlan->protocol) set_named(m, "protocol", rtnl::kVlanProtocols, *l.vlan->protocol);
+    if (l.vlan->protocol) set_named(m, "protocol", names::kVlanProtocols, *l.vlan->protocol);
     o.Set("vlan", m);
   }
   if (l.ipvlan) {
     auto m = Napi::Object::New(env);
-    if (l.ipvlan->mode) set_named(m, "mode", rtnl::kIpvlanModes, *l.ipvlan->mode);
+    if (l.ipvlan->mode) set_named(m, "mode", names::kIpvlanModes, *l.ipvlan->mode);
     if (l.ipvlan->flags) m.Set("flags", *l.ipvlan->flags);
     o.Set("ipvlan", m);
   }
@@ -96,7 +95,7 @@ void add_kind_data(Napi::Env env, Napi::Object o, const rtnl::Link& l) {
     if (x.cost) p.Set("cost", *x.cost);
     o.Set("bridgePort", p);
   }
-  if (l.addr_gen_mode) set_named(o, "addrGenMode", rtnl::kAddrGenModes, *l.addr_gen_mode);
+  if (l.addr_gen_mode) set_named(o, "addrGenMode", names::kAddrGenModes, *l.addr_gen_mode);
 }
 
 }  // namespace
@@ -111,7 +110,10 @@ Napi::Object link_to_js(Napi::Env env, const rtnl::Link& l) {
   o.Set("up", (l.flags & IFF_UP) != 0);
   o.Set("running", (l.flags & IFF_RUNNING) != 0);
   o.Set("lowerUp", (l.flags & IFF_LOWER_UP) != 0);
-  if (l.operstate) o.Set("operstate", operstate_name(*l.operstate));
+  if (l.operstate) {
+    const char* state = names::name_of(names::kOperstates, *l.operstate);
+    o.Set("operstate", state ? state : "unknown");
+  }
   if (l.mtu) o.Set("mtu", *l.mtu);
   if (l.min_mtu) o.Set("minMtu", *l.min_mtu);
   if (l.max_mtu) o.Set("maxMtu", *l.max_mtu);
@@ -172,38 +174,6 @@ Napi::Buffer<char> bytes_to_js(Napi::Env env, const std::string& bytes) {
 
 namespace {
 
-// Names as iproute2 prints them; numbers for values without a name.
-Napi::Value scope_to_js(Napi::Env env, uint8_t scope) {
-  switch (scope) {
-    case RT_SCOPE_UNIVERSE: return Napi::String::New(env, "universe");
-    case RT_SCOPE_SITE: return Napi::String::New(env, "site");
-    case RT_SCOPE_LINK: return Napi::String::New(env, "link");
-    case RT_SCOPE_HOST: return Napi::String::New(env, "host");
-    case RT_SCOPE_NOWHERE: return Napi::String::New(env, "nowhere");
-    default: return Napi::Number::New(env, scope);
-  }
-}
-
-Napi::Value rtn_type_to_js(Napi::Env env, uint8_t type) {
-  static const char* names[] = {"unspec", "unicast", "local", "broadcast", "anycast", "multicast",
-                                "blackhole", "unreachable", "prohibit", "throw", "nat", "xresolve"};
-  if (type < sizeof names / sizeof names[0]) return Napi::String::New(env, names[type]);
-  return Napi::Number::New(env, type);
-}
-
-Napi::Value protocol_to_js(Napi::Env env, uint8_t proto) {
-  switch (proto) {
-    case RTPROT_UNSPEC: return Napi::String::New(env, "unspec");
-    case RTPROT_REDIRECT: return Napi::String::New(env, "redirect");
-    case RTPROT_KERNEL: return Napi::String::New(env, "kernel");
-    case RTPROT_BOOT: return Napi::String::New(env, "boot");
-    case RTPROT_STATIC: return Napi::String::New(env, "static");
-    case RTPROT_RA: return Napi::String::New(env, "ra");
-    case RTPROT_DHCP: return Napi::String::New(env, "dhcp");
-    default: return Napi::Number::New(env, proto);
-  }
-}
-
 int family_number(uint8_t af) { return af == AF_INET6 ? 6 : af == AF_INET ? 4 : af; }
 
 }  // namespace
@@ -218,7 +188,7 @@ Napi::Object address_to_js(Napi::Env env, const rtnl::Address& a) {
   if (!a.peer.empty()) o.Set("peer", a.peer);
   if (!a.broadcast.empty()) o.Set("broadcast", a.broadcast);
   if (!a.label.empty()) o.Set("label", a.label);
-  o.Set("scope", scope_to_js(env, a.scope));
+  o.Set("scope", named(env, names::kScopes, a.scope));
   o.Set("flags", a.flags);
   if (a.valid_lft) o.Set("validLifetime", *a.valid_lft);
   if (a.preferred_lft) o.Set("preferredLifetime", *a.preferred_lft);
@@ -238,9 +208,9 @@ Napi::Object route_to_js(Napi::Env env, const rtnl::Route& r) {
   if (!r.prefsrc.empty()) o.Set("prefsrc", r.prefsrc);
   if (r.priority) o.Set("metric", *r.priority);
   o.Set("table", r.table);
-  o.Set("protocol", protocol_to_js(env, r.protocol));
-  o.Set("scope", scope_to_js(env, r.scope));
-  o.Set("type", rtn_type_to_js(env, r.type));
+  o.Set("protocol", named(env, names::kRouteProtocols, r.protocol));
+  o.Set("scope", named(env, names::kScopes, r.scope));
+  o.Set("type", named(env, names::kRouteTypes, r.type));
   o.Set("flags", r.flags);
   o.Set("onlink", (r.flags & RTNH_F_ONLINK) != 0);
   if (r.tos) o.Set("tos", r.tos);

@@ -204,52 +204,6 @@ size_t start_change(nl::Builder& b, const LinkCommon& target, std::optional<bool
 
 }  // namespace
 
-const NameTable kMacvlanModes = {{"private", MACVLAN_MODE_PRIVATE}, {"vepa", MACVLAN_MODE_VEPA},
-                                 {"bridge", MACVLAN_MODE_BRIDGE}, {"passthru", MACVLAN_MODE_PASSTHRU},
-                                 {"source", MACVLAN_MODE_SOURCE}};
-const NameTable kIpvlanModes = {{"l2", IPVLAN_MODE_L2}, {"l3", IPVLAN_MODE_L3}, {"l3s", IPVLAN_MODE_L3S}};
-const NameTable kVlanProtocols = {{"802.1Q", 0x8100}, {"802.1ad", 0x88a8}};
-const NameTable kAddrGenModes = {{"eui64", IN6_ADDR_GEN_MODE_EUI64}, {"none", IN6_ADDR_GEN_MODE_NONE},
-                                 {"stable_privacy", IN6_ADDR_GEN_MODE_STABLE_PRIVACY},
-                                 {"random", IN6_ADDR_GEN_MODE_RANDOM}};
-// The names are those of /proc/sys/net/ipv4/conf/<if>/ (devinet_sysctl), which differ
-// from the enum's for a few (NOXFRM is disable_xfrm, SRC_VMARK is src_valid_mark...).
-// mc_forwarding is left out: it is read-only there, the multicast router's to set.
-const NameTable kIpv4DevConf = {
-    {"forwarding", IPV4_DEVCONF_FORWARDING},
-    {"proxy_arp", IPV4_DEVCONF_PROXY_ARP},
-    {"accept_redirects", IPV4_DEVCONF_ACCEPT_REDIRECTS},
-    {"secure_redirects", IPV4_DEVCONF_SECURE_REDIRECTS},
-    {"send_redirects", IPV4_DEVCONF_SEND_REDIRECTS},
-    {"shared_media", IPV4_DEVCONF_SHARED_MEDIA},
-    {"rp_filter", IPV4_DEVCONF_RP_FILTER},
-    {"accept_source_route", IPV4_DEVCONF_ACCEPT_SOURCE_ROUTE},
-    {"bootp_relay", IPV4_DEVCONF_BOOTP_RELAY},
-    {"log_martians", IPV4_DEVCONF_LOG_MARTIANS},
-    {"tag", IPV4_DEVCONF_TAG},
-    {"arp_filter", IPV4_DEVCONF_ARPFILTER},
-    {"medium_id", IPV4_DEVCONF_MEDIUM_ID},
-    {"disable_xfrm", IPV4_DEVCONF_NOXFRM},
-    {"disable_policy", IPV4_DEVCONF_NOPOLICY},
-    {"force_igmp_version", IPV4_DEVCONF_FORCE_IGMP_VERSION},
-    {"arp_announce", IPV4_DEVCONF_ARP_ANNOUNCE},
-    {"arp_ignore", IPV4_DEVCONF_ARP_IGNORE},
-    {"promote_secondaries", IPV4_DEVCONF_PROMOTE_SECONDARIES},
-    {"arp_accept", IPV4_DEVCONF_ARP_ACCEPT},
-    {"arp_notify", IPV4_DEVCONF_ARP_NOTIFY},
-    {"accept_local", IPV4_DEVCONF_ACCEPT_LOCAL},
-    {"src_valid_mark", IPV4_DEVCONF_SRC_VMARK},
-    {"proxy_arp_pvlan", IPV4_DEVCONF_PROXY_ARP_PVLAN},
-    {"route_localnet", IPV4_DEVCONF_ROUTE_LOCALNET},
-    {"igmpv2_unsolicited_report_interval", IPV4_DEVCONF_IGMPV2_UNSOLICITED_REPORT_INTERVAL},
-    {"igmpv3_unsolicited_report_interval", IPV4_DEVCONF_IGMPV3_UNSOLICITED_REPORT_INTERVAL},
-    {"ignore_routes_with_linkdown", IPV4_DEVCONF_IGNORE_ROUTES_WITH_LINKDOWN},
-    {"drop_unicast_in_l2_multicast", IPV4_DEVCONF_DROP_UNICAST_IN_L2_MULTICAST},
-    {"drop_gratuitous_arp", IPV4_DEVCONF_DROP_GRATUITOUS_ARP},
-    {"bc_forwarding", IPV4_DEVCONF_BC_FORWARDING},
-    {"arp_evict_nocarrier", IPV4_DEVCONF_ARP_EVICT_NOCARRIER},
-};
-
 size_t encode_link_create(nl::Builder& b, const LinkSpec& s, bool echo) {
   const auto& c = s.common;
   // The kernel will not take IFLA_AF_SPEC at creation and ignores IFLA_IFALIAS there,

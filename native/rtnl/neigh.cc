@@ -143,7 +143,7 @@ void NeighTable::add(const Neigh& n) {
     has |= kHasLladdr;
     row[kLladdrLen] = static_cast<uint32_t>(append_hwaddr(text, n.lladdr->data(), n.lladdr->size()));
   }
-  auto put = [&](const auto& v, Col c, Has bit) {
+  auto put = [&](const auto& v, uint32_t c, uint32_t bit) {
     if (v) {
       has |= bit;
       row[c] = static_cast<uint32_t>(*v);

@@ -2,6 +2,7 @@
 // expression kind, with names where the kernel has numbers. Each maps one-to-one onto
 // the native expression tables (native/nft/expr/*.cc).
 import type { NativeExpr, NativeExprField, NativeVerdictData } from '../binding';
+import { NFT_CT_DIRECTIONS, NFT_LIMIT_TYPES, NFT_RANGE_OPS } from '../constants';
 import {
   BITWISE_OPS, type BitwiseOp, CMP_OPS, type CmpOp, CT_KEYS, type CtKey, FAMILIES, FIB_FLAGS, FIB_RESULTS,
   type FibFlag, type FibResult, flagNames, META_KEYS, type MetaKey, NAT_FLAGS, NAT_TYPES, type NatFlag, nameOf,
@@ -156,7 +157,7 @@ export function toNative(e: Expr): NativeExpr {
     case 'ct':
       o.key = pick(CT_KEYS, e.key, 'ct.key');
       opt(o, 'dreg', e.dreg, reg); opt(o, 'sreg', e.sreg, reg);
-      if (e.direction !== undefined) o.direction = pick({ original: 0, reply: 1 }, e.direction, 'ct.direction');
+      if (e.direction !== undefined) o.direction = pick(NFT_CT_DIRECTIONS, e.direction, 'ct.direction');
       return o;
     case 'fib':
       return { type: 'fib', flags: flagBits(FIB_FLAGS, e.flags, 'fib.flags'), result: pick(FIB_RESULTS, e.result, 'fib.result'), dreg: reg(e.dreg, 'fib.dreg') };
@@ -165,11 +166,11 @@ export function toNative(e: Expr): NativeExpr {
       opt(o, 'packets', e.packets, (v, w) => uint(v, w, Number.MAX_SAFE_INTEGER));
       return o;
     case 'range':
-      return { type: 'range', sreg: reg(e.sreg, 'range.sreg'), op: pick({ eq: 0, neq: 1 }, e.op, 'range.op'), from: buf(e.from, 'range.from'), to: buf(e.to, 'range.to') };
+      return { type: 'range', sreg: reg(e.sreg, 'range.sreg'), op: pick(NFT_RANGE_OPS, e.op, 'range.op'), from: buf(e.from, 'range.from'), to: buf(e.to, 'range.to') };
     case 'limit':
       return {
         type: 'limit', rate: uint(e.rate, 'limit.rate', Number.MAX_SAFE_INTEGER), unit: uint(e.unit, 'limit.unit', Number.MAX_SAFE_INTEGER),
-        burst: uint(e.burst, 'limit.burst'), limitType: pick({ packets: 0, bytes: 1 }, e.limitType, 'limit.limitType'), flags: e.invert ? 1 : 0,
+        burst: uint(e.burst, 'limit.burst'), limitType: pick(NFT_LIMIT_TYPES, e.limitType, 'limit.limitType'), flags: e.invert ? 1 : 0,
       };
     case 'log':
       if (e.prefix !== undefined) {
@@ -249,7 +250,7 @@ export function fromNative(n: NativeExpr): Expr {
     case 'ct': {
       const o: CtExpr = { type: 'ct', key: nameOf(CT_KEYS, num('key')!) as CtKey };
       set(o, 'dreg', num('dreg')); set(o, 'sreg', num('sreg'));
-      if (num('direction') !== undefined) o.direction = num('direction') === 0 ? 'original' : 'reply';
+      if (num('direction') !== undefined) o.direction = num('direction') === NFT_CT_DIRECTIONS.original ? 'original' : 'reply';
       return o;
     }
     case 'fib':
@@ -260,9 +261,9 @@ export function fromNative(n: NativeExpr): Expr {
       return o;
     }
     case 'range':
-      return { type: 'range', sreg: num('sreg')!, op: num('op') === 1 ? 'neq' : 'eq', from: n.from as Buffer, to: n.to as Buffer };
+      return { type: 'range', sreg: num('sreg')!, op: num('op') === NFT_RANGE_OPS.neq ? 'neq' : 'eq', from: n.from as Buffer, to: n.to as Buffer };
     case 'limit': {
-      const o: LimitExpr = { type: 'limit', rate: num('rate')!, unit: num('unit')!, burst: num('burst') ?? 0, limitType: num('limitType') === 1 ? 'bytes' : 'packets' };
+      const o: LimitExpr = { type: 'limit', rate: num('rate')!, unit: num('unit')!, burst: num('burst') ?? 0, limitType: num('limitType') === NFT_LIMIT_TYPES.bytes ? 'bytes' : 'packets' };
       if ((num('flags') ?? 0) & 1) o.invert = true;
       return o;
     }

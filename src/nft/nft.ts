@@ -4,6 +4,7 @@ import {
   native, type NativeElementIn, type NativeElementOut, type NativeNftChain, type NativeNftOp, type NativeNftRule,
   type NativeNftSet, type NativeNftTable, type TypeofPart,
 } from '../binding';
+import { NFT_INET_INGRESS, NFT_SET_POLICIES, NFT_TABLE_FLAGS } from '../constants';
 import { call, callSync } from '../errors';
 import { handleOf } from '../handle';
 import type { Netns } from '../netns';
@@ -19,7 +20,10 @@ import { Concat, compileRule, type RuleItem, Selector, typeofText } from './rule
 export interface TableRef { family: Family; name: string }
 /** Table flags (NFT_TABLE_F_*). */
 export type TableFlag = 'dormant' | 'owner' | 'persist';
-const TABLE_FLAGS: Record<TableFlag, number> = { dormant: 1, owner: 2, persist: 4 };
+const TABLE_FLAGS: Readonly<Record<TableFlag, number>> = NFT_TABLE_FLAGS;
+// Hooks of a netdev table, and of the others (where ingress is NF_INET_INGRESS).
+const NETDEV_HOOKS: Partial<Record<Hook, number>> = { ingress: HOOKS.ingress, egress: HOOKS.egress };
+const INET_HOOKS: Partial<Record<Hook, number>> = { ...HOOKS, egress: undefined, ingress: NFT_INET_INGRESS.ingress };
 /** A table to create (NFT_MSG_NEWTABLE). */
 export interface TableSpec extends TableRef { flags?: TableFlag[]; comment?: string }
 
@@ -210,8 +214,7 @@ function chainInfo(c: NativeNftChain): ChainInfo {
   const o: ChainInfo = { family: familyName(c.family), table: c.table, name: c.name, handle: c.handle };
   if (c.type !== undefined) o.type = c.type;
   if (c.hook) {
-    const table: Partial<Record<Hook, number>> = c.family === FAMILIES.netdev ? { ingress: 0, egress: 1 } : { prerouting: 0, input: 1, forward: 2, output: 3, postrouting: 4, ingress: 5 };
-    const h = nameOf(table as Record<Hook, number>, c.hook.num);
+    const h = nameOf((c.family === FAMILIES.netdev ? NETDEV_HOOKS : INET_HOOKS) as Record<Hook, number>, c.hook.num);
     if (typeof h === 'string') o.hook = h;
     o.priority = c.hook.priority;
     if (c.hook.device) o.device = c.hook.device;
@@ -300,7 +303,8 @@ export class Transaction {
       else throw new TypeError(`priority must be an integer or one of ${Object.keys(PRIORITIES).join(', ')}`);
       if (prio < -0x80000000 || prio > 0x7fffffff) throw new RangeError('priority out of range');
       // ingress/egress are netdev hooks 0/1; inet has ingress as NF_INET_INGRESS (5).
-      const num = family === FAMILIES.netdev ? (s.hook === 'egress' ? 1 : 0) : s.hook === 'ingress' ? 5 : HOOKS[s.hook];
+      const num = (family === FAMILIES.netdev ? NETDEV_HOOKS : INET_HOOKS)[s.hook];
+      if (num === undefined) throw new TypeError(`a ${s.family} table has no ${s.hook} hook`);
       const hook: { num: number; priority: number; device?: string } = { num, priority: prio };
       if (family === FAMILIES.netdev) {
         if (s.device === undefined) throw new TypeError('a netdev base chain needs a device');
@@ -404,7 +408,10 @@ export class Transaction {
     if (s.timeout !== undefined) op.timeout = ms(s.timeout, 'timeout');
     if (s.gcInterval !== undefined) op.gcInterval = ms(s.gcInterval, 'gcInterval');
     if (s.size !== undefined) op.size = handleNum(s.size, 'size');
-    if (s.policy !== undefined) op.policy = s.policy === 'memory' ? 1 : s.policy === 'performance' ? 0 : (() => { throw new TypeError('policy must be performance or memory'); })();
+    if (s.policy !== undefined) {
+      if (s.policy !== 'memory' && s.policy !== 'performance') throw new TypeError('policy must be performance or memory');
+      op.policy = NFT_SET_POLICIES[s.policy];
+    }
     this.#sets.set(`${s.family}\0${table}\0${name}`, { id, map: s.map !== undefined, verdict: s.map === 'verdict' });
     return this.#push(op);
   }
