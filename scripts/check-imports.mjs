@@ -21,7 +21,7 @@ const ts = createRequire(import.meta.url)('typescript');
 export const LAYERS = [
   ['base', ['constants', 'errors', 'types', 'ip', 'files', 'validate']],
   ['binding', ['binding', 'handle']],
-  ['primitives', ['spec', 'links', 'addresses', 'routes', 'batch', 'neighbours', 'fdb', 'neigh-table', 'sysctl', 'monitor', 'conntrack']],
+  ['primitives', ['spec', 'ifindex', 'links', 'addresses', 'routes', 'batch', 'neighbours', 'fdb', 'neigh-table', 'sysctl', 'monitor', 'conntrack']],
   ['nft', ['nft/']],
   ['namespaces', ['netns', 'attach', 'pool', 'codec']],
   ['networks', ['network/']],

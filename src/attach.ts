@@ -181,8 +181,8 @@ function containerSide(o: ContainerSideOptions): { ifname: string; batch: (c: Ne
     // A rename and IFF_UP in one RTM_NEWLINK: the kernel renames before it changes flags.
     // addrGenMode and ipv4Conf (one IFLA_AF_SPEC) go in a message just before it.
     c.links.set(index, { ...(rename && { name: ifname }), ...(noV6 && { addrGenMode: 'none' as const }), ...(ipv4Conf && { ipv4Conf }), up: true });
-    c.addresses.add(index, `${addr.address}/${addr.prefixlen}`, addr.family === 6 ? { nodad: true } : {});
-    if (addr6) c.addresses.add(index, `${addr6.address}/${addr6.prefixlen}`, { nodad: true });
+    c.addresses.add({ dev: index, address: `${addr.address}/${addr.prefixlen}`, ...(addr.family === 6 && { nodad: true }) });
+    if (addr6) c.addresses.add({ dev: index, address: `${addr6.address}/${addr6.prefixlen}`, nodad: true });
     if (o.gateway !== undefined) c.routes.add({ dst: addr.family === 6 ? 'default6' : 'default', gateway: o.gateway, dev: index });
     if (o.gateway6 !== undefined) c.routes.add({ dst: 'default6', gateway: o.gateway6, dev: index });
     return c;

@@ -1,11 +1,11 @@
 import { native, type NativeHandle, type NativeLinkStep, type NativeStep, type NativeVxlanOptions } from './binding';
 import { call, fromNative, NetlinkError } from './errors';
 import { handleOf } from './handle';
-import { IfindexResolver } from './links';
+import { IfindexResolver } from './ifindex';
 import type { Netns } from './netns';
 import {
-  addressStep, linkAddStep, linkDeleteStep, linkSetStep, portDisabled, Ref, routeStep,
-  type AddressOptions, type LinkChanges, type LinkRef, type LinkSpec, type RouteSpec, type Step, type StepRef,
+  addressSpecOf, addressStep, linkAddStep, linkDeleteStep, linkSetStep, portDisabled, Ref, routeStep,
+  type AddressKey, type AddressOptions, type AddressSpec, type LinkChanges, type LinkRef, type LinkSpec, type RouteSpec, type Step, type StepRef,
 } from './spec';
 import type { Link } from './types';
 
@@ -70,6 +70,20 @@ function followUpsElsewhere(spec: LinkSpec): RemoteFollowUp[] {
   return out;
 }
 
+/** An address verb: one spec object, or (deprecated) the link, the CIDR and options. */
+export interface AddressVerb<R> {
+  (spec: AddressSpec): R;
+  /** @deprecated Give one object: `({ dev, address, ...options })`. The positional form goes in netplumb 0.3. */
+  (dev: LinkRef, cidr: string, opts?: AddressOptions): R;
+}
+
+/** addresses.delete: one key object, or (deprecated) the link and the CIDR. */
+export interface AddressDeleteVerb<R> {
+  (key: AddressKey): R;
+  /** @deprecated Give one object: `({ dev, address })`. The positional form goes in netplumb 0.3. */
+  (dev: LinkRef, cidr: string): R;
+}
+
 const ROLLBACK_IGNORED = new Set(['ENODEV', 'EADDRNOTAVAIL', 'ESRCH', 'ENOENT']);
 
 /** A named namespace one native call makes before the batches that use it (see Netns's pending handles). */
@@ -88,6 +102,9 @@ export interface PendingNetns {
  */
 // Set in Batch's static block: it reads the batches' private state.
 export let commitBatches: (batches: Batch[], opts: { rollback?: boolean }, creating?: PendingNetns) => Promise<StepResult[][]>;
+
+/** Asks the kernel to echo the links a batch creates (NLM_F_ECHO): links.add's path. Set in Batch's static block. */
+export let echoCreatedLinks: (batch: Batch) => Batch;
 
 /**
  * A batch of rtnetlink requests (links, addresses, routes) for one namespace, sent in
@@ -115,10 +132,17 @@ export class Batch {
   };
 
   /** Queue address requests (RTM_NEWADDR / RTM_DELADDR). */
-  readonly addresses = {
-    add: (dev: LinkRef, cidr: string, opts?: AddressOptions): Batch => this.#push(addressStep('addrAdd', dev, cidr, opts)),
-    replace: (dev: LinkRef, cidr: string, opts?: AddressOptions): Batch => this.#push(addressStep('addrReplace', dev, cidr, opts)),
-    delete: (dev: LinkRef, cidr: string): Batch => this.#push(addressStep('addrDel', dev, cidr)),
+  readonly addresses: {
+    /** RTM_NEWADDR, NLM_F_CREATE|NLM_F_EXCL. */
+    add: AddressVerb<Batch>;
+    /** RTM_NEWADDR, NLM_F_CREATE|NLM_F_REPLACE. */
+    replace: AddressVerb<Batch>;
+    /** RTM_DELADDR. */
+    delete: AddressDeleteVerb<Batch>;
+  } = {
+    add: (a: AddressSpec | LinkRef, cidr?: string, opts?: AddressOptions): Batch => this.#push(addressStep('addrAdd', addressSpecOf(a, cidr, opts))),
+    replace: (a: AddressSpec | LinkRef, cidr?: string, opts?: AddressOptions): Batch => this.#push(addressStep('addrReplace', addressSpecOf(a, cidr, opts))),
+    delete: (a: AddressKey | LinkRef, cidr?: string): Batch => this.#push(addressStep('addrDel', addressSpecOf(a, cidr))),
   };
 
   /** Queue route requests (RTM_NEWROUTE / RTM_DELROUTE). */
@@ -147,11 +171,6 @@ export class Batch {
     return this;
   }
 
-  /** @internal Ask the kernel to echo created links back (NLM_F_ECHO). */
-  echoLinks(): this {
-    for (const s of this.#steps) if (s.op === 'linkAdd') s.echo = true;
-    return this;
-  }
 
   /**
    * Sends every step in one sendmsg and waits for all answers. Resolves with one
@@ -175,6 +194,10 @@ export class Batch {
   }
 
   static {
+    echoCreatedLinks = (b) => {
+      for (const s of b.#steps) if (s.op === 'linkAdd') s.echo = true;
+      return b;
+    };
     commitBatches = async (batches, opts, creating) => {
       for (const b of batches) {
         if (b.#committed) throw new Error('batch already committed');

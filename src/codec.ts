@@ -8,7 +8,7 @@ import { neighTableEntries } from './neigh-table';
 import { neighbourRequest, numericRequest, type NeighbourSpec } from './neighbours';
 import type { FdbEntry, Link, Neighbour } from './types';
 import { type Expr, fromNative } from './nft/expr';
-import type { Transaction } from './nft/nft';
+import { encodeTransaction, type Transaction } from './nft/nft';
 import { linkDeleteStep, linkSetStep, Ref, type LinkChanges } from './spec';
 import { checkLinkRef } from './validate';
 
@@ -78,7 +78,7 @@ export const codec = {
   },
   /** The batch a transaction's commit() would send (NFNL_MSG_BATCH_BEGIN ... END, seq 0). */
   async encodeNftTransaction(tx: Transaction): Promise<Buffer> {
-    return tx.encoded();
+    return encodeTransaction(tx);
   },
   /** Decodes the payload of an NFTA_RULE_EXPRESSIONS attribute. */
   decodeNftExprs(buf: Buffer): Expr[] {

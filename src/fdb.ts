@@ -3,7 +3,7 @@ import { handleOf } from './handle';
 import { call } from './errors';
 import type { Netns } from './netns';
 import { neighTableEntries } from './neigh-table';
-import { IfindexResolver } from './links';
+import { IfindexResolver } from './ifindex';
 import { resolveRequest, type PendingNeighRequest } from './neighbours';
 import type { FdbEntry } from './types';
 import { checkInt, checkIp, checkLinkRef, checkMac, checkObject, checkOneOf, checkOptBool } from './validate';

@@ -34,3 +34,9 @@ export {
 export * as nft from './nft';
 export { Nft, Transaction as NftTransaction } from './nft';
 export * from './network';
+// Deprecated here: import them from 'netplumb/etcd'. Re-exported from the main entry for
+// one more minor version (until 0.3), as netplumb 0.1 exported them.
+export {
+  OverlayControlPlane, type ControlPlaneOptions, type ControlPlaneStats, type EtcdConnection, type OverlayDefinition,
+  type OverlayJoinOptions,
+} from './etcd';

@@ -1,6 +1,8 @@
+import { echoCreatedLinks } from './batch';
 import { native } from './binding';
 import { call, callSync } from './errors';
 import { handleOf } from './handle';
+import { IfindexResolver } from './ifindex';
 import type { Netns } from './netns';
 import type { LinkChanges, LinkRef, LinkSpec } from './spec';
 import type { Link } from './types';
@@ -65,7 +67,7 @@ export class Links {
    * on an existing link (addrGenMode, ipv4Conf, bridge-port options) share its sendmsg.
    */
   async add(spec: LinkSpec): Promise<Link> {
-    const [r] = await this.#ns.batch().links.add(spec).echoLinks().commit();
+    const [r] = await echoCreatedLinks(this.#ns.batch().links.add(spec)).commit();
     // The echo shows the link as created; follow-up changes (addrGenMode, bridge-port
     // options, a deferred up) came after it, and a link made in another namespace is
     // echoed there: read those back.
@@ -82,36 +84,5 @@ export class Links {
   /** Deletes a link (RTM_DELLINK), or every link of a group with `{ group }`. */
   async delete(ref: LinkRef | { group: number }): Promise<void> {
     await this.#ns.batch().links.delete(ref).commit();
-  }
-}
-
-/**
- * Link names to ifindexes in one namespace: the one resolver every request that names
- * links uses (batches, neighbours, the FDB, filters). Each distinct name costs one
- * RTM_GETLINK per resolver (a resolver lives for one request); an ifindex costs nothing.
- * ENODEV for a name that does not exist.
- */
-export class IfindexResolver {
-  readonly #links: Links;
-  readonly #names = new Map<string, Promise<number>>();
-
-  constructor(links: Links) {
-    this.#links = links;
-  }
-
-  /** The ifindex of a checked reference (checkLinkRef). */
-  index(ref: string | number): Promise<number> {
-    if (typeof ref === 'number') return Promise.resolve(ref);
-    let p = this.#names.get(ref);
-    if (!p) {
-      p = this.#links.get(ref).then((l) => l.index);
-      this.#names.set(ref, p);
-    }
-    return p;
-  }
-
-  /** index() on the calling thread (links.getSync). */
-  indexSync(ref: string | number): number {
-    return typeof ref === 'number' ? ref : this.#links.getSync(ref).index;
   }
 }

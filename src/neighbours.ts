@@ -3,7 +3,7 @@ import { handleOf } from './handle';
 import { call, callSync } from './errors';
 import { NEIGHBOUR_STATES } from './constants';
 import { ipFamily } from './ip';
-import { IfindexResolver } from './links';
+import { IfindexResolver } from './ifindex';
 import { neighTableEntries } from './neigh-table';
 import type { Netns } from './netns';
 import type { Neighbour, NeighbourState } from './types';

@@ -124,7 +124,18 @@ export interface LinkChanges {
   bridge?: BridgeOptions;
 }
 
-/** Options of addresses.add / replace / delete (RTM_NEWADDR, RTM_DELADDR). */
+/** An address of a link, for addresses.delete (RTM_DELADDR). */
+export interface AddressKey {
+  /** The link, by name or ifindex. */
+  dev: LinkRef;
+  /** 'address/prefixlen' ('10.0.0.2/24', 'fd00::2/64'); a bare address is a host prefix. */
+  address: string;
+}
+
+/** An address to add or replace (RTM_NEWADDR): the link, the address and its options. */
+export interface AddressSpec extends AddressKey, AddressOptions {}
+
+/** Options of addresses.add / replace (RTM_NEWADDR). */
 export interface AddressOptions {
   /** Point-to-point peer address. */
   peer?: string;
@@ -486,11 +497,20 @@ function scopeOf(v: unknown, what: string): number | undefined {
   return s === undefined ? undefined : SCOPES[s];
 }
 
+/**
+ * The address spec of a call in either form: addresses.add({ dev, address, ...opts }),
+ * or the positional (dev, cidr, opts) of netplumb 0.1, kept for one minor version.
+ */
+export function addressSpecOf(a: AddressSpec | LinkRef, cidr?: string, opts?: AddressOptions): AddressSpec {
+  if (typeof a === 'object' && a !== null && cidr === undefined && opts === undefined) return a;
+  return { ...(opts === undefined ? {} : own(opts, 'address options')), dev: a as LinkRef, address: cidr as string };
+}
+
 /** An address step ('addrAdd' | 'addrReplace' | 'addrDel'). */
-export function addressStep(op: 'addrAdd' | 'addrReplace' | 'addrDel', dev: LinkRef, cidr: string, opts: AddressOptions = {}): NativeAddressStep<StepRef> {
-  const a = parsePrefix(cidr, 'address');
-  const o = own(opts, 'address options');
-  const out: NativeAddressStep<StepRef> = { op, index: refOrIndex(dev, 'dev'), address: a.address, prefixlen: a.prefixlen };
+export function addressStep(op: 'addrAdd' | 'addrReplace' | 'addrDel', spec: AddressSpec | AddressKey): NativeAddressStep<StepRef> {
+  const o = own(spec as AddressSpec, 'address');
+  const a = parsePrefix(o.address, 'address');
+  const out: NativeAddressStep<StepRef> = { op, index: refOrIndex(o.dev, 'dev'), address: a.address, prefixlen: a.prefixlen };
   if (o.peer !== undefined) {
     out.peer = checkIp(o.peer, 'peer');
     if (ipFamily(o.peer) !== a.family) throw new TypeError('peer must be of the same family as the address');

@@ -173,9 +173,9 @@ export class Firewall {
    * Nothing outside this table is ever touched.
    */
   async ensureBase(): Promise<void> {
-    const tables = await this.#ns.nft.listTables(F);
+    const tables = await this.#ns.nft.listTables({ family: F });
     if (tables.some((t) => t.name === this.table)) {
-      const listing = await this.#ns.nft.listTable(F, this.table);
+      const listing = await this.#ns.nft.listTable({ family: F, name: this.table });
       const have = new Set(listing.chains.map((c) => c.name));
       const sets = new Set(listing.sets.map((x) => x.name));
       const missing = [...BASE_SETS4, ...BASE_SETS6].filter((x) => !sets.has(x.name));
@@ -220,7 +220,7 @@ export class Firewall {
   async addNetwork(net: NetworkInfo): Promise<void> {
     const c = chains(net);
     const want = networkRules(net, c);
-    const listing = await this.#ns.nft.listTable(F, this.table);
+    const listing = await this.#ns.nft.listTable({ family: F, name: this.table });
     const tx = this.#ns.nft.transaction();
     const t = this.#t();
     if (listing.chains.some((ch) => ch.name === c.in)) {
@@ -254,7 +254,7 @@ export class Firewall {
   /** Removes a network's elements and chains (idempotent). */
   async removeNetwork(net: NetworkInfo): Promise<void> {
     const c = chains(net);
-    const listing = await this.#ns.nft.listTable(F, this.table).catch((e: NetlinkError) => {
+    const listing = await this.#ns.nft.listTable({ family: F, name: this.table }).catch((e: NetlinkError) => {
       if (e.code === 'ENOENT') return undefined;
       throw e;
     });
@@ -338,7 +338,7 @@ export class Firewall {
     const out = new Map<string, PortMapping[]>();
     const add = (ip: string, m: PortMapping) => out.set(ip, [...(out.get(ip) ?? []), m]);
     for (const set of ['dnat4_any', 'dnat4_ip', 'dnat6_any', 'dnat6_ip']) {
-      const info = await this.#ns.nft.getSet(F, this.table, set).catch(() => undefined);
+      const info = await this.#ns.nft.getSet({ family: F, table: this.table, name: set }).catch(() => undefined);
       const any = set.endsWith('_any') ? (set.startsWith('dnat6') ? '::' : '0.0.0.0') : undefined;
       for (const el of info?.elements ?? []) {
         const key = el.key as (string | number)[];
@@ -356,7 +356,7 @@ export class Firewall {
     const tx = this.#ns.nft.transaction();
     let n = 0;
     for (const set of ['dnat4_ip', 'dnat4_any', 'pub4', 'dnat6_ip', 'dnat6_any', 'pub6']) {
-      const info = await this.#ns.nft.getSet(F, this.table, set).catch(() => undefined);
+      const info = await this.#ns.nft.getSet({ family: F, table: this.table, name: set }).catch(() => undefined);
       for (const el of info?.elements ?? []) {
         const target = set.startsWith('pub') ? (el.key as (string | number)[])[0] : (el.value as (string | number)[])[0];
         if (typeof target === 'string' && !claimed.has(target)) {

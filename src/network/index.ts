@@ -1,4 +1,6 @@
-// The Docker-style network model: IPAM, the state store, the drivers (bridge, overlay, macvlan) and the controller.
+// The Docker-style network model (netplumb/networks): IPAM, the state store, the drivers
+// (bridge, overlay, macvlan) and the controller. The overlay's etcd control plane is
+// netplumb/etcd (src/etcd.ts).
 export {
   AddressPool, AddressInUseError, AddressNotInPoolError, PoolExhaustedError, NoSubnetAvailableError,
   DEFAULT_ADDRESS_POOLS, pickSubnet, parseCidr, parseIp, formatIp, normalizeIp, contains, overlaps, nthAddress, macFromIp,
@@ -26,7 +28,3 @@ export type {
   PortMapping, PortProtocol, BridgeNetworkOptions, NetworkInfo, AttachOptions, EndpointInfo, AttachedEndpoint, NewContainer,
   NetworkDriverName, NetworkOptions, OverlayNetworkOptions, MacvlanNetworkOptions, RemoteEndpoint, OverlayInfo, MacvlanInfo,
 } from './types';
-export {
-  OverlayControlPlane, type ControlPlaneOptions, type ControlPlaneStats, type EtcdConnection, type OverlayDefinition,
-  type OverlayJoinOptions,
-} from './controlplane/etcd';

@@ -231,6 +231,9 @@ function ruleInfo(r: NativeNftRule): RuleInfo {
   return o;
 }
 
+/** The batch a transaction's commit() would send, as bytes (codec.encodeNftTransaction). Set in Transaction's static block. */
+export let encodeTransaction: (tx: Transaction) => Buffer;
+
 /**
  * One atomic change to the ruleset: collect operations, then commit() sends them as a
  * single NFNL_MSG_BATCH_BEGIN ... END. Verbs are nft's: add (no NLM_F_EXCL: fine if it
@@ -238,7 +241,7 @@ function ruleInfo(r: NativeNftRule): RuleInfo {
  * (no error if missing).
  */
 export class Transaction {
-  readonly #nft: Nft;
+  readonly #ns: Netns;
   readonly #pending: NativeNftOp[] = [];
   // Sets created by this transaction, by family, table and name.
   readonly #sets = new Map<string, MadeSet>();
@@ -247,8 +250,8 @@ export class Transaction {
   #committed = false;
 
   /** @internal */
-  constructor(nft: Nft, generation?: number) {
-    this.#nft = nft;
+  constructor(ns: Netns, generation?: number) {
+    this.#ns = ns;
     this.#generation = generation;
   }
 
@@ -471,9 +474,8 @@ export class Transaction {
   /** destroy element: no error if missing (NFT_MSG_DESTROYSETELEM). */
   destroyElements(e: ElementsSpec): number { return this.#elements(MSG.DESTROYSETELEM, 0, e, true); }
 
-  /** @internal The batch commit() would send, as bytes (codec.encodeNftTransaction). */
-  encoded(): Buffer {
-    return callSync(() => native.nftEncodeBatch(handleOf(this.#nft.ns), this.#pending, this.#generation));
+  static {
+    encodeTransaction = (tx) => callSync(() => native.nftEncodeBatch(handleOf(tx.#ns), tx.#pending, tx.#generation));
   }
 
   /**
@@ -485,7 +487,7 @@ export class Transaction {
    */
   async commit(): Promise<CommitResult> {
     this.#committed = true;
-    return committed(await call(native.nftCommit(handleOf(this.#nft.ns), this.#pending, this.#generation)));
+    return committed(await call(native.nftCommit(handleOf(this.#ns), this.#pending, this.#generation)));
   }
 
   /**
@@ -500,7 +502,7 @@ export class Transaction {
    */
   commitSync(): CommitResult {
     this.#committed = true;
-    return committed(callSync(() => native.nftCommitSync(handleOf(this.#nft.ns), this.#pending, this.#generation)));
+    return committed(callSync(() => native.nftCommitSync(handleOf(this.#ns), this.#pending, this.#generation)));
   }
 }
 
@@ -514,12 +516,11 @@ function committed(r: { handles: number[] }): CommitResult {
 
 /** nftables in one namespace (NETLINK_NETFILTER). */
 export class Nft {
-  /** @internal */
-  readonly ns: Netns;
+  readonly #ns: Netns;
 
   /** @internal */
   constructor(ns: Netns) {
-    this.ns = ns;
+    this.#ns = ns;
   }
 
   /** A new transaction; with `generation`, commit() fails (ERESTART) if the ruleset moved on since. */
@@ -527,23 +528,31 @@ export class Nft {
     if (opts.generation !== undefined && (!Number.isInteger(opts.generation) || opts.generation <= 0 || opts.generation > 0xffffffff)) {
       throw new RangeError('generation must be a positive 32-bit integer');
     }
-    return new Transaction(this, opts.generation);
+    return new Transaction(this.#ns, opts.generation);
   }
 
   /** The ruleset generation (NFT_MSG_GETGEN); it changes with every commit by anyone. */
   async generation(): Promise<number> {
-    return call(native.nftGeneration(handleOf(this.ns)));
+    return call(native.nftGeneration(handleOf(this.#ns)));
   }
 
   /** Tables, of one family or all (NFT_MSG_GETTABLE dump). */
-  async listTables(family?: Family): Promise<TableInfo[]> {
+  async listTables(filter?: { family?: Family }): Promise<TableInfo[]>;
+  /** @deprecated Give an object: `listTables({ family })`. The positional form goes in netplumb 0.3. */
+  async listTables(family: Family): Promise<TableInfo[]>;
+  async listTables(filter: { family?: Family } | Family = {}): Promise<TableInfo[]> {
+    const family = typeof filter === 'string' ? filter : own(filter, 'filter').family;
     const f = family === undefined ? 0 : familyNum(family);
-    return (await call(native.nftListTables(handleOf(this.ns), f))).map(tableInfo);
+    return (await call(native.nftListTables(handleOf(this.#ns), f))).map(tableInfo);
   }
 
   /** A whole table: chains, sets with their elements, rules with their expressions, read at one generation. */
-  async listTable(family: Family, name: string): Promise<TableListing> {
-    const d = await call(native.nftDumpTable(handleOf(this.ns), familyNum(family), objName(name, 'table')));
+  async listTable(table: TableRef): Promise<TableListing>;
+  /** @deprecated Give one object: `listTable({ family, name })`. The positional form goes in netplumb 0.3. */
+  async listTable(family: Family, name: string): Promise<TableListing>;
+  async listTable(a: TableRef | Family, name?: string): Promise<TableListing> {
+    const t = typeof a === 'string' ? { family: a, name: name as string } : own(a, 'table');
+    const d = await call(native.nftDumpTable(handleOf(this.#ns), familyNum(t.family), objName(t.name, 'table')));
     return {
       generation: d.generation,
       table: tableInfo(d.table),
@@ -554,13 +563,22 @@ export class Nft {
   }
 
   /** Rules of a table, or of one chain (NFT_MSG_GETRULE dump). */
-  async listRules(family: Family, table: string, chain?: string): Promise<RuleInfo[]> {
-    const rules = await call(native.nftListRules(handleOf(this.ns), familyNum(family), objName(table, 'table'), chain === undefined ? undefined : objName(chain, 'chain')));
-    return rules.map(ruleInfo);
+  async listRules(of: { family: Family; table: string; chain?: string }): Promise<RuleInfo[]>;
+  /** @deprecated Give one object: `listRules({ family, table, chain })`. The positional form goes in netplumb 0.3. */
+  async listRules(family: Family, table: string, chain?: string): Promise<RuleInfo[]>;
+  async listRules(a: { family: Family; table: string; chain?: string } | Family, table?: string, chain?: string): Promise<RuleInfo[]> {
+    const r = typeof a === 'string' ? { family: a, table: table as string, chain } : own(a, 'rules');
+    const c = r.chain === undefined ? undefined : objName(r.chain, 'chain');
+    return (await call(native.nftListRules(handleOf(this.#ns), familyNum(r.family), objName(r.table, 'table'), c))).map(ruleInfo);
   }
 
   /** One set or map with its elements (NFT_MSG_GETSET, NFT_MSG_GETSETELEM dump), decoded with its types. ENOENT if there is none. */
-  async getSet(family: Family, table: string, name: string): Promise<SetInfo> {
-    return setInfo(await call(native.nftGetSet(handleOf(this.ns), familyNum(family), objName(table, 'table'), objName(name, 'set'))));
+  async getSet(set: SetRef): Promise<SetInfo>;
+  /** @deprecated Give one object: `getSet({ family, table, name })`. The positional form goes in netplumb 0.3. */
+  async getSet(family: Family, table: string, name: string): Promise<SetInfo>;
+  async getSet(a: SetRef | Family, table?: string, name?: string): Promise<SetInfo> {
+    const r = typeof a === 'string' ? { family: a, table: table as string, name: name as string } : own(a, 'set');
+    return setInfo(await call(native.nftGetSet(handleOf(this.#ns), familyNum(r.family), objName(r.table, 'table'), objName(r.name, 'set'))));
   }
+
 }

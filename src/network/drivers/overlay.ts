@@ -302,7 +302,7 @@ async function ensureLinks(ctx: DriverContext, net: NetworkInfo, endpoints: read
   if (b.size > 0) await b.commit();
   for (const [key, want] of [...(net.subnet !== '' ? GC_THRESH(4) : []), ...(net.ipv6Subnet !== undefined ? GC_THRESH(6) : [])]) {
     const now = Number(await host.sysctl.get(key).catch(() => 'NaN'));
-    if (Number.isFinite(now) && now < want) await host.sysctl.set(key, want);
+    if (Number.isFinite(now) && now < want) await host.sysctl.set({ [key]: want });
   }
 }
 
