@@ -8,7 +8,7 @@
       "target_name": "netplumb",
       "conditions": [
         ["OS!='linux'", { "type": "none" }],
-        ["netplumb_debug==1", { "defines": ["NETPLUMB_DEBUG_OPS"] }]
+        ["netplumb_debug in (1, '1', 'true')", { "defines": ["NETPLUMB_DEBUG_OPS"] }]
       ],
       "sources": [
         "native/addon.cc",

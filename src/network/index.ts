@@ -10,6 +10,10 @@ export {
 } from './ipam';
 export { StateCorruptError, StateSchemaError, StateBusyError, StateFullError } from './store';
 export { Networks, type NetworksOptions, type GcResult } from './networks';
+export type { NetworkController } from './network';
+export type { NetworkStore, NetworkStoreOptions, StoreTx, StoredEndpoint, EndpointPhase, StoreTable, StoreRowChange } from './store';
+export type { Adopted, RebuildScan, ScannedNamespace } from './rebuild';
+export type { Publisher } from './firewall';
 export type { RebuildResult } from './rebuild';
 export { Network } from './network';
 export { OverlayNetwork, VXLAN_PORT, registerDriver, type OverlayUpdate, type OverlayUpdateResult, type OverlayState } from './drivers';

@@ -179,8 +179,11 @@ export interface StoredEndpoint {
   holder?: string;
 }
 
-type Table = 'networks' | 'endpoints' | 'leases' | 'ports' | 'records';
-type Change = [Table, string];
+/** A table of the store. */
+export type StoreTable = 'networks' | 'endpoints' | 'leases' | 'ports' | 'records';
+/** A row a transaction changed: its table and key. */
+export type StoreRowChange = [StoreTable, string];
+type Table = StoreTable;
 
 /** Pool ids of a network: its IPv4 (or only) pool, and its IPv6 pool. */
 export function poolIds(networkId: string): { v4: string; v6: string } {
@@ -663,7 +666,7 @@ export class NetworkStore {
       return true;
     }
     for (const row of rows) {
-      const items = JSON.parse(row.items) as Change[];
+      const items = JSON.parse(row.items) as StoreRowChange[];
       for (const [table, key] of items) this._apply(table, key);
       this.#applied += items.length;
       this.#lastSeq = Number(row.seq);
@@ -773,7 +776,7 @@ function storeError(e: unknown, file: string, busyMs: number): unknown {
  */
 export class StoreTx {
   /** The rows this transaction changed, in order: the change-log entry. */
-  readonly changes: Change[] = [];
+  readonly changes: StoreRowChange[] = [];
   readonly #store: NetworkStore;
   #s: Record<string, StatementSync> = {};
   readonly #undo: (() => void)[] = [];
