@@ -51,479 +51,312 @@ std::string list(const Name (&table)[N]) {
 }
 
 // Route and address scopes (RT_SCOPE_*).
+//   RT_SCOPE_UNIVERSE RT_SCOPE_SITE RT_SCOPE_LINK RT_SCOPE_HOST RT_SCOPE_NOWHERE
 inline constexpr Name kScopes[] = {
-    {"universe", 0},  // RT_SCOPE_UNIVERSE
-    {"site", 200},  // RT_SCOPE_SITE
-    {"link", 253},  // RT_SCOPE_LINK
-    {"host", 254},  // RT_SCOPE_HOST
-    {"nowhere", 255},  // RT_SCOPE_NOWHERE
+    {"universe", 0}, {"site", 200}, {"link", 253}, {"host", 254}, {"nowhere", 255},
 };
 
 // Route types (RTN_*).
+//   RTN_UNICAST RTN_LOCAL RTN_BROADCAST RTN_ANYCAST RTN_MULTICAST RTN_BLACKHOLE RTN_UNREACHABLE RTN_PROHIBIT
+//   RTN_THROW RTN_NAT
 inline constexpr Name kRouteTypes[] = {
-    {"unicast", 1},  // RTN_UNICAST
-    {"local", 2},  // RTN_LOCAL
-    {"broadcast", 3},  // RTN_BROADCAST
-    {"anycast", 4},  // RTN_ANYCAST
-    {"multicast", 5},  // RTN_MULTICAST
-    {"blackhole", 6},  // RTN_BLACKHOLE
-    {"unreachable", 7},  // RTN_UNREACHABLE
-    {"prohibit", 8},  // RTN_PROHIBIT
-    {"throw", 9},  // RTN_THROW
-    {"nat", 10},  // RTN_NAT
+    {"unicast", 1}, {"local", 2}, {"broadcast", 3}, {"anycast", 4}, {"multicast", 5}, {"blackhole", 6},
+    {"unreachable", 7}, {"prohibit", 8}, {"throw", 9}, {"nat", 10},
 };
 
 // Who installed a route (RTPROT_*).
+//   RTPROT_UNSPEC RTPROT_REDIRECT RTPROT_KERNEL RTPROT_BOOT RTPROT_STATIC RTPROT_RA RTPROT_DHCP
 inline constexpr Name kRouteProtocols[] = {
-    {"unspec", 0},  // RTPROT_UNSPEC
-    {"redirect", 1},  // RTPROT_REDIRECT
-    {"kernel", 2},  // RTPROT_KERNEL
-    {"boot", 3},  // RTPROT_BOOT
-    {"static", 4},  // RTPROT_STATIC
-    {"ra", 9},  // RTPROT_RA
-    {"dhcp", 16},  // RTPROT_DHCP
+    {"unspec", 0}, {"redirect", 1}, {"kernel", 2}, {"boot", 3}, {"static", 4}, {"ra", 9}, {"dhcp", 16},
 };
 
 // Routing tables with names (RT_TABLE_*).
+//   RT_TABLE_DEFAULT RT_TABLE_MAIN RT_TABLE_LOCAL
 inline constexpr Name kRouteTables[] = {
-    {"default", 253},  // RT_TABLE_DEFAULT
-    {"main", 254},  // RT_TABLE_MAIN
-    {"local", 255},  // RT_TABLE_LOCAL
+    {"default", 253}, {"main", 254}, {"local", 255},
 };
 
 // Address flags links take (IFA_F_*).
+//   IFA_F_NODAD IFA_F_HOMEADDRESS IFA_F_MANAGETEMPADDR IFA_F_NOPREFIXROUTE IFA_F_MCAUTOJOIN
 inline constexpr Name kAddressFlags[] = {
-    {"nodad", 2},  // IFA_F_NODAD
-    {"homeaddress", 16},  // IFA_F_HOMEADDRESS
-    {"managetempaddr", 256},  // IFA_F_MANAGETEMPADDR
-    {"noprefixroute", 512},  // IFA_F_NOPREFIXROUTE
-    {"mcautojoin", 1024},  // IFA_F_MCAUTOJOIN
+    {"nodad", 2}, {"homeaddress", 16}, {"managetempaddr", 256}, {"noprefixroute", 512}, {"mcautojoin", 1024},
 };
 
 // Operational states (IF_OPER_*, RFC 2863).
+//   IF_OPER_UNKNOWN IF_OPER_NOTPRESENT IF_OPER_DOWN IF_OPER_LOWERLAYERDOWN IF_OPER_TESTING IF_OPER_DORMANT
+//   IF_OPER_UP
 inline constexpr Name kOperstates[] = {
-    {"unknown", 0},  // IF_OPER_UNKNOWN
-    {"notpresent", 1},  // IF_OPER_NOTPRESENT
-    {"down", 2},  // IF_OPER_DOWN
-    {"lowerlayerdown", 3},  // IF_OPER_LOWERLAYERDOWN
-    {"testing", 4},  // IF_OPER_TESTING
-    {"dormant", 5},  // IF_OPER_DORMANT
-    {"up", 6},  // IF_OPER_UP
+    {"unknown", 0}, {"notpresent", 1}, {"down", 2}, {"lowerlayerdown", 3}, {"testing", 4}, {"dormant", 5},
+    {"up", 6},
 };
 
 // macvlan modes (MACVLAN_MODE_*).
+//   MACVLAN_MODE_PRIVATE MACVLAN_MODE_VEPA MACVLAN_MODE_BRIDGE MACVLAN_MODE_PASSTHRU MACVLAN_MODE_SOURCE
 inline constexpr Name kMacvlanModes[] = {
-    {"private", 1},  // MACVLAN_MODE_PRIVATE
-    {"vepa", 2},  // MACVLAN_MODE_VEPA
-    {"bridge", 4},  // MACVLAN_MODE_BRIDGE
-    {"passthru", 8},  // MACVLAN_MODE_PASSTHRU
-    {"source", 16},  // MACVLAN_MODE_SOURCE
+    {"private", 1}, {"vepa", 2}, {"bridge", 4}, {"passthru", 8}, {"source", 16},
 };
 
 // ipvlan modes (IPVLAN_MODE_*).
+//   IPVLAN_MODE_L2 IPVLAN_MODE_L3 IPVLAN_MODE_L3S
 inline constexpr Name kIpvlanModes[] = {
-    {"l2", 0},  // IPVLAN_MODE_L2
-    {"l3", 1},  // IPVLAN_MODE_L3
-    {"l3s", 2},  // IPVLAN_MODE_L3S
+    {"l2", 0}, {"l3", 1}, {"l3s", 2},
 };
 
 // VLAN protocols (ETH_P_8021Q, ETH_P_8021AD).
+//   ETH_P_8021Q ETH_P_8021AD
 inline constexpr Name kVlanProtocols[] = {
-    {"802.1Q", 33024},  // ETH_P_8021Q
-    {"802.1ad", 34984},  // ETH_P_8021AD
+    {"802.1Q", 33024}, {"802.1ad", 34984},
 };
 
 // IPv6 address generation modes (IN6_ADDR_GEN_MODE_*).
+//   IN6_ADDR_GEN_MODE_EUI64 IN6_ADDR_GEN_MODE_NONE IN6_ADDR_GEN_MODE_STABLE_PRIVACY IN6_ADDR_GEN_MODE_RANDOM
 inline constexpr Name kAddrGenModes[] = {
-    {"eui64", 0},  // IN6_ADDR_GEN_MODE_EUI64
-    {"none", 1},  // IN6_ADDR_GEN_MODE_NONE
-    {"stable_privacy", 2},  // IN6_ADDR_GEN_MODE_STABLE_PRIVACY
-    {"random", 3},  // IN6_ADDR_GEN_MODE_RANDOM
+    {"eui64", 0}, {"none", 1}, {"stable_privacy", 2}, {"random", 3},
 };
 
 // IPv4 per-device settings, by their /proc/sys/net/ipv4/conf names (IPV4_DEVCONF_*).
+//   IPV4_DEVCONF_FORWARDING IPV4_DEVCONF_MC_FORWARDING IPV4_DEVCONF_PROXY_ARP IPV4_DEVCONF_ACCEPT_REDIRECTS
+//   IPV4_DEVCONF_SECURE_REDIRECTS IPV4_DEVCONF_SEND_REDIRECTS IPV4_DEVCONF_SHARED_MEDIA IPV4_DEVCONF_RP_FILTER
+//   IPV4_DEVCONF_ACCEPT_SOURCE_ROUTE IPV4_DEVCONF_BOOTP_RELAY IPV4_DEVCONF_LOG_MARTIANS IPV4_DEVCONF_TAG
+//   IPV4_DEVCONF_ARPFILTER IPV4_DEVCONF_MEDIUM_ID IPV4_DEVCONF_NOXFRM IPV4_DEVCONF_NOPOLICY
+//   IPV4_DEVCONF_FORCE_IGMP_VERSION IPV4_DEVCONF_ARP_ANNOUNCE IPV4_DEVCONF_ARP_IGNORE
+//   IPV4_DEVCONF_PROMOTE_SECONDARIES IPV4_DEVCONF_ARP_ACCEPT IPV4_DEVCONF_ARP_NOTIFY IPV4_DEVCONF_ACCEPT_LOCAL
+//   IPV4_DEVCONF_SRC_VMARK IPV4_DEVCONF_PROXY_ARP_PVLAN IPV4_DEVCONF_ROUTE_LOCALNET
+//   IPV4_DEVCONF_IGMPV2_UNSOLICITED_REPORT_INTERVAL IPV4_DEVCONF_IGMPV3_UNSOLICITED_REPORT_INTERVAL
+//   IPV4_DEVCONF_IGNORE_ROUTES_WITH_LINKDOWN IPV4_DEVCONF_DROP_UNICAST_IN_L2_MULTICAST
+//   IPV4_DEVCONF_DROP_GRATUITOUS_ARP IPV4_DEVCONF_BC_FORWARDING IPV4_DEVCONF_ARP_EVICT_NOCARRIER
 inline constexpr Name kIpv4DevConf[] = {
-    {"forwarding", 1},  // IPV4_DEVCONF_FORWARDING
-    {"mc_forwarding", 2},  // IPV4_DEVCONF_MC_FORWARDING
-    {"proxy_arp", 3},  // IPV4_DEVCONF_PROXY_ARP
-    {"accept_redirects", 4},  // IPV4_DEVCONF_ACCEPT_REDIRECTS
-    {"secure_redirects", 5},  // IPV4_DEVCONF_SECURE_REDIRECTS
-    {"send_redirects", 6},  // IPV4_DEVCONF_SEND_REDIRECTS
-    {"shared_media", 7},  // IPV4_DEVCONF_SHARED_MEDIA
-    {"rp_filter", 8},  // IPV4_DEVCONF_RP_FILTER
-    {"accept_source_route", 9},  // IPV4_DEVCONF_ACCEPT_SOURCE_ROUTE
-    {"bootp_relay", 10},  // IPV4_DEVCONF_BOOTP_RELAY
-    {"log_martians", 11},  // IPV4_DEVCONF_LOG_MARTIANS
-    {"tag", 12},  // IPV4_DEVCONF_TAG
-    {"arp_filter", 13},  // IPV4_DEVCONF_ARPFILTER
-    {"medium_id", 14},  // IPV4_DEVCONF_MEDIUM_ID
-    {"disable_xfrm", 15},  // IPV4_DEVCONF_NOXFRM
-    {"disable_policy", 16},  // IPV4_DEVCONF_NOPOLICY
-    {"force_igmp_version", 17},  // IPV4_DEVCONF_FORCE_IGMP_VERSION
-    {"arp_announce", 18},  // IPV4_DEVCONF_ARP_ANNOUNCE
-    {"arp_ignore", 19},  // IPV4_DEVCONF_ARP_IGNORE
-    {"promote_secondaries", 20},  // IPV4_DEVCONF_PROMOTE_SECONDARIES
-    {"arp_accept", 21},  // IPV4_DEVCONF_ARP_ACCEPT
-    {"arp_notify", 22},  // IPV4_DEVCONF_ARP_NOTIFY
-    {"accept_local", 23},  // IPV4_DEVCONF_ACCEPT_LOCAL
-    {"src_valid_mark", 24},  // IPV4_DEVCONF_SRC_VMARK
-    {"proxy_arp_pvlan", 25},  // IPV4_DEVCONF_PROXY_ARP_PVLAN
-    {"route_localnet", 26},  // IPV4_DEVCONF_ROUTE_LOCALNET
-    {"igmpv2_unsolicited_report_interval", 27},  // IPV4_DEVCONF_IGMPV2_UNSOLICITED_REPORT_INTERVAL
-    {"igmpv3_unsolicited_report_interval", 28},  // IPV4_DEVCONF_IGMPV3_UNSOLICITED_REPORT_INTERVAL
-    {"ignore_routes_with_linkdown", 29},  // IPV4_DEVCONF_IGNORE_ROUTES_WITH_LINKDOWN
-    {"drop_unicast_in_l2_multicast", 30},  // IPV4_DEVCONF_DROP_UNICAST_IN_L2_MULTICAST
-    {"drop_gratuitous_arp", 31},  // IPV4_DEVCONF_DROP_GRATUITOUS_ARP
-    {"bc_forwarding", 32},  // IPV4_DEVCONF_BC_FORWARDING
-    {"arp_evict_nocarrier", 33},  // IPV4_DEVCONF_ARP_EVICT_NOCARRIER
+    {"forwarding", 1}, {"mc_forwarding", 2}, {"proxy_arp", 3}, {"accept_redirects", 4}, {"secure_redirects", 5},
+    {"send_redirects", 6}, {"shared_media", 7}, {"rp_filter", 8}, {"accept_source_route", 9}, {"bootp_relay", 10},
+    {"log_martians", 11}, {"tag", 12}, {"arp_filter", 13}, {"medium_id", 14}, {"disable_xfrm", 15},
+    {"disable_policy", 16}, {"force_igmp_version", 17}, {"arp_announce", 18}, {"arp_ignore", 19},
+    {"promote_secondaries", 20}, {"arp_accept", 21}, {"arp_notify", 22}, {"accept_local", 23},
+    {"src_valid_mark", 24}, {"proxy_arp_pvlan", 25}, {"route_localnet", 26},
+    {"igmpv2_unsolicited_report_interval", 27}, {"igmpv3_unsolicited_report_interval", 28},
+    {"ignore_routes_with_linkdown", 29}, {"drop_unicast_in_l2_multicast", 30}, {"drop_gratuitous_arp", 31},
+    {"bc_forwarding", 32}, {"arp_evict_nocarrier", 33},
 };
 
 // STP states of a bridge port (BR_STATE_*).
+//   BR_STATE_DISABLED BR_STATE_LISTENING BR_STATE_LEARNING BR_STATE_FORWARDING BR_STATE_BLOCKING
 inline constexpr Name kBridgePortStates[] = {
-    {"disabled", 0},  // BR_STATE_DISABLED
-    {"listening", 1},  // BR_STATE_LISTENING
-    {"learning", 2},  // BR_STATE_LEARNING
-    {"forwarding", 3},  // BR_STATE_FORWARDING
-    {"blocking", 4},  // BR_STATE_BLOCKING
+    {"disabled", 0}, {"listening", 1}, {"learning", 2}, {"forwarding", 3}, {"blocking", 4},
 };
 
 // Neighbour states as `ip neigh` names them (NUD_*), strongest first: an entry shows the first it has.
+//   NUD_PERMANENT NUD_NOARP NUD_REACHABLE NUD_STALE NUD_DELAY NUD_PROBE NUD_FAILED NUD_INCOMPLETE NUD_NONE
 inline constexpr Name kNeighbourStates[] = {
-    {"permanent", 128},  // NUD_PERMANENT
-    {"noarp", 64},  // NUD_NOARP
-    {"reachable", 2},  // NUD_REACHABLE
-    {"stale", 4},  // NUD_STALE
-    {"delay", 8},  // NUD_DELAY
-    {"probe", 16},  // NUD_PROBE
-    {"failed", 32},  // NUD_FAILED
-    {"incomplete", 1},  // NUD_INCOMPLETE
-    {"none", 0},  // NUD_NONE
+    {"permanent", 128}, {"noarp", 64}, {"reachable", 2}, {"stale", 4}, {"delay", 8}, {"probe", 16}, {"failed", 32},
+    {"incomplete", 1}, {"none", 0},
 };
 
 // Neighbour and FDB entry flags as `ip -j neigh` and `bridge -j fdb` name them (NTF_*).
+//   NTF_USE NTF_SELF NTF_MASTER NTF_PROXY NTF_EXT_LEARNED NTF_OFFLOADED NTF_STICKY NTF_ROUTER
 inline constexpr Name kNeighbourFlags[] = {
-    {"use", 1},  // NTF_USE
-    {"self", 2},  // NTF_SELF
-    {"master", 4},  // NTF_MASTER
-    {"proxy", 8},  // NTF_PROXY
-    {"extern_learn", 16},  // NTF_EXT_LEARNED
-    {"offload", 32},  // NTF_OFFLOADED
-    {"sticky", 64},  // NTF_STICKY
-    {"router", 128},  // NTF_ROUTER
+    {"use", 1}, {"self", 2}, {"master", 4}, {"proxy", 8}, {"extern_learn", 16}, {"offload", 32}, {"sticky", 64},
+    {"router", 128},
 };
 
 // Address families of neighbour tables (AF_*).
+//   AF_INET AF_INET6 AF_BRIDGE
 inline constexpr Name kAddressFamilies[] = {
-    {"inet", 2},  // AF_INET
-    {"inet6", 10},  // AF_INET6
-    {"bridge", 7},  // AF_BRIDGE
+    {"inet", 2}, {"inet6", 10}, {"bridge", 7},
 };
 
 // Transport protocols conntrack entries are deleted by (IPPROTO_*).
+//   IPPROTO_TCP IPPROTO_UDP IPPROTO_SCTP
 inline constexpr Name kIpProtocols[] = {
-    {"tcp", 6},  // IPPROTO_TCP
-    {"udp", 17},  // IPPROTO_UDP
-    {"sctp", 132},  // IPPROTO_SCTP
+    {"tcp", 6}, {"udp", 17}, {"sctp", 132},
 };
 
 // The multicast groups a monitor joins, as netplumb's own bits (each stands for RTNLGRP_* groups).
+//   netplumb netplumb netplumb netplumb
 inline constexpr Name kMonitorGroups[] = {
-    {"links", 1},  // netplumb
-    {"addresses", 2},  // netplumb
-    {"routes", 4},  // netplumb
-    {"neighbours", 8},  // netplumb
+    {"links", 1}, {"addresses", 2}, {"routes", 4}, {"neighbours", 8},
 };
 
 // Columns of a NeighTable row (u32 each); `count` is the row width.
+//   netplumb netplumb netplumb netplumb netplumb netplumb netplumb netplumb netplumb netplumb netplumb netplumb
+//   netplumb netplumb netplumb netplumb netplumb netplumb netplumb netplumb
 inline constexpr Name kNeighColumns[] = {
-    {"head", 0},  // netplumb
-    {"ifindex", 1},  // netplumb
-    {"present", 2},  // netplumb
-    {"dstLen", 3},  // netplumb
-    {"lladdrLen", 4},  // netplumb
-    {"probes", 5},  // netplumb
-    {"master", 6},  // netplumb
-    {"linkNetnsid", 7},  // netplumb
-    {"protocol", 8},  // netplumb
-    {"vlan", 9},  // netplumb
-    {"port", 10},  // netplumb
-    {"vni", 11},  // netplumb
-    {"srcVni", 12},  // netplumb
-    {"via", 13},  // netplumb
-    {"nhId", 14},  // netplumb
-    {"confirmed", 15},  // netplumb
-    {"used", 16},  // netplumb
-    {"updated", 17},  // netplumb
-    {"refcnt", 18},  // netplumb
-    {"count", 19},  // netplumb
+    {"head", 0}, {"ifindex", 1}, {"present", 2}, {"dstLen", 3}, {"lladdrLen", 4}, {"probes", 5}, {"master", 6},
+    {"linkNetnsid", 7}, {"protocol", 8}, {"vlan", 9}, {"port", 10}, {"vni", 11}, {"srcVni", 12}, {"via", 13},
+    {"nhId", 14}, {"confirmed", 15}, {"used", 16}, {"updated", 17}, {"refcnt", 18}, {"count", 19},
 };
 
 // Bits of a NeighTable row's `present` column: which optional fields it has.
+//   netplumb netplumb netplumb netplumb netplumb netplumb netplumb netplumb netplumb netplumb netplumb netplumb
+//   netplumb
 inline constexpr Name kNeighPresent[] = {
-    {"dst", 1},  // netplumb
-    {"lladdr", 2},  // netplumb
-    {"probes", 4},  // netplumb
-    {"master", 8},  // netplumb
-    {"linkNetnsid", 16},  // netplumb
-    {"protocol", 32},  // netplumb
-    {"vlan", 64},  // netplumb
-    {"port", 128},  // netplumb
-    {"vni", 256},  // netplumb
-    {"srcVni", 512},  // netplumb
-    {"via", 1024},  // netplumb
-    {"nhId", 2048},  // netplumb
-    {"cacheinfo", 4096},  // netplumb
+    {"dst", 1}, {"lladdr", 2}, {"probes", 4}, {"master", 8}, {"linkNetnsid", 16}, {"protocol", 32}, {"vlan", 64},
+    {"port", 128}, {"vni", 256}, {"srcVni", 512}, {"via", 1024}, {"nhId", 2048}, {"cacheinfo", 4096},
 };
 
 // Table families as nft names them (NFPROTO_*).
+//   NFPROTO_INET NFPROTO_IPV4 NFPROTO_ARP NFPROTO_NETDEV NFPROTO_BRIDGE NFPROTO_IPV6
 inline constexpr Name kNftFamilies[] = {
-    {"inet", 1},  // NFPROTO_INET
-    {"ip", 2},  // NFPROTO_IPV4
-    {"arp", 3},  // NFPROTO_ARP
-    {"netdev", 5},  // NFPROTO_NETDEV
-    {"bridge", 7},  // NFPROTO_BRIDGE
-    {"ip6", 10},  // NFPROTO_IPV6
+    {"inet", 1}, {"ip", 2}, {"arp", 3}, {"netdev", 5}, {"bridge", 7}, {"ip6", 10},
 };
 
 // nftables message numbers (NFT_MSG_*).
+//   NFT_MSG_NEWTABLE NFT_MSG_DELTABLE NFT_MSG_NEWCHAIN NFT_MSG_DELCHAIN NFT_MSG_NEWRULE NFT_MSG_DELRULE
+//   NFT_MSG_NEWSET NFT_MSG_DELSET NFT_MSG_NEWSETELEM NFT_MSG_DELSETELEM NFT_MSG_DESTROYTABLE NFT_MSG_DESTROYCHAIN
+//   NFT_MSG_DESTROYRULE NFT_MSG_DESTROYSET NFT_MSG_DESTROYSETELEM
 inline constexpr Name kNftMsg[] = {
-    {"NEWTABLE", 0},  // NFT_MSG_NEWTABLE
-    {"DELTABLE", 2},  // NFT_MSG_DELTABLE
-    {"NEWCHAIN", 3},  // NFT_MSG_NEWCHAIN
-    {"DELCHAIN", 5},  // NFT_MSG_DELCHAIN
-    {"NEWRULE", 6},  // NFT_MSG_NEWRULE
-    {"DELRULE", 8},  // NFT_MSG_DELRULE
-    {"NEWSET", 9},  // NFT_MSG_NEWSET
-    {"DELSET", 11},  // NFT_MSG_DELSET
-    {"NEWSETELEM", 12},  // NFT_MSG_NEWSETELEM
-    {"DELSETELEM", 14},  // NFT_MSG_DELSETELEM
-    {"DESTROYTABLE", 26},  // NFT_MSG_DESTROYTABLE
-    {"DESTROYCHAIN", 27},  // NFT_MSG_DESTROYCHAIN
-    {"DESTROYRULE", 28},  // NFT_MSG_DESTROYRULE
-    {"DESTROYSET", 29},  // NFT_MSG_DESTROYSET
-    {"DESTROYSETELEM", 30},  // NFT_MSG_DESTROYSETELEM
+    {"NEWTABLE", 0}, {"DELTABLE", 2}, {"NEWCHAIN", 3}, {"DELCHAIN", 5}, {"NEWRULE", 6}, {"DELRULE", 8},
+    {"NEWSET", 9}, {"DELSET", 11}, {"NEWSETELEM", 12}, {"DELSETELEM", 14}, {"DESTROYTABLE", 26},
+    {"DESTROYCHAIN", 27}, {"DESTROYRULE", 28}, {"DESTROYSET", 29}, {"DESTROYSETELEM", 30},
 };
 
 // netlink message flags the nftables verbs use.
+//   NLM_F_REPLACE NLM_F_EXCL NLM_F_CREATE NLM_F_APPEND NLM_F_ECHO
 inline constexpr Name kNlmFlags[] = {
-    {"REPLACE", 256},  // NLM_F_REPLACE
-    {"EXCL", 512},  // NLM_F_EXCL
-    {"CREATE", 1024},  // NLM_F_CREATE
-    {"APPEND", 2048},  // NLM_F_APPEND
-    {"ECHO", 8},  // NLM_F_ECHO
+    {"REPLACE", 256}, {"EXCL", 512}, {"CREATE", 1024}, {"APPEND", 2048}, {"ECHO", 8},
 };
 
 // Chain hooks (NF_INET_*; ingress and egress as the netdev family numbers them).
+//   NF_INET_PRE_ROUTING NF_INET_LOCAL_IN NF_INET_FORWARD NF_INET_LOCAL_OUT NF_INET_POST_ROUTING NF_NETDEV_INGRESS
+//   NF_NETDEV_EGRESS
 inline constexpr Name kNftHooks[] = {
-    {"prerouting", 0},  // NF_INET_PRE_ROUTING
-    {"input", 1},  // NF_INET_LOCAL_IN
-    {"forward", 2},  // NF_INET_FORWARD
-    {"output", 3},  // NF_INET_LOCAL_OUT
-    {"postrouting", 4},  // NF_INET_POST_ROUTING
-    {"ingress", 0},  // NF_NETDEV_INGRESS
-    {"egress", 1},  // NF_NETDEV_EGRESS
+    {"prerouting", 0}, {"input", 1}, {"forward", 2}, {"output", 3}, {"postrouting", 4}, {"ingress", 0},
+    {"egress", 1},
 };
 
 // The ingress hook of an inet table (NF_INET_INGRESS).
+//   NF_INET_INGRESS
 inline constexpr Name kNftInetIngress[] = {
-    {"ingress", 5},  // NF_INET_INGRESS
+    {"ingress", 5},
 };
 
 // Named chain priorities, as nft spells them (NF_IP_PRI_*).
+//   NF_IP_PRI_RAW NF_IP_PRI_MANGLE NF_IP_PRI_NAT_DST NF_IP_PRI_FILTER NF_IP_PRI_SECURITY NF_IP_PRI_NAT_SRC
 inline constexpr Name kNftPriorities[] = {
-    {"raw", -300},  // NF_IP_PRI_RAW
-    {"mangle", -150},  // NF_IP_PRI_MANGLE
-    {"dstnat", -100},  // NF_IP_PRI_NAT_DST
-    {"filter", 0},  // NF_IP_PRI_FILTER
-    {"security", 50},  // NF_IP_PRI_SECURITY
-    {"srcnat", 100},  // NF_IP_PRI_NAT_SRC
+    {"raw", -300}, {"mangle", -150}, {"dstnat", -100}, {"filter", 0}, {"security", 50}, {"srcnat", 100},
 };
 
 // Verdict codes (NF_DROP, NF_ACCEPT, NFT_CONTINUE...).
+//   NF_DROP NF_ACCEPT NFT_CONTINUE NFT_BREAK NFT_JUMP NFT_GOTO NFT_RETURN
 inline constexpr Name kNftVerdicts[] = {
-    {"drop", 0},  // NF_DROP
-    {"accept", 1},  // NF_ACCEPT
-    {"continue", -1},  // NFT_CONTINUE
-    {"break", -2},  // NFT_BREAK
-    {"jump", -3},  // NFT_JUMP
-    {"goto", -4},  // NFT_GOTO
-    {"return", -5},  // NFT_RETURN
+    {"drop", 0}, {"accept", 1}, {"continue", -1}, {"break", -2}, {"jump", -3}, {"goto", -4}, {"return", -5},
 };
 
 // Payload bases (NFT_PAYLOAD_*_HEADER).
+//   NFT_PAYLOAD_LL_HEADER NFT_PAYLOAD_NETWORK_HEADER NFT_PAYLOAD_TRANSPORT_HEADER NFT_PAYLOAD_INNER_HEADER
 inline constexpr Name kNftPayloadBases[] = {
-    {"link", 0},  // NFT_PAYLOAD_LL_HEADER
-    {"network", 1},  // NFT_PAYLOAD_NETWORK_HEADER
-    {"transport", 2},  // NFT_PAYLOAD_TRANSPORT_HEADER
-    {"inner", 3},  // NFT_PAYLOAD_INNER_HEADER
+    {"link", 0}, {"network", 1}, {"transport", 2}, {"inner", 3},
 };
 
 // cmp operators (NFT_CMP_*).
+//   NFT_CMP_EQ NFT_CMP_NEQ NFT_CMP_LT NFT_CMP_LTE NFT_CMP_GT NFT_CMP_GTE
 inline constexpr Name kNftCmpOps[] = {
-    {"eq", 0},  // NFT_CMP_EQ
-    {"neq", 1},  // NFT_CMP_NEQ
-    {"lt", 2},  // NFT_CMP_LT
-    {"lte", 3},  // NFT_CMP_LTE
-    {"gt", 4},  // NFT_CMP_GT
-    {"gte", 5},  // NFT_CMP_GTE
+    {"eq", 0}, {"neq", 1}, {"lt", 2}, {"lte", 3}, {"gt", 4}, {"gte", 5},
 };
 
 // range operators (NFT_RANGE_*).
+//   NFT_RANGE_EQ NFT_RANGE_NEQ
 inline constexpr Name kNftRangeOps[] = {
-    {"eq", 0},  // NFT_RANGE_EQ
-    {"neq", 1},  // NFT_RANGE_NEQ
+    {"eq", 0}, {"neq", 1},
 };
 
 // bitwise operations (NFT_BITWISE_*).
+//   NFT_BITWISE_BOOL NFT_BITWISE_LSHIFT NFT_BITWISE_RSHIFT
 inline constexpr Name kNftBitwiseOps[] = {
-    {"bool", 0},  // NFT_BITWISE_BOOL
-    {"lshift", 1},  // NFT_BITWISE_LSHIFT
-    {"rshift", 2},  // NFT_BITWISE_RSHIFT
+    {"bool", 0}, {"lshift", 1}, {"rshift", 2},
 };
 
 // meta keys (NFT_META_*).
+//   NFT_META_LEN NFT_META_PROTOCOL NFT_META_PRIORITY NFT_META_MARK NFT_META_IIF NFT_META_OIF NFT_META_IIFNAME
+//   NFT_META_OIFNAME NFT_META_IIFTYPE NFT_META_OIFTYPE NFT_META_SKUID NFT_META_SKGID NFT_META_NFTRACE
+//   NFT_META_RTCLASSID NFT_META_SECMARK NFT_META_NFPROTO NFT_META_L4PROTO NFT_META_BRI_IIFNAME
+//   NFT_META_BRI_OIFNAME NFT_META_PKTTYPE NFT_META_CPU NFT_META_IIFGROUP NFT_META_OIFGROUP NFT_META_CGROUP
+//   NFT_META_PRANDOM
 inline constexpr Name kNftMetaKeys[] = {
-    {"len", 0},  // NFT_META_LEN
-    {"protocol", 1},  // NFT_META_PROTOCOL
-    {"priority", 2},  // NFT_META_PRIORITY
-    {"mark", 3},  // NFT_META_MARK
-    {"iif", 4},  // NFT_META_IIF
-    {"oif", 5},  // NFT_META_OIF
-    {"iifname", 6},  // NFT_META_IIFNAME
-    {"oifname", 7},  // NFT_META_OIFNAME
-    {"iiftype", 8},  // NFT_META_IIFTYPE
-    {"oiftype", 9},  // NFT_META_OIFTYPE
-    {"skuid", 10},  // NFT_META_SKUID
-    {"skgid", 11},  // NFT_META_SKGID
-    {"nftrace", 12},  // NFT_META_NFTRACE
-    {"rtclassid", 13},  // NFT_META_RTCLASSID
-    {"secmark", 14},  // NFT_META_SECMARK
-    {"nfproto", 15},  // NFT_META_NFPROTO
-    {"l4proto", 16},  // NFT_META_L4PROTO
-    {"ibrname", 17},  // NFT_META_BRI_IIFNAME
-    {"obrname", 18},  // NFT_META_BRI_OIFNAME
-    {"pkttype", 19},  // NFT_META_PKTTYPE
-    {"cpu", 20},  // NFT_META_CPU
-    {"iifgroup", 21},  // NFT_META_IIFGROUP
-    {"oifgroup", 22},  // NFT_META_OIFGROUP
-    {"cgroup", 23},  // NFT_META_CGROUP
-    {"random", 24},  // NFT_META_PRANDOM
+    {"len", 0}, {"protocol", 1}, {"priority", 2}, {"mark", 3}, {"iif", 4}, {"oif", 5}, {"iifname", 6},
+    {"oifname", 7}, {"iiftype", 8}, {"oiftype", 9}, {"skuid", 10}, {"skgid", 11}, {"nftrace", 12},
+    {"rtclassid", 13}, {"secmark", 14}, {"nfproto", 15}, {"l4proto", 16}, {"ibrname", 17}, {"obrname", 18},
+    {"pkttype", 19}, {"cpu", 20}, {"iifgroup", 21}, {"oifgroup", 22}, {"cgroup", 23}, {"random", 24},
 };
 
 // ct keys (NFT_CT_*).
+//   NFT_CT_STATE NFT_CT_DIRECTION NFT_CT_STATUS NFT_CT_MARK NFT_CT_SECMARK NFT_CT_EXPIRATION NFT_CT_HELPER
+//   NFT_CT_L3PROTOCOL NFT_CT_SRC NFT_CT_DST NFT_CT_PROTOCOL NFT_CT_PROTO_SRC NFT_CT_PROTO_DST NFT_CT_LABELS
+//   NFT_CT_PKTS NFT_CT_BYTES NFT_CT_AVGPKT NFT_CT_ZONE NFT_CT_EVENTMASK NFT_CT_SRC_IP NFT_CT_DST_IP NFT_CT_SRC_IP6
+//   NFT_CT_DST_IP6 NFT_CT_ID
 inline constexpr Name kNftCtKeys[] = {
-    {"state", 0},  // NFT_CT_STATE
-    {"direction", 1},  // NFT_CT_DIRECTION
-    {"status", 2},  // NFT_CT_STATUS
-    {"mark", 3},  // NFT_CT_MARK
-    {"secmark", 4},  // NFT_CT_SECMARK
-    {"expiration", 5},  // NFT_CT_EXPIRATION
-    {"helper", 6},  // NFT_CT_HELPER
-    {"l3proto", 7},  // NFT_CT_L3PROTOCOL
-    {"saddr", 8},  // NFT_CT_SRC
-    {"daddr", 9},  // NFT_CT_DST
-    {"protocol", 10},  // NFT_CT_PROTOCOL
-    {"proto-src", 11},  // NFT_CT_PROTO_SRC
-    {"proto-dst", 12},  // NFT_CT_PROTO_DST
-    {"label", 13},  // NFT_CT_LABELS
-    {"packets", 14},  // NFT_CT_PKTS
-    {"bytes", 15},  // NFT_CT_BYTES
-    {"avgpkt", 16},  // NFT_CT_AVGPKT
-    {"zone", 17},  // NFT_CT_ZONE
-    {"event", 18},  // NFT_CT_EVENTMASK
-    {"ip saddr", 19},  // NFT_CT_SRC_IP
-    {"ip daddr", 20},  // NFT_CT_DST_IP
-    {"ip6 saddr", 21},  // NFT_CT_SRC_IP6
-    {"ip6 daddr", 22},  // NFT_CT_DST_IP6
-    {"id", 23},  // NFT_CT_ID
+    {"state", 0}, {"direction", 1}, {"status", 2}, {"mark", 3}, {"secmark", 4}, {"expiration", 5}, {"helper", 6},
+    {"l3proto", 7}, {"saddr", 8}, {"daddr", 9}, {"protocol", 10}, {"proto-src", 11}, {"proto-dst", 12},
+    {"label", 13}, {"packets", 14}, {"bytes", 15}, {"avgpkt", 16}, {"zone", 17}, {"event", 18}, {"ip saddr", 19},
+    {"ip daddr", 20}, {"ip6 saddr", 21}, {"ip6 daddr", 22}, {"id", 23},
 };
 
 // ct directions (IP_CT_DIR_*).
+//   IP_CT_DIR_ORIGINAL IP_CT_DIR_REPLY
 inline constexpr Name kNftCtDirections[] = {
-    {"original", 0},  // IP_CT_DIR_ORIGINAL
-    {"reply", 1},  // IP_CT_DIR_REPLY
+    {"original", 0}, {"reply", 1},
 };
 
 // fib flags (NFTA_FIB_F_*).
+//   NFTA_FIB_F_SADDR NFTA_FIB_F_DADDR NFTA_FIB_F_MARK NFTA_FIB_F_IIF NFTA_FIB_F_OIF NFTA_FIB_F_PRESENT
 inline constexpr Name kNftFibFlags[] = {
-    {"saddr", 1},  // NFTA_FIB_F_SADDR
-    {"daddr", 2},  // NFTA_FIB_F_DADDR
-    {"mark", 4},  // NFTA_FIB_F_MARK
-    {"iif", 8},  // NFTA_FIB_F_IIF
-    {"oif", 16},  // NFTA_FIB_F_OIF
-    {"present", 32},  // NFTA_FIB_F_PRESENT
+    {"saddr", 1}, {"daddr", 2}, {"mark", 4}, {"iif", 8}, {"oif", 16}, {"present", 32},
 };
 
 // What a fib lookup puts in its register (NFT_FIB_RESULT_*).
+//   NFT_FIB_RESULT_OIF NFT_FIB_RESULT_OIFNAME NFT_FIB_RESULT_ADDRTYPE
 inline constexpr Name kNftFibResults[] = {
-    {"oif", 1},  // NFT_FIB_RESULT_OIF
-    {"oifname", 2},  // NFT_FIB_RESULT_OIFNAME
-    {"type", 3},  // NFT_FIB_RESULT_ADDRTYPE
+    {"oif", 1}, {"oifname", 2}, {"type", 3},
 };
 
 // NAT types (NFT_NAT_*).
+//   NFT_NAT_SNAT NFT_NAT_DNAT
 inline constexpr Name kNftNatTypes[] = {
-    {"snat", 0},  // NFT_NAT_SNAT
-    {"dnat", 1},  // NFT_NAT_DNAT
+    {"snat", 0}, {"dnat", 1},
 };
 
 // NAT range flags (NF_NAT_RANGE_*), as nft names them.
+//   NF_NAT_RANGE_MAP_IPS NF_NAT_RANGE_PROTO_SPECIFIED NF_NAT_RANGE_PROTO_RANDOM NF_NAT_RANGE_PERSISTENT
+//   NF_NAT_RANGE_PROTO_RANDOM_FULLY NF_NAT_RANGE_PROTO_OFFSET NF_NAT_RANGE_NETMAP
 inline constexpr Name kNftNatFlags[] = {
-    {"map-ips", 1},  // NF_NAT_RANGE_MAP_IPS
-    {"proto-specified", 2},  // NF_NAT_RANGE_PROTO_SPECIFIED
-    {"random", 4},  // NF_NAT_RANGE_PROTO_RANDOM
-    {"persistent", 8},  // NF_NAT_RANGE_PERSISTENT
-    {"fully-random", 16},  // NF_NAT_RANGE_PROTO_RANDOM_FULLY
-    {"proto-offset", 32},  // NF_NAT_RANGE_PROTO_OFFSET
-    {"netmap", 64},  // NF_NAT_RANGE_NETMAP
+    {"map-ips", 1}, {"proto-specified", 2}, {"random", 4}, {"persistent", 8}, {"fully-random", 16},
+    {"proto-offset", 32}, {"netmap", 64},
 };
 
 // reject types (NFT_REJECT_*).
+//   NFT_REJECT_ICMP_UNREACH NFT_REJECT_TCP_RST NFT_REJECT_ICMPX_UNREACH
 inline constexpr Name kNftRejectTypes[] = {
-    {"icmp", 0},  // NFT_REJECT_ICMP_UNREACH
-    {"tcp-reset", 1},  // NFT_REJECT_TCP_RST
-    {"icmpx", 2},  // NFT_REJECT_ICMPX_UNREACH
+    {"icmp", 0}, {"tcp-reset", 1}, {"icmpx", 2},
 };
 
 // limit types (NFT_LIMIT_*).
+//   NFT_LIMIT_PKTS NFT_LIMIT_PKT_BYTES
 inline constexpr Name kNftLimitTypes[] = {
-    {"packets", 0},  // NFT_LIMIT_PKTS
-    {"bytes", 1},  // NFT_LIMIT_PKT_BYTES
+    {"packets", 0}, {"bytes", 1},
 };
 
 // Set flags (NFT_SET_*).
+//   NFT_SET_ANONYMOUS NFT_SET_CONSTANT NFT_SET_INTERVAL NFT_SET_MAP NFT_SET_TIMEOUT NFT_SET_EVAL NFT_SET_OBJECT
+//   NFT_SET_CONCAT NFT_SET_EXPR
 inline constexpr Name kNftSetFlags[] = {
-    {"anonymous", 1},  // NFT_SET_ANONYMOUS
-    {"constant", 2},  // NFT_SET_CONSTANT
-    {"interval", 4},  // NFT_SET_INTERVAL
-    {"map", 8},  // NFT_SET_MAP
-    {"timeout", 16},  // NFT_SET_TIMEOUT
-    {"dynamic", 32},  // NFT_SET_EVAL
-    {"object", 64},  // NFT_SET_OBJECT
-    {"concat", 128},  // NFT_SET_CONCAT
-    {"expr", 256},  // NFT_SET_EXPR
+    {"anonymous", 1}, {"constant", 2}, {"interval", 4}, {"map", 8}, {"timeout", 16}, {"dynamic", 32},
+    {"object", 64}, {"concat", 128}, {"expr", 256},
 };
 
 // Set policies (NFT_SET_POL_*).
+//   NFT_SET_POL_PERFORMANCE NFT_SET_POL_MEMORY
 inline constexpr Name kNftSetPolicies[] = {
-    {"performance", 0},  // NFT_SET_POL_PERFORMANCE
-    {"memory", 1},  // NFT_SET_POL_MEMORY
+    {"performance", 0}, {"memory", 1},
 };
 
 // Table flags (NFT_TABLE_F_*).
+//   NFT_TABLE_F_DORMANT NFT_TABLE_F_OWNER NFT_TABLE_F_PERSIST
 inline constexpr Name kNftTableFlags[] = {
-    {"dormant", 1},  // NFT_TABLE_F_DORMANT
-    {"owner", 2},  // NFT_TABLE_F_OWNER
-    {"persist", 4},  // NFT_TABLE_F_PERSIST
+    {"dormant", 1}, {"owner", 2}, {"persist", 4},
 };
 
 // Single nftables numbers: the interval-end element flag, the verdict data type, the registers (0 the verdict, 1-4 of 16 bytes, 8-23 the same space in 4-byte slots).
+//   NFT_SET_ELEM_INTERVAL_END NFT_DATA_VERDICT NFT_REG_VERDICT NFT_REG_1 NFT_REG32_00
 inline constexpr Name kNftValues[] = {
-    {"ELEM_INTERVAL_END", 1},  // NFT_SET_ELEM_INTERVAL_END
-    {"DATA_VERDICT", 4294967040},  // NFT_DATA_VERDICT
-    {"REG_VERDICT", 0},  // NFT_REG_VERDICT
-    {"REG_1", 1},  // NFT_REG_1
-    {"REG32_00", 8},  // NFT_REG32_00
+    {"ELEM_INTERVAL_END", 1}, {"DATA_VERDICT", 4294967040}, {"REG_VERDICT", 0}, {"REG_1", 1}, {"REG32_00", 8},
 };
 
 }  // namespace np::names

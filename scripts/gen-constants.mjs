@@ -276,12 +276,27 @@ export function render(values) {
     'struct Name {', '  const char* name;', '  int64_t value;', '};', '',
     ...LOOKUPS,
   ];
+  // Entries packed into lines of at most `width` (the tables read as lists, not columns).
+  const pack = (items, indent, width = 116) => {
+    const out = [];
+    let line = indent;
+    for (const it of items) {
+      if (line.length + it.length + 1 > width && line.trim()) {
+        out.push(line.trimEnd());
+        line = indent;
+      }
+      line += `${it} `;
+    }
+    if (line.trim()) out.push(line.trimEnd());
+    return out;
+  };
   for (const g of GROUPS) {
     ts.push(`/** ${g.doc} */`, `export const ${g.ts} = {`);
-    for (const e of g.entries) ts.push(`  ${key(e[0])}: ${value(e)},`);
+    ts.push(...pack(g.entries.map((e) => `${key(e[0])}: ${value(e)},`), '  '));
     ts.push('} as const;', '');
-    h.push(`// ${g.doc}`, `inline constexpr Name ${g.cxx}[] = {`);
-    for (const e of g.entries) h.push(`    {"${e[0]}", ${value(e)}},  // ${macro(e)}`);
+    // The macros each value stands for, once per table, for grepping.
+    h.push(`// ${g.doc}`, ...pack(g.entries.map(macro), '//   '), `inline constexpr Name ${g.cxx}[] = {`);
+    h.push(...pack(g.entries.map((e) => `{"${e[0]}", ${value(e)}},`), '    '));
     h.push('};', '');
   }
   h.push('}  // namespace np::names', '');

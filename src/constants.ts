@@ -3,276 +3,129 @@
 
 /** Route and address scopes (RT_SCOPE_*). */
 export const SCOPES = {
-  universe: 0,
-  site: 200,
-  link: 253,
-  host: 254,
-  nowhere: 255,
+  universe: 0, site: 200, link: 253, host: 254, nowhere: 255,
 } as const;
 
 /** Route types (RTN_*). */
 export const ROUTE_TYPES = {
-  unicast: 1,
-  local: 2,
-  broadcast: 3,
-  anycast: 4,
-  multicast: 5,
-  blackhole: 6,
-  unreachable: 7,
-  prohibit: 8,
-  throw: 9,
-  nat: 10,
+  unicast: 1, local: 2, broadcast: 3, anycast: 4, multicast: 5, blackhole: 6, unreachable: 7, prohibit: 8,
+  throw: 9, nat: 10,
 } as const;
 
 /** Who installed a route (RTPROT_*). */
 export const ROUTE_PROTOCOLS = {
-  unspec: 0,
-  redirect: 1,
-  kernel: 2,
-  boot: 3,
-  static: 4,
-  ra: 9,
-  dhcp: 16,
+  unspec: 0, redirect: 1, kernel: 2, boot: 3, static: 4, ra: 9, dhcp: 16,
 } as const;
 
 /** Routing tables with names (RT_TABLE_*). */
 export const ROUTE_TABLES = {
-  default: 253,
-  main: 254,
-  local: 255,
+  default: 253, main: 254, local: 255,
 } as const;
 
 /** Address flags links take (IFA_F_*). */
 export const ADDRESS_FLAGS = {
-  nodad: 2,
-  homeaddress: 16,
-  managetempaddr: 256,
-  noprefixroute: 512,
-  mcautojoin: 1024,
+  nodad: 2, homeaddress: 16, managetempaddr: 256, noprefixroute: 512, mcautojoin: 1024,
 } as const;
 
 /** Operational states (IF_OPER_*, RFC 2863). */
 export const OPERSTATES = {
-  unknown: 0,
-  notpresent: 1,
-  down: 2,
-  lowerlayerdown: 3,
-  testing: 4,
-  dormant: 5,
-  up: 6,
+  unknown: 0, notpresent: 1, down: 2, lowerlayerdown: 3, testing: 4, dormant: 5, up: 6,
 } as const;
 
 /** macvlan modes (MACVLAN_MODE_*). */
 export const MACVLAN_MODES = {
-  private: 1,
-  vepa: 2,
-  bridge: 4,
-  passthru: 8,
-  source: 16,
+  private: 1, vepa: 2, bridge: 4, passthru: 8, source: 16,
 } as const;
 
 /** ipvlan modes (IPVLAN_MODE_*). */
 export const IPVLAN_MODES = {
-  l2: 0,
-  l3: 1,
-  l3s: 2,
+  l2: 0, l3: 1, l3s: 2,
 } as const;
 
 /** VLAN protocols (ETH_P_8021Q, ETH_P_8021AD). */
 export const VLAN_PROTOCOLS = {
-  '802.1Q': 33024,
-  '802.1ad': 34984,
+  '802.1Q': 33024, '802.1ad': 34984,
 } as const;
 
 /** IPv6 address generation modes (IN6_ADDR_GEN_MODE_*). */
 export const ADDR_GEN_MODES = {
-  eui64: 0,
-  none: 1,
-  stable_privacy: 2,
-  random: 3,
+  eui64: 0, none: 1, stable_privacy: 2, random: 3,
 } as const;
 
 /** IPv4 per-device settings, by their /proc/sys/net/ipv4/conf names (IPV4_DEVCONF_*). */
 export const IPV4_DEVCONF = {
-  forwarding: 1,
-  mc_forwarding: 2,
-  proxy_arp: 3,
-  accept_redirects: 4,
-  secure_redirects: 5,
-  send_redirects: 6,
-  shared_media: 7,
-  rp_filter: 8,
-  accept_source_route: 9,
-  bootp_relay: 10,
-  log_martians: 11,
-  tag: 12,
-  arp_filter: 13,
-  medium_id: 14,
-  disable_xfrm: 15,
-  disable_policy: 16,
-  force_igmp_version: 17,
-  arp_announce: 18,
-  arp_ignore: 19,
-  promote_secondaries: 20,
-  arp_accept: 21,
-  arp_notify: 22,
-  accept_local: 23,
-  src_valid_mark: 24,
-  proxy_arp_pvlan: 25,
-  route_localnet: 26,
-  igmpv2_unsolicited_report_interval: 27,
-  igmpv3_unsolicited_report_interval: 28,
-  ignore_routes_with_linkdown: 29,
-  drop_unicast_in_l2_multicast: 30,
-  drop_gratuitous_arp: 31,
-  bc_forwarding: 32,
-  arp_evict_nocarrier: 33,
+  forwarding: 1, mc_forwarding: 2, proxy_arp: 3, accept_redirects: 4, secure_redirects: 5, send_redirects: 6,
+  shared_media: 7, rp_filter: 8, accept_source_route: 9, bootp_relay: 10, log_martians: 11, tag: 12,
+  arp_filter: 13, medium_id: 14, disable_xfrm: 15, disable_policy: 16, force_igmp_version: 17, arp_announce: 18,
+  arp_ignore: 19, promote_secondaries: 20, arp_accept: 21, arp_notify: 22, accept_local: 23, src_valid_mark: 24,
+  proxy_arp_pvlan: 25, route_localnet: 26, igmpv2_unsolicited_report_interval: 27,
+  igmpv3_unsolicited_report_interval: 28, ignore_routes_with_linkdown: 29, drop_unicast_in_l2_multicast: 30,
+  drop_gratuitous_arp: 31, bc_forwarding: 32, arp_evict_nocarrier: 33,
 } as const;
 
 /** STP states of a bridge port (BR_STATE_*). */
 export const BRIDGE_PORT_STATES = {
-  disabled: 0,
-  listening: 1,
-  learning: 2,
-  forwarding: 3,
-  blocking: 4,
+  disabled: 0, listening: 1, learning: 2, forwarding: 3, blocking: 4,
 } as const;
 
 /** Neighbour states as `ip neigh` names them (NUD_*), strongest first: an entry shows the first it has. */
 export const NEIGHBOUR_STATES = {
-  permanent: 128,
-  noarp: 64,
-  reachable: 2,
-  stale: 4,
-  delay: 8,
-  probe: 16,
-  failed: 32,
-  incomplete: 1,
-  none: 0,
+  permanent: 128, noarp: 64, reachable: 2, stale: 4, delay: 8, probe: 16, failed: 32, incomplete: 1, none: 0,
 } as const;
 
 /** Neighbour and FDB entry flags as `ip -j neigh` and `bridge -j fdb` name them (NTF_*). */
 export const NEIGHBOUR_FLAGS = {
-  use: 1,
-  self: 2,
-  master: 4,
-  proxy: 8,
-  extern_learn: 16,
-  offload: 32,
-  sticky: 64,
-  router: 128,
+  use: 1, self: 2, master: 4, proxy: 8, extern_learn: 16, offload: 32, sticky: 64, router: 128,
 } as const;
 
 /** Address families of neighbour tables (AF_*). */
 export const ADDRESS_FAMILIES = {
-  inet: 2,
-  inet6: 10,
-  bridge: 7,
+  inet: 2, inet6: 10, bridge: 7,
 } as const;
 
 /** Transport protocols conntrack entries are deleted by (IPPROTO_*). */
 export const IP_PROTOCOLS = {
-  tcp: 6,
-  udp: 17,
-  sctp: 132,
+  tcp: 6, udp: 17, sctp: 132,
 } as const;
 
 /** The multicast groups a monitor joins, as netplumb's own bits (each stands for RTNLGRP_* groups). */
 export const MONITOR_GROUPS = {
-  links: 1,
-  addresses: 2,
-  routes: 4,
-  neighbours: 8,
+  links: 1, addresses: 2, routes: 4, neighbours: 8,
 } as const;
 
 /** Columns of a NeighTable row (u32 each); `count` is the row width. */
 export const NEIGH_COLUMNS = {
-  head: 0,
-  ifindex: 1,
-  present: 2,
-  dstLen: 3,
-  lladdrLen: 4,
-  probes: 5,
-  master: 6,
-  linkNetnsid: 7,
-  protocol: 8,
-  vlan: 9,
-  port: 10,
-  vni: 11,
-  srcVni: 12,
-  via: 13,
-  nhId: 14,
-  confirmed: 15,
-  used: 16,
-  updated: 17,
-  refcnt: 18,
+  head: 0, ifindex: 1, present: 2, dstLen: 3, lladdrLen: 4, probes: 5, master: 6, linkNetnsid: 7, protocol: 8,
+  vlan: 9, port: 10, vni: 11, srcVni: 12, via: 13, nhId: 14, confirmed: 15, used: 16, updated: 17, refcnt: 18,
   count: 19,
 } as const;
 
 /** Bits of a NeighTable row's `present` column: which optional fields it has. */
 export const NEIGH_PRESENT = {
-  dst: 1,
-  lladdr: 2,
-  probes: 4,
-  master: 8,
-  linkNetnsid: 16,
-  protocol: 32,
-  vlan: 64,
-  port: 128,
-  vni: 256,
-  srcVni: 512,
-  via: 1024,
-  nhId: 2048,
-  cacheinfo: 4096,
+  dst: 1, lladdr: 2, probes: 4, master: 8, linkNetnsid: 16, protocol: 32, vlan: 64, port: 128, vni: 256,
+  srcVni: 512, via: 1024, nhId: 2048, cacheinfo: 4096,
 } as const;
 
 /** Table families as nft names them (NFPROTO_*). */
 export const NFT_FAMILIES = {
-  inet: 1,
-  ip: 2,
-  arp: 3,
-  netdev: 5,
-  bridge: 7,
-  ip6: 10,
+  inet: 1, ip: 2, arp: 3, netdev: 5, bridge: 7, ip6: 10,
 } as const;
 
 /** nftables message numbers (NFT_MSG_*). */
 export const NFT_MSG = {
-  NEWTABLE: 0,
-  DELTABLE: 2,
-  NEWCHAIN: 3,
-  DELCHAIN: 5,
-  NEWRULE: 6,
-  DELRULE: 8,
-  NEWSET: 9,
-  DELSET: 11,
-  NEWSETELEM: 12,
-  DELSETELEM: 14,
-  DESTROYTABLE: 26,
-  DESTROYCHAIN: 27,
-  DESTROYRULE: 28,
-  DESTROYSET: 29,
+  NEWTABLE: 0, DELTABLE: 2, NEWCHAIN: 3, DELCHAIN: 5, NEWRULE: 6, DELRULE: 8, NEWSET: 9, DELSET: 11,
+  NEWSETELEM: 12, DELSETELEM: 14, DESTROYTABLE: 26, DESTROYCHAIN: 27, DESTROYRULE: 28, DESTROYSET: 29,
   DESTROYSETELEM: 30,
 } as const;
 
 /** netlink message flags the nftables verbs use. */
 export const NLM_F = {
-  REPLACE: 256,
-  EXCL: 512,
-  CREATE: 1024,
-  APPEND: 2048,
-  ECHO: 8,
+  REPLACE: 256, EXCL: 512, CREATE: 1024, APPEND: 2048, ECHO: 8,
 } as const;
 
 /** Chain hooks (NF_INET_*; ingress and egress as the netdev family numbers them). */
 export const NFT_HOOKS = {
-  prerouting: 0,
-  input: 1,
-  forward: 2,
-  output: 3,
-  postrouting: 4,
-  ingress: 0,
-  egress: 1,
+  prerouting: 0, input: 1, forward: 2, output: 3, postrouting: 4, ingress: 0, egress: 1,
 } as const;
 
 /** The ingress hook of an inet table (NF_INET_INGRESS). */
@@ -282,197 +135,99 @@ export const NFT_INET_INGRESS = {
 
 /** Named chain priorities, as nft spells them (NF_IP_PRI_*). */
 export const NFT_PRIORITIES = {
-  raw: -300,
-  mangle: -150,
-  dstnat: -100,
-  filter: 0,
-  security: 50,
-  srcnat: 100,
+  raw: -300, mangle: -150, dstnat: -100, filter: 0, security: 50, srcnat: 100,
 } as const;
 
 /** Verdict codes (NF_DROP, NF_ACCEPT, NFT_CONTINUE...). */
 export const NFT_VERDICTS = {
-  drop: 0,
-  accept: 1,
-  continue: -1,
-  break: -2,
-  jump: -3,
-  goto: -4,
-  return: -5,
+  drop: 0, accept: 1, continue: -1, break: -2, jump: -3, goto: -4, return: -5,
 } as const;
 
 /** Payload bases (NFT_PAYLOAD_*_HEADER). */
 export const NFT_PAYLOAD_BASES = {
-  link: 0,
-  network: 1,
-  transport: 2,
-  inner: 3,
+  link: 0, network: 1, transport: 2, inner: 3,
 } as const;
 
 /** cmp operators (NFT_CMP_*). */
 export const NFT_CMP_OPS = {
-  eq: 0,
-  neq: 1,
-  lt: 2,
-  lte: 3,
-  gt: 4,
-  gte: 5,
+  eq: 0, neq: 1, lt: 2, lte: 3, gt: 4, gte: 5,
 } as const;
 
 /** range operators (NFT_RANGE_*). */
 export const NFT_RANGE_OPS = {
-  eq: 0,
-  neq: 1,
+  eq: 0, neq: 1,
 } as const;
 
 /** bitwise operations (NFT_BITWISE_*). */
 export const NFT_BITWISE_OPS = {
-  bool: 0,
-  lshift: 1,
-  rshift: 2,
+  bool: 0, lshift: 1, rshift: 2,
 } as const;
 
 /** meta keys (NFT_META_*). */
 export const NFT_META_KEYS = {
-  len: 0,
-  protocol: 1,
-  priority: 2,
-  mark: 3,
-  iif: 4,
-  oif: 5,
-  iifname: 6,
-  oifname: 7,
-  iiftype: 8,
-  oiftype: 9,
-  skuid: 10,
-  skgid: 11,
-  nftrace: 12,
-  rtclassid: 13,
-  secmark: 14,
-  nfproto: 15,
-  l4proto: 16,
-  ibrname: 17,
-  obrname: 18,
-  pkttype: 19,
-  cpu: 20,
-  iifgroup: 21,
-  oifgroup: 22,
-  cgroup: 23,
-  random: 24,
+  len: 0, protocol: 1, priority: 2, mark: 3, iif: 4, oif: 5, iifname: 6, oifname: 7, iiftype: 8, oiftype: 9,
+  skuid: 10, skgid: 11, nftrace: 12, rtclassid: 13, secmark: 14, nfproto: 15, l4proto: 16, ibrname: 17,
+  obrname: 18, pkttype: 19, cpu: 20, iifgroup: 21, oifgroup: 22, cgroup: 23, random: 24,
 } as const;
 
 /** ct keys (NFT_CT_*). */
 export const NFT_CT_KEYS = {
-  state: 0,
-  direction: 1,
-  status: 2,
-  mark: 3,
-  secmark: 4,
-  expiration: 5,
-  helper: 6,
-  l3proto: 7,
-  saddr: 8,
-  daddr: 9,
-  protocol: 10,
-  'proto-src': 11,
-  'proto-dst': 12,
-  label: 13,
-  packets: 14,
-  bytes: 15,
-  avgpkt: 16,
-  zone: 17,
-  event: 18,
-  'ip saddr': 19,
-  'ip daddr': 20,
-  'ip6 saddr': 21,
-  'ip6 daddr': 22,
-  id: 23,
+  state: 0, direction: 1, status: 2, mark: 3, secmark: 4, expiration: 5, helper: 6, l3proto: 7, saddr: 8, daddr: 9,
+  protocol: 10, 'proto-src': 11, 'proto-dst': 12, label: 13, packets: 14, bytes: 15, avgpkt: 16, zone: 17,
+  event: 18, 'ip saddr': 19, 'ip daddr': 20, 'ip6 saddr': 21, 'ip6 daddr': 22, id: 23,
 } as const;
 
 /** ct directions (IP_CT_DIR_*). */
 export const NFT_CT_DIRECTIONS = {
-  original: 0,
-  reply: 1,
+  original: 0, reply: 1,
 } as const;
 
 /** fib flags (NFTA_FIB_F_*). */
 export const NFT_FIB_FLAGS = {
-  saddr: 1,
-  daddr: 2,
-  mark: 4,
-  iif: 8,
-  oif: 16,
-  present: 32,
+  saddr: 1, daddr: 2, mark: 4, iif: 8, oif: 16, present: 32,
 } as const;
 
 /** What a fib lookup puts in its register (NFT_FIB_RESULT_*). */
 export const NFT_FIB_RESULTS = {
-  oif: 1,
-  oifname: 2,
-  type: 3,
+  oif: 1, oifname: 2, type: 3,
 } as const;
 
 /** NAT types (NFT_NAT_*). */
 export const NFT_NAT_TYPES = {
-  snat: 0,
-  dnat: 1,
+  snat: 0, dnat: 1,
 } as const;
 
 /** NAT range flags (NF_NAT_RANGE_*), as nft names them. */
 export const NFT_NAT_FLAGS = {
-  'map-ips': 1,
-  'proto-specified': 2,
-  random: 4,
-  persistent: 8,
-  'fully-random': 16,
-  'proto-offset': 32,
-  netmap: 64,
+  'map-ips': 1, 'proto-specified': 2, random: 4, persistent: 8, 'fully-random': 16, 'proto-offset': 32, netmap: 64,
 } as const;
 
 /** reject types (NFT_REJECT_*). */
 export const NFT_REJECT_TYPES = {
-  icmp: 0,
-  'tcp-reset': 1,
-  icmpx: 2,
+  icmp: 0, 'tcp-reset': 1, icmpx: 2,
 } as const;
 
 /** limit types (NFT_LIMIT_*). */
 export const NFT_LIMIT_TYPES = {
-  packets: 0,
-  bytes: 1,
+  packets: 0, bytes: 1,
 } as const;
 
 /** Set flags (NFT_SET_*). */
 export const NFT_SET_FLAGS = {
-  anonymous: 1,
-  constant: 2,
-  interval: 4,
-  map: 8,
-  timeout: 16,
-  dynamic: 32,
-  object: 64,
-  concat: 128,
-  expr: 256,
+  anonymous: 1, constant: 2, interval: 4, map: 8, timeout: 16, dynamic: 32, object: 64, concat: 128, expr: 256,
 } as const;
 
 /** Set policies (NFT_SET_POL_*). */
 export const NFT_SET_POLICIES = {
-  performance: 0,
-  memory: 1,
+  performance: 0, memory: 1,
 } as const;
 
 /** Table flags (NFT_TABLE_F_*). */
 export const NFT_TABLE_FLAGS = {
-  dormant: 1,
-  owner: 2,
-  persist: 4,
+  dormant: 1, owner: 2, persist: 4,
 } as const;
 
 /** Single nftables numbers: the interval-end element flag, the verdict data type, the registers (0 the verdict, 1-4 of 16 bytes, 8-23 the same space in 4-byte slots). */
 export const NFT_VALUES = {
-  ELEM_INTERVAL_END: 1,
-  DATA_VERDICT: 4294967040,
-  REG_VERDICT: 0,
-  REG_1: 1,
-  REG32_00: 8,
+  ELEM_INTERVAL_END: 1, DATA_VERDICT: 4294967040, REG_VERDICT: 0, REG_1: 1, REG32_00: 8,
 } as const;

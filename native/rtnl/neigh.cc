@@ -9,30 +9,15 @@
 
 namespace np::rtnl {
 
-using nl::Kind;
-using nl::Policy;
-
 namespace {
 
-constexpr auto kNeighPolicy = [] {
-  std::array<Policy, NDA_MAX + 1> p{};
-  p[NDA_DST] = {Kind::Binary, "NDA_DST", 4};
-  p[NDA_LLADDR] = {Kind::Binary, "NDA_LLADDR"};
-  p[NDA_CACHEINFO] = {Kind::Binary, "NDA_CACHEINFO", sizeof(nda_cacheinfo)};
-  p[NDA_PROBES] = {Kind::U32, "NDA_PROBES"};
-  p[NDA_VLAN] = {Kind::U16, "NDA_VLAN"};
-  p[NDA_PORT] = {Kind::U16, "NDA_PORT"};
-  p[NDA_VNI] = {Kind::U32, "NDA_VNI"};
-  p[NDA_IFINDEX] = {Kind::U32, "NDA_IFINDEX"};
-  p[NDA_MASTER] = {Kind::U32, "NDA_MASTER"};
-  p[NDA_LINK_NETNSID] = {Kind::U32, "NDA_LINK_NETNSID"};
-  p[NDA_SRC_VNI] = {Kind::U32, "NDA_SRC_VNI"};
-  p[NDA_PROTOCOL] = {Kind::U8, "NDA_PROTOCOL"};
-  p[NDA_NH_ID] = {Kind::U32, "NDA_NH_ID"};
-  p[NDA_FDB_EXT_ATTRS] = {Kind::Nested, "NDA_FDB_EXT_ATTRS"};
-  p[NDA_FLAGS_EXT] = {Kind::U32, "NDA_FLAGS_EXT"};
-  return p;
-}();
+constexpr auto kNeighPolicy = nl::policy<NDA_MAX>({
+    NL_ATTR(NDA_DST, Binary, 4), NL_ATTR(NDA_LLADDR, Binary), NL_ATTR(NDA_CACHEINFO, Binary, sizeof(nda_cacheinfo)),
+    NL_ATTR(NDA_PROBES, U32), NL_ATTR(NDA_VLAN, U16), NL_ATTR(NDA_PORT, U16), NL_ATTR(NDA_VNI, U32),
+    NL_ATTR(NDA_IFINDEX, U32), NL_ATTR(NDA_MASTER, U32), NL_ATTR(NDA_LINK_NETNSID, U32), NL_ATTR(NDA_SRC_VNI, U32),
+    NL_ATTR(NDA_PROTOCOL, U8), NL_ATTR(NDA_NH_ID, U32), NL_ATTR(NDA_FDB_EXT_ATTRS, Nested),
+    NL_ATTR(NDA_FLAGS_EXT, U32),
+});
 
 }  // namespace
 
@@ -87,16 +72,13 @@ void encode_neigh_dump(nl::Builder& b, const NeighDumpFilter& f) {
 }
 
 Neigh decode_neigh(const nlmsghdr* h, nl::Attrs& tb) {
-  const auto* ndm = reinterpret_cast<const ndmsg*>(nl::family_header(h, sizeof(ndmsg), "RTM_NEWNEIGH"));
+  const auto& ndm = nl::parse_message<ndmsg>(h, tb, kNeighPolicy, "RTM_NEWNEIGH", "NDA");
   Neigh n;
-  n.family = ndm->ndm_family;
-  n.ifindex = ndm->ndm_ifindex;
-  n.state = ndm->ndm_state;
-  n.flags = ndm->ndm_flags;
-  n.type = ndm->ndm_type;
-  const size_t hdr = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(ndmsg));
-  tb.parse(reinterpret_cast<const uint8_t*>(h) + hdr, h->nlmsg_len - std::min<size_t>(hdr, h->nlmsg_len),
-           kNeighPolicy.data(), NDA_MAX, "NDA");
+  n.family = ndm.ndm_family;
+  n.ifindex = ndm.ndm_ifindex;
+  n.state = ndm.ndm_state;
+  n.flags = ndm.ndm_flags;
+  n.type = ndm.ndm_type;
   auto raw = [&](uint16_t t) { return reinterpret_cast<const uint8_t*>(tb.bytes(t).data()); };
   if (tb.has(NDA_DST)) {
     n.dst = ip_from_bytes(raw(NDA_DST), tb.bytes(NDA_DST).size());
