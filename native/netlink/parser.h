@@ -112,6 +112,8 @@ class Attrs {
 class MessageIterator {
  public:
   MessageIterator(const uint8_t* data, size_t len) : p_(data), end_(data + len) {}
+  explicit MessageIterator(std::string_view data)
+      : MessageIterator(reinterpret_cast<const uint8_t*>(data.data()), data.size()) {}
   // Returns the next message or nullptr at the end; throws ParseError on a truncated one.
   const nlmsghdr* next();
 

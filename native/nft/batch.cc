@@ -34,20 +34,14 @@ void encode_obj(nl::Builder& b, const Op& op, std::vector<size_t>& op_of_msg, si
         if constexpr (std::is_same_v<T, ElemList>) {
           size_t i = 0;
           do {
-            ElemList part;
-            part.family = o.family;
-            part.table = o.table;
-            part.set = o.set;
-            part.set_id = o.set_id;
-            part.has_elems = o.has_elems;
+            const size_t first = i;
             for (size_t size = 0; i < o.elems.size(); i++) {
               size_t n = elem_size_bound(o.elems[i]);
-              if (!part.elems.empty() && size + n > kElemsPerMessage) break;
+              if (i > first && size + n > kElemsPerMessage) break;
               size += n;
-              part.elems.push_back(o.elems[i]);
             }
             put_header(b, op.msg, o.family, flags);
-            encode_elems(b, part);
+            encode_elems(b, o, first, i);
             op_of_msg.push_back(index);
           } while (i < o.elems.size());
         } else {

@@ -1,5 +1,6 @@
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 
@@ -232,16 +233,17 @@ Set decode_set(const nlmsghdr* h) {
   return s;
 }
 
-void encode_elems(nl::Builder& b, const ElemList& l) {
+void encode_elems(nl::Builder& b, const ElemList& l, size_t first, size_t last) {
   if (!l.table.empty()) b.put_strz(NFTA_SET_ELEM_LIST_TABLE, l.table);
   if (!l.set.empty()) b.put_strz(NFTA_SET_ELEM_LIST_SET, l.set);
   if (l.set_id) b.put_be32(NFTA_SET_ELEM_LIST_SET_ID, l.set_id);
   if (!l.has_elems) return;
   size_t list = b.nest_start(NESTED(NFTA_SET_ELEM_LIST_ELEMENTS));
-  uint16_t i = 0;
-  for (const auto& e : l.elems) {
+  last = std::min(last, l.elems.size());
+  for (size_t i = first; i < last; i++) {
+    const Elem& e = l.elems[i];
     // libnftnl numbers the list entries 1, 2, ...; the kernel ignores the type.
-    size_t n = b.nest_start(NESTED(++i));
+    size_t n = b.nest_start(NESTED(static_cast<uint16_t>(i - first + 1)));
     if (e.flags) b.put_be32(NFTA_SET_ELEM_FLAGS, e.flags);
     if (e.timeout) b.put_be64(NFTA_SET_ELEM_TIMEOUT, *e.timeout);
     if (e.expiration) b.put_be64(NFTA_SET_ELEM_EXPIRATION, *e.expiration);

@@ -91,13 +91,18 @@ class FnWorker : public Napi::AsyncWorker {
   Baton<R> baton_;
 };
 
+// The promise of op, taken before `submit` hands op over (to run, settle and be deleted).
+template <typename Op, typename Submit>
+Napi::Promise submitted(Op* op, Submit&& submit) {
+  auto p = op->promise();
+  submit(op);
+  return p;
+}
+
 // Queues work on the libuv pool and returns its promise.
 template <typename R>
-Napi::Promise run_async(Napi::Env env, std::function<R()> work, typename FnWorker<R>::ToJs to_js) {
-  auto* w = new FnWorker<R>(env, std::move(work), std::move(to_js));
-  auto p = w->promise();
-  w->Queue();
-  return p;
+Napi::Promise run_async(Napi::Env env, std::function<R()> work, typename Baton<R>::ToJs to_js) {
+  return submitted(new FnWorker<R>(env, std::move(work), std::move(to_js)), [](auto* w) { w->Queue(); });
 }
 
 // Work that runs on the namespace thread itself rather than on the libuv pool: for an
@@ -130,11 +135,8 @@ class NsFnOp : public NsOp {
 
 // Runs work on the namespace thread and returns its promise.
 template <typename R>
-Napi::Promise run_on_ns_thread(Napi::Env env, std::function<R()> work, typename FnWorker<R>::ToJs to_js) {
-  auto* op = new NsFnOp<R>(env, std::move(work), std::move(to_js));
-  auto p = op->promise();
-  submit_ns_op(env, op);
-  return p;
+Napi::Promise run_on_ns_thread(Napi::Env env, std::function<R()> work, typename Baton<R>::ToJs to_js) {
+  return submitted(new NsFnOp<R>(env, std::move(work), std::move(to_js)), [env](auto* op) { submit_ns_op(env, op); });
 }
 
 // fn(socket) with the namespace's netlink socket of `protocol` (opened on first use),

@@ -12,6 +12,13 @@ namespace np::js {
 
 Failure capture_current_exception() {
   Failure f;
+  // `detail`: the message is also the `ext` src/errors.ts shows (it names what failed).
+  auto as = [&f](int err, const char* op, std::string message, bool detail) {
+    f.err = err;
+    f.op = op;
+    if (detail) f.ext = message;
+    f.message = std::move(message);
+  };
   try {
     throw;
   } catch (const BadArg& e) {
@@ -19,36 +26,18 @@ Failure capture_current_exception() {
     f.err = EINVAL;
     f.message = e.message;
   } catch (const nl::NlError& e) {
-    f.err = e.err;
-    f.op = e.op;
-    f.ext = e.ext;
-    f.from_kernel = e.from_kernel;
-    f.step = e.step;
-    f.missing_attr = e.missing_attr;
+    static_cast<nl::ErrorInfo&>(f) = e;
     f.message = e.what();
   } catch (const nl::ParseError& e) {
-    f.err = EBADMSG;
-    f.op = "decode";
-    f.message = e.what();
-    f.ext = e.what();  // names the attribute at fault
+    as(EBADMSG, "decode", e.what(), true);  // names the attribute at fault
   } catch (const nl::BuildError& e) {
-    f.err = EMSGSIZE;
-    f.op = "encode";
-    f.message = e.what();
-    f.ext = e.what();
+    as(EMSGSIZE, "encode", e.what(), true);
   } catch (const std::bad_alloc&) {
-    f.err = ENOMEM;
-    f.op = "alloc";
-    f.message = "out of memory";
+    as(ENOMEM, "alloc", "out of memory", false);
   } catch (const std::exception& e) {
-    f.err = EIO;
-    f.op = "internal";
-    f.message = e.what();
-    f.ext = e.what();
+    as(EIO, "internal", e.what(), true);
   } catch (...) {
-    f.err = EIO;
-    f.op = "internal";
-    f.message = "unknown native error";
+    as(EIO, "internal", "unknown native error", false);
   }
   return f;
 }

@@ -18,6 +18,8 @@
 #include <exception>
 #include <string>
 
+#include "netlink/socket.h"
+
 namespace np::js {
 
 // A value of the wrong type or out of range, found while reading arguments.
@@ -31,17 +33,11 @@ class BadArg : public std::exception {
 };
 
 // An error caught off the JS thread, kept as plain data until it is turned into JS.
-struct Failure {
+struct Failure : nl::ErrorInfo {
   // A bad argument found off the JS thread (an element value checked against its set's
   // types at commit): thrown in JS as a TypeError or RangeError with `message`.
   enum Js { System, Type, Range } js = System;
-  int err = 0;
-  std::string op;
   std::string message;
-  std::string ext;
-  bool from_kernel = false;
-  int step = -1;
-  int64_t missing_attr = -1;
 };
 
 // The exception being handled, as a Failure (call inside a catch block).

@@ -79,9 +79,7 @@ Napi::Value EncodeLinkGet(const Napi::CallbackInfo& info) {
   auto q = query_from(args, 0);
   q.family = args.num<uint8_t>(1, q.family);
   q.ext_mask = args.num<uint32_t>(2, q.ext_mask);
-  nl::Builder b(4096);
-  rtnl::encode_link_get(b, q);
-  return js::builder_to_buffer(info.Env(), b);
+  return js::encoded(info.Env(), [&](nl::Builder& b) { rtnl::encode_link_get(b, q); });
 }
 
 // codec: encodeLinkDump({ master?, kind?, family?, extMask?, index? }): Buffer (seq 0)
@@ -93,9 +91,7 @@ Napi::Value EncodeLinkDump(const Napi::CallbackInfo& info) {
   f.ext_mask = o.num<uint32_t>("extMask", f.ext_mask);
   f.index = o.num<int32_t>("index", 0);
   o.done();
-  nl::Builder b(4096);
-  rtnl::encode_link_dump(b, f);
-  return js::builder_to_buffer(info.Env(), b);
+  return js::encoded(info.Env(), [&](nl::Builder& b) { rtnl::encode_link_dump(b, f); });
 }
 
 // codec: decodeLinks(buffer): Link[] — every RTM_NEWLINK in a stream of messages,
@@ -105,7 +101,7 @@ Napi::Value DecodeLinks(const Napi::CallbackInfo& info) {
   // A copy in aligned storage: a Buffer may start at any offset of its ArrayBuffer.
   std::string data = args.bytes(0);
   std::vector<rtnl::Link> links;
-  nl::MessageIterator it(reinterpret_cast<const uint8_t*>(data.data()), data.size());
+  nl::MessageIterator it(data);
   while (const nlmsghdr* m = it.next()) {
     if (m->nlmsg_type == RTM_NEWLINK || m->nlmsg_type == RTM_DELLINK) links.push_back(rtnl::decode_link(m, true));
   }

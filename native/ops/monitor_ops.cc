@@ -23,6 +23,7 @@
 
 #include "constants.h"
 #include "netlink/parser.h"
+#include "netlink/socket.h"
 #include "ops/entry.h"
 #include "ops/reader.h"
 #include "ops/values.h"
@@ -293,17 +294,9 @@ void Monitor::drain(bool overflow) {
     after_overflow = n;
   }
   for (int reads = 0; reads < kMaxReadsPerWake; reads++) {
-    sockaddr_nl from{};
-    iovec iov{buf.data(), buf.size()};
-    msghdr mh{};
-    mh.msg_name = &from;
-    mh.msg_namelen = sizeof from;
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    ssize_t got = recvmsg(fd_, &mh, MSG_DONTWAIT);
-    if (got < 0) {
-      int e = errno;
-      if (e == EINTR) continue;
+    nl::Datagram got = nl::recv_datagram(fd_, buf, MSG_DONTWAIT);
+    if (got.err) {
+      int e = got.err;
       if (e == EAGAIN || e == EWOULDBLOCK) break;
       if (e == ENOBUFS) {
         // One resync stands for any run of overflows with no event between them.
@@ -321,12 +314,12 @@ void Monitor::drain(bool overflow) {
       fatal = true;
       break;
     }
-    if (mh.msg_flags & MSG_TRUNC) {
+    if (got.truncated) {
       events.Set(n++, resync(env, "truncated", "notification larger than the receive buffer"));
       continue;
     }
-    if (from.nl_pid != 0) continue;  // only the kernel speaks on these groups
-    decode_into(buf.data(), static_cast<size_t>(got), events, n);
+    if (!got.from_kernel) continue;  // only the kernel speaks on these groups
+    decode_into(buf.data(), got.len, events, n);
   }
   if (n > 0) {
     try {

@@ -303,18 +303,14 @@ Napi::Value EncodeNeigh(const Napi::CallbackInfo& info) {
   js::Args args(info, {"request"});
   Obj o = args.obj(0);
   auto r = request_from(o);
-  nl::Builder b(4096);
-  rtnl::encode_neigh(b, r);
-  return js::builder_to_buffer(info.Env(), b);
+  return js::encoded(info.Env(), [&](nl::Builder& b) { rtnl::encode_neigh(b, r); });
 }
 
 Napi::Value EncodeNeighDump(const Napi::CallbackInfo& info) {
   js::Args args(info, {"filter"});
   Obj o = args.obj(0);
   auto f = dump_filter_from(o);
-  nl::Builder b(4096);
-  rtnl::encode_neigh_dump(b, f);
-  return js::builder_to_buffer(info.Env(), b);
+  return js::encoded(info.Env(), [&](nl::Builder& b) { rtnl::encode_neigh_dump(b, f); });
 }
 
 // codec: decodeNeighs(buffer): NeighTable of every RTM_NEWNEIGH/RTM_DELNEIGH in a message stream.
@@ -323,7 +319,7 @@ Napi::Value DecodeNeighs(const Napi::CallbackInfo& info) {
   std::string data = args.bytes(0);
   rtnl::NeighTable t;
   nl::Attrs tb;
-  nl::MessageIterator it(reinterpret_cast<const uint8_t*>(data.data()), data.size());
+  nl::MessageIterator it(data);
   while (const nlmsghdr* m = it.next()) {
     if (m->nlmsg_type == RTM_NEWNEIGH || m->nlmsg_type == RTM_DELNEIGH) t.add(rtnl::decode_neigh(m, tb));
   }

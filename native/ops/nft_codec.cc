@@ -32,9 +32,7 @@ Napi::Value NftEncodeBatch(const Napi::CallbackInfo& info) {
   } catch (const nft::OpElemError& e) {
     throw elem_error(args.op(), e);
   }
-  nl::Builder b(64u << 20);
-  nft::encode_batch(b, ops, genid);
-  return js::builder_to_buffer(info.Env(), b);
+  return js::encoded(info.Env(), [&](nl::Builder& b) { nft::encode_batch(b, ops, genid); }, 64u << 20);
 }
 
 // nftDecodeExprs(buffer): Expr[] — the payload of an NFTA_RULE_EXPRESSIONS attribute.
@@ -56,7 +54,7 @@ Napi::Value NftDecodeMessages(const Napi::CallbackInfo& info) {
   js::Args args(info, {"buffer"});
   auto env = info.Env();
   std::string data = args.bytes(0);
-  nl::MessageIterator it(reinterpret_cast<const uint8_t*>(data.data()), data.size());
+  nl::MessageIterator it(data);
   auto out = Napi::Array::New(env);
   uint32_t n = 0;
   while (const nlmsghdr* m = it.next()) {

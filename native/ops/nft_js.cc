@@ -107,17 +107,10 @@ nft::Layout layout_from(js::Arr& names) {
 }
 
 nft::Set set_from(Obj& o, uint8_t family) {
-  nft::Set s;
-  s.family = family;
-  s.table = o.req_str("table");
-  s.name = o.str("name").value_or("");
-  s.handle = o.num<uint64_t>("handle", 0);
-  s.flags = o.num<uint32_t>("flags");
-  s.policy = o.num<uint32_t>("policy");
-  s.size = o.num<uint32_t>("size");
-  s.id = o.num<uint32_t>("id");
-  s.timeout = o.num<uint64_t>("timeout");
-  s.gc_interval = o.num<uint32_t>("gcInterval");
+  nft::Set s{.family = family, .table = o.req_str("table"), .name = o.str("name").value_or(""),
+             .handle = o.num<uint64_t>("handle", 0), .flags = o.num<uint32_t>("flags"),
+             .policy = o.num<uint32_t>("policy"), .size = o.num<uint32_t>("size"), .id = o.num<uint32_t>("id"),
+             .gc_interval = o.num<uint32_t>("gcInterval"), .timeout = o.num<uint64_t>("timeout")};
   auto key = o.arr("key");
   auto data = o.value("data");
   auto key_typeof = o.arr("keyTypeof");
@@ -173,45 +166,26 @@ nft::ElemInput elem_from(Obj& o) {
 }
 
 nft::Op op_from(Obj& o) {
-  nft::Op op;
-  op.msg = o.req_num<uint16_t>("msg");
-  op.flags = o.req_num<uint16_t>("nlFlags");
+  nft::Op op{.msg = o.req_num<uint16_t>("msg"), .flags = o.req_num<uint16_t>("nlFlags")};
   auto kind = o.req_str("kind");
   uint8_t family = o.req_num<uint8_t>("family");
   if (kind == "table") {
-    nft::Table t;
-    t.family = family;
-    t.name = o.str("name").value_or("");
-    t.flags = o.num<uint32_t>("flags");
-    t.handle = o.num<uint64_t>("handle", 0);
-    t.comment = o.str("comment");
-    op.obj = t;
+    op.obj = nft::Table{.family = family, .name = o.str("name").value_or(""), .flags = o.num<uint32_t>("flags"),
+                        .handle = o.num<uint64_t>("handle", 0), .comment = o.str("comment")};
   } else if (kind == "chain") {
-    nft::Chain c;
-    c.family = family;
-    c.table = o.req_str("table");
-    c.name = o.str("name").value_or("");
-    c.handle = o.num<uint64_t>("handle", 0);
+    nft::Chain c{.family = family, .table = o.req_str("table"), .name = o.str("name").value_or(""),
+                 .handle = o.num<uint64_t>("handle", 0), .type = o.str("type"), .policy = o.num<uint32_t>("policy"),
+                 .flags = o.num<uint32_t>("flags"), .comment = o.str("comment")};
     if (auto h = o.obj("hook")) {
-      nft::Hook hook;
-      hook.num = h->req_num<uint32_t>("num");
-      hook.priority = h->req_num<int32_t>("priority");
-      hook.device = h->str("device").value_or("");
+      c.hook = nft::Hook{.num = h->req_num<uint32_t>("num"), .priority = h->req_num<int32_t>("priority"),
+                         .device = h->str("device").value_or("")};
       h->done();
-      c.hook = hook;
     }
-    c.type = o.str("type");
-    c.policy = o.num<uint32_t>("policy");
-    c.flags = o.num<uint32_t>("flags");
-    c.comment = o.str("comment");
-    op.obj = c;
+    op.obj = std::move(c);
   } else if (kind == "rule") {
-    nft::Rule r;
-    r.family = family;
-    r.table = o.req_str("table");
-    r.chain = o.req_str("chain");
-    r.handle = o.num<uint64_t>("handle", 0);
-    r.position = o.num<uint64_t>("position", 0);
+    nft::Rule r{.family = family, .table = o.req_str("table"), .chain = o.req_str("chain"),
+                .handle = o.num<uint64_t>("handle", 0), .position = o.num<uint64_t>("position", 0),
+                .comment = o.str("comment")};
     if (auto exprs = o.arr("exprs")) {
       r.has_exprs = true;
       for (uint32_t i = 0; i < exprs->size(); i++) {
@@ -220,16 +194,12 @@ nft::Op op_from(Obj& o) {
         e.done();
       }
     }
-    r.comment = o.str("comment");
-    op.obj = r;
+    op.obj = std::move(r);
   } else if (kind == "set") {
     op.obj = set_from(o, family);
   } else if (kind == "elements") {
-    nft::ElemList l;
-    l.family = family;
-    l.table = o.req_str("table");
-    l.set = o.req_str("set");
-    l.set_id = o.num<uint32_t>("setId", 0);
+    nft::ElemList l{.family = family, .table = o.req_str("table"), .set = o.req_str("set"),
+                    .set_id = o.num<uint32_t>("setId", 0)};
     if (auto a = o.arr("elements")) {
       std::vector<nft::ElemInput> in;
       in.reserve(a->size());
@@ -241,7 +211,7 @@ nft::Op op_from(Obj& o) {
     } else {
       l.has_elems = false;  // flush
     }
-    op.obj = l;
+    op.obj = std::move(l);
   } else {
     o.fail("kind", "must be table, chain, rule, set or elements, got '" + kind + "'");
   }
@@ -249,14 +219,11 @@ nft::Op op_from(Obj& o) {
 }
 
 Napi::Value elem_out_to_js(Napi::Env env, const nft::ElemOutput& e) {
-  auto o = Napi::Object::New(env);
-  o.Set("key", value_to_js(env, e.key));
-  if (e.value) o.Set("value", value_to_js(env, *e.value));
-  if (e.verdict) o.Set("verdict", data_to(env, *e.verdict));
-  if (e.timeout) o.Set("timeout", static_cast<double>(*e.timeout));
-  if (e.expires) o.Set("expires", static_cast<double>(*e.expires));
-  if (e.comment) o.Set("comment", *e.comment);
-  return o;
+  js::Out o(env);
+  o.set("key", value_to_js(env, e.key));
+  if (e.value) o.set("value", value_to_js(env, *e.value));
+  if (e.verdict) o.set("verdict", data_to(env, *e.verdict));
+  return o.opt("timeout", e.timeout).opt("expires", e.expires).opt("comment", e.comment);
 }
 
 }  // namespace
@@ -327,100 +294,64 @@ Napi::Value exprs_to_js(Napi::Env env, const std::vector<nft::Expr>& exprs) {
 }
 
 Napi::Value table_to_js(Napi::Env env, const nft::Table& t) {
-  auto o = Napi::Object::New(env);
-  o.Set("family", t.family);
-  o.Set("name", t.name);
-  if (t.flags) o.Set("flags", *t.flags);
-  o.Set("handle", static_cast<double>(t.handle));
-  if (t.use) o.Set("use", *t.use);
-  if (t.comment) o.Set("comment", *t.comment);
-  return o;
+  js::Out o(env);
+  o.set("family", t.family).set("name", t.name).opt("flags", t.flags).set("handle", t.handle);
+  return o.opt("use", t.use).opt("comment", t.comment);
 }
 
 Napi::Value chain_to_js(Napi::Env env, const nft::Chain& c) {
-  auto o = Napi::Object::New(env);
-  o.Set("family", c.family);
-  o.Set("table", c.table);
-  o.Set("name", c.name);
-  o.Set("handle", static_cast<double>(c.handle));
+  js::Out o(env);
+  o.set("family", c.family).set("table", c.table).set("name", c.name).set("handle", c.handle);
   if (c.hook) {
-    auto h = Napi::Object::New(env);
-    h.Set("num", c.hook->num);
-    h.Set("priority", c.hook->priority);
-    if (!c.hook->device.empty()) h.Set("device", c.hook->device);
-    o.Set("hook", h);
+    js::Out h(env);
+    h.set("num", c.hook->num).set("priority", c.hook->priority).opt("device", c.hook->device);
+    o.set("hook", h.object());
   }
-  if (c.type) o.Set("type", *c.type);
-  if (c.policy) o.Set("policy", *c.policy);
-  if (c.flags) o.Set("flags", *c.flags);
-  if (c.use) o.Set("use", *c.use);
-  if (c.comment) o.Set("comment", *c.comment);
-  return o;
+  o.opt("type", c.type).opt("policy", c.policy).opt("flags", c.flags).opt("use", c.use);
+  return o.opt("comment", c.comment);
 }
 
 Napi::Value rule_to_js(Napi::Env env, const nft::Rule& r) {
-  auto o = Napi::Object::New(env);
-  o.Set("family", r.family);
-  o.Set("table", r.table);
-  o.Set("chain", r.chain);
-  o.Set("handle", static_cast<double>(r.handle));
-  if (r.position) o.Set("position", static_cast<double>(r.position));
-  o.Set("exprs", exprs_to_js(env, r.exprs));
-  if (r.comment) o.Set("comment", *r.comment);
-  return o;
+  js::Out o(env);
+  o.set("family", r.family).set("table", r.table).set("chain", r.chain).set("handle", r.handle);
+  if (r.position) o.set("position", r.position);
+  return o.set("exprs", exprs_to_js(env, r.exprs)).opt("comment", r.comment);
 }
 
 Napi::Value set_to_js(Napi::Env env, const nft::Set& s, std::vector<nft::Elem>* elems) {
-  auto o = Napi::Object::New(env);
-  o.Set("family", s.family);
-  o.Set("table", s.table);
-  o.Set("name", s.name);
-  o.Set("handle", static_cast<double>(s.handle));
-  auto opt = [&](const char* k, const std::optional<uint32_t>& v) {
-    if (v) o.Set(k, *v);
-  };
-  opt("flags", s.flags);
-  opt("keyType", s.key_type);
-  opt("keyLen", s.key_len);
-  opt("dataType", s.data_type);
-  opt("dataLen", s.data_len);
-  opt("policy", s.policy);
-  opt("size", s.size);
-  opt("gcInterval", s.gc_interval);
-  if (s.timeout) o.Set("timeout", static_cast<double>(*s.timeout));
+  js::Out o(env);
+  o.set("family", s.family).set("table", s.table).set("name", s.name).set("handle", s.handle);
+  o.opt("flags", s.flags).opt("keyType", s.key_type).opt("keyLen", s.key_len).opt("dataType", s.data_type);
+  o.opt("dataLen", s.data_len).opt("policy", s.policy).opt("size", s.size).opt("gcInterval", s.gc_interval);
+  o.opt("timeout", s.timeout);
   // The types by name, when netplumb knows them.
-  if (auto k = nft::Layout::from_id(s.key_type.value_or(0))) o.Set("key", k->name());
+  if (auto k = nft::Layout::from_id(s.key_type.value_or(0))) o.set("key", k->name());
   if ((s.flags.value_or(0) & NFT_SET_MAP) && s.data_type) {
-    if (*s.data_type == NFT_DATA_VERDICT) o.Set("data", "verdict");
-    else if (auto d = nft::Layout::from_id(*s.data_type)) o.Set("data", d->name());
+    if (*s.data_type == NFT_DATA_VERDICT) o.set("data", "verdict");
+    else if (auto d = nft::Layout::from_id(*s.data_type)) o.set("data", d->name());
   }
   if (s.udata) {
-    auto u = Napi::Object::New(env);
     const auto& ud = *s.udata;
-    if (ud.key_byteorder) u.Set("keyByteorder", *ud.key_byteorder);
-    if (ud.data_byteorder) u.Set("dataByteorder", *ud.data_byteorder);
-    if (ud.merge) u.Set("merge", *ud.merge);
-    if (ud.data_interval) u.Set("dataInterval", *ud.data_interval);
-    if (!ud.key_typeof.empty()) u.Set("keyTypeof", typeof_to(env, ud.key_typeof));
-    if (!ud.data_typeof.empty()) u.Set("dataTypeof", typeof_to(env, ud.data_typeof));
-    if (ud.comment) u.Set("comment", *ud.comment);
-    o.Set("udata", u);
+    js::Out u(env);
+    u.opt("keyByteorder", ud.key_byteorder).opt("dataByteorder", ud.data_byteorder).opt("merge", ud.merge);
+    u.opt("dataInterval", ud.data_interval);
+    if (!ud.key_typeof.empty()) u.set("keyTypeof", typeof_to(env, ud.key_typeof));
+    if (!ud.data_typeof.empty()) u.set("dataTypeof", typeof_to(env, ud.data_typeof));
+    o.set("udata", u.opt("comment", ud.comment).object());
   }
   if (elems) {
     if (auto shape = nft::SetShape::of(s)) {
-      o.Set("elements", js::array_to_js(env, nft::decode_values(*shape, std::move(*elems)), elem_out_to_js));
+      o.set("elements", js::array_to_js(env, nft::decode_values(*shape, std::move(*elems)), elem_out_to_js));
     } else {
       // Types netplumb cannot decode: the raw keys, as hex text.
-      o.Set("elements", js::array_to_js(env, *elems, [](Napi::Env env, const nft::Elem& e) {
+      o.set("elements", js::array_to_js(env, *elems, [](Napi::Env env, const nft::Elem& e) {
         static const char digits[] = "0123456789abcdef";
         std::string hex;
         for (unsigned char c : e.key) {
           hex.push_back(digits[c >> 4]);
           hex.push_back(digits[c & 15]);
         }
-        auto x = Napi::Object::New(env);
-        x.Set("key", hex);
-        return x;
+        return js::Out(env).set("key", hex).object();
       }));
     }
   }
@@ -428,14 +359,11 @@ Napi::Value set_to_js(Napi::Env env, const nft::Set& s, std::vector<nft::Elem>* 
 }
 
 Napi::Value raw_elem_to_js(Napi::Env env, const nft::Elem& e) {
-  auto o = Napi::Object::New(env);
-  o.Set("key", js::bytes_to_js(env, e.key));
-  if (e.key_end) o.Set("keyEnd", js::bytes_to_js(env, *e.key_end));
-  if (e.data) o.Set("data", data_to(env, *e.data));
-  o.Set("flags", e.flags);
-  if (e.timeout) o.Set("timeout", static_cast<double>(*e.timeout));
-  if (e.expiration) o.Set("expiration", static_cast<double>(*e.expiration));
-  if (e.comment) o.Set("comment", *e.comment);
+  js::Out o(env);
+  o.set("key", js::bytes_to_js(env, e.key));
+  if (e.key_end) o.set("keyEnd", js::bytes_to_js(env, *e.key_end));
+  if (e.data) o.set("data", data_to(env, *e.data));
+  o.set("flags", e.flags).opt("timeout", e.timeout).opt("expiration", e.expiration).opt("comment", e.comment);
   return o;
 }
 

@@ -85,9 +85,7 @@ Napi::Value EncodeRtnlSteps(const Napi::CallbackInfo& info) {
   js::Args args(info, {"steps"});
   auto arr = args.arr(0);
   auto steps = read_steps(arr);
-  nl::Builder b(1 << 16);
-  for (const auto& s : steps) encode_step(b, s);
-  return js::builder_to_buffer(info.Env(), b);
+  return js::encoded(info.Env(), [&](nl::Builder& b) { for (const auto& s : steps) encode_step(b, s); }, 1 << 16);
 }
 
 using Sequence = std::vector<std::pair<Handle, std::vector<Step>>>;

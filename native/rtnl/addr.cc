@@ -54,16 +54,9 @@ void encode_addr_dump(nl::Builder& b, uint8_t family, int32_t index) {
 Address decode_addr(const nlmsghdr* h) {
   nl::Attrs tb;
   const auto& ifa = nl::parse_message<ifaddrmsg>(h, tb, kAddrPolicy, "RTM_NEWADDR", "IFA");
-  Address a;
-  a.family = ifa.ifa_family;
-  a.prefixlen = ifa.ifa_prefixlen;
-  a.scope = ifa.ifa_scope;
-  a.flags = ifa.ifa_flags;
-  a.index = static_cast<int32_t>(ifa.ifa_index);
-  auto ip = [&](uint16_t t) {
-    auto v = tb.bytes(t);
-    return format_ip(ip_from_bytes(v.data(), v.size()));
-  };
+  Address a{.family = ifa.ifa_family, .prefixlen = ifa.ifa_prefixlen, .scope = ifa.ifa_scope, .flags = ifa.ifa_flags,
+            .index = static_cast<int32_t>(ifa.ifa_index)};
+  auto ip = [&](uint16_t t) { return format_ip(ip_from_bytes(tb.bytes(t))); };
   std::string local = tb.has(IFA_LOCAL) ? ip(IFA_LOCAL) : "";
   std::string address = tb.has(IFA_ADDRESS) ? ip(IFA_ADDRESS) : "";
   a.address = local.empty() ? address : local;

@@ -22,8 +22,9 @@ struct IpAddr {
 // Parses "10.0.0.1" or "fd00::1" (inet_pton's forms: no prefix, no zone); an unset
 // IpAddr if it is neither.
 IpAddr parse_ip(std::string_view s);
-// Parses 4 or 16 raw bytes.
+// Parses 4 or 16 raw bytes (an attribute's payload); unset if it is another size.
 IpAddr ip_from_bytes(const void* p, size_t n);
+inline IpAddr ip_from_bytes(std::string_view raw) { return ip_from_bytes(raw.data(), raw.size()); }
 std::string format_ip(const IpAddr& a);
 std::string format_ip(uint8_t family, const void* p);
 // Appends the text form and returns its length (IPv4 by hand: neighbour tables are

@@ -70,11 +70,6 @@ void opt(const nl::Attrs& tb, uint16_t t, std::optional<T>& out, T (nl::Attrs::*
   if (tb.has(t)) out = (tb.*get)(t);
 }
 
-IpAddr ip_attr(const nl::Attrs& tb, uint16_t t) {
-  auto v = tb.bytes(t);
-  return ip_from_bytes(v.data(), v.size());
-}
-
 void decode_info_data(Link& l, const nlattr* data) {
   const uint8_t* p = nl::Attrs::payload(data);
   size_t n = nl::Attrs::payload_len(data);
@@ -95,10 +90,10 @@ void decode_info_data(Link& l, const nlattr* data) {
     tb.parse(p, n, kVxlanPolicy.data(), IFLA_VXLAN_MAX, "IFLA_VXLAN");
     VxlanOptions o;
     opt(tb, IFLA_VXLAN_ID, o.vni, &nl::Attrs::u32);
-    if (tb.has(IFLA_VXLAN_GROUP)) o.group = ip_attr(tb, IFLA_VXLAN_GROUP);
-    if (tb.has(IFLA_VXLAN_GROUP6)) o.group = ip_attr(tb, IFLA_VXLAN_GROUP6);
-    if (tb.has(IFLA_VXLAN_LOCAL)) o.local = ip_attr(tb, IFLA_VXLAN_LOCAL);
-    if (tb.has(IFLA_VXLAN_LOCAL6)) o.local = ip_attr(tb, IFLA_VXLAN_LOCAL6);
+    if (tb.has(IFLA_VXLAN_GROUP)) o.group = ip_from_bytes(tb.bytes(IFLA_VXLAN_GROUP));
+    if (tb.has(IFLA_VXLAN_GROUP6)) o.group = ip_from_bytes(tb.bytes(IFLA_VXLAN_GROUP6));
+    if (tb.has(IFLA_VXLAN_LOCAL)) o.local = ip_from_bytes(tb.bytes(IFLA_VXLAN_LOCAL));
+    if (tb.has(IFLA_VXLAN_LOCAL6)) o.local = ip_from_bytes(tb.bytes(IFLA_VXLAN_LOCAL6));
     opt(tb, IFLA_VXLAN_LINK, o.device, &nl::Attrs::u32);
     opt(tb, IFLA_VXLAN_TTL, o.ttl, &nl::Attrs::u8);
     opt(tb, IFLA_VXLAN_TOS, o.tos, &nl::Attrs::u8);

@@ -73,15 +73,10 @@ void encode_neigh_dump(nl::Builder& b, const NeighDumpFilter& f) {
 
 Neigh decode_neigh(const nlmsghdr* h, nl::Attrs& tb) {
   const auto& ndm = nl::parse_message<ndmsg>(h, tb, kNeighPolicy, "RTM_NEWNEIGH", "NDA");
-  Neigh n;
-  n.family = ndm.ndm_family;
-  n.ifindex = ndm.ndm_ifindex;
-  n.state = ndm.ndm_state;
-  n.flags = ndm.ndm_flags;
-  n.type = ndm.ndm_type;
-  auto raw = [&](uint16_t t) { return reinterpret_cast<const uint8_t*>(tb.bytes(t).data()); };
+  Neigh n{.family = ndm.ndm_family, .flags = ndm.ndm_flags, .type = ndm.ndm_type, .ifindex = ndm.ndm_ifindex,
+          .state = ndm.ndm_state};
   if (tb.has(NDA_DST)) {
-    n.dst = ip_from_bytes(raw(NDA_DST), tb.bytes(NDA_DST).size());
+    n.dst = ip_from_bytes(tb.bytes(NDA_DST));
     if (!n.dst.set()) throw nl::ParseError("NDA: attribute NDA_DST is neither 4 nor 16 bytes");
   }
   if (tb.has(NDA_LLADDR)) n.lladdr = std::string(tb.bytes(NDA_LLADDR));
@@ -98,7 +93,7 @@ Neigh decode_neigh(const nlmsghdr* h, nl::Attrs& tb) {
   if (tb.has(NDA_PROTOCOL)) n.protocol = tb.u8(NDA_PROTOCOL);
   if (tb.has(NDA_CACHEINFO)) {
     nda_cacheinfo ci;
-    std::memcpy(&ci, raw(NDA_CACHEINFO), sizeof ci);
+    std::memcpy(&ci, tb.bytes(NDA_CACHEINFO).data(), sizeof ci);
     n.cacheinfo = NeighCacheInfo{ci.ndm_confirmed, ci.ndm_used, ci.ndm_updated, ci.ndm_refcnt};
   }
   return n;

@@ -74,11 +74,9 @@ struct NeighCacheInfo {
 };
 
 struct Neigh {
-  uint8_t family = 0;
+  uint8_t family = 0, flags = 0, type = 0;  // ndm_flags: NTF_*; ndm_type: RTN_*
   int32_t ifindex = 0;
-  uint16_t state = 0;
-  uint8_t flags = 0;
-  uint8_t type = 0;
+  uint16_t state = 0;  // NUD_*
   IpAddr dst;                         // NDA_DST; unset when absent
   std::optional<std::string> lladdr;  // NDA_LLADDR, raw bytes
   std::optional<uint16_t> vlan, port;

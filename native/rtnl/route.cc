@@ -80,20 +80,10 @@ void encode_route_get(nl::Builder& b, const RouteQuery& q) {
 Route decode_route(const nlmsghdr* h) {
   nl::Attrs tb;
   const auto& rt = nl::parse_message<rtmsg>(h, tb, kRoutePolicy, "RTM_NEWROUTE", "RTA");
-  Route r;
-  r.family = rt.rtm_family;
-  r.dst_len = rt.rtm_dst_len;
-  r.src_len = rt.rtm_src_len;
-  r.tos = rt.rtm_tos;
-  r.table = rt.rtm_table;
-  r.protocol = rt.rtm_protocol;
-  r.scope = rt.rtm_scope;
-  r.type = rt.rtm_type;
-  r.flags = rt.rtm_flags;
-  auto ip = [&](uint16_t t) {
-    auto v = tb.bytes(t);
-    return format_ip(ip_from_bytes(v.data(), v.size()));
-  };
+  Route r{.family = rt.rtm_family, .dst_len = rt.rtm_dst_len, .src_len = rt.rtm_src_len, .tos = rt.rtm_tos,
+          .protocol = rt.rtm_protocol, .scope = rt.rtm_scope, .type = rt.rtm_type, .table = rt.rtm_table,
+          .flags = rt.rtm_flags};
+  auto ip = [&](uint16_t t) { return format_ip(ip_from_bytes(tb.bytes(t))); };
   if (tb.has(RTA_DST)) r.dst = ip(RTA_DST);
   if (tb.has(RTA_SRC)) r.src = ip(RTA_SRC);
   if (tb.has(RTA_GATEWAY)) r.gateway = ip(RTA_GATEWAY);
