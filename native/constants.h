@@ -52,9 +52,7 @@ std::string list(const Name (&table)[N]) {
 
 // Route and address scopes (RT_SCOPE_*).
 //   RT_SCOPE_UNIVERSE RT_SCOPE_SITE RT_SCOPE_LINK RT_SCOPE_HOST RT_SCOPE_NOWHERE
-inline constexpr Name kScopes[] = {
-    {"universe", 0}, {"site", 200}, {"link", 253}, {"host", 254}, {"nowhere", 255},
-};
+inline constexpr Name kScopes[] = {{"universe", 0}, {"site", 200}, {"link", 253}, {"host", 254}, {"nowhere", 255}};
 
 // Route types (RTN_*).
 //   RTN_UNICAST RTN_LOCAL RTN_BROADCAST RTN_ANYCAST RTN_MULTICAST RTN_BLACKHOLE RTN_UNREACHABLE RTN_PROHIBIT
@@ -72,9 +70,7 @@ inline constexpr Name kRouteProtocols[] = {
 
 // Routing tables with names (RT_TABLE_*).
 //   RT_TABLE_DEFAULT RT_TABLE_MAIN RT_TABLE_LOCAL
-inline constexpr Name kRouteTables[] = {
-    {"default", 253}, {"main", 254}, {"local", 255},
-};
+inline constexpr Name kRouteTables[] = {{"default", 253}, {"main", 254}, {"local", 255}};
 
 // Address flags links take (IFA_F_*).
 //   IFA_F_NODAD IFA_F_HOMEADDRESS IFA_F_MANAGETEMPADDR IFA_F_NOPREFIXROUTE IFA_F_MCAUTOJOIN
@@ -98,21 +94,15 @@ inline constexpr Name kMacvlanModes[] = {
 
 // ipvlan modes (IPVLAN_MODE_*).
 //   IPVLAN_MODE_L2 IPVLAN_MODE_L3 IPVLAN_MODE_L3S
-inline constexpr Name kIpvlanModes[] = {
-    {"l2", 0}, {"l3", 1}, {"l3s", 2},
-};
+inline constexpr Name kIpvlanModes[] = {{"l2", 0}, {"l3", 1}, {"l3s", 2}};
 
 // VLAN protocols (ETH_P_8021Q, ETH_P_8021AD).
 //   ETH_P_8021Q ETH_P_8021AD
-inline constexpr Name kVlanProtocols[] = {
-    {"802.1Q", 33024}, {"802.1ad", 34984},
-};
+inline constexpr Name kVlanProtocols[] = {{"802.1Q", 33024}, {"802.1ad", 34984}};
 
 // IPv6 address generation modes (IN6_ADDR_GEN_MODE_*).
 //   IN6_ADDR_GEN_MODE_EUI64 IN6_ADDR_GEN_MODE_NONE IN6_ADDR_GEN_MODE_STABLE_PRIVACY IN6_ADDR_GEN_MODE_RANDOM
-inline constexpr Name kAddrGenModes[] = {
-    {"eui64", 0}, {"none", 1}, {"stable_privacy", 2}, {"random", 3},
-};
+inline constexpr Name kAddrGenModes[] = {{"eui64", 0}, {"none", 1}, {"stable_privacy", 2}, {"random", 3}};
 
 // IPv4 per-device settings, by their /proc/sys/net/ipv4/conf names (IPV4_DEVCONF_*).
 //   IPV4_DEVCONF_FORWARDING IPV4_DEVCONF_MC_FORWARDING IPV4_DEVCONF_PROXY_ARP IPV4_DEVCONF_ACCEPT_REDIRECTS
@@ -159,21 +149,15 @@ inline constexpr Name kNeighbourFlags[] = {
 
 // Address families of neighbour tables (AF_*).
 //   AF_INET AF_INET6 AF_BRIDGE
-inline constexpr Name kAddressFamilies[] = {
-    {"inet", 2}, {"inet6", 10}, {"bridge", 7},
-};
+inline constexpr Name kAddressFamilies[] = {{"inet", 2}, {"inet6", 10}, {"bridge", 7}};
 
 // Transport protocols conntrack entries are deleted by (IPPROTO_*).
 //   IPPROTO_TCP IPPROTO_UDP IPPROTO_SCTP
-inline constexpr Name kIpProtocols[] = {
-    {"tcp", 6}, {"udp", 17}, {"sctp", 132},
-};
+inline constexpr Name kIpProtocols[] = {{"tcp", 6}, {"udp", 17}, {"sctp", 132}};
 
 // The multicast groups a monitor joins, as netplumb's own bits (each stands for RTNLGRP_* groups).
 //   netplumb netplumb netplumb netplumb
-inline constexpr Name kMonitorGroups[] = {
-    {"links", 1}, {"addresses", 2}, {"routes", 4}, {"neighbours", 8},
-};
+inline constexpr Name kMonitorGroups[] = {{"links", 1}, {"addresses", 2}, {"routes", 4}, {"neighbours", 8}};
 
 // Columns of a NeighTable row (u32 each); `count` is the row width.
 //   netplumb netplumb netplumb netplumb netplumb netplumb netplumb netplumb netplumb netplumb netplumb netplumb
@@ -224,9 +208,7 @@ inline constexpr Name kNftHooks[] = {
 
 // The ingress hook of an inet table (NF_INET_INGRESS).
 //   NF_INET_INGRESS
-inline constexpr Name kNftInetIngress[] = {
-    {"ingress", 5},
-};
+inline constexpr Name kNftInetIngress[] = {{"ingress", 5}};
 
 // Named chain priorities, as nft spells them (NF_IP_PRI_*).
 //   NF_IP_PRI_RAW NF_IP_PRI_MANGLE NF_IP_PRI_NAT_DST NF_IP_PRI_FILTER NF_IP_PRI_SECURITY NF_IP_PRI_NAT_SRC
@@ -242,27 +224,19 @@ inline constexpr Name kNftVerdicts[] = {
 
 // Payload bases (NFT_PAYLOAD_*_HEADER).
 //   NFT_PAYLOAD_LL_HEADER NFT_PAYLOAD_NETWORK_HEADER NFT_PAYLOAD_TRANSPORT_HEADER NFT_PAYLOAD_INNER_HEADER
-inline constexpr Name kNftPayloadBases[] = {
-    {"link", 0}, {"network", 1}, {"transport", 2}, {"inner", 3},
-};
+inline constexpr Name kNftPayloadBases[] = {{"link", 0}, {"network", 1}, {"transport", 2}, {"inner", 3}};
 
 // cmp operators (NFT_CMP_*).
 //   NFT_CMP_EQ NFT_CMP_NEQ NFT_CMP_LT NFT_CMP_LTE NFT_CMP_GT NFT_CMP_GTE
-inline constexpr Name kNftCmpOps[] = {
-    {"eq", 0}, {"neq", 1}, {"lt", 2}, {"lte", 3}, {"gt", 4}, {"gte", 5},
-};
+inline constexpr Name kNftCmpOps[] = {{"eq", 0}, {"neq", 1}, {"lt", 2}, {"lte", 3}, {"gt", 4}, {"gte", 5}};
 
 // range operators (NFT_RANGE_*).
 //   NFT_RANGE_EQ NFT_RANGE_NEQ
-inline constexpr Name kNftRangeOps[] = {
-    {"eq", 0}, {"neq", 1},
-};
+inline constexpr Name kNftRangeOps[] = {{"eq", 0}, {"neq", 1}};
 
 // bitwise operations (NFT_BITWISE_*).
 //   NFT_BITWISE_BOOL NFT_BITWISE_LSHIFT NFT_BITWISE_RSHIFT
-inline constexpr Name kNftBitwiseOps[] = {
-    {"bool", 0}, {"lshift", 1}, {"rshift", 2},
-};
+inline constexpr Name kNftBitwiseOps[] = {{"bool", 0}, {"lshift", 1}, {"rshift", 2}};
 
 // meta keys (NFT_META_*).
 //   NFT_META_LEN NFT_META_PROTOCOL NFT_META_PRIORITY NFT_META_MARK NFT_META_IIF NFT_META_OIF NFT_META_IIFNAME
@@ -291,9 +265,7 @@ inline constexpr Name kNftCtKeys[] = {
 
 // ct directions (IP_CT_DIR_*).
 //   IP_CT_DIR_ORIGINAL IP_CT_DIR_REPLY
-inline constexpr Name kNftCtDirections[] = {
-    {"original", 0}, {"reply", 1},
-};
+inline constexpr Name kNftCtDirections[] = {{"original", 0}, {"reply", 1}};
 
 // fib flags (NFTA_FIB_F_*).
 //   NFTA_FIB_F_SADDR NFTA_FIB_F_DADDR NFTA_FIB_F_MARK NFTA_FIB_F_IIF NFTA_FIB_F_OIF NFTA_FIB_F_PRESENT
@@ -303,15 +275,11 @@ inline constexpr Name kNftFibFlags[] = {
 
 // What a fib lookup puts in its register (NFT_FIB_RESULT_*).
 //   NFT_FIB_RESULT_OIF NFT_FIB_RESULT_OIFNAME NFT_FIB_RESULT_ADDRTYPE
-inline constexpr Name kNftFibResults[] = {
-    {"oif", 1}, {"oifname", 2}, {"type", 3},
-};
+inline constexpr Name kNftFibResults[] = {{"oif", 1}, {"oifname", 2}, {"type", 3}};
 
 // NAT types (NFT_NAT_*).
 //   NFT_NAT_SNAT NFT_NAT_DNAT
-inline constexpr Name kNftNatTypes[] = {
-    {"snat", 0}, {"dnat", 1},
-};
+inline constexpr Name kNftNatTypes[] = {{"snat", 0}, {"dnat", 1}};
 
 // NAT range flags (NF_NAT_RANGE_*), as nft names them.
 //   NF_NAT_RANGE_MAP_IPS NF_NAT_RANGE_PROTO_SPECIFIED NF_NAT_RANGE_PROTO_RANDOM NF_NAT_RANGE_PERSISTENT
@@ -323,15 +291,11 @@ inline constexpr Name kNftNatFlags[] = {
 
 // reject types (NFT_REJECT_*).
 //   NFT_REJECT_ICMP_UNREACH NFT_REJECT_TCP_RST NFT_REJECT_ICMPX_UNREACH
-inline constexpr Name kNftRejectTypes[] = {
-    {"icmp", 0}, {"tcp-reset", 1}, {"icmpx", 2},
-};
+inline constexpr Name kNftRejectTypes[] = {{"icmp", 0}, {"tcp-reset", 1}, {"icmpx", 2}};
 
 // limit types (NFT_LIMIT_*).
 //   NFT_LIMIT_PKTS NFT_LIMIT_PKT_BYTES
-inline constexpr Name kNftLimitTypes[] = {
-    {"packets", 0}, {"bytes", 1},
-};
+inline constexpr Name kNftLimitTypes[] = {{"packets", 0}, {"bytes", 1}};
 
 // Set flags (NFT_SET_*).
 //   NFT_SET_ANONYMOUS NFT_SET_CONSTANT NFT_SET_INTERVAL NFT_SET_MAP NFT_SET_TIMEOUT NFT_SET_EVAL NFT_SET_OBJECT
@@ -343,15 +307,11 @@ inline constexpr Name kNftSetFlags[] = {
 
 // Set policies (NFT_SET_POL_*).
 //   NFT_SET_POL_PERFORMANCE NFT_SET_POL_MEMORY
-inline constexpr Name kNftSetPolicies[] = {
-    {"performance", 0}, {"memory", 1},
-};
+inline constexpr Name kNftSetPolicies[] = {{"performance", 0}, {"memory", 1}};
 
 // Table flags (NFT_TABLE_F_*).
 //   NFT_TABLE_F_DORMANT NFT_TABLE_F_OWNER NFT_TABLE_F_PERSIST
-inline constexpr Name kNftTableFlags[] = {
-    {"dormant", 1}, {"owner", 2}, {"persist", 4},
-};
+inline constexpr Name kNftTableFlags[] = {{"dormant", 1}, {"owner", 2}, {"persist", 4}};
 
 // Single nftables numbers: the interval-end element flag, the verdict data type, the registers (0 the verdict, 1-4 of 16 bytes, 8-23 the same space in 4-byte slots).
 //   NFT_SET_ELEM_INTERVAL_END NFT_DATA_VERDICT NFT_REG_VERDICT NFT_REG_1 NFT_REG32_00

@@ -290,14 +290,17 @@ export function render(values) {
     if (line.trim()) out.push(line.trimEnd());
     return out;
   };
+  // A table on one line when it fits, else its entries packed between the braces.
+  const table = (open, items, close, indent, pad = ' ') => {
+    const one = `${open}${pad}${items.join(' ').replace(/,$/, '')}${pad}${close}`;
+    return one.length <= 116 ? [one] : [open, ...pack(items, indent), close];
+  };
   for (const g of GROUPS) {
-    ts.push(`/** ${g.doc} */`, `export const ${g.ts} = {`);
-    ts.push(...pack(g.entries.map((e) => `${key(e[0])}: ${value(e)},`), '  '));
-    ts.push('} as const;', '');
+    ts.push(`/** ${g.doc} */`);
+    ts.push(...table(`export const ${g.ts} = {`, g.entries.map((e) => `${key(e[0])}: ${value(e)},`), '} as const;', '  '), '');
     // The macros each value stands for, once per table, for grepping.
-    h.push(`// ${g.doc}`, ...pack(g.entries.map(macro), '//   '), `inline constexpr Name ${g.cxx}[] = {`);
-    h.push(...pack(g.entries.map((e) => `{"${e[0]}", ${value(e)}},`), '    '));
-    h.push('};', '');
+    h.push(`// ${g.doc}`, ...pack(g.entries.map(macro), '//   '));
+    h.push(...table(`inline constexpr Name ${g.cxx}[] = {`, g.entries.map((e) => `{"${e[0]}", ${value(e)}},`), '};', '    ', ''), '');
   }
   h.push('}  // namespace np::names', '');
   return { ts: ts.join('\n'), h: h.join('\n') };

@@ -2,9 +2,7 @@
 // Names of the kernel's numbers, for src/ and native/ alike (native/constants.h).
 
 /** Route and address scopes (RT_SCOPE_*). */
-export const SCOPES = {
-  universe: 0, site: 200, link: 253, host: 254, nowhere: 255,
-} as const;
+export const SCOPES = { universe: 0, site: 200, link: 253, host: 254, nowhere: 255 } as const;
 
 /** Route types (RTN_*). */
 export const ROUTE_TYPES = {
@@ -13,14 +11,10 @@ export const ROUTE_TYPES = {
 } as const;
 
 /** Who installed a route (RTPROT_*). */
-export const ROUTE_PROTOCOLS = {
-  unspec: 0, redirect: 1, kernel: 2, boot: 3, static: 4, ra: 9, dhcp: 16,
-} as const;
+export const ROUTE_PROTOCOLS = { unspec: 0, redirect: 1, kernel: 2, boot: 3, static: 4, ra: 9, dhcp: 16 } as const;
 
 /** Routing tables with names (RT_TABLE_*). */
-export const ROUTE_TABLES = {
-  default: 253, main: 254, local: 255,
-} as const;
+export const ROUTE_TABLES = { default: 253, main: 254, local: 255 } as const;
 
 /** Address flags links take (IFA_F_*). */
 export const ADDRESS_FLAGS = {
@@ -33,24 +27,16 @@ export const OPERSTATES = {
 } as const;
 
 /** macvlan modes (MACVLAN_MODE_*). */
-export const MACVLAN_MODES = {
-  private: 1, vepa: 2, bridge: 4, passthru: 8, source: 16,
-} as const;
+export const MACVLAN_MODES = { private: 1, vepa: 2, bridge: 4, passthru: 8, source: 16 } as const;
 
 /** ipvlan modes (IPVLAN_MODE_*). */
-export const IPVLAN_MODES = {
-  l2: 0, l3: 1, l3s: 2,
-} as const;
+export const IPVLAN_MODES = { l2: 0, l3: 1, l3s: 2 } as const;
 
 /** VLAN protocols (ETH_P_8021Q, ETH_P_8021AD). */
-export const VLAN_PROTOCOLS = {
-  '802.1Q': 33024, '802.1ad': 34984,
-} as const;
+export const VLAN_PROTOCOLS = { '802.1Q': 33024, '802.1ad': 34984 } as const;
 
 /** IPv6 address generation modes (IN6_ADDR_GEN_MODE_*). */
-export const ADDR_GEN_MODES = {
-  eui64: 0, none: 1, stable_privacy: 2, random: 3,
-} as const;
+export const ADDR_GEN_MODES = { eui64: 0, none: 1, stable_privacy: 2, random: 3 } as const;
 
 /** IPv4 per-device settings, by their /proc/sys/net/ipv4/conf names (IPV4_DEVCONF_*). */
 export const IPV4_DEVCONF = {
@@ -64,9 +50,7 @@ export const IPV4_DEVCONF = {
 } as const;
 
 /** STP states of a bridge port (BR_STATE_*). */
-export const BRIDGE_PORT_STATES = {
-  disabled: 0, listening: 1, learning: 2, forwarding: 3, blocking: 4,
-} as const;
+export const BRIDGE_PORT_STATES = { disabled: 0, listening: 1, learning: 2, forwarding: 3, blocking: 4 } as const;
 
 /** Neighbour states as `ip neigh` names them (NUD_*), strongest first: an entry shows the first it has. */
 export const NEIGHBOUR_STATES = {
@@ -79,19 +63,13 @@ export const NEIGHBOUR_FLAGS = {
 } as const;
 
 /** Address families of neighbour tables (AF_*). */
-export const ADDRESS_FAMILIES = {
-  inet: 2, inet6: 10, bridge: 7,
-} as const;
+export const ADDRESS_FAMILIES = { inet: 2, inet6: 10, bridge: 7 } as const;
 
 /** Transport protocols conntrack entries are deleted by (IPPROTO_*). */
-export const IP_PROTOCOLS = {
-  tcp: 6, udp: 17, sctp: 132,
-} as const;
+export const IP_PROTOCOLS = { tcp: 6, udp: 17, sctp: 132 } as const;
 
 /** The multicast groups a monitor joins, as netplumb's own bits (each stands for RTNLGRP_* groups). */
-export const MONITOR_GROUPS = {
-  links: 1, addresses: 2, routes: 4, neighbours: 8,
-} as const;
+export const MONITOR_GROUPS = { links: 1, addresses: 2, routes: 4, neighbours: 8 } as const;
 
 /** Columns of a NeighTable row (u32 each); `count` is the row width. */
 export const NEIGH_COLUMNS = {
@@ -107,9 +85,7 @@ export const NEIGH_PRESENT = {
 } as const;
 
 /** Table families as nft names them (NFPROTO_*). */
-export const NFT_FAMILIES = {
-  inet: 1, ip: 2, arp: 3, netdev: 5, bridge: 7, ip6: 10,
-} as const;
+export const NFT_FAMILIES = { inet: 1, ip: 2, arp: 3, netdev: 5, bridge: 7, ip6: 10 } as const;
 
 /** nftables message numbers (NFT_MSG_*). */
 export const NFT_MSG = {
@@ -119,9 +95,7 @@ export const NFT_MSG = {
 } as const;
 
 /** netlink message flags the nftables verbs use. */
-export const NLM_F = {
-  REPLACE: 256, EXCL: 512, CREATE: 1024, APPEND: 2048, ECHO: 8,
-} as const;
+export const NLM_F = { REPLACE: 256, EXCL: 512, CREATE: 1024, APPEND: 2048, ECHO: 8 } as const;
 
 /** Chain hooks (NF_INET_*; ingress and egress as the netdev family numbers them). */
 export const NFT_HOOKS = {
@@ -129,9 +103,7 @@ export const NFT_HOOKS = {
 } as const;
 
 /** The ingress hook of an inet table (NF_INET_INGRESS). */
-export const NFT_INET_INGRESS = {
-  ingress: 5,
-} as const;
+export const NFT_INET_INGRESS = { ingress: 5 } as const;
 
 /** Named chain priorities, as nft spells them (NF_IP_PRI_*). */
 export const NFT_PRIORITIES = {
@@ -144,24 +116,16 @@ export const NFT_VERDICTS = {
 } as const;
 
 /** Payload bases (NFT_PAYLOAD_*_HEADER). */
-export const NFT_PAYLOAD_BASES = {
-  link: 0, network: 1, transport: 2, inner: 3,
-} as const;
+export const NFT_PAYLOAD_BASES = { link: 0, network: 1, transport: 2, inner: 3 } as const;
 
 /** cmp operators (NFT_CMP_*). */
-export const NFT_CMP_OPS = {
-  eq: 0, neq: 1, lt: 2, lte: 3, gt: 4, gte: 5,
-} as const;
+export const NFT_CMP_OPS = { eq: 0, neq: 1, lt: 2, lte: 3, gt: 4, gte: 5 } as const;
 
 /** range operators (NFT_RANGE_*). */
-export const NFT_RANGE_OPS = {
-  eq: 0, neq: 1,
-} as const;
+export const NFT_RANGE_OPS = { eq: 0, neq: 1 } as const;
 
 /** bitwise operations (NFT_BITWISE_*). */
-export const NFT_BITWISE_OPS = {
-  bool: 0, lshift: 1, rshift: 2,
-} as const;
+export const NFT_BITWISE_OPS = { bool: 0, lshift: 1, rshift: 2 } as const;
 
 /** meta keys (NFT_META_*). */
 export const NFT_META_KEYS = {
@@ -178,24 +142,16 @@ export const NFT_CT_KEYS = {
 } as const;
 
 /** ct directions (IP_CT_DIR_*). */
-export const NFT_CT_DIRECTIONS = {
-  original: 0, reply: 1,
-} as const;
+export const NFT_CT_DIRECTIONS = { original: 0, reply: 1 } as const;
 
 /** fib flags (NFTA_FIB_F_*). */
-export const NFT_FIB_FLAGS = {
-  saddr: 1, daddr: 2, mark: 4, iif: 8, oif: 16, present: 32,
-} as const;
+export const NFT_FIB_FLAGS = { saddr: 1, daddr: 2, mark: 4, iif: 8, oif: 16, present: 32 } as const;
 
 /** What a fib lookup puts in its register (NFT_FIB_RESULT_*). */
-export const NFT_FIB_RESULTS = {
-  oif: 1, oifname: 2, type: 3,
-} as const;
+export const NFT_FIB_RESULTS = { oif: 1, oifname: 2, type: 3 } as const;
 
 /** NAT types (NFT_NAT_*). */
-export const NFT_NAT_TYPES = {
-  snat: 0, dnat: 1,
-} as const;
+export const NFT_NAT_TYPES = { snat: 0, dnat: 1 } as const;
 
 /** NAT range flags (NF_NAT_RANGE_*), as nft names them. */
 export const NFT_NAT_FLAGS = {
@@ -203,14 +159,10 @@ export const NFT_NAT_FLAGS = {
 } as const;
 
 /** reject types (NFT_REJECT_*). */
-export const NFT_REJECT_TYPES = {
-  icmp: 0, 'tcp-reset': 1, icmpx: 2,
-} as const;
+export const NFT_REJECT_TYPES = { icmp: 0, 'tcp-reset': 1, icmpx: 2 } as const;
 
 /** limit types (NFT_LIMIT_*). */
-export const NFT_LIMIT_TYPES = {
-  packets: 0, bytes: 1,
-} as const;
+export const NFT_LIMIT_TYPES = { packets: 0, bytes: 1 } as const;
 
 /** Set flags (NFT_SET_*). */
 export const NFT_SET_FLAGS = {
@@ -218,14 +170,10 @@ export const NFT_SET_FLAGS = {
 } as const;
 
 /** Set policies (NFT_SET_POL_*). */
-export const NFT_SET_POLICIES = {
-  performance: 0, memory: 1,
-} as const;
+export const NFT_SET_POLICIES = { performance: 0, memory: 1 } as const;
 
 /** Table flags (NFT_TABLE_F_*). */
-export const NFT_TABLE_FLAGS = {
-  dormant: 1, owner: 2, persist: 4,
-} as const;
+export const NFT_TABLE_FLAGS = { dormant: 1, owner: 2, persist: 4 } as const;
 
 /** Single nftables numbers: the interval-end element flag, the verdict data type, the registers (0 the verdict, 1-4 of 16 bytes, 8-23 the same space in 4-byte slots). */
 export const NFT_VALUES = {
