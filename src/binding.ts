@@ -14,7 +14,8 @@
 import * as path from 'node:path';
 import nodeGypBuild from 'node-gyp-build';
 import type {
-  Address, AddrGenMode, ConntrackEntry, IpvlanMode, Link, MacvlanMode, Route,
+  Address, AddrGenMode, BridgeOptions, BridgePortOptions, ConntrackEntry, IpvlanOptions, Link, MacvlanOptions, Route,
+  VlanOptions, VxlanOptions,
 } from './types';
 
 /** Opaque namespace handle owned by the native side (an nsfs fd plus sockets). */
@@ -44,47 +45,17 @@ export interface NativeLinkCommon {
   netns?: NativeHandle;
 }
 
-/** IFLA_INFO_DATA of a bridge; timers in seconds. */
-export interface NativeBridgeOptions {
-  stp?: boolean;
-  vlanFiltering?: boolean;
-  ageingTime?: number;
-  forwardDelay?: number;
-  multicastSnooping?: boolean;
-  priority?: number;
-  defaultPvid?: number;
-}
+// The options of a link kind as they cross: the public shapes of ./types, but with names
+// already turned into numbers where the wire has a number.
 
-/** IFLA_INFO_DATA of a vxlan. */
-export interface NativeVxlanOptions<L = number> {
-  vni?: number;
-  local?: string;
-  remote?: string;
-  group?: string;
-  device?: L;
-  dstport?: number;
-  srcPortRange?: [number, number];
-  ttl?: number;
-  tos?: number;
-  learning?: boolean;
-  proxy?: boolean;
-  l2miss?: boolean;
-  l3miss?: boolean;
-  udpChecksum?: boolean;
-  ageing?: number;
-}
+/** IFLA_INFO_DATA of a bridge; timers in seconds. */
+export type NativeBridgeOptions = BridgeOptions;
+
+/** IFLA_INFO_DATA of a vxlan; `device` an ifindex on the wire (see NativeLinkStep's `L`). */
+export type NativeVxlanOptions<L = number> = Omit<VxlanOptions, 'device'> & { device?: L };
 
 /** IFLA_INFO_SLAVE_DATA of a bridge port; state as BR_STATE_*. */
-export interface NativeBridgePortOptions {
-  hairpin?: boolean;
-  learning?: boolean;
-  flood?: boolean;
-  isolated?: boolean;
-  state?: number;
-  flush?: boolean;
-  priority?: number;
-  cost?: number;
-}
+export type NativeBridgePortOptions = Omit<BridgePortOptions, 'state'> & { state?: number };
 
 /**
  * A link created (linkAdd) or changed (linkSet). `L` is how other links are referred to:
@@ -104,9 +75,9 @@ export interface NativeLinkStep<L = number> extends Omit<NativeLinkCommon, 'inde
   peer?: NativeLinkCommon;
   bridge?: NativeBridgeOptions;
   vxlan?: NativeVxlanOptions<L>;
-  macvlan?: { mode?: MacvlanMode; flags?: number };
-  vlan?: { id?: number; protocol?: '802.1Q' | '802.1ad' };
-  ipvlan?: { mode?: IpvlanMode; flags?: number };
+  macvlan?: MacvlanOptions;
+  vlan?: VlanOptions;
+  ipvlan?: IpvlanOptions;
   infoData?: Buffer;
   bridgePort?: NativeBridgePortOptions;
   /** NLM_F_ECHO: the kernel sends the created link back. */

@@ -100,16 +100,6 @@ function parse<T extends ParseArgsConfig['options']>(args: string[], options: T,
   }
 }
 
-function sandboxed(args: string[]): number {
-  // Re-run this command inside a user + network + mount namespace with a tmpfs over /run
-  // (scripts/in-netns.mjs): nothing can touch the machine's own network.
-  const root = path.resolve(__dirname, '..');
-  const r = spawnSync(process.execPath, [path.join(root, 'scripts', 'in-netns.mjs'), process.execPath, __filename, ...args], {
-    stdio: 'inherit',
-  });
-  return r.status ?? 1;
-}
-
 // The demo is its own entry point (dist/demo.js, also the netplumb-demo command): the
 // CLI hands the command over whole, arguments, usage and exit code included.
 function demo(args: string[]): number {

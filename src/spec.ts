@@ -210,6 +210,17 @@ function optInt(v: unknown, what: string, min: number, max: number): number | un
   return v === undefined ? undefined : int(v, what, min, max);
 }
 
+/** A macvlan's or ipvlan's options: a mode by name and 16 bits of flags. */
+function modeAndFlags<M extends string>(
+  v: { mode?: M; flags?: number } | undefined,
+  what: string,
+  modes: readonly M[],
+): { mode: M | undefined; flags: number | undefined } | undefined {
+  if (v === undefined) return undefined;
+  const o = own(v, what);
+  return { mode: oneOf(o.mode, `${what}.mode`, modes), flags: optInt(o.flags, `${what}.flags`, 0, 0xffff) };
+}
+
 function optString(v: unknown, what: string, maxBytes = 255): string | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== 'string') throw new TypeError(`${what} must be a string`);
@@ -240,23 +251,32 @@ function common(s: Partial<LinkBaseSpec & VethPeerSpec>, what: string, out: Omit
   if (s.netns !== undefined) out.netns = nsHandle(s.netns, `${what}.netns`);
 }
 
+/** Checks one value of an options object; `what` is its path ('bridge.stp'). */
+type Check<T> = (v: unknown, what: string) => T;
+
+const intIn = (min: number, max: number): Check<number | undefined> => (v, what) => optInt(v, what, min, max);
+
+/** Bridge timers: seconds, sent in clock_t (1/100 s) as a u32. */
+const seconds: Check<number | undefined> = (v, what) => {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !(v >= 0) || v > 42949672) throw new RangeError(`${what} must be seconds in 0..42949672`);
+  return v;
+};
+
+/** An options object checked key by key, in the order of `checks` (the keys it takes). */
+function checked<T extends object>(opts: object, what: string, checks: { [K in keyof T]-?: Check<T[K]> }): T {
+  const o = own(opts, what) as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [key, check] of Object.entries<Check<unknown>>(checks)) out[key] = check(o[key], `${what}.${key}`);
+  return out as T;
+}
+
 function bridgeOptions(opts: BridgeOptions | undefined, what: string): NativeBridgeOptions | undefined {
   if (opts === undefined) return undefined;
-  const b = own(opts, what);
-  const secs = (v: unknown, w: string) => {
-    if (v === undefined) return undefined;
-    if (typeof v !== 'number' || !(v >= 0) || v > 42949672) throw new RangeError(`${w} must be seconds in 0..42949672`);
-    return v;
-  };
-  return {
-    stp: optBool(b.stp, `${what}.stp`),
-    vlanFiltering: optBool(b.vlanFiltering, `${what}.vlanFiltering`),
-    ageingTime: secs(b.ageingTime, `${what}.ageingTime`),
-    forwardDelay: secs(b.forwardDelay, `${what}.forwardDelay`),
-    multicastSnooping: optBool(b.multicastSnooping, `${what}.multicastSnooping`),
-    priority: optInt(b.priority, `${what}.priority`, 0, 65535),
-    defaultPvid: optInt(b.defaultPvid, `${what}.defaultPvid`, 0, 4094),
-  };
+  return checked<NativeBridgeOptions>(opts, what, {
+    stp: optBool, vlanFiltering: optBool, ageingTime: seconds, forwardDelay: seconds, multicastSnooping: optBool,
+    priority: intIn(0, 65535), defaultPvid: intIn(0, 4094),
+  });
 }
 
 /**
@@ -306,17 +326,10 @@ export function portDisabled(step: Step): boolean {
 
 function portOptions(opts: BridgePortOptions | undefined, what: string): NativeBridgePortOptions | undefined {
   if (opts === undefined) return undefined;
-  const p = own(opts, what);
-  return {
-    hairpin: optBool(p.hairpin, `${what}.hairpin`),
-    learning: optBool(p.learning, `${what}.learning`),
-    flood: optBool(p.flood, `${what}.flood`),
-    isolated: optBool(p.isolated, `${what}.isolated`),
-    state: portState(p.state, `${what}.state`),
-    flush: optBool(p.flush, `${what}.flush`),
-    priority: optInt(p.priority, `${what}.priority`, 0, 63),
-    cost: optInt(p.cost, `${what}.cost`, 1, 0xffffffff),
-  };
+  return checked<NativeBridgePortOptions>(opts, what, {
+    hairpin: optBool, learning: optBool, flood: optBool, isolated: optBool, state: portState, flush: optBool,
+    priority: intIn(0, 63), cost: intIn(1, 0xffffffff),
+  });
 }
 
 function isMulticast(ip: string): boolean {
@@ -393,27 +406,20 @@ export function linkAddStep(input: LinkSpec): NativeLinkStep<StepRef> {
       break;
     case 'macvlan':
     case 'macvtap':
-      out.kind = spec.kind;
-      out.link = refOrIndex(spec.parent, 'parent');
-      if (spec.macvlan !== undefined) {
-        const m = own(spec.macvlan, 'macvlan');
-        out.macvlan = { mode: oneOf(m.mode, 'macvlan.mode', MACVLAN_MODES), flags: optInt(m.flags, 'macvlan.flags', 0, 0xffff) };
-      }
-      break;
     case 'vlan':
-      out.kind = 'vlan';
-      out.link = refOrIndex(spec.parent, 'parent');
-      if (typeof spec.vlan !== 'object' || spec.vlan === null) throw new TypeError('a vlan needs vlan: { id }');
-      const vl = own(spec.vlan, 'vlan');
-      out.vlan = { id: int(vl.id, 'vlan.id', 0, 4094), protocol: oneOf(vl.protocol, 'vlan.protocol', ['802.1Q', '802.1ad'] as const) };
-      break;
     case 'ipvlan':
     case 'ipvtap':
+      // Links on top of a parent (IFLA_LINK).
       out.kind = spec.kind;
       out.link = refOrIndex(spec.parent, 'parent');
-      if (spec.ipvlan !== undefined) {
-        const iv = own(spec.ipvlan, 'ipvlan');
-        out.ipvlan = { mode: oneOf(iv.mode, 'ipvlan.mode', IPVLAN_MODES), flags: optInt(iv.flags, 'ipvlan.flags', 0, 0xffff) };
+      if (spec.kind === 'macvlan' || spec.kind === 'macvtap') {
+        out.macvlan = modeAndFlags(spec.macvlan, 'macvlan', MACVLAN_MODES);
+      } else if (spec.kind === 'vlan') {
+        if (typeof spec.vlan !== 'object' || spec.vlan === null) throw new TypeError('a vlan needs vlan: { id }');
+        const vl = own(spec.vlan, 'vlan');
+        out.vlan = { id: int(vl.id, 'vlan.id', 0, 4094), protocol: oneOf(vl.protocol, 'vlan.protocol', ['802.1Q', '802.1ad'] as const) };
+      } else if (spec.kind === 'ipvlan' || spec.kind === 'ipvtap') {
+        out.ipvlan = modeAndFlags(spec.ipvlan, 'ipvlan', IPVLAN_MODES);
       }
       break;
     case 'dummy':

@@ -62,8 +62,7 @@ export class Sysctl {
 
   /** The value as the kernel prints it, without the trailing newline ('1', '32768\t60999'). */
   async get(key: string): Promise<string> {
-    const rel = sysctlPath(key);
-    return call(native.sysctlGet(handleOf(this.#ns), rel));
+    return call(native.sysctlGet(handleOf(this.#ns), sysctlPath(key)));
   }
 
   /**

@@ -154,26 +154,20 @@ export class AddressInUseError extends Error {
 /** The address is not in the pool's subnet (or is of the other family). */
 export class AddressNotInPoolError extends RangeError {
   readonly code = 'EADDRNOTAVAIL';
-  readonly address: string;
-  readonly subnet: string;
 
-  constructor(address: string, subnet: string) {
+  constructor(readonly address: string, readonly subnet: string) {
     super(`${address} is not in ${subnet}`);
     this.name = 'AddressNotInPoolError';
-    this.address = address;
-    this.subnet = subnet;
   }
 }
 
 /** Every address of the pool's range is taken. */
 export class PoolExhaustedError extends Error {
   readonly code = 'ENOSPC';
-  readonly subnet: string;
 
-  constructor(subnet: string, range: string) {
+  constructor(readonly subnet: string, range: string) {
     super(`no free address left in ${range === subnet ? subnet : `${range} (range of ${subnet})`}`);
     this.name = 'PoolExhaustedError';
-    this.subnet = subnet;
   }
 }
 

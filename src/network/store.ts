@@ -58,40 +58,30 @@ export class StateCorruptError extends Error {
 /** The state was written by a newer netplumb (a schema this code does not read). */
 export class StateSchemaError extends Error {
   readonly code = 'ESTATESCHEMA';
-  readonly path: string;
-  readonly found: number;
-  readonly expected: number;
 
-  constructor(file: string, found: number, expected: number) {
-    super(`state ${file} has schema ${found}; this netplumb reads schema ${expected}${found > expected ? ' (written by a newer version)' : ''}`);
+  constructor(readonly path: string, readonly found: number, readonly expected: number) {
+    super(`state ${path} has schema ${found}; this netplumb reads schema ${expected}${found > expected ? ' (written by a newer version)' : ''}`);
     this.name = 'StateSchemaError';
-    this.path = file;
-    this.found = found;
-    this.expected = expected;
   }
 }
 
 /** The state stayed locked by another process for longer than the busy timeout. */
 export class StateBusyError extends Error {
   readonly code = 'ESTATEBUSY';
-  readonly path: string;
 
-  constructor(file: string, timeoutMs: number) {
-    super(`state ${file} stayed locked by another process for ${timeoutMs} ms`);
+  constructor(readonly path: string, timeoutMs: number) {
+    super(`state ${path} stayed locked by another process for ${timeoutMs} ms`);
     this.name = 'StateBusyError';
-    this.path = file;
   }
 }
 
 /** No space left for the state (SQLITE_FULL, ENOSPC): the change was not made. */
 export class StateFullError extends Error {
   readonly code = 'ENOSPC';
-  readonly path: string;
 
-  constructor(file: string, detail: string) {
-    super(`no space left for state ${file}: ${detail}; the change was not made`);
+  constructor(readonly path: string, detail: string) {
+    super(`no space left for state ${path}: ${detail}; the change was not made`);
     this.name = 'StateFullError';
-    this.path = file;
   }
 }
 
@@ -123,13 +113,8 @@ function loadSqlite(): Sqlite {
   return sqlite;
 }
 
-// SQLite result codes (primary, the low byte of errcode).
-const SQLITE_BUSY = 5;
-const SQLITE_CORRUPT = 11;
-const SQLITE_FULL = 13;
-const SQLITE_NOTADB = 26;
-const SQLITE_IOERR = 10;
-const SQLITE_CONSTRAINT = 19;
+/** SQLite's primary result codes (the low byte of errcode) that netplumb tells apart. */
+const SQLITE = { BUSY: 5, IOERR: 10, CORRUPT: 11, FULL: 13, CONSTRAINT: 19, NOTADB: 26 } as const;
 
 interface SqliteError extends Error {
   errcode?: number;
@@ -138,7 +123,7 @@ interface SqliteError extends Error {
 
 /** True for SQLite's constraint failures (a UNIQUE key taken). */
 export function isConstraint(e: unknown): boolean {
-  return ((e as SqliteError)?.errcode ?? 0) % 256 === SQLITE_CONSTRAINT;
+  return ((e as SqliteError)?.errcode ?? 0) % 256 === SQLITE.CONSTRAINT;
 }
 
 // --- the schema -------------------------------------------------------------------
@@ -762,9 +747,9 @@ function storeError(e: unknown, file: string, busyMs: number): unknown {
   const err = e as SqliteError;
   const code = (err?.errcode ?? -1) % 256;
   const text = err?.errstr ?? err?.message ?? String(e);
-  if (code === SQLITE_CORRUPT || code === SQLITE_NOTADB) return new StateCorruptError(file, [text]);
-  if (code === SQLITE_FULL || (code === SQLITE_IOERR && /ENOSPC|disk|full/i.test(err.message ?? ''))) return new StateFullError(file, text);
-  if (code === SQLITE_BUSY) return new StateBusyError(file, busyMs);
+  if (code === SQLITE.CORRUPT || code === SQLITE.NOTADB) return new StateCorruptError(file, [text]);
+  if (code === SQLITE.FULL || (code === SQLITE.IOERR && /ENOSPC|disk|full/i.test(err.message ?? ''))) return new StateFullError(file, text);
+  if (code === SQLITE.BUSY) return new StateBusyError(file, busyMs);
   if ((err as NodeJS.ErrnoException)?.code === 'ENOSPC') return new StateFullError(file, text);
   return e;
 }
