@@ -161,7 +161,7 @@ const serial = {
       await ns
         .batch()
         .links.set('lo', { up: true })
-        .addresses.add('eth0', c.cidr)
+        .addresses.add({ dev: 'eth0', address: c.cidr })
         .routes.add({ dst: 'default', gateway: ctx.gateway })
         .commit();
     } finally {
