@@ -1,9 +1,14 @@
 {
+  "variables": {
+    # 1: also export the allocator diagnostics scripts/soak.mjs reads (native/ops/debug_ops.cc).
+    "netplumb_debug%": 0
+  },
   "targets": [
     {
       "target_name": "netplumb",
       "conditions": [
-        ["OS!='linux'", { "type": "none" }]
+        ["OS!='linux'", { "type": "none" }],
+        ["netplumb_debug in (1, '1', 'true')", { "defines": ["NETPLUMB_DEBUG_OPS"] }]
       ],
       "sources": [
         "native/addon.cc",
@@ -18,18 +23,28 @@
         "native/rtnl/route.cc",
         "native/rtnl/link_spec.cc",
         "native/rtnl/neigh.cc",
-        "native/ops/js.cc",
+        "native/ops/errors.cc",
+        "native/ops/reader.cc",
+        "native/ops/async.cc",
+        "native/ops/values.cc",
+        "native/ops/entry.cc",
         "native/ops/netns_ops.cc",
         "native/ops/link_ops.cc",
-        "native/ops/rtnl_ops.cc",
+        "native/ops/rtnl_steps.cc",
+        "native/ops/rtnl_batch.cc",
+        "native/ops/addr_route_ops.cc",
         "native/ops/raw_ops.cc",
         "native/ops/neigh_ops.cc",
         "native/ops/sysctl_ops.cc",
         "native/ops/monitor_ops.cc",
+        "native/ops/nft_js.cc",
         "native/ops/nft_ops.cc",
+        "native/ops/nft_codec.cc",
         "native/ops/conntrack_ops.cc",
         "native/ops/debug_ops.cc",
         "native/nft/nft.cc",
+        "native/nft/datatypes.cc",
+        "native/nft/elements.cc",
         "native/nft/expr.cc",
         "native/nft/expr/bitwise.cc",
         "native/nft/expr/cmp.cc",

@@ -104,7 +104,7 @@ const tag = process.pid % 100000;
 const host = await Netns.create(`dh${tag}`);
 await host.links.set('lo', { up: true });
 await host.links.add({ kind: 'bridge', name: 'br0', up: true, addrGenMode: 'none' });
-await host.addresses.add('br0', '10.70.0.1/16');
+await host.addresses.add({ dev: 'br0', address: '10.70.0.1/16' });
 const br = (await host.links.get('br0')).index;
 let serial = 0;
 
@@ -302,7 +302,7 @@ async function groupOf(K, g) {
   }
   await Promise.all(spaces.map((ns, i) => {
     const b = ns.batch();
-    for (let j = i * PER_NS; j < Math.min(K, (i + 1) * PER_NS); j++) b.addresses.add(`e${j}`, `10.71.${j >> 8}.${j & 255}/16`);
+    for (let j = i * PER_NS; j < Math.min(K, (i + 1) * PER_NS); j++) b.addresses.add({ dev: `e${j}`, address: `10.71.${j >> 8}.${j & 255}/16` });
     return b.commit();
   }));
   return spaces;

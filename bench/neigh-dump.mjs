@@ -91,8 +91,7 @@ try {
   // the rest are spread round-robin over the other 2*PAIRS-1 ends.
   // IPv6 off first: an up veth otherwise gains multicast NDP entries while the checks
   // run, and the table would not hold still.
-  await ns.sysctl.set('net.ipv6.conf.default.disable_ipv6', 1);
-  await ns.sysctl.set('net.ipv6.conf.all.disable_ipv6', 1);
+  await ns.sysctl.set({ 'net.ipv6.conf.default.disable_ipv6': 1, 'net.ipv6.conf.all.disable_ipv6': 1 });
   const devs = [];
   for (let i = 0; i < PAIRS; i++) {
     await ns.links.add({ kind: 'veth', name: `a${i}`, peer: { name: `b${i}` }, up: true });

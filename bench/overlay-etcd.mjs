@@ -70,7 +70,7 @@ async function main() {
       await ns.links.add({ kind: 'veth', name: 'ul0', up: true, addrGenMode: 'none', peer: { name: `up${i}`, netns: under } });
       await under.links.set(`up${i}`, { master: 'ub', up: true });
       const vtep = `192.168.91.${i + 1}`;
-      await ns.addresses.add('ul0', `${vtep}/24`);
+      await ns.addresses.add({ dev: 'ul0', address: `${vtep}/24` });
       const dir = mkdtempSync(path.join(tmpdir(), 'np-bench-ovl-'));
       dirs.push(dir);
       const ctl = await Networks.open({ stateDir: dir, host: ns });

@@ -121,7 +121,7 @@ async function measure(peer, n, containers, planFile, tmpDir) {
     ports: !!publish, portBase: PORT_BASE, containerPort: CONTAINER_PORT,
   };
   // The skeleton a peer publishes into is made untimed, like the bridge.
-  if (publish?.how === 'nft') loadPortsSkeleton();
+  if (publish?.how === 'nft') await loadPortsSkeleton();
   const portChecks = { how: publish?.how, ipam: !!peer.ipam };
   try {
     const reason = await peer.prepare(ctx);

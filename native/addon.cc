@@ -1,22 +1,14 @@
 // netplumb native module: flat functions over opaque namespace handles. Classes,
-// validation and shaping live in TypeScript (src/).
+// validation and shaping live in TypeScript (src/); every entry point is listed in
+// ops/entry.h and typed in src/binding.ts.
 #include <napi.h>
 
-#include "ops/ops.h"
+#include "ops/entry.h"
 
 namespace {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  np::ops::register_netns(env, exports);
-  np::ops::register_link(env, exports);
-  np::ops::register_rtnl(env, exports);
-  np::ops::register_raw(env, exports);
-  np::ops::register_neigh(env, exports);
-  np::ops::register_sysctl(env, exports);
-  np::ops::register_monitor(env, exports);
-  np::ops::register_nft(env, exports);
-  np::ops::register_conntrack(env, exports);
-  np::ops::register_debug(env, exports);
+  np::ops::register_entries(env, exports);
   return exports;
 }
 

@@ -70,6 +70,13 @@ node -e "const { Netns } = require('netplumb'); (async () => { $probe })().catch
 printf 'import { Netns } from "netplumb";\n%s\n' "$probe" >esm.mjs
 node esm.mjs
 
+say "the subpath entry points: netplumb/nft, netplumb/networks, netplumb/etcd"
+node -e "
+  const nft = require('netplumb/nft'), networks = require('netplumb/networks'), etcd = require('netplumb/etcd');
+  if (typeof nft.Transaction !== 'function' || typeof networks.Networks !== 'function' || typeof etcd.OverlayControlPlane !== 'function') process.exit(1);
+  if (Object.keys(require.cache).some((f) => f.includes('/etcd3/'))) { console.error('etcd3 loaded by a require'); process.exit(1); }
+  console.log('subpaths load; etcd3 not loaded until a control plane connects');"
+
 say "npx netplumb demo"
 npx --no-install netplumb demo
 

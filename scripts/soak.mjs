@@ -60,7 +60,12 @@ if (!v8Flags.every((f) => process.execArgv.includes(f))) {
 
 const load = createRequire(import.meta.url);
 const np = load(path.join(root, 'dist', 'index.js'));
-const { native } = load(path.join(root, 'dist', 'binding.js'));
+const { nativeDebug } = load(path.join(root, 'dist', 'binding.js'));
+// The allocator's own view needs the diagnostics of a debug build (native/ops/debug_ops.cc).
+if (!nativeDebug) {
+  console.error('soak.mjs reads malloc statistics: build the addon with them first: npx node-gyp rebuild --netplumb_debug=1');
+  process.exit(2);
+}
 
 const fds = () => readdirSync('/proc/self/fd').length;
 // What the open fds are (for the report when their number differs).
@@ -95,7 +100,7 @@ function memory() {
   const kb = (x) => Math.round((x ?? 0) / 1024);
   const mu = process.memoryUsage();
   const space = Object.fromEntries(v8.getHeapSpaceStatistics().map((s) => [s.space_name, s.physical_space_size]));
-  const mi = native._debugMallocInfo();
+  const mi = nativeDebug._debugMallocInfo();
   const sm = smapsKb();
   return {
     rss: kb(mu.rss),

@@ -28,6 +28,11 @@ if (!process.env.npm_config_nodedir) {
   if (dir) process.env.npm_config_nodedir = dir;
 }
 
+// The import graph of src/ is layered and acyclic (scripts/check-imports.mjs): a cycle
+// fails the run before any test does.
+const imports = spawnSync(process.execPath, [path.join(root, 'scripts', 'check-imports.mjs')], { stdio: 'inherit', cwd: root });
+if (imports.status !== 0) process.exit(imports.status ?? 1);
+
 const vitest = path.join(root, 'node_modules', 'vitest', 'vitest.mjs');
 const r = spawnSync(
   process.execPath,

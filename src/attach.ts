@@ -3,10 +3,11 @@
 // bridge, up) in one sendmsg, then the container side (lo up, the interface up, its
 // address, the default route) in one sendmsg on the container's socket. attachMacvlan
 // is the same with a macvlan child made inside the container instead of a veth pair.
-import { Batch, reserveIfindex } from './batch';
+import { Batch, commitBatches, reserveIfindex } from './batch';
 import type { NetlinkError } from './errors';
-import { Netns, type NetnsOptions } from './netns';
-import { ipv4ConfOf, parseCidr, type LinkRef } from './spec';
+import { Netns, pendingNetns, type NetnsOptions } from './netns';
+import { ipFamily, parsePrefix } from './ip';
+import { ipv4ConfOf, type LinkRef } from './spec';
 import type { Ipv4Conf } from './types';
 import { checkIfname, checkIp, checkMac, own } from './validate';
 
@@ -159,7 +160,7 @@ async function attachVethOnce(host: Netns, container: Netns | NewNetns, opts: Ve
     }
     const c = side.batch(target, peerIndex);
     // On failure the host side is undone too: deleting the host end takes the pair.
-    await Batch._commitAll([h, c], {}, creating);
+    await commitBatches([h, c], {}, creating);
     const made = { hostIfname: o.hostIfname, ifname: side.ifname, peerIndex };
     return creating ? { ...made, netns: target } : made;
   } catch (e) {
@@ -181,16 +182,16 @@ function bridgeEntriesOf(o: VethAttachOptions): { address: string; mac: string }
   if (o.bridgeEntries === undefined || o.bridgeEntries === false) return undefined;
   if (o.bridgeEntries !== true) throw new TypeError('bridgeEntries must be a boolean');
   if (o.mac === undefined) throw new TypeError('bridgeEntries needs mac');
-  const addr = parseCidr(o.address, 'address');
+  const addr = parsePrefix(o.address, 'address');
   if (addr.family !== 4) throw new TypeError('bridgeEntries is for an IPv4 address');
   return { address: addr.address, mac: checkMac(o.mac, 'mac') };
 }
 
-function newNetns(c: NewNetns): ReturnType<typeof Netns._pending> {
+function newNetns(c: NewNetns): ReturnType<typeof pendingNetns> {
   if (typeof c !== 'object' || c === null) throw new TypeError('container must be a Netns or { create: name }');
   const o = own(c, 'container');
   if (typeof o.create !== 'string') throw new TypeError('container.create must be a namespace name');
-  return Netns._pending(o.create, o.netnsDir === undefined ? {} : { netnsDir: o.netnsDir });
+  return pendingNetns(o.create, o.netnsDir === undefined ? {} : { netnsDir: o.netnsDir });
 }
 
 /** What the container end of an attach gets: its name, address, routes (attachVeth and attachMacvlan). */
@@ -203,14 +204,14 @@ export type ContainerSideOptions = Pick<
 // default routes.
 function containerSide(o: ContainerSideOptions): { ifname: string; batch: (c: Netns, index: number, renameFrom?: boolean) => Batch } {
   const ifname = checkIfname(o.ifname ?? 'eth0', 'ifname');
-  const addr = parseCidr(o.address, 'address');
-  if (o.gateway !== undefined && checkIp(o.gateway, 'gateway') && (o.gateway.includes(':') ? 6 : 4) !== addr.family) {
+  const addr = parsePrefix(o.address, 'address');
+  if (o.gateway !== undefined && ipFamily(checkIp(o.gateway, 'gateway')) !== addr.family) {
     throw new TypeError('gateway family does not match address');
   }
   const noV6 = !o.ipv6;
-  const addr6 = o.address6 === undefined ? undefined : parseCidr(o.address6, 'address6');
+  const addr6 = o.address6 === undefined ? undefined : parsePrefix(o.address6, 'address6');
   if (addr6 && (addr6.family !== 6 || noV6)) throw new TypeError('address6 must be an IPv6 CIDR, with ipv6: true');
-  if (o.gateway6 !== undefined && (!addr6 || checkIp(o.gateway6, 'gateway6').indexOf(':') < 0)) throw new TypeError('gateway6 needs address6 and must be IPv6');
+  if (o.gateway6 !== undefined && (!addr6 || ipFamily(checkIp(o.gateway6, 'gateway6')) !== 6)) throw new TypeError('gateway6 needs address6 and must be IPv6');
   const ipv4Conf = ipv4ConfOf(o.ipv4Conf, 'ipv4Conf') as Ipv4Conf | undefined;
   const batch = (container: Netns, index: number, rename = false): Batch => {
     const c = container.batch();
@@ -218,8 +219,8 @@ function containerSide(o: ContainerSideOptions): { ifname: string; batch: (c: Ne
     // A rename and IFF_UP in one RTM_NEWLINK: the kernel renames before it changes flags.
     // addrGenMode and ipv4Conf (one IFLA_AF_SPEC) go in a message just before it.
     c.links.set(index, { ...(rename && { name: ifname }), ...(noV6 && { addrGenMode: 'none' as const }), ...(ipv4Conf && { ipv4Conf }), up: true });
-    c.addresses.add(index, `${addr.address}/${addr.prefixlen}`, addr.family === 6 ? { nodad: true } : {});
-    if (addr6) c.addresses.add(index, `${addr6.address}/${addr6.prefixlen}`, { nodad: true });
+    c.addresses.add({ dev: index, address: `${addr.address}/${addr.prefixlen}`, ...(addr.family === 6 && { nodad: true }) });
+    if (addr6) c.addresses.add({ dev: index, address: `${addr6.address}/${addr6.prefixlen}`, nodad: true });
     if (o.gateway !== undefined) c.routes.add({ dst: addr.family === 6 ? 'default6' : 'default', gateway: o.gateway, dev: index });
     if (o.gateway6 !== undefined) c.routes.add({ dst: 'default6', gateway: o.gateway6, dev: index });
     return c;

@@ -1,11 +1,13 @@
-import { native, type NativeHandle } from './binding';
+import { native, type NativeHandle, type NativeLinkStep, type NativeStep, type NativeVxlanOptions } from './binding';
 import { call, fromNative, NetlinkError } from './errors';
 import { fdbRequest, type FdbKey, type FdbSpec } from './fdb';
+import { handleOf } from './handle';
+import { IfindexResolver } from './ifindex';
 import { neighbourRequest, type NeighbourKey, type NeighbourSpec, type PendingNeighRequest } from './neighbours';
 import type { Netns } from './netns';
 import {
-  addressStep, linkAddStep, linkDeleteStep, linkSetStep, portDisabled, Ref, routeStep,
-  type AddressOptions, type LinkChanges, type LinkRef, type LinkSpec, type RouteSpec, type Step,
+  addressSpecOf, addressStep, linkAddStep, linkDeleteStep, linkSetStep, portDisabled, Ref, routeStep,
+  type AddressKey, type AddressOptions, type AddressSpec, type LinkChanges, type LinkRef, type LinkSpec, type RouteSpec, type Step, type StepRef,
 } from './spec';
 import type { Link } from './types';
 
@@ -37,9 +39,6 @@ export function reserveIfindex(): number {
   if (nextIndex > 0x7ffffff0) nextIndex = 0x10000000;
   return nextIndex;
 }
-
-// Changes for links a step creates in another namespace, sent there after commit.
-const remoteFollowUps = new WeakMap<Step, RemoteFollowUp[]>();
 
 /** A change to a link created in another namespace, applied through that namespace. */
 interface RemoteFollowUp {
@@ -73,6 +72,20 @@ function followUpsElsewhere(spec: LinkSpec): RemoteFollowUp[] {
   return out;
 }
 
+/** An address verb: one spec object, or (deprecated) the link, the CIDR and options. */
+export interface AddressVerb<R> {
+  (spec: AddressSpec): R;
+  /** @deprecated Give one object: `({ dev, address, ...options })`. The positional form goes in netplumb 0.3. */
+  (dev: LinkRef, cidr: string, opts?: AddressOptions): R;
+}
+
+/** addresses.delete: one key object, or (deprecated) the link and the CIDR. */
+export interface AddressDeleteVerb<R> {
+  (key: AddressKey): R;
+  /** @deprecated Give one object: `({ dev, address })`. The positional form goes in netplumb 0.3. */
+  (dev: LinkRef, cidr: string): R;
+}
+
 const ROLLBACK_IGNORED = new Set(['ENODEV', 'EADDRNOTAVAIL', 'ESRCH', 'ENOENT']);
 
 /** Options of a delete step for a neighbour or FDB entry. */
@@ -94,6 +107,26 @@ function neighStep(p: PendingNeighRequest, opts?: NeighDeleteOptions): Step {
   return step;
 }
 
+/** A named namespace one native call makes before the batches that use it (see Netns's pending handles). */
+export interface PendingNetns {
+  netns: Netns;
+  dir: string;
+  name: string;
+}
+
+/**
+ * Commits batches in order in one native call (Batch.commitAll), optionally making the
+ * named namespace `creating.netns` first, in the same call: the batches may use it as
+ * their namespace and as a link's netns. If it cannot be made, nothing is sent; if a
+ * step fails after it was made, the error's `batch` is set as for commitAll, and the
+ * namespace is left for the caller to remove. Internal: attachVeth's path.
+ */
+// Set in Batch's static block: it reads the batches' private state.
+export let commitBatches: (batches: Batch[], opts: { rollback?: boolean }, creating?: PendingNetns) => Promise<StepResult[][]>;
+
+/** Asks the kernel to echo the links a batch creates (NLM_F_ECHO): links.add's path. Set in Batch's static block. */
+export let echoCreatedLinks: (batch: Batch) => Batch;
+
 /**
  * A batch of rtnetlink requests (links, addresses, routes, neighbours, FDB entries) for one namespace, sent in
  * one sendmsg when committed. Each queued request is one step; the kernel answers
@@ -103,6 +136,8 @@ function neighStep(p: PendingNeighRequest, opts?: NeighDeleteOptions): Step {
 export class Batch {
   readonly #ns: Netns;
   readonly #steps: Step[] = [];
+  // Changes for links a step creates in another namespace, sent there after commit.
+  readonly #elsewhere = new Map<Step, RemoteFollowUp[]>();
   #committed = false;
 
   /** Queue link requests: add (RTM_NEWLINK + NLM_F_CREATE|NLM_F_EXCL), set, delete. */
@@ -118,10 +153,17 @@ export class Batch {
   };
 
   /** Queue address requests (RTM_NEWADDR / RTM_DELADDR). */
-  readonly addresses = {
-    add: (dev: LinkRef, cidr: string, opts?: AddressOptions): Batch => this.#push(addressStep('addrAdd', dev, cidr, opts)),
-    replace: (dev: LinkRef, cidr: string, opts?: AddressOptions): Batch => this.#push(addressStep('addrReplace', dev, cidr, opts)),
-    delete: (dev: LinkRef, cidr: string): Batch => this.#push(addressStep('addrDel', dev, cidr)),
+  readonly addresses: {
+    /** RTM_NEWADDR, NLM_F_CREATE|NLM_F_EXCL. */
+    add: AddressVerb<Batch>;
+    /** RTM_NEWADDR, NLM_F_CREATE|NLM_F_REPLACE. */
+    replace: AddressVerb<Batch>;
+    /** RTM_DELADDR. */
+    delete: AddressDeleteVerb<Batch>;
+  } = {
+    add: (a: AddressSpec | LinkRef, cidr?: string, opts?: AddressOptions): Batch => this.#push(addressStep('addrAdd', addressSpecOf(a, cidr, opts))),
+    replace: (a: AddressSpec | LinkRef, cidr?: string, opts?: AddressOptions): Batch => this.#push(addressStep('addrReplace', addressSpecOf(a, cidr, opts))),
+    delete: (a: AddressKey | LinkRef, cidr?: string): Batch => this.#push(addressStep('addrDel', addressSpecOf(a, cidr))),
   };
 
   /** Queue route requests (RTM_NEWROUTE / RTM_DELROUTE). */
@@ -159,17 +201,12 @@ export class Batch {
 
   #push(step: Step, elsewhere: RemoteFollowUp[] = []): this {
     if (this.#committed) throw new Error('batch already committed');
-    if (elsewhere.length > 0) remoteFollowUps.set(step, elsewhere);
+    if (elsewhere.length > 0) this.#elsewhere.set(step, elsewhere);
     if (this.#steps.length >= 10000) throw new RangeError('a batch holds at most 10000 steps');
     this.#steps.push(step);
     return this;
   }
 
-  /** @internal Ask the kernel to echo created links back (NLM_F_ECHO). */
-  echoLinks(): this {
-    for (const s of this.#steps) if (s.op === 'linkAdd') s.echo = true;
-    return this;
-  }
 
   /**
    * Sends every step in one sendmsg and waits for all answers. Resolves with one
@@ -177,7 +214,7 @@ export class Batch {
    * set, and `batch` describing the rest) after undoing creating steps if `rollback`.
    */
   async commit(opts: { rollback?: boolean } = {}): Promise<StepResult[]> {
-    const [r] = await Batch.commitAll([this], opts);
+    const [r] = await commitBatches([this], opts);
     return r!;
   }
 
@@ -189,59 +226,54 @@ export class Batch {
    * of every batch sent so far are undone, the later batches' first.
    */
   static async commitAll(batches: Batch[], opts: { rollback?: boolean } = {}): Promise<StepResult[][]> {
-    return Batch._commitAll(batches, opts);
+    return commitBatches(batches, opts);
   }
 
-  /**
-   * @internal commitAll, optionally making the named namespace `creating.netns` (a
-   * Netns._pending) first, in the same native call: the batches may use it as their
-   * namespace and as a link's netns. If it cannot be made, nothing is sent; if a step
-   * fails after it was made, the error's `batch` is set as for commitAll, and the
-   * namespace is left for the caller to remove.
-   */
-  static async _commitAll(
-    batches: Batch[],
-    opts: { rollback?: boolean },
-    creating?: { netns: Netns; dir: string; name: string },
-  ): Promise<StepResult[][]> {
-    for (const b of batches) {
-      if (b.#committed) throw new Error('batch already committed');
-      b.#committed = true;
-    }
-    const resolved = await Promise.all(batches.map((b) => b.#resolve()));
-    const seq = batches.map((b, i) => [b.#ns.handle(), resolved[i]!] as [NativeHandle, object[]]);
-    const raw = await call(
-      creating
-        ? native.rtnlCreateSequence(creating.dir, creating.name, creating.netns.handle(), seq)
-        : native.rtnlSequence(seq),
-    );
-    const errors = raw.map((steps) => steps.map((r) => (r.error ? (fromNative(r.error) as NetlinkError) : undefined)));
-    const failedBatch = errors.findIndex((e) => e.some((x) => x !== undefined));
-    if (failedBatch < 0) {
-      for (const b of batches) await b.#followUpsElsewhere();
-      return raw.map((steps) => steps.map((r) => (r.link ? { link: r.link } : {})));
-    }
-    const batchErrors = errors[failedBatch]!;
-    const failure: BatchFailure = { errors: batchErrors, rolledBack: false, notRolledBack: [] };
-    if (opts.rollback ?? true) {
-      let clean = true;
-      for (let bi = failedBatch; bi >= 0; bi--) {
-        const undo: Step[] = [];
-        resolved[bi]!.forEach((s, i) => {
-          if (errors[bi]![i]) return;
-          const inv = inverse(s);
-          if (inv) undo.unshift(inv);
-          else if (bi === failedBatch) failure.notRolledBack.push(i);
-        });
-        if (undo.length === 0) continue;
-        const res = await call(native.rtnlBatch(batches[bi]!.#ns.handle(), undo));
-        if (res.some((r) => r.error && !ROLLBACK_IGNORED.has((fromNative(r.error) as NetlinkError).code))) clean = false;
+  static {
+    echoCreatedLinks = (b) => {
+      for (const s of b.#steps) if (s.op === 'linkAdd') s.echo = true;
+      return b;
+    };
+    commitBatches = async (batches, opts, creating) => {
+      for (const b of batches) {
+        if (b.#committed) throw new Error('batch already committed');
+        b.#committed = true;
       }
-      failure.rolledBack = clean;
-    }
-    const err = batchErrors.find((e) => e !== undefined)!;
-    Object.defineProperty(err, 'batch', { value: failure, enumerable: false });
-    throw err;
+      const resolved = await Promise.all(batches.map((b) => b.#resolve()));
+      const seq = batches.map((b, i): [NativeHandle, NativeStep[]] => [handleOf(b.#ns), resolved[i]!]);
+      const raw = await call(
+        creating
+          ? native.rtnlCreateSequence(creating.dir, creating.name, handleOf(creating.netns), seq)
+          : native.rtnlSequence(seq),
+      );
+      const errors = raw.map((steps) => steps.map((r) => (r.error ? (fromNative(r.error) as NetlinkError) : undefined)));
+      const failedBatch = errors.findIndex((e) => e.some((x) => x !== undefined));
+      if (failedBatch < 0) {
+        for (const b of batches) await b.#followUpsElsewhere();
+        return raw.map((steps) => steps.map((r) => (r.link ? { link: r.link } : {})));
+      }
+      const batchErrors = errors[failedBatch]!;
+      const failure: BatchFailure = { errors: batchErrors, rolledBack: false, notRolledBack: [] };
+      if (opts.rollback ?? true) {
+        let clean = true;
+        for (let bi = failedBatch; bi >= 0; bi--) {
+          const undo: NativeStep[] = [];
+          resolved[bi]!.forEach((s, i) => {
+            if (errors[bi]![i]) return;
+            const inv = inverse(s);
+            if (inv) undo.unshift(inv);
+            else if (bi === failedBatch) failure.notRolledBack.push(i);
+          });
+          if (undo.length === 0) continue;
+          const res = await call(native.rtnlBatch(handleOf(batches[bi]!.#ns), undo));
+          if (res.some((r) => r.error && !ROLLBACK_IGNORED.has((fromNative(r.error) as NetlinkError).code))) clean = false;
+        }
+        failure.rolledBack = clean;
+      }
+      const err = batchErrors.find((e) => e !== undefined)!;
+      Object.defineProperty(err, 'batch', { value: failure, enumerable: false });
+      throw err;
+    };
   }
 
   // Links created inside another namespace get their follow-up changes through that
@@ -249,7 +281,7 @@ export class Batch {
   async #followUpsElsewhere(): Promise<void> {
     const byNs = new Map<Netns, Batch>();
     for (const s of this.#steps) {
-      for (const f of remoteFollowUps.get(s) ?? []) {
+      for (const f of this.#elsewhere.get(s) ?? []) {
         let b = byNs.get(f.ns);
         if (!b) byNs.set(f.ns, (b = f.ns.batch()));
         b.links.set(f.name, f.changes);
@@ -258,49 +290,79 @@ export class Batch {
     await Promise.all([...byNs.values()].map((b) => b.commit()));
   }
 
-  // Replaces link references by ifindexes: links created earlier in this batch get a
-  // requested index; others are looked up.
-  async #resolve(): Promise<Step[]> {
+  // The steps with every link reference an ifindex: links created earlier in this batch
+  // get a requested index; others are looked up (one RTM_GETLINK per distinct name).
+  async #resolve(): Promise<NativeStep[]> {
     const created = new Map<string, number>();
-    const lookups = new Map<string, Promise<number>>();
-    const steps = this.#steps.map((s) => ({ ...s }));
-    const resolveRef = (ref: Ref, at: number): number | Promise<number> => {
-      const creator = created.get(ref.name);
-      if (creator !== undefined && creator < at) {
-        const c = steps[creator]!;
-        if (c.index === undefined) c.index = reserveIfindex();
-        return c.index as number;
-      }
-      let p = lookups.get(ref.name);
-      if (!p) {
-        p = this.#ns.links.get(ref.name).then((l) => l.index);
-        lookups.set(ref.name, p);
-      }
-      return p;
-    };
+    const names = new IfindexResolver(this.#ns.links);
+    const out: NativeStep[] = [];
     const pending: Promise<void>[] = [];
-    const fix = (obj: Record<string, unknown>, key: string, at: number) => {
-      const v = obj[key];
-      if (!(v instanceof Ref)) return;
-      const r = resolveRef(v, at);
-      if (typeof r === 'number') obj[key] = r;
-      else pending.push(r.then((i) => { obj[key] = i; }));
-    };
-    steps.forEach((s, i) => {
-      for (const k of ['index', 'master', 'link', 'oif', 'via']) fix(s, k, i);
-      if (s.vxlan && typeof s.vxlan === 'object') {
-        s.vxlan = { ...(s.vxlan as object) };
-        fix(s.vxlan as Record<string, unknown>, 'device', i);
+    const fix = (v: StepRef | undefined, at: number, set: (n: number) => void): void => {
+      if (!(v instanceof Ref)) {
+        if (v !== undefined) set(v);
+        return;
       }
-      if (s.op === 'linkAdd' && s.netns === undefined) created.set(s.name as string, i);
+      const creator = created.get(v.name);
+      if (creator !== undefined && creator < at) {
+        const c = out[creator] as NativeLinkStep;
+        c.index ??= reserveIfindex();
+        set(c.index);
+        return;
+      }
+      pending.push(names.index(v.name).then(set));
+    };
+    this.#steps.forEach((s, i) => {
+      switch (s.op) {
+        case 'linkAdd':
+        case 'linkSet': {
+          const o: NativeLinkStep = { ...s, index: undefined, master: undefined, link: undefined, vxlan: undefined };
+          fix(s.index, i, (n) => (o.index = n));
+          fix(s.master, i, (n) => (o.master = n));
+          fix(s.link, i, (n) => (o.link = n));
+          if (s.vxlan) {
+            const v: NativeVxlanOptions = { ...s.vxlan, device: undefined };
+            fix(s.vxlan.device, i, (n) => (v.device = n));
+            o.vxlan = v;
+          }
+          if (s.op === 'linkAdd' && s.netns === undefined) created.set(s.name as string, i);
+          out.push(o);
+          break;
+        }
+        case 'addrAdd':
+        case 'addrReplace':
+        case 'addrDel': {
+          const o = { ...s, index: 0 };
+          fix(s.index, i, (n) => (o.index = n));
+          out.push(o);
+          break;
+        }
+        case 'routeAdd':
+        case 'routeReplace':
+        case 'routeAppend':
+        case 'routeDel': {
+          const o = { ...s, oif: undefined as number | undefined };
+          fix(s.oif, i, (n) => (o.oif = n));
+          out.push(o);
+          break;
+        }
+        case 'neigh': {
+          const o = { ...s, index: 0, via: undefined as number | undefined };
+          fix(s.index, i, (n) => (o.index = n));
+          fix(s.via, i, (n) => (o.via = n));
+          out.push(o);
+          break;
+        }
+        default:
+          out.push(s);
+      }
     });
     await Promise.all(pending);
-    return steps;
+    return out;
   }
 }
 
 // The step that undoes a successful creating step; undefined if it cannot be undone.
-function inverse(s: Step): Step | undefined {
+function inverse(s: NativeStep): NativeStep | undefined {
   switch (s.op) {
     case 'linkAdd':
       // A link made inside another namespace is found there by its peer or not at all;
@@ -315,7 +377,7 @@ function inverse(s: Step): Step | undefined {
     case 'neigh': {
       // An entry the step created (add), or the one remote a VXLAN append added (its dst
       // and friends select it); a replace may have overwritten something: not undone.
-      const req = s.req as { op: string };
+      const { req } = s;
       if (req.op !== 'add' && req.op !== 'append') return undefined;
       return { ...s, req: { ...req, op: 'delete', state: undefined, sticky: undefined, externLearned: undefined, router: undefined } };
     }

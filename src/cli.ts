@@ -26,21 +26,6 @@ netplumb <command> --help describes a command. Exit codes: 0 success, 1 failure,
 2 usage error.
 `;
 
-const DEMO_USAGE = `usage: netplumb demo [--json]
-
-Builds Docker's network model (default and user-defined bridge networks, published
-ports, name resolution, isolation) inside a throwaway sandbox (a user + network + mount
-namespace; nothing touches this machine's network), checks it with real TCP traffic,
-prints what each check saw and removes everything.
-
-options:
-  --json      print the checks and timings as one JSON object
-  -h, --help  this text
-
-Exit codes: 0 every check passed, 1 a check failed or the sandbox could not be made,
-2 usage error.
-`;
-
 const SHOW_USAGE = `usage: netplumb show <links|addresses|routes|neighbours|fdb|nft> [options]
 
 Lists what a network namespace holds, read over netlink by netplumb itself:
@@ -197,25 +182,11 @@ function parse<T extends ParseArgsConfig['options']>(args: string[], options: T,
   }
 }
 
-function sandboxed(args: string[]): number {
-  // Re-run this command inside a user + network + mount namespace with a tmpfs over /run
-  // (scripts/in-netns.mjs): nothing can touch the machine's own network.
-  const root = path.resolve(__dirname, '..');
-  const r = spawnSync(process.execPath, [path.join(root, 'scripts', 'in-netns.mjs'), process.execPath, __filename, ...args], {
-    stdio: 'inherit',
-  });
+// The demo is its own entry point (dist/demo.js, also the netplumb-demo command): the
+// CLI hands the command over whole, arguments, usage and exit code included.
+function demo(args: string[]): number {
+  const r = spawnSync(process.execPath, [path.join(__dirname, 'demo.js'), ...args], { stdio: 'inherit' });
   return r.status ?? 1;
-}
-
-async function demo(args: string[]): Promise<number> {
-  const { values } = parse(args, { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
-  if (values.help) {
-    process.stdout.write(DEMO_USAGE);
-    return 0;
-  }
-  if (process.env.NETPLUMB_SANDBOX !== '1') return sandboxed(['demo', ...args]);
-  const { runDemo } = await import('./demo');
-  return runDemo({ json: values.json === true });
 }
 
 async function show(args: string[]): Promise<number> {

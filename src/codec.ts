@@ -1,15 +1,15 @@
 // Wire-level entry points, for tests and tools that compare netplumb's bytes with
 // what iproute2 sends or replay captured replies. Requests are encoded with sequence
 // number 0 and port id 0; the socket numbers them when it sends.
-import { native } from './binding';
+import { native, type NativeNftMessage, type NativeStep } from './binding';
 import { callSync } from './errors';
 import { fdbRequest, type FdbSpec } from './fdb';
 import { neighTableEntries } from './neigh-table';
 import { neighbourRequest, numericRequest, type NeighbourSpec } from './neighbours';
 import type { FdbEntry, Link, Neighbour } from './types';
 import { type Expr, fromNative } from './nft/expr';
-import type { Transaction } from './nft/nft';
-import { linkDeleteStep, linkSetStep, Ref, type LinkChanges, type Step } from './spec';
+import { encodeTransaction, type Transaction } from './nft/nft';
+import { linkDeleteStep, linkSetStep, Ref, type LinkChanges } from './spec';
 import { checkLinkRef } from './validate';
 
 function checkIndex(v: unknown): number {
@@ -18,11 +18,11 @@ function checkIndex(v: unknown): number {
 }
 
 // A step with every link reference already a number: the codec resolves no names.
-function numericStep(step: Step): Step {
+function numericStep(step: ReturnType<typeof linkSetStep>): NativeStep {
   for (const [k, v] of Object.entries(step)) {
     if (v instanceof Ref) throw new TypeError(`the codec takes links as ifindexes (${k} is a name)`);
   }
-  return step;
+  return step as NativeStep;
 }
 
 /** Wire-level encoders and decoders (rtnetlink links, neighbours, FDB; nftables batches and expressions), for tests and tools. */
@@ -78,8 +78,7 @@ export const codec = {
   },
   /** The batch a transaction's commit() would send (NFNL_MSG_BATCH_BEGIN ... END, seq 0). */
   async encodeNftTransaction(tx: Transaction): Promise<Buffer> {
-    const ops = await tx.build();
-    return callSync(() => native.nftEncodeBatch(ops));
+    return encodeTransaction(tx);
   },
   /** Decodes the payload of an NFTA_RULE_EXPRESSIONS attribute. */
   decodeNftExprs(buf: Buffer): Expr[] {
@@ -87,7 +86,7 @@ export const codec = {
     return callSync(() => native.nftDecodeExprs(buf)).map(fromNative);
   },
   /** Decodes nftables messages (tables, chains, rules, sets, elements) as the native side sees them. */
-  decodeNftMessages(buf: Buffer): { type: number; flags: number; msg?: string; object?: Record<string, unknown> }[] {
+  decodeNftMessages(buf: Buffer): NativeNftMessage[] {
     if (!Buffer.isBuffer(buf)) throw new TypeError('decodeNftMessages expects a Buffer');
     return callSync(() => native.nftDecodeMessages(buf));
   },

@@ -1,16 +1,18 @@
 // Connection tracking entries of a namespace (ctnetlink over NETLINK_NETFILTER):
 // filtered listing and deletion of IPv4 or IPv6 flows, e.g. the stale DNAT of a port
 // that was published to a container that is gone.
-import { isIP } from 'node:net';
 import { native, type NativeCtFilter } from './binding';
+import { handleOf } from './handle';
+import { IP_PROTOCOLS } from './constants';
 import { call } from './errors';
+import { ipFamily } from './ip';
 import type { Netns } from './netns';
+import type { ConntrackEntry, ConntrackProtocol } from './types';
 import { checkInt, checkObject } from './validate';
 
-/** Transport protocols whose conntrack entries can be deleted by tuple. */
-export type ConntrackProtocol = 'tcp' | 'udp' | 'sctp';
+export type { ConntrackEntry, ConntrackProtocol, ConntrackTuple } from './types';
 
-const PROTO_NUM: Record<ConntrackProtocol, number> = { tcp: 6, udp: 17, sctp: 132 };
+const PROTO_NUM: Readonly<Record<ConntrackProtocol, number>> = IP_PROTOCOLS;
 const PROTO_NAME = new Map<number, ConntrackProtocol>(Object.entries(PROTO_NUM).map(([k, v]) => [v, k as ConntrackProtocol]));
 
 /**
@@ -29,36 +31,6 @@ export interface ConntrackFilter {
   origDstPort?: number;
 }
 
-/** One direction of a flow. */
-export interface ConntrackTuple {
-  src: string;
-  dst: string;
-  /** Ports, for protocols that have them (tcp, udp, sctp, dccp, udplite). */
-  srcPort?: number;
-  dstPort?: number;
-  /** CTA_TUPLE_ZONE: a conntrack zone of this direction only. */
-  zone?: number;
-}
-
-/** A conntrack entry as IPCTNL_MSG_CT_GET dumps it. */
-export interface ConntrackEntry {
-  /** 4 or 6: the family of its tuples' addresses. */
-  family: 4 | 6;
-  /** 'tcp', 'udp', 'sctp', or the IP protocol number of any other. */
-  protocol: ConntrackProtocol | number;
-  original: ConntrackTuple;
-  reply: ConntrackTuple;
-  /** CTA_ID: the entry's identity (a new entry with the same tuple has another). */
-  id?: number;
-  /** IPS_* status bits (CTA_STATUS). */
-  status?: number;
-  /** Seconds left (CTA_TIMEOUT). */
-  timeout?: number;
-  mark?: number;
-  /** CTA_ZONE: the entry's conntrack zone, when not the default. */
-  zone?: number;
-}
-
 function nativeFilter(filter: unknown, needProtocol: boolean): NativeCtFilter {
   const f = checkObject(filter as Partial<ConntrackFilter> | undefined, 'conntrack filter');
   const out: NativeCtFilter = {};
@@ -69,11 +41,11 @@ function nativeFilter(filter: unknown, needProtocol: boolean): NativeCtFilter {
     }
     out.protocol = PROTO_NUM[f.protocol];
   }
-  const family = f.family ?? (typeof f.replySrc === 'string' && isIP(f.replySrc) === 6 ? 6 : 4);
+  const family = f.family ?? (typeof f.replySrc === 'string' && ipFamily(f.replySrc) === 6 ? 6 : 4);
   out.family = family;
   if (f.replySrc !== undefined) {
     // No zone ids: a conntrack tuple has none.
-    if (typeof f.replySrc !== 'string' || isIP(f.replySrc) !== family || f.replySrc.includes('%')) {
+    if (typeof f.replySrc !== 'string' || ipFamily(f.replySrc) !== family) {
       throw new TypeError(`conntrack filter replySrc must be an IPv${family} address, got ${String(f.replySrc)}`);
     }
     out.replySrc = f.replySrc;
@@ -105,7 +77,7 @@ export class Conntrack {
    */
   async list(filter: Partial<ConntrackFilter> = {}): Promise<ConntrackEntry[]> {
     const f = nativeFilter(filter, false);
-    const entries = await call(native.ctList(this.#ns.handle(), f));
+    const entries = await call(native.ctList(handleOf(this.#ns), f));
     return entries.map((e) => ({ ...e, protocol: PROTO_NAME.get(e.protocol) ?? e.protocol }));
   }
 
@@ -117,6 +89,6 @@ export class Conntrack {
    */
   async delete(filter: ConntrackFilter): Promise<number> {
     const f = nativeFilter(filter, true);
-    return call(native.ctDelete(this.#ns.handle(), f));
+    return call(native.ctDelete(handleOf(this.#ns), f));
   }
 }

@@ -1,9 +1,12 @@
-// `netplumb demo`: the seeds' scenario, built through the library inside a throwaway
-// sandbox (user + network + mount namespace, tmpfs over /run), checked with real
-// traffic, printed, and cleaned up.
+#!/usr/bin/env node
+// `netplumb demo` (also `netplumb-demo`): the seeds' scenario, built through the library
+// inside a throwaway sandbox (user + network + mount namespace, tmpfs over /run), checked
+// with real traffic, printed, and cleaned up. Its own entry point: the CLI runs this file,
+// and nothing in the library imports it.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
+import { parseArgs } from 'node:util';
 import { Netns } from './netns';
 import { Networks } from './network/networks';
 import type { Network } from './network/network';
@@ -98,7 +101,7 @@ export async function runDemo(opts: { json?: boolean } = {}): Promise<number> {
     await host
       .batch()
       .links.add({ name: 'out0', kind: 'veth', up: true, addrGenMode: 'none', peer: { name: 'eth0', netns: outside, up: true } })
-      .addresses.add('out0', '192.0.2.1/24')
+      .addresses.add({ dev: 'out0', address: '192.0.2.1/24' })
       .routes.add({ dst: 'default', gateway: '192.0.2.2' })
       .commit();
     // The outside knows the way to the container subnets (as a router upstream might):
@@ -106,7 +109,7 @@ export async function runDemo(opts: { json?: boolean } = {}): Promise<number> {
     await outside
       .batch()
       .links.set('lo', { up: true })
-      .addresses.add('eth0', '192.0.2.2/24')
+      .addresses.add({ dev: 'eth0', address: '192.0.2.2/24' })
       .routes.add({ dst: '172.16.0.0/12', gateway: '192.0.2.1' })
       .commit();
 
@@ -190,4 +193,53 @@ export async function runDemo(opts: { json?: boolean } = {}): Promise<number> {
   if (opts.json) process.stdout.write(`${JSON.stringify({ ok, checks, timings }, null, 2)}\n`);
   else log(`\n${ok ? 'all checks passed' : 'SOME CHECKS FAILED'}; everything removed`);
   return ok ? 0 : 1;
+}
+
+const USAGE = `usage: netplumb demo [--json]
+
+Builds Docker's network model (default and user-defined bridge networks, published
+ports, name resolution, isolation) inside a throwaway sandbox (a user + network + mount
+namespace; nothing touches this machine's network), checks it with real TCP traffic,
+prints what each check saw and removes everything.
+
+options:
+  --json      print the checks and timings as one JSON object
+  -h, --help  this text
+
+Exit codes: 0 every check passed, 1 a check failed or the sandbox could not be made,
+2 usage error.
+`;
+
+async function main(args: string[]): Promise<number> {
+  let json = false;
+  try {
+    const { values } = parseArgs({ args, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true });
+    if (values.help) {
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    json = values.json === true;
+  } catch (e) {
+    // parseArgs's messages start with one sentence ("Unknown option '--x'.").
+    process.stderr.write(`netplumb: ${(e as Error).message.split(/\.\s|\n/)[0]!.replace(/\.$/, '')} (see netplumb demo --help)\n`);
+    return 2;
+  }
+  if (process.env.NETPLUMB_SANDBOX !== '1') {
+    // Again inside a user + network + mount namespace with a tmpfs over /run
+    // (scripts/in-netns.mjs): nothing can touch the machine's own network.
+    const root = path.resolve(__dirname, '..');
+    const r = spawnSync(process.execPath, [path.join(root, 'scripts', 'in-netns.mjs'), process.execPath, __filename, ...args], { stdio: 'inherit' });
+    return r.status ?? 1;
+  }
+  return runDemo({ json });
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      process.stderr.write(`netplumb: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}\n`);
+      process.exit(1);
+    },
+  );
 }

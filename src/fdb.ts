@@ -1,8 +1,10 @@
 import { native, type NativeNeighFilter, type NativeNeighRequest } from './binding';
+import { handleOf } from './handle';
 import { call } from './errors';
 import type { Netns } from './netns';
 import { neighTableEntries } from './neigh-table';
-import { DevResolver, resolveRequest, type PendingNeighRequest } from './neighbours';
+import { IfindexResolver } from './ifindex';
+import { resolveRequest, type PendingNeighRequest } from './neighbours';
 import type { FdbEntry } from './types';
 import { checkInt, checkIp, checkLinkRef, checkMac, checkObject, checkOneOf, checkOptBool } from './validate';
 
@@ -92,8 +94,8 @@ export class Fdb {
   }
 
   async #apply(op: 'add' | 'replace' | 'append' | 'delete', spec: FdbSpec): Promise<void> {
-    const req = await resolveRequest(fdbRequest(op, spec), new DevResolver(this.#ns));
-    await call(native.neighApply(this.#ns.handle(), [req], false));
+    const req = await resolveRequest(fdbRequest(op, spec), new IfindexResolver(this.#ns.links));
+    await call(native.neighApply(handleOf(this.#ns), [req], false));
   }
 
   /** Adds an entry (RTM_NEWNEIGH, NLM_F_CREATE|NLM_F_EXCL); EEXIST if the MAC is there. */
@@ -123,12 +125,12 @@ export class Fdb {
   /** Every FDB entry, or those of a device or bridge (RTM_GETNEIGH dump, AF_BRIDGE, filtered in the kernel). */
   async list(filter?: FdbFilter): Promise<FdbEntry[]> {
     const o = checkObject(filter, 'filter');
-    const devs = new DevResolver(this.#ns);
+    const devs = new IfindexResolver(this.#ns.links);
     const f: NativeNeighFilter = { family: 'bridge' };
     const dev = o.dev !== undefined ? checkLinkRef(o.dev, 'filter.dev') : undefined;
     const bridge = o.bridge !== undefined ? checkLinkRef(o.bridge, 'filter.bridge') : undefined;
     if (dev !== undefined) f.ifindex = await devs.index(dev);
     if (bridge !== undefined) f.master = await devs.index(bridge);
-    return neighTableEntries(await call(native.neighList(this.#ns.handle(), f))) as FdbEntry[];
+    return neighTableEntries(await call(native.neighList(handleOf(this.#ns), f))) as FdbEntry[];
   }
 }

@@ -2,9 +2,11 @@ export { Netns, defaultNetnsDir, type NetnsOptions, type NetnsId } from './netns
 export { Links, type LinkFilter } from './links';
 export { Addresses } from './addresses';
 export { Routes, type RouteFilter } from './routes';
-export { Batch, reserveIfindex, type StepResult, type BatchFailure, type NeighDeleteOptions } from './batch';
+export {
+  Batch, reserveIfindex, type StepResult, type BatchFailure, type NeighDeleteOptions, type AddressVerb, type AddressDeleteVerb,
+} from './batch';
 export type {
-  LinkSpec, LinkBaseSpec, VethPeerSpec, GenericLinkSpec, LinkChanges, LinkRef, AddressOptions, RouteSpec,
+  LinkSpec, LinkBaseSpec, VethPeerSpec, GenericLinkSpec, LinkChanges, LinkRef, AddressOptions, AddressSpec, AddressKey, RouteSpec,
 } from './spec';
 export {
   Neighbours, type NeighbourSpec, type NeighbourSetState, type NeighbourKey, type NeighbourFilter,
@@ -26,6 +28,11 @@ export type {
 } from './types';
 export { IPV4_CONF } from './types';
 export { codec } from './codec';
+// What the codec's nftables decoder returns: messages as the native side decodes them.
+export type {
+  NativeNftMessage, NativeNftTable, NativeNftChain, NativeNftRule, NativeNftSet, NativeRawElement, NativeElementOut,
+  NativeDatum, NativeScalar, NativeVerdictData, NativeExpr, NativeExprField, TypeofPart,
+} from './binding';
 export { NetnsPool, type NetnsPoolOptions } from './pool';
 export {
   attachVeth, attachMacvlan, type VethAttachOptions, type VethAttachResult, type NewNetns, type MacvlanAttachOptions, type MacvlanAttachResult,
@@ -43,3 +50,9 @@ export { schemas as apiSchemas, type SchemaName } from './daemon/schemas';
 export {
   runCni, attachmentKey, CniError, CNI_ERR, SUPPORTED_VERSIONS as CNI_VERSIONS, type CniCall, type CniOutcome, type CniBackend,
 } from './cni/plugin';
+// Deprecated here: import them from 'netplumb/etcd'. Re-exported from the main entry for
+// one more minor version (until 0.3), as netplumb 0.1 exported them.
+export {
+  OverlayControlPlane, type ControlPlaneOptions, type ControlPlaneStats, type EtcdConnection, type OverlayDefinition,
+  type OverlayJoinOptions,
+} from './etcd';

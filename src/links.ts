@@ -1,5 +1,8 @@
+import { echoCreatedLinks } from './batch';
 import { native } from './binding';
 import { call, callSync } from './errors';
+import { handleOf } from './handle';
+import { IfindexResolver } from './ifindex';
 import type { Netns } from './netns';
 import type { LinkChanges, LinkRef, LinkSpec } from './spec';
 import type { Link } from './types';
@@ -25,7 +28,7 @@ export class Links {
   /** One link by name or index (RTM_GETLINK). ENODEV if there is none. */
   async get(ref: LinkRef): Promise<Link> {
     const r = checkLinkRef(ref);
-    return call(native.linkGet(this.#ns.handle(), r));
+    return call(native.linkGet(handleOf(this.#ns), r));
   }
 
   /**
@@ -36,7 +39,7 @@ export class Links {
    */
   getSync(ref: LinkRef): Link {
     const r = checkLinkRef(ref);
-    return callSync(() => native.linkGetSync(this.#ns.handle(), r));
+    return callSync(() => native.linkGetSync(handleOf(this.#ns), r));
   }
 
   /** Every link, or those matching the filter (RTM_GETLINK dump, filtered in the kernel). */
@@ -49,13 +52,12 @@ export class Links {
       }
       f.kind = filter.kind;
     }
-    return call(native.linkList(this.#ns.handle(), f));
+    return call(native.linkList(handleOf(this.#ns), f));
   }
 
   /** The ifindex of a link given by name or index. */
   async index(ref: LinkRef): Promise<number> {
-    const r = checkLinkRef(ref);
-    return typeof r === 'number' ? r : (await this.get(r)).index;
+    return new IfindexResolver(this).index(checkLinkRef(ref));
   }
 
   /**
@@ -65,7 +67,7 @@ export class Links {
    * on an existing link (addrGenMode, ipv4Conf, bridge-port options) share its sendmsg.
    */
   async add(spec: LinkSpec): Promise<Link> {
-    const [r] = await this.#ns.batch().links.add(spec).echoLinks().commit();
+    const [r] = await echoCreatedLinks(this.#ns.batch().links.add(spec)).commit();
     // The echo shows the link as created; follow-up changes (addrGenMode, bridge-port
     // options, a deferred up) came after it, and a link made in another namespace is
     // echoed there: read those back.

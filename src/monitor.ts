@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { native, type NativeHandle, type NativeMonitor, type NativeMonitorEvent, type NativeNeighTable } from './binding';
+import { native, type NativeHandle, type NativeMonitor, type NativeMonitorEvent } from './binding';
+import { MONITOR_GROUPS } from './constants';
 import { callSync, NetlinkError } from './errors';
 import { neighTableEntries } from './neigh-table';
 import type { Address, FdbEntry, Link, Neighbour, Route } from './types';
@@ -54,7 +55,15 @@ export interface ResyncEvent {
 /** Everything a monitor yields, in the order the kernel sent it. */
 export type MonitorEvent = MonitorChange | ResyncEvent;
 
-const GROUPS = { links: 1, addresses: 2, routes: 4, neighbours: 8 } as const;
+const GROUPS = MONITOR_GROUPS;
+
+// A native event as the public one: neighbour and FDB events carry a one-row NeighTable.
+function toEvent(ev: Exclude<NativeMonitorEvent, { type: 'error' }>): MonitorEvent {
+  if (ev.type === 'resync') return ev;
+  if (ev.kind === 'neighbour') return { type: ev.type, kind: 'neighbour', value: neighTableEntries(ev.value)[0] as Neighbour };
+  if (ev.kind === 'fdb') return { type: ev.type, kind: 'fdb', value: neighTableEntries(ev.value)[0] as FdbEntry };
+  return ev;
+}
 const DEFAULT_HWM = 10_000;
 
 /** The events a Monitor emits, typed (declaration merging with the class below). */
@@ -220,11 +229,7 @@ export class Monitor extends EventEmitter implements AsyncIterable<MonitorEvent>
         this.emit('close');
         return;
       }
-      // Neighbour and FDB events carry a one-row NeighTable.
-      if (ev.type === 'new' || ev.type === 'delete') {
-        if (ev.kind === 'neighbour' || ev.kind === 'fdb') ev.value = neighTableEntries(ev.value as NativeNeighTable)[0];
-      }
-      const e = ev as MonitorEvent;
+      const e = toEvent(ev);
       this.#push(e);
       this.emit('event', e);
       if (e.type === 'resync') this.emit('resync', e);

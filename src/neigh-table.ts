@@ -1,44 +1,43 @@
 // Neighbour and FDB entries from the native NeighTable (native/rtnl/neigh.h): u32 rows
 // and one string of formatted addresses, turned into Neighbour and FdbEntry objects
 // here, where V8 builds them at JIT speed (a dozen N-API calls per object cost ten
-// times more). The column order below is the C++ enum's.
+// times more). The columns and the names of states and flags are the one table's
+// (src/constants.ts, native/constants.h).
 import type { NativeNeighTable } from './binding';
+import { ADDRESS_FAMILIES, NEIGH_COLUMNS as C, NEIGH_PRESENT as P, NEIGHBOUR_FLAGS, NEIGHBOUR_STATES } from './constants';
 import type { FdbEntry, FdbState, Neighbour, NeighbourFlag, NeighbourState } from './types';
 
-const COLS = 19;
-const HEAD = 0, IFINDEX = 1, PRESENT = 2, DST_LEN = 3, LLADDR_LEN = 4, PROBES = 5, MASTER = 6,
-  LINK_NETNSID = 7, PROTOCOL = 8, VLAN = 9, PORT = 10, VNI = 11, SRC_VNI = 12, VIA = 13, NH_ID = 14,
-  CONFIRMED = 15, USED = 16, UPDATED = 17, REFCNT = 18;
-const HAS_DST = 1, HAS_LLADDR = 2, HAS_PROBES = 4, HAS_MASTER = 8, HAS_LINK_NETNSID = 16,
-  HAS_PROTOCOL = 32, HAS_VLAN = 64, HAS_PORT = 128, HAS_VNI = 256, HAS_SRC_VNI = 512, HAS_VIA = 1024,
-  HAS_NH_ID = 2048, HAS_CACHEINFO = 4096;
+const COLS = C.count;
+const HEAD = C.head, IFINDEX = C.ifindex, PRESENT = C.present, DST_LEN = C.dstLen, LLADDR_LEN = C.lladdrLen,
+  PROBES = C.probes, MASTER = C.master, LINK_NETNSID = C.linkNetnsid, PROTOCOL = C.protocol, VLAN = C.vlan,
+  PORT = C.port, VNI = C.vni, SRC_VNI = C.srcVni, VIA = C.via, NH_ID = C.nhId, CONFIRMED = C.confirmed,
+  USED = C.used, UPDATED = C.updated, REFCNT = C.refcnt;
+const HAS_DST = P.dst, HAS_LLADDR = P.lladdr, HAS_PROBES = P.probes, HAS_MASTER = P.master,
+  HAS_LINK_NETNSID = P.linkNetnsid, HAS_PROTOCOL = P.protocol, HAS_VLAN = P.vlan, HAS_PORT = P.port, HAS_VNI = P.vni,
+  HAS_SRC_VNI = P.srcVni, HAS_VIA = P.via, HAS_NH_ID = P.nhId, HAS_CACHEINFO = P.cacheinfo;
 
-const AF_INET6 = 10;
-const AF_BRIDGE = 7;
+const AF_INET6 = ADDRESS_FAMILIES.inet6;
+const AF_BRIDGE = ADDRESS_FAMILIES.bridge;
+const { permanent: NUD_PERMANENT, noarp: NUD_NOARP, stale: NUD_STALE } = NEIGHBOUR_STATES;
 
-// NUD_* as `ip neigh` names them; one state per entry (NOARP and PERMANENT win).
-const NUD: readonly [number, NeighbourState][] = [
-  [0x80, 'permanent'], [0x40, 'noarp'], [0x02, 'reachable'], [0x04, 'stale'], [0x08, 'delay'],
-  [0x10, 'probe'], [0x20, 'failed'], [0x01, 'incomplete'],
-];
+// NUD_* as `ip neigh` names them, strongest first: one state per entry (NOARP and
+// PERMANENT win).
+const NUD = (Object.entries(NEIGHBOUR_STATES) as [NeighbourState, number][]).filter(([, bit]) => bit !== 0);
 function nudName(s: number): NeighbourState {
-  for (const [bit, name] of NUD) if (s & bit) return name;
+  for (const [name, bit] of NUD) if (s & bit) return name;
   return 'none';
 }
 
 // FDB states as `bridge fdb` names them.
 function fdbState(s: number): FdbState {
-  return s & 0x80 ? 'permanent' : s & 0x40 ? 'static' : s & 0x04 ? 'stale' : 'dynamic';
+  return s & NUD_PERMANENT ? 'permanent' : s & NUD_NOARP ? 'static' : s & NUD_STALE ? 'stale' : 'dynamic';
 }
 
 // NTF_* as `ip -j neigh` / `bridge -j fdb` name them, in bit order.
-const NTF: readonly [number, NeighbourFlag][] = [
-  [0x01, 'use'], [0x02, 'self'], [0x04, 'master'], [0x08, 'proxy'], [0x10, 'extern_learn'],
-  [0x20, 'offload'], [0x40, 'sticky'], [0x80, 'router'],
-];
+const NTF = (Object.entries(NEIGHBOUR_FLAGS) as [NeighbourFlag, number][]).sort((a, b) => a[1] - b[1]);
 function ntfNames(f: number): NeighbourFlag[] {
   const out: NeighbourFlag[] = [];
-  if (f !== 0) for (const [bit, name] of NTF) if (f & bit) out.push(name);
+  if (f !== 0) for (const [name, bit] of NTF) if (f & bit) out.push(name);
   return out;
 }
 
@@ -57,8 +56,8 @@ const NeighbourObject = function (this: Record<string, unknown>, cols, r, has, d
   if (dst !== undefined) this.address = dst;
   if (mac !== undefined) this.mac = mac;
   this.state = nudName(head >>> 16);
-  this.proxy = (flags & 0x08) !== 0;
-  this.router = (flags & 0x80) !== 0;
+  this.proxy = (flags & NEIGHBOUR_FLAGS.proxy) !== 0;
+  this.router = (flags & NEIGHBOUR_FLAGS.router) !== 0;
   if (has & HAS_PROBES) this.probes = cols[r + PROBES];
   common(this, cols, r, has, tickMs);
 } as Row;
@@ -75,7 +74,7 @@ const FdbObject = function (this: Record<string, unknown>, cols, r, has, dst, ma
   if (has & HAS_VIA && cols[r + VIA] !== 0) this.via = cols[r + VIA];
   if (has & HAS_NH_ID) this.nhid = cols[r + NH_ID];
   this.state = fdbState(head >>> 16);
-  this.self = (head & (0x02 << 8)) !== 0;
+  this.self = (head & (NEIGHBOUR_FLAGS.self << 8)) !== 0;
   common(this, cols, r, has, tickMs);
 } as Row;
 FdbObject.prototype = Object.prototype;

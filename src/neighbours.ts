@@ -1,6 +1,9 @@
-import { isIP } from 'node:net';
 import { native, type NativeNeighFilter, type NativeNeighRequest } from './binding';
+import { handleOf } from './handle';
 import { call, callSync } from './errors';
+import { NEIGHBOUR_STATES } from './constants';
+import { ipFamily } from './ip';
+import { IfindexResolver } from './ifindex';
 import { neighTableEntries } from './neigh-table';
 import type { Netns } from './netns';
 import type { Neighbour, NeighbourState } from './types';
@@ -8,9 +11,7 @@ import { checkIp, checkLinkRef, checkMac, checkObject, checkOneOf, checkOptBool 
 
 /** States a neighbour can be given (NUD_*); 'permanent' unless said otherwise. */
 export type NeighbourSetState = Exclude<NeighbourState, 'none'>;
-const SET_STATES: readonly NeighbourSetState[] = [
-  'permanent', 'noarp', 'reachable', 'stale', 'delay', 'probe', 'failed', 'incomplete',
-];
+const SET_STATES = Object.keys(NEIGHBOUR_STATES).filter((s) => s !== 'none') as NeighbourSetState[];
 
 /** An ARP/NDP entry to add or replace (RTM_NEWNEIGH, AF_INET or AF_INET6). */
 export interface NeighbourSpec {
@@ -56,27 +57,6 @@ export interface NeighbourFlushFilter extends NeighbourFilter {
   includePermanent?: boolean;
 }
 
-/** Resolves device names to ifindexes, once per name per call (each costs a RTM_GETLINK). */
-export class DevResolver {
-  readonly #ns: Netns;
-  readonly #cache = new Map<string, Promise<number>>();
-
-  constructor(ns: Netns) {
-    this.#ns = ns;
-  }
-
-  /** The ifindex of a validated reference (checkLinkRef); ENODEV if the name does not exist. */
-  index(ref: string | number): Promise<number> {
-    if (typeof ref === 'number') return Promise.resolve(ref);
-    let p = this.#cache.get(ref);
-    if (!p) {
-      p = this.#ns.links.get(ref).then((l) => l.index);
-      this.#cache.set(ref, p);
-    }
-    return p;
-  }
-}
-
 /** A validated RTM_*NEIGH request whose devices may still be names. */
 export interface PendingNeighRequest {
   req: NativeNeighRequest;
@@ -85,7 +65,7 @@ export interface PendingNeighRequest {
 }
 
 /** Resolves the device names of a validated request (a RTM_GETLINK per distinct name). */
-export async function resolveRequest(p: PendingNeighRequest, devs: DevResolver): Promise<NativeNeighRequest> {
+export async function resolveRequest(p: PendingNeighRequest, devs: IfindexResolver): Promise<NativeNeighRequest> {
   const out = { ...p.req, ifindex: await devs.index(p.dev) };
   if (p.via !== undefined) out.via = await devs.index(p.via);
   return out;
@@ -109,7 +89,7 @@ export function neighbourRequest(
 ): PendingNeighRequest {
   const s = checkObject<NeighbourSpec>(spec, what);
   const address = checkIp(s.address, `${what}.address`);
-  const family = isIP(address) as 4 | 6;
+  const family = ipFamily(address) as 4 | 6;
   const proxy = checkOptBool(s.proxy, `${what}.proxy`);
   const req: NativeNeighRequest = { op, family: FAMILY[family], ifindex: 0, dst: address };
   if (proxy) req.proxy = true;
@@ -147,11 +127,27 @@ function checkFilter(f: NeighbourFilter | undefined): PendingFilter {
   return p;
 }
 
-async function filterOf(f: NeighbourFilter | undefined, devs: DevResolver): Promise<NativeNeighFilter> {
+async function filterOf(f: NeighbourFilter | undefined, devs: IfindexResolver): Promise<NativeNeighFilter> {
   const { out, dev, master } = checkFilter(f);
   if (dev !== undefined) out.ifindex = await devs.index(dev);
   if (master !== undefined) out.master = await devs.index(master);
   return out;
+}
+
+/**
+ * Sends validated neighbour and FDB requests of one namespace together: several
+ * RTM_NEWNEIGH/RTM_DELNEIGH per sendmsg, devices resolved once per name. With
+ * `rollback`, the entries added are deleted again if one fails; with `ignoreMissing`, a
+ * delete that finds nothing is not a failure. Returns how many took effect. (The
+ * overlay driver's control plane sends its FDB and ARP entries this way.)
+ */
+export async function applyNeighRequests(
+  ns: Netns, requests: readonly PendingNeighRequest[], opts: { rollback?: boolean; ignoreMissing?: boolean } = {},
+): Promise<number> {
+  if (requests.length === 0) return 0;
+  const devs = new IfindexResolver(ns.links);
+  const resolved = await Promise.all(requests.map((r) => resolveRequest(r, devs)));
+  return call(native.neighApply(handleOf(ns), resolved, opts.rollback ?? false, opts.ignoreMissing ?? false));
 }
 
 /** ARP and NDP entries of one namespace: the requests `ip neigh` makes. */
@@ -165,14 +161,14 @@ export class Neighbours {
 
   /** Adds an entry (RTM_NEWNEIGH, NLM_F_CREATE|NLM_F_EXCL); EEXIST if there is one. */
   async add(spec: NeighbourSpec): Promise<void> {
-    const req = await resolveRequest(neighbourRequest('add', spec), new DevResolver(this.#ns));
-    await call(native.neighApply(this.#ns.handle(), [req], false));
+    const req = await resolveRequest(neighbourRequest('add', spec), new IfindexResolver(this.#ns.links));
+    await call(native.neighApply(handleOf(this.#ns), [req], false));
   }
 
   /** Adds or overwrites an entry (RTM_NEWNEIGH, NLM_F_CREATE|NLM_F_REPLACE). */
   async replace(spec: NeighbourSpec): Promise<void> {
-    const req = await resolveRequest(neighbourRequest('replace', spec), new DevResolver(this.#ns));
-    await call(native.neighApply(this.#ns.handle(), [req], false));
+    const req = await resolveRequest(neighbourRequest('replace', spec), new IfindexResolver(this.#ns.links));
+    await call(native.neighApply(handleOf(this.#ns), [req], false));
   }
 
   /**
@@ -184,28 +180,28 @@ export class Neighbours {
     if (!Array.isArray(specs)) throw new TypeError('addMany expects an array of neighbour specs');
     // Every request is validated before any name is resolved.
     const pending = specs.map((s, i) => neighbourRequest('add', s, `neighbours[${i}]`));
-    const devs = new DevResolver(this.#ns);
+    const devs = new IfindexResolver(this.#ns.links);
     const reqs = await Promise.all(pending.map((p) => resolveRequest(p, devs)));
     if (reqs.length === 0) return;
-    await call(native.neighApply(this.#ns.handle(), reqs, true));
+    await call(native.neighApply(handleOf(this.#ns), reqs, true));
   }
 
   /** Deletes an entry (RTM_DELNEIGH); ENOENT if there is none. */
   async delete(key: NeighbourKey): Promise<void> {
-    const req = await resolveRequest(neighbourRequest('delete', key), new DevResolver(this.#ns));
-    await call(native.neighApply(this.#ns.handle(), [req], false));
+    const req = await resolveRequest(neighbourRequest('delete', key), new IfindexResolver(this.#ns.links));
+    await call(native.neighApply(handleOf(this.#ns), [req], false));
   }
 
   /** One entry (RTM_GETNEIGH for an address on a device); ENOENT if there is none. */
   async get(key: NeighbourKey): Promise<Neighbour> {
-    const req = await resolveRequest(neighbourRequest('get', key), new DevResolver(this.#ns));
-    return neighTableEntries(await call(native.neighGet(this.#ns.handle(), req)))[0] as Neighbour;
+    const req = await resolveRequest(neighbourRequest('get', key), new IfindexResolver(this.#ns.links));
+    return neighTableEntries(await call(native.neighGet(handleOf(this.#ns), req)))[0] as Neighbour;
   }
 
   /** Every entry, or those matching the filter (RTM_GETNEIGH dump, filtered in the kernel). */
   async list(filter?: NeighbourFilter): Promise<Neighbour[]> {
-    const f = await filterOf(filter, new DevResolver(this.#ns));
-    return neighTableEntries(await call(native.neighList(this.#ns.handle(), f))) as Neighbour[];
+    const f = await filterOf(filter, new IfindexResolver(this.#ns.links));
+    return neighTableEntries(await call(native.neighList(handleOf(this.#ns), f))) as Neighbour[];
   }
 
   /**
@@ -216,10 +212,10 @@ export class Neighbours {
    */
   listSync(filter?: NeighbourFilter): Neighbour[] {
     const { out, dev, master } = checkFilter(filter);
-    const index = (ref: string | number): number => (typeof ref === 'number' ? ref : this.#ns.links.getSync(ref).index);
-    if (dev !== undefined) out.ifindex = index(dev);
-    if (master !== undefined) out.master = index(master);
-    return neighTableEntries(callSync(() => native.neighListSync(this.#ns.handle(), out))) as Neighbour[];
+    const devs = new IfindexResolver(this.#ns.links);
+    if (dev !== undefined) out.ifindex = devs.indexSync(dev);
+    if (master !== undefined) out.master = devs.indexSync(master);
+    return neighTableEntries(callSync(() => native.neighListSync(handleOf(this.#ns), out))) as Neighbour[];
   }
 
   /**
@@ -230,7 +226,7 @@ export class Neighbours {
   async flush(filter?: NeighbourFlushFilter): Promise<number> {
     const o = checkObject(filter, 'filter');
     const all = checkOptBool(o.includePermanent, 'filter.includePermanent') ?? false;
-    const f = await filterOf(o, new DevResolver(this.#ns));
-    return call(native.neighFlush(this.#ns.handle(), f, all));
+    const f = await filterOf(o, new IfindexResolver(this.#ns.links));
+    return call(native.neighFlush(handleOf(this.#ns), f, all));
   }
 }

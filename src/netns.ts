@@ -2,9 +2,10 @@ import * as path from 'node:path';
 import { native, type NativeHandle } from './binding';
 import { call, callSync, fromNative, NetlinkError } from './errors';
 import { Addresses } from './addresses';
-import { Batch } from './batch';
+import { Batch, type PendingNetns } from './batch';
 import { Conntrack } from './conntrack';
 import { Fdb } from './fdb';
+import { handleOf, registerHandle } from './handle';
 import { Links } from './links';
 import { Monitor, type MonitorOptions } from './monitor';
 import { Neighbours } from './neighbours';
@@ -14,10 +15,10 @@ import type { RawStep } from './types';
 import { Nft } from './nft/nft';
 import { checkNetnsName, checkPath, checkPid } from './validate';
 
-/** Options shared by the named-namespace calls. */
 /** A namespace's identity: `'<dev>:<ino>'` of its nsfs inode (see Netns.id). */
 export type NetnsId = string;
 
+/** Options shared by the named-namespace calls. */
 export interface NetnsOptions {
   /**
    * Directory of named namespaces, as `ip netns` uses it. Default: the
@@ -34,6 +35,14 @@ export function defaultNetnsDir(): string {
 function dirOf(opts?: NetnsOptions): string {
   return checkPath(opts?.netnsDir ?? defaultNetnsDir(), 'netnsDir');
 }
+
+/**
+ * A Netns for a named namespace that one native call makes together with what goes into
+ * it (attachVeth's `create`): usable in batches, but requests on it fail with EBADF until
+ * that call has made it; `made()` says whether it has. Internal (set in Netns's static
+ * block, which can call its private constructor).
+ */
+export let pendingNetns: (name: string, opts?: NetnsOptions) => PendingNetns & { made(): boolean };
 
 /**
  * A handle on one network namespace: its nsfs file descriptor plus netlink sockets
@@ -62,6 +71,15 @@ export class Netns {
     this.links = new Links(this);
     this.addresses = new Addresses(this);
     this.routes = new Routes(this);
+    registerHandle(this, () => this.#live());
+  }
+
+  // The native handle; EBADF once closed.
+  #live(): NativeHandle {
+    if (!this.#handle) {
+      throw new NetlinkError({ errno: 9, op: 'netns', detail: 'namespace handle is closed' });
+    }
+    return this.#handle;
   }
 
   /** A batch of link, address and route requests sent in one sendmsg on commit(). */
@@ -94,7 +112,7 @@ export class Netns {
    * The monitor outlives close() of this handle; close it separately.
    */
   monitor(options?: MonitorOptions): Monitor {
-    return new Monitor(this.handle(), options);
+    return new Monitor(this.#live(), options);
   }
 
   /**
@@ -113,18 +131,15 @@ export class Netns {
     return new Netns(await call(native.nsCreate(dir, n)), n, path.join(dir, n));
   }
 
-  /**
-   * @internal A Netns for a named namespace that one native call makes together with
-   * what goes into it (attachVeth's `create`): usable in batches, but requests on it
-   * fail with EBADF until that call has made it.
-   */
-  static _pending(name: string, opts?: NetnsOptions): { netns: Netns; dir: string; name: string; made(): boolean } {
-    const n = checkNetnsName(name);
-    const dir = dirOf(opts);
-    const netns = new Netns(callSync(() => native.nsPending()), n, path.join(dir, n));
-    // Whether the call that makes it has made it: the handle then holds an fd.
-    const made = (): boolean => !netns.closed && callSync(() => native.nsInfo(netns.handle())).fd >= 0;
-    return { netns, dir, name: n, made };
+  static {
+    pendingNetns = (name, opts) => {
+      const n = checkNetnsName(name);
+      const dir = dirOf(opts);
+      const netns = new Netns(callSync(() => native.nsPending()), n, path.join(dir, n));
+      // Whether the call that makes it has made it: the handle then holds an fd.
+      const made = (): boolean => !netns.closed && callSync(() => native.nsInfo(handleOf(netns))).fd >= 0;
+      return { netns, dir, name: n, made };
+    };
   }
 
   /**
@@ -178,13 +193,13 @@ export class Netns {
     const dir = dirOf(opts);
     // A bind mount and an open, made on the calling thread: each takes microseconds,
     // less than a round trip through the libuv pool.
-    const h = callSync(() => native.nsBindSync(this.handle(), dir, n));
+    const h = callSync(() => native.nsBindSync(this.#live(), dir, n));
     return new Netns(h, n, path.join(dir, n));
   }
 
   /** Another handle on the same namespace, with its own fd and sockets (closing one leaves the other open). */
   async duplicate(): Promise<Netns> {
-    const { fd } = callSync(() => native.nsInfo(this.handle()));
+    const { fd } = callSync(() => native.nsInfo(this.#live()));
     return new Netns(callSync(() => native.nsOpen(`/proc/self/fd/${fd}`)), this.name, this.path);
   }
 
@@ -212,7 +227,7 @@ export class Netns {
    * kernel reuses the inode of a namespace that is gone for a new one.
    */
   get id(): NetnsId {
-    const { dev, ino } = callSync(() => native.nsInfo(this.handle()));
+    const { dev, ino } = callSync(() => native.nsInfo(this.#live()));
     return `${dev}:${ino}`;
   }
 
@@ -223,7 +238,7 @@ export class Netns {
 
   /** Counters of the route socket: how many sendmsg and recvmsg calls it made. */
   socketStats(): { sends: number; receives: number; portId: number } {
-    return callSync(() => native.nsSocketStats(this.handle()));
+    return callSync(() => native.nsSocketStats(this.#live()));
   }
 
   /**
@@ -236,7 +251,7 @@ export class Netns {
    */
   async rawRequest(messages: Buffer): Promise<RawStep[]> {
     if (!Buffer.isBuffer(messages)) throw new TypeError('messages must be a Buffer');
-    const steps = await call(native.rtnlRaw(this.handle(), messages));
+    const steps = await call(native.rtnlRaw(this.#live(), messages));
     return steps.map((s) => {
       const step: RawStep = { replies: s.replies };
       if (s.error) step.error = fromNative(s.error) as NetlinkError;
@@ -257,13 +272,5 @@ export class Netns {
 
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
-  }
-
-  /** @internal The native handle; throws EBADF once closed. */
-  handle(): NativeHandle {
-    if (!this.#handle) {
-      throw new NetlinkError({ errno: 9, op: 'netns', detail: 'namespace handle is closed' });
-    }
-    return this.#handle;
   }
 }

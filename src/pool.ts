@@ -76,7 +76,7 @@ export class NetnsPool {
     const ns = await Netns.create();
     try {
       const sysctls = this.#opts.sysctls ?? DEFAULT_SYSCTLS;
-      for (const [k, v] of Object.entries(sysctls)) await ns.sysctl.set(k, v);
+      await ns.sysctl.set(sysctls);
       if (this.#opts.loUp) await ns.links.set('lo', { up: true });
       return ns;
     } catch (e) {

@@ -1,7 +1,9 @@
-import { native } from './binding';
+import { native, type NativeRouteFilter, type NativeRouteQuery } from './binding';
+import { handleOf } from './handle';
 import { call, NetlinkError } from './errors';
 import type { Netns } from './netns';
-import { routeNames, type LinkRef, type RouteSpec } from './spec';
+import { ROUTE_PROTOCOLS, ROUTE_TABLES, ROUTE_TYPES } from './constants';
+import type { LinkRef, RouteSpec } from './spec';
 import { checkIp } from './validate';
 import type { Route, RouteType } from './types';
 
@@ -47,19 +49,19 @@ export class Routes {
 
   /** The route the kernel would use for dst (RTM_GETROUTE, `ip route get`). */
   async get(dst: string, opts: { src?: string; dev?: LinkRef; mark?: number } = {}): Promise<Route> {
-    const q: { dst: string; src?: string; oif?: number; mark?: number } = { dst: checkIp(dst, 'dst') };
+    const q: NativeRouteQuery = { dst: checkIp(dst, 'dst') };
     if (opts.src !== undefined) q.src = checkIp(opts.src, 'src');
     if (opts.dev !== undefined) q.oif = await this.#ns.links.index(opts.dev);
     if (opts.mark !== undefined) {
       if (!Number.isInteger(opts.mark) || opts.mark < 0 || opts.mark > 0xffffffff) throw new RangeError('mark must be a u32');
       q.mark = opts.mark;
     }
-    return call(native.routeGet(this.#ns.handle(), q));
+    return call(native.routeGet(handleOf(this.#ns), q));
   }
 
   /** Routes of the main table, or as filtered (RTM_GETROUTE dump, filtered in the kernel). */
   async list(filter: RouteFilter = {}): Promise<Route[]> {
-    const f: { family?: number; table?: number; protocol?: number; type?: number; oif?: number } = {};
+    const f: NativeRouteFilter = {};
     if (filter.family !== undefined) {
       if (filter.family !== 4 && filter.family !== 6) throw new TypeError('family must be 4 or 6');
       f.family = filter.family;
@@ -70,24 +72,24 @@ export class Routes {
         if (!Number.isInteger(table) || table < 1 || table > 0xffffffff) throw new RangeError('table must be a u32 above 0');
         f.table = table;
       } else {
-        const t = routeNames.TABLES[table];
+        const t = (ROUTE_TABLES as Record<string, number>)[table];
         if (t === undefined) throw new TypeError(`unknown table ${String(table)}`);
         f.table = t;
       }
     }
     if (filter.protocol !== undefined) {
-      const p = typeof filter.protocol === 'number' ? filter.protocol : routeNames.PROTOCOLS[filter.protocol];
+      const p = typeof filter.protocol === 'number' ? filter.protocol : (ROUTE_PROTOCOLS as Record<string, number>)[filter.protocol];
       if (p === undefined || !Number.isInteger(p) || p < 0 || p > 255) throw new TypeError(`unknown protocol ${String(filter.protocol)}`);
       f.protocol = p;
     }
     if (filter.type !== undefined) {
-      const t = routeNames.ROUTE_TYPES[filter.type];
+      const t = (ROUTE_TYPES as Record<string, number>)[filter.type];
       if (t === undefined) throw new TypeError(`unknown route type ${String(filter.type)}`);
       f.type = t;
     }
     if (filter.dev !== undefined) f.oif = await this.#ns.links.index(filter.dev);
     try {
-      return await call(native.routeList(this.#ns.handle(), f));
+      return await call(native.routeList(handleOf(this.#ns), f));
     } catch (e) {
       // A table that holds no route does not exist yet; the kernel says ENOENT for it.
       if (f.table !== undefined && e instanceof NetlinkError && e.code === 'ENOENT') return [];

@@ -340,7 +340,7 @@ export async function showJson(ns: Netns, what: ShowObject, opts: ShowOptions = 
       return fdbJson(await ns.fdb.list(), links);
     case 'nft': {
       const tables = await ns.nft.listTables();
-      const dumps = await Promise.all(tables.map((t) => ns.nft.listTable(t.family as Family, t.name)));
+      const dumps = await Promise.all(tables.map((t) => ns.nft.listTable({ family: t.family as Family, name: t.name })));
       return nftJson(dumps);
     }
   }

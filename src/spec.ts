@@ -1,12 +1,18 @@
 // Validation and normalisation of link, address and route requests into the plain
 // step objects the native batch encoder takes. Everything here runs before anything
 // reaches the kernel; bad input throws TypeError or RangeError.
-import { isIP } from 'node:net';
-import type { NativeHandle } from './binding';
+import type {
+  NativeAddressStep, NativeBridgeOptions, NativeBridgePortOptions, NativeHandle, NativeLinkCommon, NativeLinkDeleteStep,
+  NativeLinkStep, NativeRouteStep, NativeStep, NativeVxlanOptions,
+} from './binding';
+import * as G from './constants';
+import { handleOf } from './handle';
+import { ipFamily, parsePrefix } from './ip';
 import type { Netns } from './netns';
 import {
-  ADDR_GEN_MODES, BRIDGE_PORT_STATES, IPV4_CONF, IPVLAN_MODES, MACVLAN_MODES,
-  type AddrGenMode, type BridgeOptions, type BridgePortOptions, type Ipv4Conf, type IpvlanOptions, type MacvlanOptions,
+  IPV4_CONF,
+  type AddrGenMode, type BridgeOptions, type BridgePortOptions, type BridgePortState, type Ipv4Conf, type IpvlanMode,
+  type IpvlanOptions, type MacvlanMode, type MacvlanOptions,
   type RouteType, type Scope, type VlanOptions, type VxlanOptions,
 } from './types';
 import {
@@ -118,7 +124,18 @@ export interface LinkChanges {
   bridge?: BridgeOptions;
 }
 
-/** Options of addresses.add / replace / delete (RTM_NEWADDR, RTM_DELADDR). */
+/** An address of a link, for addresses.delete (RTM_DELADDR). */
+export interface AddressKey {
+  /** The link, by name or ifindex. */
+  dev: LinkRef;
+  /** 'address/prefixlen' ('10.0.0.2/24', 'fd00::2/64'); a bare address is a host prefix. */
+  address: string;
+}
+
+/** An address to add or replace (RTM_NEWADDR): the link, the address and its options. */
+export interface AddressSpec extends AddressKey, AddressOptions {}
+
+/** Options of addresses.add / replace (RTM_NEWADDR). */
 export interface AddressOptions {
   /** Point-to-point peer address. */
   peer?: string;
@@ -172,23 +189,36 @@ export class Ref {
   constructor(readonly name: string) {}
 }
 
-/** A step as the native encoder takes it, with link references possibly unresolved. */
-export interface Step {
-  op: string;
-  [field: string]: unknown;
-}
+/** A link reference in a step: an ifindex, or a name Batch resolves before sending. */
+export type StepRef = number | Ref;
+/** A step as the native encoder takes it (NativeStep), its link references possibly still names. */
+export type Step = NativeStep<StepRef>;
 
-const SCOPES: Record<Scope, number> = { universe: 0, site: 200, link: 253, host: 254, nowhere: 255 };
-const ROUTE_TYPES: Record<RouteType, number> = {
-  unicast: 1, local: 2, broadcast: 3, anycast: 4, multicast: 5, blackhole: 6, unreachable: 7, prohibit: 8, throw: 9, nat: 10,
-};
-const PROTOCOLS: Record<string, number> = { redirect: 1, kernel: 2, boot: 3, static: 4, ra: 9, dhcp: 16 };
-const TABLES: Record<string, number> = { default: 253, main: 254, local: 255 };
-const IFA_F = { nodad: 0x02, homeaddress: 0x10, managetempaddr: 0x100, noprefixroute: 0x200, mcautojoin: 0x400 } as const;
+// The kernel's numbers for these names: the one table, src/constants.ts.
+const SCOPES: Readonly<Record<Scope, number>> = G.SCOPES;
+const ROUTE_TYPES: Readonly<Record<RouteType, number>> = G.ROUTE_TYPES;
+const PROTOCOLS: Readonly<Record<string, number>> = G.ROUTE_PROTOCOLS;
+const TABLES: Readonly<Record<'default' | 'main' | 'local', number>> = G.ROUTE_TABLES;
+const IFA_F = G.ADDRESS_FLAGS;
+const ADDR_GEN_MODES = Object.keys(G.ADDR_GEN_MODES) as AddrGenMode[];
+const MACVLAN_MODES = Object.keys(G.MACVLAN_MODES) as MacvlanMode[];
+const IPVLAN_MODES = Object.keys(G.IPVLAN_MODES) as IpvlanMode[];
+const BRIDGE_PORT_STATES: Readonly<Record<BridgePortState, number>> = G.BRIDGE_PORT_STATES;
 const KIND_RE = /^[a-z0-9_.-]{1,31}$/;
 
 function optInt(v: unknown, what: string, min: number, max: number): number | undefined {
   return v === undefined ? undefined : int(v, what, min, max);
+}
+
+/** A macvlan's or ipvlan's options: a mode by name and 16 bits of flags. */
+function modeAndFlags<M extends string>(
+  v: { mode?: M; flags?: number } | undefined,
+  what: string,
+  modes: readonly M[],
+): { mode: M | undefined; flags: number | undefined } | undefined {
+  if (v === undefined) return undefined;
+  const o = own(v, what);
+  return { mode: oneOf(o.mode, `${what}.mode`, modes), flags: optInt(o.flags, `${what}.flags`, 0, 0xffff) };
 }
 
 function optString(v: unknown, what: string, maxBytes = 255): string | undefined {
@@ -198,38 +228,17 @@ function optString(v: unknown, what: string, maxBytes = 255): string | undefined
   return v;
 }
 
-/** 'addr/len' (or a bare address, taken as a host prefix); returns its parts. */
-export function parseCidr(v: unknown, what = 'CIDR'): { address: string; prefixlen: number; family: 4 | 6 } {
-  if (typeof v !== 'string') throw new TypeError(`${what} must be a string like 10.0.0.1/24`);
-  const slash = v.indexOf('/');
-  const address = slash < 0 ? v : v.slice(0, slash);
-  const family = isIP(address);
-  if (family === 0) throw new TypeError(`${what} ${JSON.stringify(v)} is not an address/prefix`);
-  const max = family === 4 ? 32 : 128;
-  let prefixlen = max;
-  if (slash >= 0) {
-    const p = v.slice(slash + 1);
-    if (!/^\d{1,3}$/.test(p)) throw new TypeError(`${what} ${JSON.stringify(v)} has a malformed prefix length`);
-    prefixlen = Number(p);
-    if (prefixlen > max) throw new RangeError(`${what} ${JSON.stringify(v)}: prefix length over ${max}`);
-  }
-  return { address, prefixlen, family: family as 4 | 6 };
-}
-
 function refOrIndex(v: LinkRef, what: string): Ref | number {
   const r = checkLinkRef(v, what);
   return typeof r === 'number' ? r : new Ref(r);
 }
 
 function nsHandle(ns: unknown, what: string): NativeHandle {
-  if (typeof ns !== 'object' || ns === null || typeof (ns as Netns).handle !== 'function') {
-    throw new TypeError(`${what} must be a Netns handle`);
-  }
-  if ((ns as Netns).closed) throw new TypeError(`${what} is a closed Netns handle`);
-  return (ns as Netns).handle();
+  if (typeof ns === 'object' && ns !== null && (ns as Netns).closed === true) throw new TypeError(`${what} is a closed Netns handle`);
+  return handleOf(ns, what);
 }
 
-function common(s: Partial<LinkBaseSpec & VethPeerSpec>, what: string, out: Step): void {
+function common(s: Partial<LinkBaseSpec & VethPeerSpec>, what: string, out: Omit<NativeLinkCommon, 'index'> & { index?: StepRef }): void {
   if (s.index !== undefined) out.index = int(s.index, `${what}.index`, 1, 0x7fffffff);
   if (s.mtu !== undefined) out.mtu = int(s.mtu, `${what}.mtu`, 1, 0x7fffffff);
   if (s.mac !== undefined) out.mac = checkMac(s.mac, `${what}.mac`);
@@ -242,24 +251,32 @@ function common(s: Partial<LinkBaseSpec & VethPeerSpec>, what: string, out: Step
   if (s.netns !== undefined) out.netns = nsHandle(s.netns, `${what}.netns`);
 }
 
-function bridgeOptions(opts: BridgeOptions | undefined, what: string): Step | undefined {
+/** Checks one value of an options object; `what` is its path ('bridge.stp'). */
+type Check<T> = (v: unknown, what: string) => T;
+
+const intIn = (min: number, max: number): Check<number | undefined> => (v, what) => optInt(v, what, min, max);
+
+/** Bridge timers: seconds, sent in clock_t (1/100 s) as a u32. */
+const seconds: Check<number | undefined> = (v, what) => {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !(v >= 0) || v > 42949672) throw new RangeError(`${what} must be seconds in 0..42949672`);
+  return v;
+};
+
+/** An options object checked key by key, in the order of `checks` (the keys it takes). */
+function checked<T extends object>(opts: object, what: string, checks: { [K in keyof T]-?: Check<T[K]> }): T {
+  const o = own(opts, what) as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [key, check] of Object.entries<Check<unknown>>(checks)) out[key] = check(o[key], `${what}.${key}`);
+  return out as T;
+}
+
+function bridgeOptions(opts: BridgeOptions | undefined, what: string): NativeBridgeOptions | undefined {
   if (opts === undefined) return undefined;
-  const b = own(opts, what);
-  const secs = (v: unknown, w: string) => {
-    if (v === undefined) return undefined;
-    if (typeof v !== 'number' || !(v >= 0) || v > 42949672) throw new RangeError(`${w} must be seconds in 0..42949672`);
-    return v;
-  };
-  return {
-    op: '',
-    stp: optBool(b.stp, `${what}.stp`),
-    vlanFiltering: optBool(b.vlanFiltering, `${what}.vlanFiltering`),
-    ageingTime: secs(b.ageingTime, `${what}.ageingTime`),
-    forwardDelay: secs(b.forwardDelay, `${what}.forwardDelay`),
-    multicastSnooping: optBool(b.multicastSnooping, `${what}.multicastSnooping`),
-    priority: optInt(b.priority, `${what}.priority`, 0, 65535),
-    defaultPvid: optInt(b.defaultPvid, `${what}.defaultPvid`, 0, 4094),
-  };
+  return checked<NativeBridgeOptions>(opts, what, {
+    stp: optBool, vlanFiltering: optBool, ageingTime: seconds, forwardDelay: seconds, multicastSnooping: optBool,
+    priority: intIn(0, 65535), defaultPvid: intIn(0, 4094),
+  });
 }
 
 /**
@@ -295,8 +312,8 @@ export function ipv4ConfOf(opts: Ipv4Conf | undefined, what: string): Record<str
 
 function portState(v: unknown, what: string): number | undefined {
   if (v === undefined || typeof v === 'number') return optInt(v, what, 0, 4);
-  if (typeof v === 'string' && (BRIDGE_PORT_STATES as readonly string[]).includes(v)) return BRIDGE_PORT_STATES.indexOf(v as never);
-  throw new TypeError(`${what} must be one of ${BRIDGE_PORT_STATES.join(', ')} or 0..4, got ${String(v)}`);
+  if (typeof v === 'string' && Object.hasOwn(BRIDGE_PORT_STATES, v)) return BRIDGE_PORT_STATES[v as BridgePortState];
+  throw new TypeError(`${what} must be one of ${Object.keys(BRIDGE_PORT_STATES).join(', ')} or 0..4, got ${String(v)}`);
 }
 
 /**
@@ -304,46 +321,35 @@ function portState(v: unknown, what: string): number | undefined {
  * sends that in an AF_BRIDGE RTM_SETLINK, which names the link by index only.
  */
 export function portDisabled(step: Step): boolean {
-  return (step.bridgePort as { state?: number } | undefined)?.state === 0;
+  return step.op === 'linkAdd' || step.op === 'linkSet' ? step.bridgePort?.state === 0 : false;
 }
 
-function portOptions(opts: BridgePortOptions | undefined, what: string): Step | undefined {
+function portOptions(opts: BridgePortOptions | undefined, what: string): NativeBridgePortOptions | undefined {
   if (opts === undefined) return undefined;
-  const p = own(opts, what);
-  return {
-    op: '',
-    hairpin: optBool(p.hairpin, `${what}.hairpin`),
-    learning: optBool(p.learning, `${what}.learning`),
-    flood: optBool(p.flood, `${what}.flood`),
-    isolated: optBool(p.isolated, `${what}.isolated`),
-    proxyArp: optBool(p.proxyArp, `${what}.proxyArp`),
-    proxyArpWifi: optBool(p.proxyArpWifi, `${what}.proxyArpWifi`),
-    neighSuppress: optBool(p.neighSuppress, `${what}.neighSuppress`),
-    state: portState(p.state, `${what}.state`),
-    flush: optBool(p.flush, `${what}.flush`),
-    priority: optInt(p.priority, `${what}.priority`, 0, 63),
-    cost: optInt(p.cost, `${what}.cost`, 1, 0xffffffff),
-  };
+  return checked<NativeBridgePortOptions>(opts, what, {
+    hairpin: optBool, learning: optBool, flood: optBool, isolated: optBool, proxyArp: optBool, proxyArpWifi: optBool, neighSuppress: optBool, state: portState, flush: optBool,
+    priority: intIn(0, 63), cost: intIn(1, 0xffffffff),
+  });
 }
 
 function isMulticast(ip: string): boolean {
-  return isIP(ip) === 4 ? Number(ip.split('.')[0]) >= 224 && Number(ip.split('.')[0]) <= 239 : ip.toLowerCase().startsWith('ff');
+  return ipFamily(ip) === 4 ? Number(ip.split('.')[0]) >= 224 && Number(ip.split('.')[0]) <= 239 : ip.toLowerCase().startsWith('ff');
 }
 
-function vxlanOptions(opts: VxlanOptions | undefined, what: string, creating: boolean): Step {
+function vxlanOptions(opts: VxlanOptions | undefined, what: string, creating: boolean): NativeVxlanOptions<StepRef> {
   if (typeof opts !== 'object' || opts === null) throw new TypeError(`${what} must be an object with at least a vni`);
   const v = own(opts, what);
-  const out: Step = { op: '' };
+  const out: NativeVxlanOptions<StepRef> = {};
   if (creating || v.vni !== undefined) out.vni = int(v.vni, `${what}.vni`, 0, 0xffffff);
   if (v.local !== undefined) out.local = checkIp(v.local, `${what}.local`);
   if (v.remote !== undefined && v.group !== undefined) throw new TypeError(`${what}: give remote or group, not both`);
   if (v.remote !== undefined) {
     out.remote = checkIp(v.remote, `${what}.remote`);
-    if (isMulticast(out.remote as string)) throw new TypeError(`${what}.remote must be unicast; use group for multicast`);
+    if (isMulticast(out.remote)) throw new TypeError(`${what}.remote must be unicast; use group for multicast`);
   }
   if (v.group !== undefined) {
     out.group = checkIp(v.group, `${what}.group`);
-    if (!isMulticast(out.group as string)) throw new TypeError(`${what}.group must be a multicast address; use remote for unicast`);
+    if (!isMulticast(out.group)) throw new TypeError(`${what}.group must be a multicast address; use remote for unicast`);
     if (v.device === undefined) throw new TypeError(`${what}.group needs ${what}.device`);
   }
   if (v.device !== undefined) out.device = refOrIndex(v.device, `${what}.device`);
@@ -368,11 +374,11 @@ function vxlanOptions(opts: VxlanOptions | undefined, what: string, creating: bo
 }
 
 /** Normalises a links.add spec into a 'linkAdd' step. */
-export function linkAddStep(input: LinkSpec): Step {
+export function linkAddStep(input: LinkSpec): NativeLinkStep<StepRef> {
   if (typeof input !== 'object' || input === null) throw new TypeError('link spec must be an object');
   const spec = own(input, 'link spec');
   const s: LinkBaseSpec = spec;
-  const out: Step = { op: 'linkAdd', name: checkIfname(s.name, 'link name') };
+  const out: NativeLinkStep<StepRef> = { op: 'linkAdd', name: checkIfname(s.name, 'link name') };
   if (typeof spec.kind !== 'string') throw new TypeError('link spec needs a kind');
   common(s, 'link', out);
   if (s.master !== undefined) out.master = refOrIndex(s.master, 'master');
@@ -384,7 +390,7 @@ export function linkAddStep(input: LinkSpec): Step {
     case 'veth': {
       if (typeof spec.peer !== 'object' || spec.peer === null) throw new TypeError('a veth needs a peer: { name, netns? }');
       const p = own(spec.peer, 'peer');
-      const peer: Step = { op: '', name: checkIfname(p.name, 'peer name') };
+      const peer: NativeLinkCommon = { name: checkIfname(p.name, 'peer name') };
       common(p, 'peer', peer);
       out.kind = 'veth';
       out.peer = peer;
@@ -400,27 +406,20 @@ export function linkAddStep(input: LinkSpec): Step {
       break;
     case 'macvlan':
     case 'macvtap':
-      out.kind = spec.kind;
-      out.link = refOrIndex(spec.parent, 'parent');
-      if (spec.macvlan !== undefined) {
-        const m = own(spec.macvlan, 'macvlan');
-        out.macvlan = { op: '', mode: oneOf(m.mode, 'macvlan.mode', MACVLAN_MODES), flags: optInt(m.flags, 'macvlan.flags', 0, 0xffff) };
-      }
-      break;
     case 'vlan':
-      out.kind = 'vlan';
-      out.link = refOrIndex(spec.parent, 'parent');
-      if (typeof spec.vlan !== 'object' || spec.vlan === null) throw new TypeError('a vlan needs vlan: { id }');
-      const vl = own(spec.vlan, 'vlan');
-      out.vlan = { op: '', id: int(vl.id, 'vlan.id', 0, 4094), protocol: oneOf(vl.protocol, 'vlan.protocol', ['802.1Q', '802.1ad'] as const) };
-      break;
     case 'ipvlan':
     case 'ipvtap':
+      // Links on top of a parent (IFLA_LINK).
       out.kind = spec.kind;
       out.link = refOrIndex(spec.parent, 'parent');
-      if (spec.ipvlan !== undefined) {
-        const iv = own(spec.ipvlan, 'ipvlan');
-        out.ipvlan = { op: '', mode: oneOf(iv.mode, 'ipvlan.mode', IPVLAN_MODES), flags: optInt(iv.flags, 'ipvlan.flags', 0, 0xffff) };
+      if (spec.kind === 'macvlan' || spec.kind === 'macvtap') {
+        out.macvlan = modeAndFlags(spec.macvlan, 'macvlan', MACVLAN_MODES);
+      } else if (spec.kind === 'vlan') {
+        if (typeof spec.vlan !== 'object' || spec.vlan === null) throw new TypeError('a vlan needs vlan: { id }');
+        const vl = own(spec.vlan, 'vlan');
+        out.vlan = { id: int(vl.id, 'vlan.id', 0, 4094), protocol: oneOf(vl.protocol, 'vlan.protocol', ['802.1Q', '802.1ad'] as const) };
+      } else if (spec.kind === 'ipvlan' || spec.kind === 'ipvtap') {
+        out.ipvlan = modeAndFlags(spec.ipvlan, 'ipvlan', IPVLAN_MODES);
       }
       break;
     case 'dummy':
@@ -450,10 +449,10 @@ export function linkAddStep(input: LinkSpec): Step {
 }
 
 /** Normalises links.set changes into a 'linkSet' step aimed at ref. */
-export function linkSetStep(ref: LinkRef, changes: LinkChanges): Step {
+export function linkSetStep(ref: LinkRef, changes: LinkChanges): NativeLinkStep<StepRef> {
   const target = checkLinkRef(ref);
   const c = own(changes, 'link changes');
-  const out: Step = { op: 'linkSet' };
+  const out: NativeLinkStep<StepRef> = { op: 'linkSet' };
   if (typeof target === 'number') out.index = target;
   else out.name = target;
   if (c.name !== undefined) {
@@ -482,7 +481,7 @@ export function linkSetStep(ref: LinkRef, changes: LinkChanges): Step {
 }
 
 /** A 'linkDel' step: by name or index, or every link of a group. */
-export function linkDeleteStep(ref: LinkRef | { group: number }): Step {
+export function linkDeleteStep(ref: LinkRef | { group: number }): NativeLinkDeleteStep {
   if (typeof ref === 'object' && ref !== null && 'group' in ref) {
     return { op: 'linkDel', group: int(ref.group, 'group', 0, 0xffffffff) };
   }
@@ -504,14 +503,23 @@ function scopeOf(v: unknown, what: string): number | undefined {
   return s === undefined ? undefined : SCOPES[s];
 }
 
+/**
+ * The address spec of a call in either form: addresses.add({ dev, address, ...opts }),
+ * or the positional (dev, cidr, opts) of netplumb 0.1, kept for one minor version.
+ */
+export function addressSpecOf(a: AddressSpec | LinkRef, cidr?: string, opts?: AddressOptions): AddressSpec {
+  if (typeof a === 'object' && a !== null && cidr === undefined && opts === undefined) return a;
+  return { ...(opts === undefined ? {} : own(opts, 'address options')), dev: a as LinkRef, address: cidr as string };
+}
+
 /** An address step ('addrAdd' | 'addrReplace' | 'addrDel'). */
-export function addressStep(op: 'addrAdd' | 'addrReplace' | 'addrDel', dev: LinkRef, cidr: string, opts: AddressOptions = {}): Step {
-  const a = parseCidr(cidr, 'address');
-  const o = own(opts, 'address options');
-  const out: Step = { op, index: refOrIndex(dev, 'dev'), address: a.address, prefixlen: a.prefixlen };
+export function addressStep(op: 'addrAdd' | 'addrReplace' | 'addrDel', spec: AddressSpec | AddressKey): NativeAddressStep<StepRef> {
+  const o = own(spec as AddressSpec, 'address');
+  const a = parsePrefix(o.address, 'address');
+  const out: NativeAddressStep<StepRef> = { op, index: refOrIndex(o.dev, 'dev'), address: a.address, prefixlen: a.prefixlen };
   if (o.peer !== undefined) {
     out.peer = checkIp(o.peer, 'peer');
-    if (isIP(o.peer) !== a.family) throw new TypeError('peer must be of the same family as the address');
+    if (ipFamily(o.peer) !== a.family) throw new TypeError('peer must be of the same family as the address');
   }
   if (o.broadcast !== undefined) {
     if (a.family !== 4) throw new TypeError('broadcast is IPv4 only');
@@ -534,7 +542,7 @@ export function addressStep(op: 'addrAdd' | 'addrReplace' | 'addrDel', dev: Link
   out.flags = flags;
   out.validLifetime = optInt(o.validLifetime, 'validLifetime', 0, 0xfffffffe);
   out.preferredLifetime = optInt(o.preferredLifetime, 'preferredLifetime', 0, 0xfffffffe);
-  if (out.validLifetime !== undefined && out.preferredLifetime !== undefined && (out.preferredLifetime as number) > (out.validLifetime as number)) {
+  if (out.validLifetime !== undefined && out.preferredLifetime !== undefined && out.preferredLifetime > out.validLifetime) {
     throw new RangeError('preferredLifetime may not exceed validLifetime');
   }
   out.metric = optInt(o.metric, 'metric', 0, 0xffffffff);
@@ -542,58 +550,58 @@ export function addressStep(op: 'addrAdd' | 'addrReplace' | 'addrDel', dev: Link
 }
 
 /** A route step ('routeAdd' | 'routeReplace' | 'routeAppend' | 'routeDel'), with iproute2's defaults. */
-export function routeStep(op: 'routeAdd' | 'routeReplace' | 'routeAppend' | 'routeDel', route: RouteSpec): Step {
+export function routeStep(op: 'routeAdd' | 'routeReplace' | 'routeAppend' | 'routeDel', route: RouteSpec): NativeRouteStep<StepRef> {
   const r = own(route, 'route');
-  const out: Step = { op };
   let family: 4 | 6 | undefined = r.family;
   if (family !== undefined && family !== 4 && family !== 6) throw new TypeError('family must be 4 or 6');
+  let dst: string | undefined;
+  let dstLen = 0;
   if (r.dst === 'default' || r.dst === 'default6') {
     if (r.dst === 'default6') family = 6;
-    out.dstLen = 0;
   } else {
-    const d = parseCidr(r.dst, 'dst');
+    const d = parsePrefix(r.dst, 'dst');
     if (family !== undefined && family !== d.family) throw new TypeError('dst does not match family');
     family = d.family;
     // Host bits must be clear, as the kernel requires ("Invalid prefix for given prefix length").
-    out.dst = d.address;
-    out.dstLen = d.prefixlen;
+    dst = d.address;
+    dstLen = d.prefixlen;
   }
+  let gateway: string | undefined;
   if (r.gateway !== undefined) {
-    out.gateway = checkIp(r.gateway, 'gateway');
-    const gf = isIP(r.gateway) as 4 | 6;
+    gateway = checkIp(r.gateway, 'gateway');
+    const gf = ipFamily(r.gateway) as 4 | 6;
     if (family === undefined) family = gf;
     else if (gf !== family) throw new TypeError('gateway family does not match dst');
   }
-  if (r.prefsrc !== undefined) out.prefsrc = checkIp(r.prefsrc, 'prefsrc');
   family ??= 4;
-  out.family = family;
+  const type = oneOf(r.type, 'type', Object.keys(ROUTE_TYPES) as RouteType[]) ?? 'unicast';
+  let protocol: number;
+  if (r.protocol !== undefined) {
+    protocol = typeof r.protocol === 'number' ? int(r.protocol, 'protocol', 0, 255) : PROTOCOLS[oneOf(r.protocol, 'protocol', Object.keys(PROTOCOLS))!]!;
+  } else {
+    protocol = op === 'routeDel' ? 0 : PROTOCOLS.boot!;
+  }
+  let scope = scopeOf(r.scope, 'scope');
+  if (scope === undefined) {
+    if (op === 'routeDel') scope = SCOPES.nowhere;
+    else if (type === 'local' || type === 'nat') scope = SCOPES.host;
+    else if (type === 'broadcast' || type === 'multicast' || type === 'anycast') scope = SCOPES.link;
+    else if (type === 'unicast' && r.gateway === undefined && family === 4) scope = SCOPES.link;
+    else scope = SCOPES.universe;
+  }
+  const out: NativeRouteStep<StepRef> = { op, family, dst, dstLen, gateway, protocol, scope, type: ROUTE_TYPES[type] };
+  if (r.prefsrc !== undefined) out.prefsrc = checkIp(r.prefsrc, 'prefsrc');
   if (r.dev !== undefined) out.oif = refOrIndex(r.dev, 'dev');
   out.metric = optInt(r.metric, 'metric', 0, 0xffffffff);
   if (r.table !== undefined) {
     out.table = typeof r.table === 'number' ? int(r.table, 'table', 1, 0xffffffff) : TABLES[oneOf(r.table, 'table', ['main', 'local', 'default'] as const)!];
   }
-  const type = oneOf(r.type, 'type', Object.keys(ROUTE_TYPES) as RouteType[]) ?? 'unicast';
-  out.type = ROUTE_TYPES[type];
-  if (r.protocol !== undefined) {
-    out.protocol = typeof r.protocol === 'number' ? int(r.protocol, 'protocol', 0, 255) : PROTOCOLS[oneOf(r.protocol, 'protocol', Object.keys(PROTOCOLS))!];
-  } else {
-    out.protocol = op === 'routeDel' ? 0 : PROTOCOLS.boot;
-  }
-  const scope = scopeOf(r.scope, 'scope');
-  if (scope !== undefined) out.scope = scope;
-  else if (op === 'routeDel') out.scope = SCOPES.nowhere;
-  else if (type === 'local' || type === 'nat') out.scope = SCOPES.host;
-  else if (type === 'broadcast' || type === 'multicast' || type === 'anycast') out.scope = SCOPES.link;
-  else if (type === 'unicast' && r.gateway === undefined && family === 4) out.scope = SCOPES.link;
-  else out.scope = SCOPES.universe;
   out.onlink = optBool(r.onlink, 'onlink');
   out.mtu = optInt(r.mtu, 'mtu', 68, 0x7fffffff);
   out.tos = optInt(r.tos, 'tos', 0, 255);
-  if ((type === 'unicast' || type === undefined) && r.gateway === undefined && r.dev === undefined && op !== 'routeDel') {
+  if (type === 'unicast' && r.gateway === undefined && r.dev === undefined && op !== 'routeDel') {
     throw new TypeError('a unicast route needs a gateway or a dev');
   }
   return out;
 }
 
-/** The numbers of names used in route filters. */
-export const routeNames = { SCOPES, ROUTE_TYPES, PROTOCOLS, TABLES };

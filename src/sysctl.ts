@@ -1,5 +1,7 @@
 import { native } from './binding';
+import { handleOf } from './handle';
 import { call } from './errors';
+import { checkObject } from './validate';
 import type { Netns } from './netns';
 
 /** A value to write: a string as is, an integer, or integers (written tab-separated, as ip_local_port_range wants). */
@@ -60,14 +62,25 @@ export class Sysctl {
 
   /** The value as the kernel prints it, without the trailing newline ('1', '32768\t60999'). */
   async get(key: string): Promise<string> {
-    const rel = sysctlPath(key);
-    return call(native.sysctlGet(this.#ns.handle(), rel));
+    return call(native.sysctlGet(handleOf(this.#ns), sysctlPath(key)));
   }
 
-  /** Writes the value in one write(2), as sysctl -w does. */
-  async set(key: string, value: SysctlValue): Promise<void> {
-    const rel = sysctlPath(key);
-    const text = valueText(value);
-    await call(native.sysctlSet(this.#ns.handle(), rel, text));
+  /**
+   * Writes each setting, in order, each value in one write(2) as sysctl -w does:
+   * `set({ 'net.ipv4.ip_forward': 1 })`. Every key and value is checked before the
+   * first is written; a failure leaves the ones before it written.
+   */
+  async set(settings: Readonly<Record<string, SysctlValue>>): Promise<void>;
+  /** @deprecated Give one object: `set({ [key]: value })`. The positional form goes in netplumb 0.3. */
+  async set(key: string, value: SysctlValue): Promise<void>;
+  async set(a: string | Readonly<Record<string, SysctlValue>>, value?: SysctlValue): Promise<void> {
+    let writes: [string, string][];
+    if (typeof a === 'string' || value !== undefined) {
+      writes = [[sysctlPath(a), valueText(value)]];
+    } else {
+      const o = checkObject(a, 'sysctl settings');
+      writes = Object.keys(o).map((k) => [sysctlPath(k), valueText(o[k])]);
+    }
+    for (const [rel, text] of writes) await call(native.sysctlSet(handleOf(this.#ns), rel, text));
   }
 }

@@ -1,4 +1,5 @@
 // Public data types: plain objects decoded from netlink messages.
+import * as G from './constants';
 import type { NetlinkError } from './errors';
 
 /** Operational state (IFLA_OPERSTATE, RFC 2863). */
@@ -73,7 +74,7 @@ export interface Link {
 
 /** IPv6 address generation mode of a link (IFLA_INET6_ADDR_GEN_MODE). */
 export type AddrGenMode = 'eui64' | 'none' | 'stable_privacy' | 'random';
-export const ADDR_GEN_MODES: readonly AddrGenMode[] = ['eui64', 'none', 'stable_privacy', 'random'];
+
 
 /**
  * The IPv4 per-device settings a link request can carry (IFLA_AF_SPEC / AF_INET /
@@ -131,7 +132,7 @@ export type Ipv4Conf = { [K in Ipv4ConfName]?: number | boolean };
 
 /** STP state of a bridge port (IFLA_BRPORT_STATE, BR_STATE_*): 0..4 in this order. */
 export type BridgePortState = 'disabled' | 'listening' | 'learning' | 'forwarding' | 'blocking';
-export const BRIDGE_PORT_STATES: readonly BridgePortState[] = ['disabled', 'listening', 'learning', 'forwarding', 'blocking'];
+
 
 /** Bridge options (IFLA_BR_*); times in seconds. */
 export interface BridgeOptions {
@@ -186,7 +187,7 @@ export interface VxlanOptions {
 
 /** Macvlan modes (MACVLAN_MODE_*). */
 export type MacvlanMode = 'private' | 'vepa' | 'bridge' | 'passthru' | 'source';
-export const MACVLAN_MODES: readonly MacvlanMode[] = ['private', 'vepa', 'bridge', 'passthru', 'source'];
+
 /** Macvlan options (IFLA_MACVLAN_*). */
 export interface MacvlanOptions {
   mode?: MacvlanMode;
@@ -204,7 +205,7 @@ export interface VlanOptions {
 
 /** Ipvlan modes (IPVLAN_MODE_*). */
 export type IpvlanMode = 'l2' | 'l3' | 'l3s';
-export const IPVLAN_MODES: readonly IpvlanMode[] = ['l2', 'l3', 'l3s'];
+
 /** Ipvlan options (IFLA_IPVLAN_*). */
 export interface IpvlanOptions {
   mode?: IpvlanMode;
@@ -419,3 +420,48 @@ export interface FdbEntry {
   /** NDA_CACHEINFO. */
   cacheinfo?: NeighbourCacheInfo;
 }
+
+/** Transport protocols whose conntrack entries can be deleted by tuple. */
+export type ConntrackProtocol = 'tcp' | 'udp' | 'sctp';
+
+/** One direction of a flow. */
+export interface ConntrackTuple {
+  src: string;
+  dst: string;
+  /** Ports, for protocols that have them (tcp, udp, sctp, dccp, udplite). */
+  srcPort?: number;
+  dstPort?: number;
+  /** CTA_TUPLE_ZONE: a conntrack zone of this direction only. */
+  zone?: number;
+}
+
+/** A conntrack entry as IPCTNL_MSG_CT_GET dumps it. */
+export interface ConntrackEntry {
+  /** 4 or 6: the family of its tuples' addresses. */
+  family: 4 | 6;
+  /** 'tcp', 'udp', 'sctp', or the IP protocol number of any other. */
+  protocol: ConntrackProtocol | number;
+  original: ConntrackTuple;
+  reply: ConntrackTuple;
+  /** CTA_ID: the entry's identity (a new entry with the same tuple has another). */
+  id?: number;
+  /** IPS_* status bits (CTA_STATUS). */
+  status?: number;
+  /** Seconds left (CTA_TIMEOUT). */
+  timeout?: number;
+  mark?: number;
+  /** CTA_ZONE: the entry's conntrack zone, when not the default. */
+  zone?: number;
+}
+
+// Each union above names exactly the entries of its table in src/constants.ts (the one
+// table, shared with native code): a compile error otherwise.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const sameNames: [
+  Same<OperState, keyof typeof G.OPERSTATES>, Same<AddrGenMode, keyof typeof G.ADDR_GEN_MODES>,
+  Same<BridgePortState, keyof typeof G.BRIDGE_PORT_STATES>, Same<MacvlanMode, keyof typeof G.MACVLAN_MODES>,
+  Same<IpvlanMode, keyof typeof G.IPVLAN_MODES>, Same<Scope, keyof typeof G.SCOPES>, Same<RouteType, keyof typeof G.ROUTE_TYPES>,
+  Same<NeighbourState, keyof typeof G.NEIGHBOUR_STATES>, Same<NeighbourFlag, keyof typeof G.NEIGHBOUR_FLAGS>,
+  Same<Ipv4ConfName | 'mc_forwarding', keyof typeof G.IPV4_DEVCONF>, Same<ConntrackProtocol, keyof typeof G.IP_PROTOCOLS>,
+] = [true, true, true, true, true, true, true, true, true, true, true];
+void sameNames;

@@ -1,6 +1,6 @@
 // Input checks shared by every API: bad input throws before anything reaches the
 // kernel (TypeError for the wrong kind of value, RangeError for one out of range).
-import { isIP } from 'node:net';
+import { ipFamily } from './ip';
 
 const IFNAMSIZ = 16;
 const NAME_MAX = 255;
@@ -63,9 +63,9 @@ export function checkMac(v: unknown, what = 'mac'): string {
   return v.toLowerCase();
 }
 
-/** An IPv4 or IPv6 address (no prefix). */
+/** An IPv4 or IPv6 address (no prefix, no zone). */
 export function checkIp(v: unknown, what = 'address'): string {
-  if (typeof v !== 'string' || isIP(v) === 0) throw new TypeError(`${what} must be an IPv4 or IPv6 address, got ${String(v)}`);
+  if (typeof v !== 'string' || ipFamily(v) === 0) throw new TypeError(`${what} must be an IPv4 or IPv6 address, got ${String(v)}`);
   return v;
 }
 

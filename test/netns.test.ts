@@ -291,7 +291,7 @@ describe('privileges', () => {
     const script = `
       const b = require('node-gyp-build')(${JSON.stringify(path.join(__dirname, '..'))});
       const caps = require('fs').readFileSync('/proc/self/status', 'utf8').match(/CapEff:\\s*(\\w+)/)[1];
-      b.linkList(b.nsCurrent()).then((l) => console.log(JSON.stringify({ caps, links: l.map((x) => x.name) })));`;
+      b.linkList(b.nsCurrent(), {}).then((l) => console.log(JSON.stringify({ caps, links: l.map((x) => x.name) })));`;
     const r = spawnSync(
       'ip',
       ['netns', 'exec', ns.name!, 'setpriv', '--securebits=+noroot,+noroot_locked', '--bounding-set=-all',

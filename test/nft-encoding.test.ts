@@ -1,18 +1,18 @@
-// The hot path of publishing a port, checked against slower, obvious references: the
-// one-pass IPv4 parser against net.isIP, and elements packed into one Buffer against the
-// same elements sent as objects (the bytes native code encodes must not differ).
+// Element and rule values are encoded natively, from their set's or selector's declared
+// type (native/nft/datatypes.cc): checked here against independent references, net.isIP
+// and ipam's parser for addresses, hand-made bytes for concatenations and nft's own
+// listing for what lands in the kernel.
 import { isIP } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { nft, type Netns, type NftTransaction } from '../src';
-import { native } from '../src/binding';
-import { ipv4Bytes, ipv6Bytes } from '../src/nft/datatypes';
+import { codec, nft, type Netns } from '../src';
+import { encodeValue } from '../src/nft/datatypes';
 import { parseIp } from '../src/network/ipam';
 import { run, Scope } from './helpers';
 
 const scope = new Scope();
 afterAll(() => scope.cleanup());
 
-describe('ipv6Bytes', () => {
+describe('IPv6 values (native/nft/datatypes.cc)', () => {
   const tricky = [
     '::', '::1', '1::', '1:2:3:4:5:6:7:8', '1:2:3:4:5:6:7::', '::2:3:4:5:6:7:8', '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7',
     ':::', '1:::2', '1::2::3', ':1:2:3:4:5:6:7', '1:2:3:4:5:6:7:', '12345::', 'fffff::', 'g::', 'FD00:91::77', 'fd00:91::1:0:0:5',
@@ -31,7 +31,7 @@ describe('ipv6Bytes', () => {
     for (const s of [...tricky, ...random]) {
       let bytes: Buffer | undefined;
       try {
-        bytes = ipv6Bytes(s, 'address');
+        bytes = encodeValue(['ipv6_addr'], s, 'address');
       } catch (e) {
         expect(e).toBeInstanceOf(TypeError);
         expect((e as Error).message).toContain('address must be an IPv6 address');
@@ -42,7 +42,7 @@ describe('ipv6Bytes', () => {
   });
 });
 
-describe('ipv4Bytes', () => {
+describe('IPv4 values (native/nft/datatypes.cc)', () => {
   const tricky = [
     '1.2.3.4', '0.0.0.0', '255.255.255.255', '10.0.0.1', '192.168.001.1', '256.1.1.1', '1.2.3', '1.2.3.4.5',
     '01.2.3.4', '1..2.3', 'a.b.c.d', '1.2.3.4 ', ' 1.2.3.4', '1.2.3.04', '0.0.0.00', '100.200.10.0', '1.2.3.-4',
@@ -59,7 +59,7 @@ describe('ipv4Bytes', () => {
     for (const s of [...tricky, ...random]) {
       let bytes: Buffer | undefined;
       try {
-        bytes = ipv4Bytes(s, 'address');
+        bytes = encodeValue(['ipv4_addr'], s, 'address');
       } catch (e) {
         expect(e).toBeInstanceOf(TypeError);
         expect((e as Error).message).toContain('address must be an IPv4 address');
@@ -71,71 +71,49 @@ describe('ipv4Bytes', () => {
 
   it('rejects what is not a string', () => {
     for (const v of [undefined, null, 16909060, ['1', '2', '3', '4'], { toString: () => '1.2.3.4' }]) {
-      expect(() => ipv4Bytes(v, 'address')).toThrow(TypeError);
+      expect(() => encodeValue(['ipv4_addr'], v, 'address')).toThrow(TypeError);
     }
   });
 });
 
-describe('elements packed for the native side', () => {
+describe('element values, encoded natively with the set\'s types', () => {
   let ns: Netns;
   const t = { family: 'inet' as const, table: 'enc' };
 
-  // The operations a transaction sends, and the same with every packed element list
-  // turned back into objects; both must encode to the same batch.
-  async function bothWays(fill: (tx: NftTransaction) => void): Promise<{ packed: number; a: Buffer; b: Buffer }> {
+  it('concatenations are laid out in whole registers, intervals as start and end keys', async () => {
+    ns = await scope.ns('enc');
     const tx = ns.nft.transaction();
     tx.addTable({ family: 'inet', name: 'enc' });
-    fill(tx);
-    const ops = (await tx.build()) as Record<string, unknown>[];
-    let packed = 0;
-    const unpacked = ops.map((op) => {
-      if (!(op.packed instanceof Buffer)) return op;
-      packed++;
-      const buf = op.packed;
-      const elements = [];
-      for (let off = 0; off < buf.length;) {
-        const flags = buf.readUInt32LE(off);
-        const [kl, kel, dl] = [buf.readUInt16LE(off + 4), buf.readUInt16LE(off + 6), buf.readUInt16LE(off + 8)];
-        off += 10;
-        const el: Record<string, unknown> = { key: buf.subarray(off, (off += kl)), flags };
-        if (kel) el.keyEnd = buf.subarray(off, (off += kel));
-        if (dl) el.data = buf.subarray(off, (off += dl));
-        elements.push(el);
-      }
-      const { packed: _p, ...rest } = op;
-      return { ...rest, elements };
-    });
-    return { packed, a: native.nftEncodeBatch(ops), b: native.nftEncodeBatch(unpacked) };
-  }
-
-  it('maps, sets, concatenations and intervals encode the same packed or not', async () => {
-    ns = await scope.ns('enc');
-    const r = await bothWays((tx) => {
-      tx.addSet({ ...t, name: 'm', key: { typeof: [nft.ip.daddr, nft.meta.l4proto, nft.th.dport] }, map: { typeof: [nft.ip.daddr, nft.th.dport] } });
-      tx.addSet({ ...t, name: 's', key: 'ipv4_addr' });
-      tx.addSet({ ...t, name: 'i', key: 'ipv4_addr', flags: ['interval'] });
-      tx.addElements({ ...t, set: 'm', elements: [{ key: ['10.0.0.1', 'tcp', 80], value: ['172.16.0.2', 8080] }, { key: ['10.0.0.2', 'udp', 53], value: ['172.16.0.3', 53] }] });
-      tx.addElements({ ...t, set: 's', elements: [{ key: '10.1.0.1' }, { key: '10.1.0.2' }] });
-      tx.addElements({ ...t, set: 'i', elements: [{ key: '10.2.0.0/16' }, { key: '10.3.0.1-10.3.0.9' }] });
-      tx.deleteElements({ ...t, set: 's', elements: [{ key: '10.1.0.2' }] });
-    });
-    expect(r.packed).toBe(4);
-    expect(r.a.equals(r.b)).toBe(true);
+    tx.addSet({ ...t, name: 'm', key: { typeof: [nft.ip.daddr, nft.meta.l4proto, nft.th.dport] }, map: { typeof: [nft.ip.daddr, nft.th.dport] } });
+    tx.addSet({ ...t, name: 'i', key: 'ipv4_addr', flags: ['interval'] });
+    tx.addElements({ ...t, set: 'm', elements: [{ key: ['10.0.0.1', 'tcp', 80], value: ['172.16.0.2', 8080] }] });
+    tx.addElements({ ...t, set: 'i', elements: [{ key: '10.2.0.0/16' }, { key: '10.3.0.1-10.3.0.9' }] });
+    const msgs = codec.decodeNftMessages(await codec.encodeNftTransaction(tx));
+    const els = msgs.filter((m) => m.msg === 'NFT_MSG_NEWSETELEM').map((m) => m.object as { set: string; elements: { key: Buffer; data?: Buffer; flags: number }[] });
+    const m = els.find((e) => e.set === 'm')!.elements[0]!;
+    // ipv4_addr . inet_proto . inet_service: 4 bytes, 1 byte padded to 4, 2 bytes padded to 4.
+    expect(m.key.toString('hex')).toBe('0a000001' + '06000000' + '00500000');
+    expect((m.data as Buffer).toString('hex')).toBe('ac100002' + '1f900000');
+    const i = els.find((e) => e.set === 'i')!.elements.map((e) => [e.key.toString('hex'), e.flags]);
+    // A range is its first key, then the key after its last flagged NFT_SET_ELEM_INTERVAL_END.
+    expect(i).toEqual([['0a020000', 0], ['0a030000', 1], ['0a030001', 0], ['0a03000a', 1]]);
   });
 
-  it('elements with a timeout, a comment or a verdict go as objects', async () => {
-    const r = await bothWays((tx) => {
-      tx.addSet({ ...t, name: 'tmo', key: 'ipv4_addr', timeout: 60_000 });
-      tx.addSet({ ...t, name: 'v', key: 'ipv4_addr', map: 'verdict' });
-      tx.addChain({ ...t, name: 'c' });
-      tx.addElements({ ...t, set: 'tmo', elements: [{ key: '10.0.0.1', timeout: 5_000 }] });
-      tx.addElements({ ...t, set: 'tmo', elements: [{ key: '10.0.0.2', comment: 'x' }] });
-      tx.addElements({ ...t, set: 'v', elements: [{ key: '10.0.0.3', value: { verdict: 'jump', chain: 'c' } }] });
-    });
-    expect(r.packed).toBe(0);
+  it('a value that does not fit its set is a TypeError or RangeError naming the element, and nothing is sent', async () => {
+    const tx = ns.nft.transaction();
+    tx.addTable({ family: 'inet', name: 'enc' });
+    tx.addSet({ ...t, name: 'p', key: ['ipv4_addr', 'inet_service'] });
+    tx.commitSync();
+    const bad = ns.nft.transaction();
+    bad.addElements({ ...t, set: 'p', elements: [{ key: ['10.0.0.1', 80] }, { key: ['10.0.0.300', 80] }] });
+    expect(() => bad.commitSync()).toThrow(/ops\[0\]\.elements\[1\]\.key\[0\] must be an IPv4 address/);
+    const big = ns.nft.transaction();
+    big.addElements({ ...t, set: 'p', elements: [{ key: ['10.0.0.1', 70000] }] });
+    await expect(big.commit()).rejects.toBeInstanceOf(RangeError);
+    expect((await ns.nft.getSet('inet', 'enc', 'p')).elements).toEqual([]);
   });
 
-  it('a packed commit lands in the kernel as nft lists it', async () => {
+  it('what a commit sends lands in the kernel as nft lists it, and lists back as the values given', async () => {
     const tx = ns.nft.transaction();
     tx.addTable({ family: 'inet', name: 'enc' });
     tx.addSet({ ...t, name: 'm', key: { typeof: [nft.ip.daddr, nft.meta.l4proto, nft.th.dport] }, map: { typeof: [nft.ip.daddr, nft.th.dport] } });
@@ -148,5 +126,7 @@ describe('elements packed for the native side', () => {
     const list = (kind: string, set: string) => run('ip', ['netns', 'exec', ns.name!, 'nft', 'list', kind, 'inet', 'enc', set]).replace(/\s+/g, ' ');
     expect(list('map', 'm')).toContain('elements = { 10.0.0.1 . tcp . 80 : 172.16.0.2 . 8080 }');
     expect(list('set', 'i')).toContain('elements = { 10.2.0.0/16 }');
+    expect((await ns.nft.getSet('inet', 'enc', 'm')).elements).toEqual([{ key: ['10.0.0.1', 'tcp', 80], value: ['172.16.0.2', 8080] }]);
+    expect((await ns.nft.getSet('inet', 'enc', 'i')).elements).toEqual([{ key: '10.2.0.0/16' }]);
   });
 });

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { native } from '../src/binding';
+import { handleOf } from '../src/handle';
 import { NetlinkError, type Netns } from '../src';
 import { ip, run, Scope } from './helpers';
 
@@ -70,7 +71,7 @@ describe('sysctl', () => {
     // @ts-expect-error not a string
     await expect(ns.sysctl.get(42)).rejects.toBeInstanceOf(TypeError);
     // The native side checks again, and resolves beneath /proc/sys/net only.
-    const h = ns.handle();
+    const h = handleOf(ns);
     for (const rel of ['../../etc/passwd', 'ipv4/../../../etc/passwd', '/etc/passwd', 'ipv4/ip_forward\0x', '', 'ipv4/']) {
       expect(() => native.sysctlGet(h, rel), rel).toThrow(TypeError);
     }

@@ -4,6 +4,7 @@
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { run, sleep, now, works } from './util.mjs';
 
@@ -17,7 +18,7 @@ export const RUN_DIR = '/run/netplumb-bench';
 /** The published-port workload: container i publishes tcp PORT_BASE + i to its port 80. */
 export const PORT_BASE = 20000;
 export const CONTAINER_PORT = 80;
-const SKELETON = path.join(path.dirname(fileURLToPath(import.meta.url)), 'ports.nft');
+const DIST = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'index.js');
 
 /**
  * N containers: namespace c<i>, host veth veth<i>, address 10.88.x.y/16 from .2 up
@@ -128,11 +129,18 @@ export function verifyAttached(containers, { scope, ipam }) {
 }
 
 /**
- * Loads the ruleset skeleton of the published-port workload (bench/lib/ports.nft: the
- * base of netplumb's layout, no network), untimed, as the bridge is made untimed.
+ * Makes the ruleset skeleton of the published-port workload, untimed, as the bridge is
+ * made untimed: the base of netplumb's layout and no network, as Firewall.ensureBase
+ * makes it (src/network/firewall.ts holds the one description of the layout).
  */
-export function loadPortsSkeleton() {
-  run('nft', ['-f', SKELETON]);
+export async function loadPortsSkeleton() {
+  const np = createRequire(import.meta.url)(DIST);
+  const host = await np.Netns.current();
+  try {
+    await new np.Firewall(host, 'netplumb').ensureBase();
+  } finally {
+    host.close();
+  }
 }
 
 const nftSet = (kind, name) => {

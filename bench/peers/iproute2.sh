@@ -9,7 +9,7 @@ set -euo pipefail
 mode=$1 plan=$2
 sep=
 emit() { printf '%s%d.%03d' "$sep" $(($1 / 1000)) $(($1 % 1000)); sep=,; }
-# The two elements a published port is (see bench/lib/ports.nft), one nft process.
+# The two elements a published port is (see Firewall.portElements), one nft process.
 publish() { nft "$1 element inet netplumb dnat4_any { tcp . $2 ${4:+: $3 . 80} }; $1 element inet netplumb pub4 { $3 . tcp . 80 }"; }
 
 case $mode in

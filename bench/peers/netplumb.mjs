@@ -22,7 +22,7 @@ async function load() {
 // ---- the published-port workload ----
 // One port is the elements Firewall.publish makes for it (firewall.portElements: a
 // dnat4_any and a pub4 element), created in one transaction on the host's netfilter
-// socket, in the table the harness made (bench/lib/ports.nft).
+// socket, in the table the harness made (Firewall.ensureBase, untimed).
 
 const endpoint = (ctx, c) => ({ ip: c.ip, publish: [{ hostPort: c.hostPort, containerPort: ctx.containerPort, protocol: 'tcp' }] });
 const T = { family: 'inet', table: 'netplumb' };
@@ -161,7 +161,7 @@ const serial = {
       await ns
         .batch()
         .links.set('lo', { up: true })
-        .addresses.add('eth0', c.cidr)
+        .addresses.add({ dev: 'eth0', address: c.cidr })
         .routes.add({ dst: 'default', gateway: ctx.gateway })
         .commit();
     } finally {

@@ -39,7 +39,7 @@ export const ptpDriver: NetworkDriver<CheckedPtp> = {
   // Nothing to make in the kernel until a container comes: only the clash checks.
   async create(ctx, base, c, others) {
     checkSubnetFree(c.subnet, others);
-    await ctx.host.sysctl.set('net.ipv4.ip_forward', 1);
+    await ctx.host.sysctl.set({ 'net.ipv4.ip_forward': 1 });
     const info: NetworkInfo = {
       ...base, driver: 'ptp', bridge: '', subnet: c.subnet, gateway: c.gateway, mtu: c.mtu ?? 1500,
       masquerade: false, icc: true, internal: false, isDefault: false, labels: c.labels,
@@ -61,12 +61,12 @@ export const ptpDriver: NetworkDriver<CheckedPtp> = {
       name: ep.hostIfname, index: hostEnd, kind: 'veth', mtu: net.mtu, alias: `${ctx.owner}:ep:${ep.id}`, up: true,
       peer: { name: ep.ifname, netns: container, index: peer, mac: ep.mac, mtu: net.mtu },
     });
-    h.addresses.add(hostEnd, `${net.gateway}/32`);
+    h.addresses.add({ dev: hostEnd, address: `${net.gateway}/32` });
     h.routes.add({ dst: `${ep.ip}/32`, dev: hostEnd, scope: 'link' });
     const c = container.batch();
     c.links.set('lo', { up: true });
     c.links.set(peer, { up: true });
-    c.addresses.add(peer, `${ep.ip}/32`);
+    c.addresses.add({ dev: peer, address: `${ep.ip}/32` });
     c.routes.add({ dst: `${net.gateway}/32`, dev: peer, scope: 'link' });
     if (ep.defaultRoute) c.routes.add({ dst: 'default', gateway: net.gateway, dev: peer });
     await Batch.commitAll([h, c]);

@@ -9,6 +9,9 @@
 
 #include <linux/netlink.h>
 
+#include <algorithm>
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <stdexcept>
@@ -40,6 +43,25 @@ struct Policy {
   const char* name = nullptr;
   uint16_t min_len = 0;  // for Binary
 };
+
+// One attribute of a policy table. NL_ATTR(IFLA_MTU, U32) names it after its constant,
+// so a table cannot misname an attribute; a Binary attribute may give a minimum length.
+struct AttrSpec {
+  uint16_t type;
+  Kind kind;
+  const char* name;
+  uint16_t min_len = 0;
+};
+#define NL_ATTR(type, kind, ...) \
+  ::np::nl::AttrSpec { type, ::np::nl::Kind::kind, #type __VA_OPT__(, ) __VA_ARGS__ }
+
+// A policy table indexed by attribute type (0..Max), from its attributes.
+template <size_t Max, size_t N>
+constexpr std::array<Policy, Max + 1> policy(const AttrSpec (&attrs)[N]) {
+  std::array<Policy, Max + 1> p{};
+  for (const AttrSpec& a : attrs) p[a.type] = {a.kind, a.name, a.min_len};
+  return p;
+}
 
 // An attribute the policy table does not know, as a view into the message.
 struct RawAttr {
@@ -90,6 +112,8 @@ class Attrs {
 class MessageIterator {
  public:
   MessageIterator(const uint8_t* data, size_t len) : p_(data), end_(data + len) {}
+  explicit MessageIterator(std::string_view data)
+      : MessageIterator(reinterpret_cast<const uint8_t*>(data.data()), data.size()) {}
   // Returns the next message or nullptr at the end; throws ParseError on a truncated one.
   const nlmsghdr* next();
 
@@ -100,5 +124,17 @@ class MessageIterator {
 
 // Payload of a message after its family header; throws if the message is too short.
 const uint8_t* family_header(const nlmsghdr* h, size_t header_len, const char* what);
+
+// A message's family header (ifinfomsg, rtmsg...), with its attributes parsed into tb by
+// the policy; `what` names the message in errors, `prefix` its attributes ("IFLA").
+template <typename Header, size_t N>
+const Header& parse_message(const nlmsghdr* h, Attrs& tb, const std::array<Policy, N>& policy, const char* what,
+                            const char* prefix) {
+  const auto* hdr = reinterpret_cast<const Header*>(family_header(h, sizeof(Header), what));
+  const size_t off = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(Header));
+  tb.parse(reinterpret_cast<const uint8_t*>(h) + off, h->nlmsg_len - std::min<size_t>(off, h->nlmsg_len), policy.data(),
+           static_cast<uint16_t>(N - 1), prefix);
+  return *hdr;
+}
 
 }  // namespace np::nl

@@ -31,6 +31,39 @@ std::vector<uint8_t>& recv_buffer() {
   return buf;
 }
 
+// A msghdr for one buffer sent to, or received from, the netlink address `peer`.
+msghdr one_buffer(sockaddr_nl& peer, iovec& iov) {
+  msghdr mh{};
+  mh.msg_name = &peer;
+  mh.msg_namelen = sizeof peer;
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  return mh;
+}
+
+}  // namespace
+
+Datagram recv_datagram(int fd, std::vector<uint8_t>& buf, int flags) {
+  sockaddr_nl from{};
+  iovec iov{buf.data(), buf.size()};
+  msghdr mh = one_buffer(from, iov);
+  ssize_t got;
+  do {
+    got = recvmsg(fd, &mh, flags);
+  } while (got < 0 && errno == EINTR);
+  Datagram d;
+  if (got < 0) {
+    d.err = errno;
+    return d;
+  }
+  d.len = static_cast<size_t>(got);
+  d.truncated = (mh.msg_flags & MSG_TRUNC) != 0;
+  d.from_kernel = from.nl_pid == 0;
+  return d;
+}
+
+namespace {
+
 void set_opt(int fd, int level, int name, int value) {
   setsockopt(fd, level, name, &value, sizeof value);
 }
@@ -165,11 +198,7 @@ std::vector<StepResult> Socket::transact(Builder& b, const OnMessage& on_msg, co
   sockaddr_nl kernel{};
   kernel.nl_family = AF_NETLINK;
   iovec iov{const_cast<uint8_t*>(b.data()), b.size()};
-  msghdr mh{};
-  mh.msg_name = &kernel;
-  mh.msg_namelen = sizeof kernel;
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
+  msghdr mh = one_buffer(kernel, iov);
   ssize_t sent;
   do {
     sent = sendmsg(fd_, &mh, 0);
@@ -182,17 +211,9 @@ std::vector<StepResult> Socket::transact(Builder& b, const OnMessage& on_msg, co
 
   auto& buf = recv_buffer();
   while (remaining > 0) {
-    sockaddr_nl from{};
-    iovec riov{buf.data(), buf.size()};
-    msghdr rmh{};
-    rmh.msg_name = &from;
-    rmh.msg_namelen = sizeof from;
-    rmh.msg_iov = &riov;
-    rmh.msg_iovlen = 1;
-    ssize_t got = recvmsg(fd_, &rmh, 0);
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      int e = errno;
+    Datagram got = recv_datagram(fd_, buf, 0);
+    if (got.err) {
+      int e = got.err;
       // ENOBUFS: the kernel dropped replies because the receive buffer overflowed.
       // Say so rather than return a partial answer.
       throw NlError(e, op,
@@ -200,11 +221,9 @@ std::vector<StepResult> Socket::transact(Builder& b, const OnMessage& on_msg, co
                                  : std::string("recvmsg: ") + std::strerror(e));
     }
     receives_++;
-    if (rmh.msg_flags & MSG_TRUNC) {
-      throw NlError(EMSGSIZE, op, "netlink reply larger than the receive buffer");
-    }
-    if (from.nl_pid != 0) continue;  // not from the kernel
-    MessageIterator it(buf.data(), static_cast<size_t>(got));
+    if (got.truncated) throw NlError(EMSGSIZE, op, "netlink reply larger than the receive buffer");
+    if (!got.from_kernel) continue;
+    MessageIterator it(buf.data(), got.len);
     while (const nlmsghdr* h = it.next()) {
       uint32_t idx = h->nlmsg_seq - first;
       if (h->nlmsg_seq < first || idx >= n) continue;  // stale

@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -31,16 +32,20 @@
 namespace np::nl {
 
 // A failed netlink request: errno plus what the kernel said.
-struct NlError : std::runtime_error {
-  int err;           // positive errno
+// What a failed netlink request (or a system call on its behalf) tells the caller; kept
+// apart from NlError so that ops/errors.h can carry it across threads as plain data.
+struct ErrorInfo {
+  int err = 0;       // positive errno
   std::string op;    // "RTM_NEWLINK"
   std::string ext;   // what went wrong: the kernel's extended ack or our own detail
   int step = -1;     // index in a batch, -1 for a single request
   int64_t missing_attr = -1;  // NLMSGERR_ATTR_MISS_TYPE
   bool from_kernel = false;   // ext is the kernel's extended-ack text, not ours
+};
+
+struct NlError : std::runtime_error, ErrorInfo {
   NlError(int e, std::string op_, std::string ext_, int step_ = -1)
-      : std::runtime_error(ext_.empty() ? op_ : op_ + ": " + ext_), err(e), op(std::move(op_)),
-        ext(std::move(ext_)), step(step_) {}
+      : std::runtime_error(ext_.empty() ? op_ : op_ + ": " + ext_), ErrorInfo{e, std::move(op_), std::move(ext_), step_} {}
 };
 
 struct StepResult {
@@ -87,6 +92,10 @@ class Socket {
   uint64_t sends() const { return sends_; }
   uint64_t receives() const { return receives_; }
 
+  // What a protocol's layer remembers per socket, guarded by mutex() like the socket
+  // (nftables: the types of the sets whose elements it has encoded).
+  std::shared_ptr<void> layer_state;
+
  private:
   int fd_ = -1;
   uint32_t port_id_ = 0;
@@ -95,6 +104,15 @@ class Socket {
   uint64_t receives_ = 0;
   std::mutex mu_;
 };
+
+// One datagram read from a netlink socket into buf (recvmsg, EINTR retried).
+struct Datagram {
+  size_t len = 0;
+  int err = 0;              // errno of a failed read (EAGAIN with MSG_DONTWAIT: none waiting)
+  bool truncated = false;   // larger than buf: the rest is lost
+  bool from_kernel = true;  // sender port 0; anything else is another process, ignored
+};
+Datagram recv_datagram(int fd, std::vector<uint8_t>& buf, int flags);
 
 // Parses the extended ack TLVs of an NLMSG_ERROR or NLMSG_DONE message.
 void parse_ack(const nlmsghdr* h, StepResult& out);

@@ -7,6 +7,7 @@
 #include <array>
 #include <cerrno>
 
+#include "netlink/nfnetlink.h"
 #include "netlink/parser.h"
 #include "nft/nft.h"
 
@@ -16,42 +17,23 @@ namespace {
 
 constexpr uint16_t NESTED(uint16_t attr) { return static_cast<uint16_t>(attr | NLA_F_NESTED); }
 
-constexpr auto kCtPolicy = [] {
-  std::array<nl::Policy, CTA_MAX + 1> p{};
-  p[CTA_TUPLE_ORIG] = {nl::Kind::Nested, "CTA_TUPLE_ORIG"};
-  p[CTA_TUPLE_REPLY] = {nl::Kind::Nested, "CTA_TUPLE_REPLY"};
-  p[CTA_STATUS] = {nl::Kind::U32, "CTA_STATUS"};
-  p[CTA_TIMEOUT] = {nl::Kind::U32, "CTA_TIMEOUT"};
-  p[CTA_MARK] = {nl::Kind::U32, "CTA_MARK"};
-  p[CTA_ID] = {nl::Kind::U32, "CTA_ID"};
-  p[CTA_ZONE] = {nl::Kind::U16, "CTA_ZONE"};
-  return p;
-}();
+constexpr auto kCtPolicy = nl::policy<CTA_MAX>({
+    NL_ATTR(CTA_TUPLE_ORIG, Nested), NL_ATTR(CTA_TUPLE_REPLY, Nested), NL_ATTR(CTA_STATUS, U32),
+    NL_ATTR(CTA_TIMEOUT, U32), NL_ATTR(CTA_MARK, U32), NL_ATTR(CTA_ID, U32), NL_ATTR(CTA_ZONE, U16),
+});
 
-constexpr auto kTuplePolicy = [] {
-  std::array<nl::Policy, CTA_TUPLE_MAX + 1> p{};
-  p[CTA_TUPLE_IP] = {nl::Kind::Nested, "CTA_TUPLE_IP"};
-  p[CTA_TUPLE_PROTO] = {nl::Kind::Nested, "CTA_TUPLE_PROTO"};
-  p[CTA_TUPLE_ZONE] = {nl::Kind::U16, "CTA_TUPLE_ZONE"};
-  return p;
-}();
+constexpr auto kTuplePolicy = nl::policy<CTA_TUPLE_MAX>({
+    NL_ATTR(CTA_TUPLE_IP, Nested), NL_ATTR(CTA_TUPLE_PROTO, Nested), NL_ATTR(CTA_TUPLE_ZONE, U16),
+});
 
-constexpr auto kIpPolicy = [] {
-  std::array<nl::Policy, CTA_IP_MAX + 1> p{};
-  p[CTA_IP_V4_SRC] = {nl::Kind::U32, "CTA_IP_V4_SRC"};
-  p[CTA_IP_V4_DST] = {nl::Kind::U32, "CTA_IP_V4_DST"};
-  p[CTA_IP_V6_SRC] = {nl::Kind::Binary, "CTA_IP_V6_SRC", 16};
-  p[CTA_IP_V6_DST] = {nl::Kind::Binary, "CTA_IP_V6_DST", 16};
-  return p;
-}();
+constexpr auto kIpPolicy = nl::policy<CTA_IP_MAX>({
+    NL_ATTR(CTA_IP_V4_SRC, U32), NL_ATTR(CTA_IP_V4_DST, U32), NL_ATTR(CTA_IP_V6_SRC, Binary, 16),
+    NL_ATTR(CTA_IP_V6_DST, Binary, 16),
+});
 
-constexpr auto kProtoPolicy = [] {
-  std::array<nl::Policy, CTA_PROTO_MAX + 1> p{};
-  p[CTA_PROTO_NUM] = {nl::Kind::U8, "CTA_PROTO_NUM"};
-  p[CTA_PROTO_SRC_PORT] = {nl::Kind::U16, "CTA_PROTO_SRC_PORT"};
-  p[CTA_PROTO_DST_PORT] = {nl::Kind::U16, "CTA_PROTO_DST_PORT"};
-  return p;
-}();
+constexpr auto kProtoPolicy = nl::policy<CTA_PROTO_MAX>({
+    NL_ATTR(CTA_PROTO_NUM, U8), NL_ATTR(CTA_PROTO_SRC_PORT, U16), NL_ATTR(CTA_PROTO_DST_PORT, U16),
+});
 
 // Addresses travel in network order and are kept that way.
 void raw_addr(const nl::Attrs& tb, uint16_t t, size_t len, Addr& out) {
@@ -122,13 +104,7 @@ bool matches(const Filter& f, const Entry& e) {
 }
 
 size_t put_header(nl::Builder& b, uint16_t msg, uint16_t flags, uint8_t family) {
-  size_t off = b.put_header(msg_type(msg), flags);
-  nfgenmsg g{};
-  g.nfgen_family = family;
-  g.version = NFNETLINK_V0;
-  g.res_id = 0;
-  b.put_extra_header(g);
-  return off;
+  return nl::put_nfgen_header(b, msg_type(msg), flags, family);
 }
 
 void encode_dump(nl::Builder& b, const Filter& f) {

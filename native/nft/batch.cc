@@ -1,5 +1,6 @@
 #include "nft/batch.h"
 
+#include <linux/netfilter.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -33,20 +34,14 @@ void encode_obj(nl::Builder& b, const Op& op, std::vector<size_t>& op_of_msg, si
         if constexpr (std::is_same_v<T, ElemList>) {
           size_t i = 0;
           do {
-            ElemList part;
-            part.family = o.family;
-            part.table = o.table;
-            part.set = o.set;
-            part.set_id = o.set_id;
-            part.has_elems = o.has_elems;
+            const size_t first = i;
             for (size_t size = 0; i < o.elems.size(); i++) {
               size_t n = elem_size_bound(o.elems[i]);
-              if (!part.elems.empty() && size + n > kElemsPerMessage) break;
+              if (i > first && size + n > kElemsPerMessage) break;
               size += n;
-              part.elems.push_back(o.elems[i]);
             }
             put_header(b, op.msg, o.family, flags);
-            encode_elems(b, part);
+            encode_elems(b, o, first, i);
             op_of_msg.push_back(index);
           } while (i < o.elems.size());
         } else {
@@ -76,7 +71,76 @@ std::vector<T> dump(nl::Socket& sock, uint16_t msg, uint16_t reply, Encode enc, 
   return out;
 }
 
+bool removes(uint16_t msg) { return msg == NFT_MSG_DELSETELEM || msg == kMsgDestroySetElem; }
+
+const char* family_name(uint8_t f) {
+  switch (f) {
+    case NFPROTO_INET: return "inet";
+    case NFPROTO_IPV4: return "ip";
+    case NFPROTO_IPV6: return "ip6";
+    case NFPROTO_ARP: return "arp";
+    case NFPROTO_BRIDGE: return "bridge";
+    case NFPROTO_NETDEV: return "netdev";
+    default: return "family?";
+  }
+}
+
+// The operation in nft's words, for errors: "create element inet netplumb pub4".
+std::string describe(const Op& op) {
+  const bool del = op.msg == NFT_MSG_DELTABLE || op.msg == NFT_MSG_DELCHAIN || op.msg == NFT_MSG_DELRULE ||
+                   op.msg == NFT_MSG_DELSET || op.msg == NFT_MSG_DELSETELEM;
+  const bool destroy = op.msg >= kMsgDestroyTable && op.msg <= kMsgDestroySetElem;
+  const bool rule = std::holds_alternative<Rule>(op.obj);
+  std::string verb = destroy ? "destroy"
+                     : del   ? "delete"
+                     : op.flags & NLM_F_REPLACE ? "replace"
+                     : op.flags & NLM_F_EXCL    ? "create"
+                     : rule && !(op.flags & NLM_F_APPEND) ? "insert"
+                                                          : "add";
+  return std::visit(
+      [&](const auto& o) -> std::string {
+        using T = std::decay_t<decltype(o)>;
+        std::string head = verb + " ";
+        if constexpr (std::is_same_v<T, Table>) return head + "table " + family_name(o.family) + " " + o.name;
+        else if constexpr (std::is_same_v<T, Chain>) return head + "chain " + family_name(o.family) + " " + o.table + " " + o.name;
+        else if constexpr (std::is_same_v<T, Rule>) {
+          std::string s = head + "rule " + family_name(o.family) + " " + o.table + " " + o.chain;
+          return o.handle && !o.has_exprs ? s + " handle " + std::to_string(o.handle) : s;
+        } else if constexpr (std::is_same_v<T, Set>) {
+          return head + ((o.flags.value_or(0) & NFT_SET_MAP) ? "map " : "set ") + family_name(o.family) + " " + o.table + " " + o.name;
+        } else {
+          return head + "element " + family_name(o.family) + " " + o.table + " " + o.set;
+        }
+      },
+      op.obj);
+}
+
+CommitResult send_batch(nl::Socket& sock, const std::vector<Op>& ops, uint32_t genid, CommitResult& res);
+
 }  // namespace
+
+void resolve_elements(std::vector<Op>& ops, nl::Socket* sock) {
+  for (size_t i = 0; i < ops.size(); i++) {
+    Op& op = ops[i];
+    if (!op.inputs) continue;
+    auto& l = std::get<ElemList>(op.obj);
+    std::optional<SetShape> made;
+    for (size_t j = 0; j < i && !made; j++) {
+      const auto* s = std::get_if<Set>(&ops[j].obj);
+      if (s && ops[j].msg == NFT_MSG_NEWSET && s->family == l.family && s->table == l.table && s->name == l.set) made = SetShape::of(*s);
+    }
+    if (!made && !sock) {
+      throw nl::NlError(EINVAL, "encode", "the types of set " + l.set + " are unknown here: create it in the same batch");
+    }
+    const SetShape& shape = made ? *made : set_shapes(*sock).get(*sock, l.family, l.table, l.set);
+    try {
+      l.elems = encode_values(shape, l.set, *op.inputs, removes(op.msg));
+    } catch (const ElemError& e) {
+      throw OpElemError(e, i);
+    }
+    op.inputs.reset();
+  }
+}
 
 std::vector<size_t> encode_batch(nl::Builder& b, const std::vector<Op>& ops, uint32_t genid) {
   std::vector<size_t> op_of_msg;
@@ -86,10 +150,23 @@ std::vector<size_t> encode_batch(nl::Builder& b, const std::vector<Op>& ops, uin
   return op_of_msg;
 }
 
-CommitResult commit(nl::Socket& sock, const std::vector<Op>& ops, uint32_t genid) {
+CommitResult commit(nl::Socket& sock, std::vector<Op>& ops, uint32_t genid) {
   CommitResult res;
   res.handles.assign(ops.size(), 0);
   if (ops.empty()) return res;
+  resolve_elements(ops, &sock);
+  try {
+    return send_batch(sock, ops, genid, res);
+  } catch (...) {
+    set_shapes(sock).clear();
+    throw;
+  }
+}
+
+namespace {
+
+// One sendmsg of the whole batch; the first failed step names itself.
+CommitResult send_batch(nl::Socket& sock, const std::vector<Op>& ops, uint32_t genid, CommitResult& res) {
   nl::Builder b(64u << 20);
   auto op_of_msg = encode_batch(b, ops, genid);
   const size_t n = op_of_msg.size();
@@ -128,13 +205,15 @@ CommitResult commit(nl::Socket& sock, const std::vector<Op>& ops, uint32_t genid
     if (!r.err) continue;
     const size_t index = op_of_msg[i - 1];
     const Op& op = ops[index];
-    std::string ext = op.what + ": " + (r.ext.empty() ? std::strerror(r.err) : r.ext);
+    std::string ext = describe(op) + ": " + (r.ext.empty() ? std::strerror(r.err) : r.ext);
     nl::NlError e(r.err, msg_name(op.msg), ext, static_cast<int>(index));
     e.missing_attr = r.missing_attr;
     throw e;
   }
   return res;
 }
+
+}  // namespace
 
 uint32_t get_generation(nl::Socket& sock) {
   nl::Builder b(256);

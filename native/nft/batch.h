@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "netlink/socket.h"
+#include "nft/elements.h"
 #include "nft/objects.h"
 
 namespace np::nft {
@@ -26,8 +27,20 @@ struct Op {
   uint16_t msg = 0;    // NFT_MSG_*
   uint16_t flags = 0;  // NLM_F_CREATE, EXCL, APPEND, REPLACE, ECHO (ACK is always added)
   std::variant<Table, Chain, Rule, Set, ElemList> obj;
-  std::string what;    // "add rule inet netplumb raw_pre", for errors
+  // An element list given as values: resolve_elements encodes them into the ElemList.
+  std::optional<std::vector<ElemInput>> inputs;
 };
+
+// A value of element `index` of op `op` that does not fit its set's types.
+struct OpElemError : ElemError {
+  size_t op;
+  OpElemError(const ElemError& e, size_t op_) : ElemError(e), op(op_) {}
+};
+
+// Encodes the element lists given as values, with the types of their sets: a set
+// created earlier in the same batch, else (with a socket) the set in the kernel.
+// Throws OpElemError for a value that does not fit.
+void resolve_elements(std::vector<Op>& ops, nl::Socket* sock);
 
 struct CommitResult {
   std::vector<uint64_t> handles;  // per op: the handle the kernel echoed (rules), else 0
@@ -37,7 +50,9 @@ struct CommitResult {
 // list too long for one attribute becomes several messages; returns, for each message
 // after BATCH_BEGIN, the index of its op.
 std::vector<size_t> encode_batch(nl::Builder& b, const std::vector<Op>& ops, uint32_t genid);
-CommitResult commit(nl::Socket& sock, const std::vector<Op>& ops, uint32_t genid);
+// resolve_elements, then sends the batch. A failure forgets the set types the socket
+// remembered (a set may have been made again with others).
+CommitResult commit(nl::Socket& sock, std::vector<Op>& ops, uint32_t genid);
 
 // NFT_MSG_GETGEN: the ruleset generation.
 uint32_t get_generation(nl::Socket& sock);

@@ -10,28 +10,16 @@ namespace {
 
 constexpr uint8_t kUdataChainComment = 0;  // NFTNL_UDATA_CHAIN_COMMENT
 
-constexpr auto kPolicy = [] {
-  std::array<nl::Policy, NFTA_CHAIN_MAX + 1> p{};
-  p[NFTA_CHAIN_TABLE] = {nl::Kind::String, "NFTA_CHAIN_TABLE"};
-  p[NFTA_CHAIN_HANDLE] = {nl::Kind::U64, "NFTA_CHAIN_HANDLE"};
-  p[NFTA_CHAIN_NAME] = {nl::Kind::String, "NFTA_CHAIN_NAME"};
-  p[NFTA_CHAIN_HOOK] = {nl::Kind::Nested, "NFTA_CHAIN_HOOK"};
-  p[NFTA_CHAIN_POLICY] = {nl::Kind::U32, "NFTA_CHAIN_POLICY"};
-  p[NFTA_CHAIN_USE] = {nl::Kind::U32, "NFTA_CHAIN_USE"};
-  p[NFTA_CHAIN_TYPE] = {nl::Kind::String, "NFTA_CHAIN_TYPE"};
-  p[NFTA_CHAIN_COUNTERS] = {nl::Kind::Nested, "NFTA_CHAIN_COUNTERS"};
-  p[NFTA_CHAIN_FLAGS] = {nl::Kind::U32, "NFTA_CHAIN_FLAGS"};
-  p[NFTA_CHAIN_USERDATA] = {nl::Kind::Binary, "NFTA_CHAIN_USERDATA"};
-  return p;
-}();
+constexpr auto kPolicy = nl::policy<NFTA_CHAIN_MAX>({
+    NL_ATTR(NFTA_CHAIN_TABLE, String), NL_ATTR(NFTA_CHAIN_HANDLE, U64), NL_ATTR(NFTA_CHAIN_NAME, String),
+    NL_ATTR(NFTA_CHAIN_HOOK, Nested), NL_ATTR(NFTA_CHAIN_POLICY, U32), NL_ATTR(NFTA_CHAIN_USE, U32),
+    NL_ATTR(NFTA_CHAIN_TYPE, String), NL_ATTR(NFTA_CHAIN_COUNTERS, Nested), NL_ATTR(NFTA_CHAIN_FLAGS, U32),
+    NL_ATTR(NFTA_CHAIN_USERDATA, Binary),
+});
 
-constexpr auto kHookPolicy = [] {
-  std::array<nl::Policy, NFTA_HOOK_MAX + 1> p{};
-  p[NFTA_HOOK_HOOKNUM] = {nl::Kind::U32, "NFTA_HOOK_HOOKNUM"};
-  p[NFTA_HOOK_PRIORITY] = {nl::Kind::U32, "NFTA_HOOK_PRIORITY"};
-  p[NFTA_HOOK_DEV] = {nl::Kind::String, "NFTA_HOOK_DEV"};
-  return p;
-}();
+constexpr auto kHookPolicy = nl::policy<NFTA_HOOK_MAX>({
+    NL_ATTR(NFTA_HOOK_HOOKNUM, U32), NL_ATTR(NFTA_HOOK_PRIORITY, U32), NL_ATTR(NFTA_HOOK_DEV, String),
+});
 
 }  // namespace
 

@@ -16,12 +16,9 @@ const ExprSpec* const kExprs[] = {
     &expr::range,   &expr::limit, &expr::log,     &expr::reject,  &expr::notrack,
 };
 
-constexpr auto kElemPolicy = [] {
-  std::array<nl::Policy, NFTA_EXPR_MAX + 1> p{};
-  p[NFTA_EXPR_NAME] = {nl::Kind::String, "NFTA_EXPR_NAME"};
-  p[NFTA_EXPR_DATA] = {nl::Kind::Nested, "NFTA_EXPR_DATA"};
-  return p;
-}();
+constexpr auto kElemPolicy = nl::policy<NFTA_EXPR_MAX>({
+    NL_ATTR(NFTA_EXPR_NAME, String), NL_ATTR(NFTA_EXPR_DATA, Nested),
+});
 
 nl::Kind policy_kind(FieldKind k) {
   switch (k) {

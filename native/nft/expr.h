@@ -76,8 +76,19 @@ std::vector<Expr> decode_exprs(const nlattr* list);
 
 // The per-expression tables (expr/*.cc).
 namespace expr {
+using enum FieldKind;
 extern const ExprSpec payload, meta, cmp, bitwise, immediate, lookup, nat, masq, redir, ct, fib, counter,
     range, limit, log, reject, notrack;
 }
+
+// One expression's table, in an expr/ file: NP_NFT_EXPR(meta, NFTA_META_MAX,
+// {"key", NFTA_META_KEY, Be32}, ...) defines expr::meta, its fields in emission order.
+#define NP_NFT_EXPR(ident, max, ...)                                                      \
+  namespace np::nft::expr {                                                               \
+  namespace {                                                                             \
+  constexpr FieldSpec ident##_fields[] = {__VA_ARGS__};                                   \
+  }                                                                                       \
+  const ExprSpec ident{#ident, ident##_fields, std::size(ident##_fields), max};           \
+  }
 
 }  // namespace np::nft

@@ -4,6 +4,8 @@
 
 #include <array>
 
+#include "netlink/nfnetlink.h"
+
 namespace np::nft {
 
 const char* msg_name(uint16_t msg) {
@@ -21,22 +23,11 @@ const char* msg_name(uint16_t msg) {
 }
 
 size_t put_header(nl::Builder& b, uint16_t msg, uint8_t family, uint16_t flags) {
-  size_t off = b.put_header(msg_type(msg), flags);
-  nfgenmsg g{};
-  g.nfgen_family = family;
-  g.version = NFNETLINK_V0;
-  g.res_id = 0;
-  b.put_extra_header(g);
-  return off;
+  return nl::put_nfgen_header(b, msg_type(msg), flags, family);
 }
 
 size_t put_batch(nl::Builder& b, uint16_t type, uint32_t genid) {
-  size_t off = b.put_header(type, 0);
-  nfgenmsg g{};
-  g.nfgen_family = AF_UNSPEC;
-  g.version = NFNETLINK_V0;
-  g.res_id = htons(NFNL_SUBSYS_NFTABLES);
-  b.put_extra_header(g);
+  size_t off = nl::put_nfgen_header(b, type, 0, AF_UNSPEC, NFNL_SUBSYS_NFTABLES);
   if (genid) b.put_be32(NFNL_BATCH_GENID, genid);
   return off;
 }
@@ -63,19 +54,13 @@ void put_data(nl::Builder& b, uint16_t attr, const Data& d) {
 
 namespace {
 
-constexpr auto kDataPolicy = [] {
-  std::array<nl::Policy, NFTA_DATA_MAX + 1> p{};
-  p[NFTA_DATA_VALUE] = {nl::Kind::Binary, "NFTA_DATA_VALUE"};
-  p[NFTA_DATA_VERDICT] = {nl::Kind::Nested, "NFTA_DATA_VERDICT"};
-  return p;
-}();
+constexpr auto kDataPolicy = nl::policy<NFTA_DATA_MAX>({
+    NL_ATTR(NFTA_DATA_VALUE, Binary), NL_ATTR(NFTA_DATA_VERDICT, Nested),
+});
 
-constexpr auto kVerdictPolicy = [] {
-  std::array<nl::Policy, NFTA_VERDICT_MAX + 1> p{};
-  p[NFTA_VERDICT_CODE] = {nl::Kind::U32, "NFTA_VERDICT_CODE"};
-  p[NFTA_VERDICT_CHAIN] = {nl::Kind::String, "NFTA_VERDICT_CHAIN"};
-  return p;
-}();
+constexpr auto kVerdictPolicy = nl::policy<NFTA_VERDICT_MAX>({
+    NL_ATTR(NFTA_VERDICT_CODE, U32), NL_ATTR(NFTA_VERDICT_CHAIN, String),
+});
 
 }  // namespace
 

@@ -112,7 +112,8 @@ void encode_rule(nl::Builder& b, const Rule& r);
 Rule decode_rule(const nlmsghdr* h);
 void encode_set(nl::Builder& b, const Set& s);
 Set decode_set(const nlmsghdr* h);
-void encode_elems(nl::Builder& b, const ElemList& l);
+// The elements [first, last) of l: a long list goes out as several messages.
+void encode_elems(nl::Builder& b, const ElemList& l, size_t first = 0, size_t last = SIZE_MAX);
 ElemList decode_elems(const nlmsghdr* h);
 
 // libnftnl userdata TLVs.

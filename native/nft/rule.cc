@@ -10,16 +10,10 @@ namespace {
 
 constexpr uint8_t kUdataRuleComment = 0;  // NFTNL_UDATA_RULE_COMMENT
 
-constexpr auto kPolicy = [] {
-  std::array<nl::Policy, NFTA_RULE_MAX + 1> p{};
-  p[NFTA_RULE_TABLE] = {nl::Kind::String, "NFTA_RULE_TABLE"};
-  p[NFTA_RULE_CHAIN] = {nl::Kind::String, "NFTA_RULE_CHAIN"};
-  p[NFTA_RULE_HANDLE] = {nl::Kind::U64, "NFTA_RULE_HANDLE"};
-  p[NFTA_RULE_EXPRESSIONS] = {nl::Kind::Nested, "NFTA_RULE_EXPRESSIONS"};
-  p[NFTA_RULE_POSITION] = {nl::Kind::U64, "NFTA_RULE_POSITION"};
-  p[NFTA_RULE_USERDATA] = {nl::Kind::Binary, "NFTA_RULE_USERDATA"};
-  return p;
-}();
+constexpr auto kPolicy = nl::policy<NFTA_RULE_MAX>({
+    NL_ATTR(NFTA_RULE_TABLE, String), NL_ATTR(NFTA_RULE_CHAIN, String), NL_ATTR(NFTA_RULE_HANDLE, U64),
+    NL_ATTR(NFTA_RULE_EXPRESSIONS, Nested), NL_ATTR(NFTA_RULE_POSITION, U64), NL_ATTR(NFTA_RULE_USERDATA, Binary),
+});
 
 }  // namespace
 

@@ -1,5 +1,6 @@
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 
@@ -25,52 +26,28 @@ constexpr uint8_t kTypeofData = 1;
 constexpr uint32_t kExprConcat = 13;  // nft's EXPR_CONCAT
 constexpr uint8_t kElemComment = 0;   // NFTNL_UDATA_SET_ELEM_COMMENT
 
-constexpr auto kPolicy = [] {
-  std::array<nl::Policy, NFTA_SET_MAX + 1> p{};
-  p[NFTA_SET_TABLE] = {nl::Kind::String, "NFTA_SET_TABLE"};
-  p[NFTA_SET_NAME] = {nl::Kind::String, "NFTA_SET_NAME"};
-  p[NFTA_SET_FLAGS] = {nl::Kind::U32, "NFTA_SET_FLAGS"};
-  p[NFTA_SET_KEY_TYPE] = {nl::Kind::U32, "NFTA_SET_KEY_TYPE"};
-  p[NFTA_SET_KEY_LEN] = {nl::Kind::U32, "NFTA_SET_KEY_LEN"};
-  p[NFTA_SET_DATA_TYPE] = {nl::Kind::U32, "NFTA_SET_DATA_TYPE"};
-  p[NFTA_SET_DATA_LEN] = {nl::Kind::U32, "NFTA_SET_DATA_LEN"};
-  p[NFTA_SET_POLICY] = {nl::Kind::U32, "NFTA_SET_POLICY"};
-  p[NFTA_SET_DESC] = {nl::Kind::Nested, "NFTA_SET_DESC"};
-  p[NFTA_SET_ID] = {nl::Kind::U32, "NFTA_SET_ID"};
-  p[NFTA_SET_TIMEOUT] = {nl::Kind::U64, "NFTA_SET_TIMEOUT"};
-  p[NFTA_SET_GC_INTERVAL] = {nl::Kind::U32, "NFTA_SET_GC_INTERVAL"};
-  p[NFTA_SET_USERDATA] = {nl::Kind::Binary, "NFTA_SET_USERDATA"};
-  p[NFTA_SET_HANDLE] = {nl::Kind::U64, "NFTA_SET_HANDLE"};
-  return p;
-}();
+constexpr auto kPolicy = nl::policy<NFTA_SET_MAX>({
+    NL_ATTR(NFTA_SET_TABLE, String), NL_ATTR(NFTA_SET_NAME, String), NL_ATTR(NFTA_SET_FLAGS, U32),
+    NL_ATTR(NFTA_SET_KEY_TYPE, U32), NL_ATTR(NFTA_SET_KEY_LEN, U32), NL_ATTR(NFTA_SET_DATA_TYPE, U32),
+    NL_ATTR(NFTA_SET_DATA_LEN, U32), NL_ATTR(NFTA_SET_POLICY, U32), NL_ATTR(NFTA_SET_DESC, Nested),
+    NL_ATTR(NFTA_SET_ID, U32), NL_ATTR(NFTA_SET_TIMEOUT, U64), NL_ATTR(NFTA_SET_GC_INTERVAL, U32),
+    NL_ATTR(NFTA_SET_USERDATA, Binary), NL_ATTR(NFTA_SET_HANDLE, U64),
+});
 
-constexpr auto kDescPolicy = [] {
-  std::array<nl::Policy, NFTA_SET_DESC_MAX + 1> p{};
-  p[NFTA_SET_DESC_SIZE] = {nl::Kind::U32, "NFTA_SET_DESC_SIZE"};
-  p[NFTA_SET_DESC_CONCAT] = {nl::Kind::Nested, "NFTA_SET_DESC_CONCAT"};
-  return p;
-}();
+constexpr auto kDescPolicy = nl::policy<NFTA_SET_DESC_MAX>({
+    NL_ATTR(NFTA_SET_DESC_SIZE, U32), NL_ATTR(NFTA_SET_DESC_CONCAT, Nested),
+});
 
-constexpr auto kListPolicy = [] {
-  std::array<nl::Policy, NFTA_SET_ELEM_LIST_MAX + 1> p{};
-  p[NFTA_SET_ELEM_LIST_TABLE] = {nl::Kind::String, "NFTA_SET_ELEM_LIST_TABLE"};
-  p[NFTA_SET_ELEM_LIST_SET] = {nl::Kind::String, "NFTA_SET_ELEM_LIST_SET"};
-  p[NFTA_SET_ELEM_LIST_ELEMENTS] = {nl::Kind::Nested, "NFTA_SET_ELEM_LIST_ELEMENTS"};
-  p[NFTA_SET_ELEM_LIST_SET_ID] = {nl::Kind::U32, "NFTA_SET_ELEM_LIST_SET_ID"};
-  return p;
-}();
+constexpr auto kListPolicy = nl::policy<NFTA_SET_ELEM_LIST_MAX>({
+    NL_ATTR(NFTA_SET_ELEM_LIST_TABLE, String), NL_ATTR(NFTA_SET_ELEM_LIST_SET, String),
+    NL_ATTR(NFTA_SET_ELEM_LIST_ELEMENTS, Nested), NL_ATTR(NFTA_SET_ELEM_LIST_SET_ID, U32),
+});
 
-constexpr auto kElemPolicy = [] {
-  std::array<nl::Policy, NFTA_SET_ELEM_MAX + 1> p{};
-  p[NFTA_SET_ELEM_KEY] = {nl::Kind::Nested, "NFTA_SET_ELEM_KEY"};
-  p[NFTA_SET_ELEM_DATA] = {nl::Kind::Nested, "NFTA_SET_ELEM_DATA"};
-  p[NFTA_SET_ELEM_FLAGS] = {nl::Kind::U32, "NFTA_SET_ELEM_FLAGS"};
-  p[NFTA_SET_ELEM_TIMEOUT] = {nl::Kind::U64, "NFTA_SET_ELEM_TIMEOUT"};
-  p[NFTA_SET_ELEM_EXPIRATION] = {nl::Kind::U64, "NFTA_SET_ELEM_EXPIRATION"};
-  p[NFTA_SET_ELEM_USERDATA] = {nl::Kind::Binary, "NFTA_SET_ELEM_USERDATA"};
-  p[NFTA_SET_ELEM_KEY_END] = {nl::Kind::Nested, "NFTA_SET_ELEM_KEY_END"};
-  return p;
-}();
+constexpr auto kElemPolicy = nl::policy<NFTA_SET_ELEM_MAX>({
+    NL_ATTR(NFTA_SET_ELEM_KEY, Nested), NL_ATTR(NFTA_SET_ELEM_DATA, Nested), NL_ATTR(NFTA_SET_ELEM_FLAGS, U32),
+    NL_ATTR(NFTA_SET_ELEM_TIMEOUT, U64), NL_ATTR(NFTA_SET_ELEM_EXPIRATION, U64),
+    NL_ATTR(NFTA_SET_ELEM_USERDATA, Binary), NL_ATTR(NFTA_SET_ELEM_KEY_END, Nested),
+});
 
 // A TLV writer for libnftnl userdata: type u8, length u8, value; nests are TLVs whose
 // value is more TLVs.
@@ -256,16 +233,17 @@ Set decode_set(const nlmsghdr* h) {
   return s;
 }
 
-void encode_elems(nl::Builder& b, const ElemList& l) {
+void encode_elems(nl::Builder& b, const ElemList& l, size_t first, size_t last) {
   if (!l.table.empty()) b.put_strz(NFTA_SET_ELEM_LIST_TABLE, l.table);
   if (!l.set.empty()) b.put_strz(NFTA_SET_ELEM_LIST_SET, l.set);
   if (l.set_id) b.put_be32(NFTA_SET_ELEM_LIST_SET_ID, l.set_id);
   if (!l.has_elems) return;
   size_t list = b.nest_start(NESTED(NFTA_SET_ELEM_LIST_ELEMENTS));
-  uint16_t i = 0;
-  for (const auto& e : l.elems) {
+  last = std::min(last, l.elems.size());
+  for (size_t i = first; i < last; i++) {
+    const Elem& e = l.elems[i];
     // libnftnl numbers the list entries 1, 2, ...; the kernel ignores the type.
-    size_t n = b.nest_start(NESTED(++i));
+    size_t n = b.nest_start(NESTED(static_cast<uint16_t>(i - first + 1)));
     if (e.flags) b.put_be32(NFTA_SET_ELEM_FLAGS, e.flags);
     if (e.timeout) b.put_be64(NFTA_SET_ELEM_TIMEOUT, *e.timeout);
     if (e.expiration) b.put_be64(NFTA_SET_ELEM_EXPIRATION, *e.expiration);

@@ -8,15 +8,10 @@ namespace {
 
 constexpr uint8_t kUdataTableComment = 0;  // NFTNL_UDATA_TABLE_COMMENT
 
-constexpr auto kPolicy = [] {
-  std::array<nl::Policy, NFTA_TABLE_MAX + 1> p{};
-  p[NFTA_TABLE_NAME] = {nl::Kind::String, "NFTA_TABLE_NAME"};
-  p[NFTA_TABLE_FLAGS] = {nl::Kind::U32, "NFTA_TABLE_FLAGS"};
-  p[NFTA_TABLE_USE] = {nl::Kind::U32, "NFTA_TABLE_USE"};
-  p[NFTA_TABLE_HANDLE] = {nl::Kind::U64, "NFTA_TABLE_HANDLE"};
-  p[NFTA_TABLE_USERDATA] = {nl::Kind::Binary, "NFTA_TABLE_USERDATA"};
-  return p;
-}();
+constexpr auto kPolicy = nl::policy<NFTA_TABLE_MAX>({
+    NL_ATTR(NFTA_TABLE_NAME, String), NL_ATTR(NFTA_TABLE_FLAGS, U32), NL_ATTR(NFTA_TABLE_USE, U32),
+    NL_ATTR(NFTA_TABLE_HANDLE, U64), NL_ATTR(NFTA_TABLE_USERDATA, Binary),
+});
 
 }  // namespace
 

@@ -1,17 +1,22 @@
 // Internal diagnostics for the soak script (scripts/soak.mjs): the C allocator's own
-// view of the heap. Undocumented and not part of the public API; the underscore names
-// say so. glibc only (mallinfo2 appeared in glibc 2.33).
+// view of the heap. Only in builds configured with netplumb_debug=1
+// (`npx node-gyp rebuild --netplumb_debug=1`, which defines NETPLUMB_DEBUG_OPS); an
+// ordinary build exports none of them. glibc only (mallinfo2 appeared in glibc 2.33).
 #include <malloc.h>
 
-#include "ops/ops.h"
+#include "ops/entry.h"
+#include "ops/reader.h"
 
 namespace np::ops {
+
+#ifdef NETPLUMB_DEBUG_OPS
 
 namespace {
 
 // mallinfo2(): arena = bytes obtained with sbrk/from arenas, uordblks = in use,
 // fordblks = free but kept, keepcost = trimmable top, hblkhd = bytes in mmapped chunks.
 Napi::Value debug_malloc_info(const Napi::CallbackInfo& info) {
+  js::Args args(info, {});
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
@@ -30,6 +35,7 @@ Napi::Value debug_malloc_info(const Napi::CallbackInfo& info) {
 // malloc_trim(0): returns free memory of every arena to the kernel. Returns whether
 // anything was released.
 Napi::Value debug_malloc_trim(const Napi::CallbackInfo& info) {
+  js::Args args(info, {});
 #if defined(__GLIBC__)
   return Napi::Boolean::New(info.Env(), malloc_trim(0) != 0);
 #else
@@ -37,11 +43,19 @@ Napi::Value debug_malloc_trim(const Napi::CallbackInfo& info) {
 #endif
 }
 
+constexpr Entry kEntries[] = {
+    {"_debugMallocInfo", debug_malloc_info},
+    {"_debugMallocTrim", debug_malloc_trim},
+};
+
 }  // namespace
 
-void register_debug(Napi::Env env, Napi::Object exports) {
-  exports.Set("_debugMallocInfo", Napi::Function::New(env, debug_malloc_info, "_debugMallocInfo"));
-  exports.Set("_debugMallocTrim", Napi::Function::New(env, debug_malloc_trim, "_debugMallocTrim"));
-}
+std::span<const Entry> debug_entries() { return kEntries; }
+
+#else
+
+std::span<const Entry> debug_entries() { return {}; }
+
+#endif
 
 }  // namespace np::ops

@@ -1,146 +1,124 @@
-// Link reads: RTM_GETLINK get and dump, and the codec entry points tests use.
+// Link reads: RTM_GETLINK get and dump, and the codec entry points tests use. Writes go
+// through rtnl batches (rtnl_batch.cc).
 #include <sys/socket.h>
 
 #include "netlink/parser.h"
-#include "ops/js.h"
-#include "ops/ops.h"
+#include "ops/async.h"
+#include "ops/entry.h"
+#include "ops/reader.h"
+#include "ops/values.h"
 #include "rtnl/link.h"
 
 namespace np::ops {
 
 namespace {
 
-rtnl::LinkQuery query_from(const Napi::CallbackInfo& info, size_t i) {
+// A link by name or ifindex.
+rtnl::LinkQuery query_from(const js::Args& args, size_t i) {
   rtnl::LinkQuery q;
-  if (info[i].IsNumber()) {
-    q.index = info[i].As<Napi::Number>().Int32Value();
-  } else {
-    q.name = js::arg_string(info, i, "link name");
-  }
+  if (args[i].IsNumber()) q.index = args.num<int32_t>(i);
+  else if (args[i].IsString()) q.name = args.str(i);
+  else args.at(i).type_error("a link name or ifindex", args[i]);
   return q;
 }
 
-rtnl::LinkDumpFilter filter_from(const Napi::Value& v) {
+rtnl::LinkDumpFilter filter_from(js::Obj& o) {
   rtnl::LinkDumpFilter f;
-  if (!v.IsObject()) return f;
-  auto o = v.As<Napi::Object>();
-  if (o.Has("master") && o.Get("master").IsNumber()) f.master = o.Get("master").As<Napi::Number>().Int32Value();
-  if (o.Has("kind") && o.Get("kind").IsString()) f.kind = o.Get("kind").As<Napi::String>().Utf8Value();
+  f.master = o.num<int32_t>("master", 0);
+  f.kind = o.str("kind").value_or("");
   return f;
 }
 
 rtnl::Link get_link(const std::shared_ptr<ns::NsHandle>& h, const rtnl::LinkQuery& q) {
-  auto sock = h->socket(NETLINK_ROUTE);
-  std::lock_guard<std::mutex> lk(sock->mutex());
-  nl::Builder b(4096);
-  rtnl::encode_link_get(b, q);
-  rtnl::Link out;
-  sock->request(b, [&](size_t, const nlmsghdr* m) {
-    if (m->nlmsg_type == RTM_NEWLINK) out = rtnl::decode_link(m);
-  }, "RTM_GETLINK");
-  return out;
+  return js::with_socket(h, NETLINK_ROUTE, [&](nl::Socket& s) {
+    return js::get_one<rtnl::Link>(
+        s, "RTM_GETLINK", RTM_NEWLINK, [&](nl::Builder& b) { rtnl::encode_link_get(b, q); },
+        [](const nlmsghdr* m) { return rtnl::decode_link(m); });
+  });
 }
 
 // linkGet(handle, nameOrIndex): Promise<Link>
 Napi::Value LinkGet(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  auto h = js::unwrap_handle(info[0]);
-  auto q = query_from(info, 1);
+  js::Args args(info, {"handle", "link"});
+  auto h = args.handle(0);
+  auto q = query_from(args, 1);
   return js::run_async<rtnl::Link>(
-      env, [h, q] { return get_link(h, q); },
+      info.Env(), [h, q] { return get_link(h, q); },
       [](Napi::Env env, rtnl::Link& l) -> Napi::Value { return js::link_to_js(env, l); });
 }
 
 // linkGetSync(handle, nameOrIndex): Link — the same request on the calling thread: one
 // sendmsg and one recvmsg, no thread hop (which costs more than the request itself).
 Napi::Value LinkGetSync(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  auto h = js::unwrap_handle(info[0]);
-  auto q = query_from(info, 1);
-  return js::guard(env, [&]() -> Napi::Value { return js::link_to_js(env, get_link(h, q)); });
+  js::Args args(info, {"handle", "link"});
+  auto h = args.handle(0);
+  auto q = query_from(args, 1);
+  return js::link_to_js(info.Env(), get_link(h, q));
 }
 
-// linkList(handle, filter?): Promise<Link[]>
+// linkList(handle, { master?, kind? }): Promise<Link[]>
 Napi::Value LinkList(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  auto h = js::unwrap_handle(info[0]);
-  auto f = filter_from(info[1]);
-  return js::run_async<std::vector<rtnl::Link>>(
-      env,
-      [h, f] {
-        auto sock = h->socket(NETLINK_ROUTE);
-        std::lock_guard<std::mutex> lk(sock->mutex());
-        nl::Builder b(4096);
-        rtnl::encode_link_dump(b, f);
-        std::vector<rtnl::Link> out;
-        sock->request(
-            b,
-            [&](size_t, const nlmsghdr* m) {
-              if (m->nlmsg_type == RTM_NEWLINK) out.push_back(rtnl::decode_link(m));
-            },
-            "RTM_GETLINK", [&] { out.clear(); });
-        return out;
+  js::Args args(info, {"handle", "filter"});
+  auto h = args.handle(0);
+  js::Obj o = args.obj(1);
+  auto f = filter_from(o);
+  o.done();
+  return js::on_socket<std::vector<rtnl::Link>>(
+      info.Env(), h, NETLINK_ROUTE,
+      [f](nl::Socket& s) {
+        return js::collect<rtnl::Link>(
+            s, "RTM_GETLINK", RTM_NEWLINK, [&](nl::Builder& b) { rtnl::encode_link_dump(b, f); },
+            [](const nlmsghdr* m) { return rtnl::decode_link(m); });
       },
       [](Napi::Env env, std::vector<rtnl::Link>& links) -> Napi::Value { return js::links_to_js(env, links); });
 }
 
-// codec: encodeLinkGet(nameOrIndex, family, extMask): Buffer (seq 0)
+// codec: encodeLinkGet(nameOrIndex, family?, extMask?): Buffer (seq 0)
 Napi::Value EncodeLinkGet(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  auto q = query_from(info, 0);
-  if (info[1].IsNumber()) q.family = static_cast<uint8_t>(info[1].As<Napi::Number>().Uint32Value());
-  if (info[2].IsNumber()) q.ext_mask = info[2].As<Napi::Number>().Uint32Value();
-  return js::guard(env, [&]() -> Napi::Value {
-    nl::Builder b(4096);
-    rtnl::encode_link_get(b, q);
-    return js::builder_to_buffer(env, b);
-  });
+  js::Args args(info, {"link", "family", "extMask"});
+  auto q = query_from(args, 0);
+  q.family = args.num<uint8_t>(1, q.family);
+  q.ext_mask = args.num<uint32_t>(2, q.ext_mask);
+  return js::encoded(info.Env(), [&](nl::Builder& b) { rtnl::encode_link_get(b, q); });
 }
 
-// codec: encodeLinkDump(filter?): Buffer (seq 0)
+// codec: encodeLinkDump({ master?, kind?, family?, extMask?, index? }): Buffer (seq 0)
 Napi::Value EncodeLinkDump(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  auto f = filter_from(info[0]);
-  if (info[0].IsObject()) {
-    auto o = info[0].As<Napi::Object>();
-    if (o.Get("family").IsNumber()) f.family = static_cast<uint8_t>(o.Get("family").As<Napi::Number>().Uint32Value());
-    if (o.Get("extMask").IsNumber()) f.ext_mask = o.Get("extMask").As<Napi::Number>().Uint32Value();
-    if (o.Get("index").IsNumber()) f.index = o.Get("index").As<Napi::Number>().Int32Value();
-  }
-  return js::guard(env, [&]() -> Napi::Value {
-    nl::Builder b(4096);
-    rtnl::encode_link_dump(b, f);
-    return js::builder_to_buffer(env, b);
-  });
+  js::Args args(info, {"filter"});
+  js::Obj o = args.obj(0);
+  auto f = filter_from(o);
+  f.family = o.num<uint8_t>("family", f.family);
+  f.ext_mask = o.num<uint32_t>("extMask", f.ext_mask);
+  f.index = o.num<int32_t>("index", 0);
+  o.done();
+  return js::encoded(info.Env(), [&](nl::Builder& b) { rtnl::encode_link_dump(b, f); });
 }
 
 // codec: decodeLinks(buffer): Link[] — every RTM_NEWLINK in a stream of messages,
 // with attributes netplumb does not model kept as unknownAttributes.
 Napi::Value DecodeLinks(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  if (!info[0].IsBuffer()) throw Napi::TypeError::New(env, "expected a Buffer");
-  auto buf = info[0].As<Napi::Buffer<uint8_t>>();
-  return js::guard(env, [&]() -> Napi::Value {
-    // Copy into aligned storage: a Buffer may start at any offset of its ArrayBuffer.
-    std::vector<uint8_t> data(buf.Data(), buf.Data() + buf.Length());
-    std::vector<rtnl::Link> links;
-    nl::MessageIterator it(data.data(), data.size());
-    while (const nlmsghdr* m = it.next()) {
-      if (m->nlmsg_type == RTM_NEWLINK || m->nlmsg_type == RTM_DELLINK) links.push_back(rtnl::decode_link(m, true));
-    }
-    return js::links_to_js(env, links);
-  });
+  js::Args args(info, {"buffer"});
+  // A copy in aligned storage: a Buffer may start at any offset of its ArrayBuffer.
+  std::string data = args.bytes(0);
+  std::vector<rtnl::Link> links;
+  nl::MessageIterator it(data);
+  while (const nlmsghdr* m = it.next()) {
+    if (m->nlmsg_type == RTM_NEWLINK || m->nlmsg_type == RTM_DELLINK) links.push_back(rtnl::decode_link(m, true));
+  }
+  return js::links_to_js(info.Env(), links);
 }
+
+constexpr Entry kEntries[] = {
+    {"linkGet", LinkGet},
+    {"linkGetSync", LinkGetSync},
+    {"linkList", LinkList},
+    {"encodeLinkGet", EncodeLinkGet},
+    {"encodeLinkDump", EncodeLinkDump},
+    {"decodeLinks", DecodeLinks},
+};
 
 }  // namespace
 
-void register_link(Napi::Env env, Napi::Object exports) {
-  exports.Set("linkGet", Napi::Function::New(env, LinkGet, "linkGet"));
-  exports.Set("linkGetSync", Napi::Function::New(env, LinkGetSync, "linkGetSync"));
-  exports.Set("linkList", Napi::Function::New(env, LinkList, "linkList"));
-  exports.Set("encodeLinkGet", Napi::Function::New(env, EncodeLinkGet, "encodeLinkGet"));
-  exports.Set("encodeLinkDump", Napi::Function::New(env, EncodeLinkDump, "encodeLinkDump"));
-  exports.Set("decodeLinks", Napi::Function::New(env, DecodeLinks, "decodeLinks"));
-}
+std::span<const Entry> link_entries() { return kEntries; }
 
 }  // namespace np::ops

@@ -21,9 +21,12 @@
 #include <cerrno>
 #include <cstring>
 
+#include "constants.h"
 #include "netlink/parser.h"
-#include "ops/js.h"
-#include "ops/ops.h"
+#include "netlink/socket.h"
+#include "ops/entry.h"
+#include "ops/reader.h"
+#include "ops/values.h"
 #include "rtnl/addr.h"
 #include "rtnl/link.h"
 #include "rtnl/neigh.h"
@@ -37,8 +40,11 @@ namespace np::ops {
 
 namespace {
 
-// Group selection bits as TypeScript passes them.
-enum : uint32_t { kLinks = 1, kAddresses = 2, kRoutes = 4, kNeighbours = 8 };
+// Group selection bits as TypeScript passes them (the one table's MONITOR_GROUPS).
+constexpr uint32_t kLinks = names::of(names::kMonitorGroups, "links");
+constexpr uint32_t kAddresses = names::of(names::kMonitorGroups, "addresses");
+constexpr uint32_t kRoutes = names::of(names::kMonitorGroups, "routes");
+constexpr uint32_t kNeighbours = names::of(names::kMonitorGroups, "neighbours");
 
 // Enough for `ip monitor`-like use; a burst bigger than this becomes a resync.
 constexpr int kDefaultRcvbuf = 1 << 20;
@@ -288,17 +294,9 @@ void Monitor::drain(bool overflow) {
     after_overflow = n;
   }
   for (int reads = 0; reads < kMaxReadsPerWake; reads++) {
-    sockaddr_nl from{};
-    iovec iov{buf.data(), buf.size()};
-    msghdr mh{};
-    mh.msg_name = &from;
-    mh.msg_namelen = sizeof from;
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    ssize_t got = recvmsg(fd_, &mh, MSG_DONTWAIT);
-    if (got < 0) {
-      int e = errno;
-      if (e == EINTR) continue;
+    nl::Datagram got = nl::recv_datagram(fd_, buf, MSG_DONTWAIT);
+    if (got.err) {
+      int e = got.err;
       if (e == EAGAIN || e == EWOULDBLOCK) break;
       if (e == ENOBUFS) {
         // One resync stands for any run of overflows with no event between them.
@@ -316,12 +314,12 @@ void Monitor::drain(bool overflow) {
       fatal = true;
       break;
     }
-    if (mh.msg_flags & MSG_TRUNC) {
+    if (got.truncated) {
       events.Set(n++, resync(env, "truncated", "notification larger than the receive buffer"));
       continue;
     }
-    if (from.nl_pid != 0) continue;  // only the kernel speaks on these groups
-    decode_into(buf.data(), static_cast<size_t>(got), events, n);
+    if (!got.from_kernel) continue;  // only the kernel speaks on these groups
+    decode_into(buf.data(), got.len, events, n);
   }
   if (n > 0) {
     try {
@@ -338,44 +336,46 @@ struct MonitorBox {
   std::shared_ptr<Monitor> m;
 };
 
-std::shared_ptr<Monitor> unwrap(const Napi::Value& v) {
-  if (!v.IsExternal()) throw Napi::TypeError::New(v.Env(), "expected a monitor handle");
-  return v.As<Napi::External<MonitorBox>>().Data()->m;
-}
+// napi_type_tag of monitor handles (to_handle refuses them, and these refuse namespaces).
+constexpr napi_type_tag kMonitorTag = {0x6e6574706c756d62ULL, 0x4d6f6e69746f0001ULL};
 
-// monitorOpen(handle, groups, rcvbuf, callback(events[])): monitor handle
+// monitorOpen(handle, groups, receiveBuffer, callback(events[])): monitor handle
 Napi::Value MonitorOpen(const Napi::CallbackInfo& info) {
+  js::Args args(info, {"handle", "groups", "receiveBuffer", "callback"});
+  auto h = args.handle(0);
+  uint32_t groups = args.num<uint32_t>(1);
+  uint32_t rcvbuf = args.num<uint32_t>(2);
+  auto cb = args.function(3);
   auto env = info.Env();
-  auto h = js::unwrap_handle(info[0]);
-  uint32_t groups = js::arg_u32(info, 1, "groups");
-  uint32_t rcvbuf = js::arg_u32(info, 2, "receiveBuffer");
-  if (!info[3].IsFunction()) throw Napi::TypeError::New(env, "callback must be a function");
-  auto cb = info[3].As<Napi::Function>();
-  return js::guard(env, [&]() -> Napi::Value {
-    auto m = Monitor::open(env, *h, groups, static_cast<int>(std::min<uint32_t>(rcvbuf, INT32_MAX)), cb);
-    return Napi::External<MonitorBox>::New(env, new MonitorBox{std::move(m)},
-                                           [](Napi::Env, MonitorBox* b) { delete b; });
-  });
+  auto m = Monitor::open(env, *h, groups, static_cast<int>(std::min<uint32_t>(rcvbuf, INT32_MAX)), cb);
+  auto ext = Napi::External<MonitorBox>::New(env, new MonitorBox{std::move(m)}, [](Napi::Env, MonitorBox* b) { delete b; });
+  js::tag_external(env, ext, kMonitorTag);
+  return ext;
 }
 
 // monitorRef(monitor, on): keep the event loop alive (or not) while open.
 Napi::Value MonitorRef(const Napi::CallbackInfo& info) {
-  unwrap(info[0])->ref(info[1].ToBoolean().Value());
+  js::Args args(info, {"monitor", "on"});
+  auto* box = args.external<MonitorBox>(0, kMonitorTag, "a monitor handle");
+  box->m->ref(args.boolean(1));
   return info.Env().Undefined();
 }
 
 // monitorClose(monitor): stop polling and close the socket; idempotent.
 Napi::Value MonitorClose(const Napi::CallbackInfo& info) {
-  unwrap(info[0])->close();
+  js::Args args(info, {"monitor"});
+  args.external<MonitorBox>(0, kMonitorTag, "a monitor handle")->m->close();
   return info.Env().Undefined();
 }
 
+constexpr Entry kEntries[] = {
+    {"monitorOpen", MonitorOpen},
+    {"monitorRef", MonitorRef},
+    {"monitorClose", MonitorClose},
+};
+
 }  // namespace
 
-void register_monitor(Napi::Env env, Napi::Object exports) {
-  exports.Set("monitorOpen", Napi::Function::New(env, MonitorOpen, "monitorOpen"));
-  exports.Set("monitorRef", Napi::Function::New(env, MonitorRef, "monitorRef"));
-  exports.Set("monitorClose", Napi::Function::New(env, MonitorClose, "monitorClose"));
-}
+std::span<const Entry> monitor_entries() { return kEntries; }
 
 }  // namespace np::ops

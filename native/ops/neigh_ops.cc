@@ -12,87 +12,49 @@
 #include <cerrno>
 #include <cstdio>
 
+#include "constants.h"
 #include "netlink/parser.h"
-#include "ops/js.h"
-#include "ops/ops.h"
+#include "ops/async.h"
+#include "ops/entry.h"
+#include "ops/reader.h"
+#include "ops/values.h"
 #include "rtnl/neigh.h"
 
 namespace np::ops {
 
 namespace {
 
-[[noreturn]] void type_error(Napi::Env env, const std::string& msg) { throw Napi::TypeError::New(env, msg); }
+using js::Obj;
 
-std::optional<uint32_t> opt_u32(const Napi::Object& o, const char* key, uint32_t max) {
-  auto v = o.Get(key);
-  if (v.IsUndefined() || v.IsNull()) return std::nullopt;
-  if (!v.IsNumber()) type_error(o.Env(), std::string(key) + " must be a number");
-  double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d >= 0 && d <= max) || d != static_cast<double>(static_cast<uint64_t>(d))) {
-    throw Napi::RangeError::New(o.Env(), std::string(key) + " out of range");
-  }
-  return static_cast<uint32_t>(d);
-}
-
-bool opt_bool(const Napi::Object& o, const char* key) {
-  auto v = o.Get(key);
-  return v.IsBoolean() && v.As<Napi::Boolean>().Value();
-}
-
-std::string opt_str(const Napi::Object& o, const char* key) {
-  auto v = o.Get(key);
-  if (v.IsUndefined() || v.IsNull()) return {};
-  if (!v.IsString()) type_error(o.Env(), std::string(key) + " must be a string");
-  return v.As<Napi::String>().Utf8Value();
-}
-
-uint8_t family_from(Napi::Env env, const std::string& f, bool allow_unspec) {
+uint8_t family_from(Obj& o, bool allow_unspec) {
+  auto f = o.str("family");
+  if (!f && allow_unspec) return AF_UNSPEC;
   if (f == "inet") return AF_INET;
   if (f == "inet6") return AF_INET6;
   if (f == "bridge") return AF_BRIDGE;
-  if (allow_unspec && f.empty()) return AF_UNSPEC;
-  type_error(env, "family must be 'inet', 'inet6' or 'bridge'");
-}
-
-std::string parse_mac(Napi::Env env, const std::string& s) {
-  unsigned v[6];
-  char tail;
-  if (std::sscanf(s.c_str(), "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &tail) != 6) {
-    type_error(env, "invalid MAC address " + s);
-  }
-  std::string out(6, '\0');
-  for (int i = 0; i < 6; i++) out[i] = static_cast<char>(v[i]);
-  return out;
+  o.fail("family", "must be 'inet', 'inet6' or 'bridge'");
 }
 
 // NUD_* for a state name: `ip neigh` names for neighbours, `bridge fdb` names for the
 // FDB (where, as in bridge(8), permanent and static keep NUD_NOARP set and a vxlan
 // device insists on NUD_PERMANENT or NUD_REACHABLE).
-uint16_t state_from(Napi::Env env, const std::string& s, uint8_t family) {
+uint16_t state_from(Obj& o, uint8_t family) {
+  auto s = o.str("state");
   if (family == AF_BRIDGE) {
-    if (s.empty() || s == "permanent") return NUD_NOARP | NUD_PERMANENT;
+    if (!s || s == "permanent") return NUD_NOARP | NUD_PERMANENT;
     if (s == "static") return NUD_NOARP | NUD_REACHABLE;
     if (s == "dynamic") return NUD_REACHABLE;
-    type_error(env, "FDB state must be 'permanent', 'static' or 'dynamic'");
+    o.fail("state", "must be 'permanent', 'static' or 'dynamic' for the FDB");
   }
-  static const std::pair<const char*, uint16_t> names[] = {
-      {"permanent", NUD_PERMANENT}, {"noarp", NUD_NOARP},   {"reachable", NUD_REACHABLE},
-      {"stale", NUD_STALE},         {"delay", NUD_DELAY},   {"probe", NUD_PROBE},
-      {"failed", NUD_FAILED},       {"incomplete", NUD_INCOMPLETE}, {"none", NUD_NONE},
-  };
-  if (s.empty()) return NUD_PERMANENT;
-  for (auto& [name, bits] : names) {
-    if (s == name) return bits;
-  }
-  type_error(env, "invalid neighbour state " + s);
+  if (!s) return NUD_PERMANENT;
+  if (auto bits = names::value_of(names::kNeighbourStates, *s)) return static_cast<uint16_t>(*bits);
+  o.fail("state", "must be one of " + names::list(names::kNeighbourStates) + ", got '" + *s + "'");
 }
 
-rtnl::NeighRequest request_from(Napi::Env env, const Napi::Value& v) {
-  if (!v.IsObject()) type_error(env, "neighbour request must be an object");
-  auto o = v.As<Napi::Object>();
+rtnl::NeighRequest request_from(Obj& o) {
   rtnl::NeighRequest r;
-  std::string op = opt_str(o, "op");
-  r.family = family_from(env, opt_str(o, "family"), false);
+  std::string op = o.req_str("op");
+  r.family = family_from(o, false);
   if (op == "add") {
     r.flags = NLM_F_CREATE | NLM_F_EXCL;
   } else if (op == "replace") {
@@ -104,34 +66,33 @@ rtnl::NeighRequest request_from(Napi::Env env, const Napi::Value& v) {
   } else if (op == "get") {
     r.type = RTM_GETNEIGH;
   } else {
-    type_error(env, "op must be add, replace, append, delete or get");
+    o.fail("op", "must be add, replace, append, delete or get");
   }
-  r.ifindex = static_cast<int32_t>(opt_u32(o, "ifindex", 0x7fffffff).value_or(0));
-  std::string dst = opt_str(o, "dst");
-  if (!dst.empty()) {
-    try {
-      r.dst = rtnl::parse_ip(dst);
-    } catch (const nl::NlError&) {
-      type_error(env, "invalid address " + dst);
-    }
+  r.ifindex = o.num<int32_t>("ifindex", 0);
+  if (auto dst = o.ip("dst")) {
+    r.dst = *dst;
     // Neighbours are keyed by an address of their own family; a VTEP may be either.
-    if (r.family != AF_BRIDGE && r.dst.family != r.family) type_error(env, "address family mismatch: " + dst);
+    if (r.family != AF_BRIDGE && r.dst.family != r.family) o.fail("dst", "is not of the request's family");
   }
-  std::string mac = opt_str(o, "lladdr");
-  if (!mac.empty()) r.lladdr = parse_mac(env, mac);
+  if (auto mac = o.hwaddr("lladdr")) r.lladdr = *mac;
   // Deletes carry the default state too, as iproute2 sends them (the kernel ignores it).
-  if (r.type != RTM_GETNEIGH) r.state = state_from(env, opt_str(o, "state"), r.family);
-  if (opt_bool(o, "self")) r.ntf |= NTF_SELF;
-  if (opt_bool(o, "master")) r.ntf |= NTF_MASTER;
-  if (opt_bool(o, "proxy")) r.ntf |= NTF_PROXY;
-  if (opt_bool(o, "router")) r.ntf |= NTF_ROUTER;
-  if (opt_bool(o, "sticky")) r.ntf |= NTF_STICKY;
-  if (opt_bool(o, "externLearned")) r.ntf |= NTF_EXT_LEARNED;
-  if (auto x = opt_u32(o, "vlan", 4094)) r.vlan = static_cast<uint16_t>(*x);
-  if (auto x = opt_u32(o, "port", 0xffff)) r.port = static_cast<uint16_t>(*x);
-  r.vni = opt_u32(o, "vni", 0xffffff);
-  r.src_vni = opt_u32(o, "srcVni", 0xffffff);
-  r.via = opt_u32(o, "via", 0x7fffffff);
+  if (r.type != RTM_GETNEIGH) r.state = state_from(o, r.family);
+  if (o.flag("self")) r.ntf |= NTF_SELF;
+  if (o.flag("master")) r.ntf |= NTF_MASTER;
+  if (o.flag("proxy")) r.ntf |= NTF_PROXY;
+  if (o.flag("router")) r.ntf |= NTF_ROUTER;
+  if (o.flag("sticky")) r.ntf |= NTF_STICKY;
+  if (o.flag("externLearned")) r.ntf |= NTF_EXT_LEARNED;
+  if (auto x = o.num<uint16_t>("vlan")) {
+    if (*x > 4094) o.fail("vlan", "must be in 0..4094");
+    r.vlan = *x;
+  }
+  r.port = o.num<uint16_t>("port");
+  r.vni = o.num<uint32_t>("vni");
+  r.src_vni = o.num<uint32_t>("srcVni");
+  if (r.vni > 0xffffffu || r.src_vni > 0xffffffu) o.where().range_error("has a VNI above 2^24-1");
+  if (auto v = o.num<int32_t>("via")) r.via = static_cast<uint32_t>(*v);
+  o.done();
   return r;
 }
 
@@ -221,21 +182,20 @@ void dump(nl::Socket& sock, const rtnl::NeighDumpFilter& f, Each&& each, Reset&&
 
 // The dump as a NeighTable (list, listSync).
 rtnl::NeighTable dump_table(const std::shared_ptr<ns::NsHandle>& h, const rtnl::NeighDumpFilter& f) {
-  auto sock = h->socket(NETLINK_ROUTE);
-  std::lock_guard<std::mutex> lk(sock->mutex());
-  rtnl::NeighTable t;
-  dump(*sock, f, [&](const rtnl::Neigh& n) { t.add(n); }, [&] { t.clear(); });
-  return t;
+  return js::with_socket(h, NETLINK_ROUTE, [&](nl::Socket& sock) {
+    rtnl::NeighTable t;
+    dump(sock, f, [&](const rtnl::Neigh& n) { t.add(n); }, [&] { t.clear(); });
+    return t;
+  });
 }
 
-rtnl::NeighDumpFilter dump_filter_from(Napi::Env env, const Napi::Value& v) {
+rtnl::NeighDumpFilter dump_filter_from(Obj& o) {
   rtnl::NeighDumpFilter f;
-  if (!v.IsObject()) return f;
-  auto o = v.As<Napi::Object>();
-  f.family = family_from(env, opt_str(o, "family"), true);
-  f.ifindex = static_cast<int32_t>(opt_u32(o, "ifindex", 0x7fffffff).value_or(0));
-  f.master = static_cast<int32_t>(opt_u32(o, "master", 0x7fffffff).value_or(0));
-  f.proxy = opt_bool(o, "proxy");
+  f.family = family_from(o, true);
+  f.ifindex = o.num<int32_t>("ifindex", 0);
+  f.master = o.num<int32_t>("master", 0);
+  f.proxy = o.flag("proxy");
+  o.done();
   return f;
 }
 
@@ -244,87 +204,81 @@ using Handle = std::shared_ptr<ns::NsHandle>;
 // neighApply(handle, requests[], rollback, ignoreMissing?): Promise<number> — how many
 // took effect; with ignoreMissing a delete that finds nothing (ENOENT) is not a failure.
 Napi::Value NeighApply(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  auto h = js::unwrap_handle(info[0]);
-  if (!info[1].IsArray()) type_error(env, "requests must be an array");
-  auto arr = info[1].As<Napi::Array>();
+  js::Args args(info, {"handle", "requests", "rollback", "ignoreMissing"});
+  auto h = args.handle(0);
+  auto arr = args.arr(1);
   std::vector<rtnl::NeighRequest> reqs;
-  reqs.reserve(arr.Length());
-  for (uint32_t i = 0; i < arr.Length(); i++) {
-    reqs.push_back(request_from(env, arr.Get(i)));
-    if (reqs.back().type == RTM_GETNEIGH) type_error(env, "neighApply does not take get requests");
+  reqs.reserve(arr.size());
+  for (uint32_t i = 0; i < arr.size(); i++) {
+    Obj o = arr.obj(i);
+    reqs.push_back(request_from(o));
+    if (reqs.back().type == RTM_GETNEIGH) o.fail("op", "may not be get here");
   }
   BatchOptions opt;
-  opt.rollback = info[2].IsBoolean() && info[2].As<Napi::Boolean>().Value();
-  opt.ignore_missing = info.Length() > 3 && info[3].IsBoolean() && info[3].As<Napi::Boolean>().Value();
-  return js::run_async<double>(
-      env,
-      [h, reqs = std::move(reqs), opt] {
-        auto sock = h->socket(NETLINK_ROUTE);
-        std::lock_guard<std::mutex> lk(sock->mutex());
-        return static_cast<double>(apply_batch(*sock, reqs, opt));
-      },
+  opt.rollback = args.boolean(2);
+  opt.ignore_missing = args.opt_bool(3, false);
+  return js::on_socket<double>(
+      info.Env(), h, NETLINK_ROUTE,
+      [reqs = std::move(reqs), opt](nl::Socket& s) { return static_cast<double>(apply_batch(s, reqs, opt)); },
       [](Napi::Env env, double& n) -> Napi::Value { return Napi::Number::New(env, n); });
 }
 
 // neighGet(handle, request): Promise<NeighTable> of one row (RTM_GETNEIGH for one address).
 Napi::Value NeighGet(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  auto h = js::unwrap_handle(info[0]);
-  auto r = request_from(env, info[1]);
-  if (r.type != RTM_GETNEIGH) type_error(env, "neighGet takes a get request");
-  return js::run_async<rtnl::NeighTable>(
-      env,
-      [h, r] {
-        auto sock = h->socket(NETLINK_ROUTE);
-        std::lock_guard<std::mutex> lk(sock->mutex());
-        nl::Builder b(4096);
-        rtnl::encode_neigh(b, r);
+  js::Args args(info, {"handle", "request"});
+  auto h = args.handle(0);
+  Obj o = args.obj(1);
+  auto r = request_from(o);
+  if (r.type != RTM_GETNEIGH) o.fail("op", "must be get");
+  return js::on_socket<rtnl::NeighTable>(
+      info.Env(), h, NETLINK_ROUTE,
+      [r](nl::Socket& s) {
         rtnl::NeighTable out;
-        sock->request(b, [&](size_t, const nlmsghdr* m) {
-          if (m->nlmsg_type == RTM_NEWNEIGH && out.size() == 0) out.add(rtnl::decode_neigh(m));
-        }, "RTM_GETNEIGH");
+        out.add(js::get_one<rtnl::Neigh>(
+            s, "RTM_GETNEIGH", RTM_NEWNEIGH, [&](nl::Builder& b) { rtnl::encode_neigh(b, r); },
+            [](const nlmsghdr* m) { return rtnl::decode_neigh(m); }));
         return out;
       },
       [](Napi::Env env, rtnl::NeighTable& t) -> Napi::Value { return js::neigh_table_to_js(env, t); });
 }
 
+Napi::Value table_to(Napi::Env env, rtnl::NeighTable& t) { return js::neigh_table_to_js(env, t); }
+
 // neighList(handle, filter): Promise<NeighTable> (RTM_GETNEIGH dump).
 Napi::Value NeighList(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  auto h = js::unwrap_handle(info[0]);
-  auto f = dump_filter_from(env, info[1]);
-  return js::run_async<rtnl::NeighTable>(
-      env, [h, f] { return dump_table(h, f); },
-      [](Napi::Env env, rtnl::NeighTable& t) -> Napi::Value { return js::neigh_table_to_js(env, t); });
+  js::Args args(info, {"handle", "filter"});
+  auto h = args.handle(0);
+  Obj o = args.obj(1);
+  auto f = dump_filter_from(o);
+  return js::run_async<rtnl::NeighTable>(info.Env(), [h, f] { return dump_table(h, f); }, table_to);
 }
 
 // neighListSync(handle, filter): NeighTable — the same dump on the calling thread, no hop
 // to the libuv pool and back.
 Napi::Value NeighListSync(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  auto h = js::unwrap_handle(info[0]);
-  auto f = dump_filter_from(env, info[1]);
-  return js::guard(env, [&]() -> Napi::Value { return js::neigh_table_to_js(env, dump_table(h, f)); });
+  js::Args args(info, {"handle", "filter"});
+  auto h = args.handle(0);
+  Obj o = args.obj(1);
+  auto f = dump_filter_from(o);
+  return js::neigh_table_to_js(info.Env(), dump_table(h, f));
 }
 
 // neighFlush(handle, filter, includePermanent): Promise<number> — deletes the
 // neighbours a dump finds (ip neigh flush: all but permanent and noarp unless asked),
 // in batches, under one hold of the socket.
 Napi::Value NeighFlush(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  auto h = js::unwrap_handle(info[0]);
-  auto f = dump_filter_from(env, info[1]);
-  if (f.family == AF_BRIDGE) type_error(env, "neighFlush does not flush the FDB");
-  bool all = info[2].IsBoolean() && info[2].As<Napi::Boolean>().Value();
-  return js::run_async<double>(
-      env,
-      [h, f, all] {
-        auto sock = h->socket(NETLINK_ROUTE);
-        std::lock_guard<std::mutex> lk(sock->mutex());
+  js::Args args(info, {"handle", "filter", "includePermanent"});
+  auto h = args.handle(0);
+  Obj o = args.obj(1);
+  auto f = dump_filter_from(o);
+  if (f.family == AF_BRIDGE) o.fail("family", "may not be 'bridge': neighFlush does not flush the FDB");
+  bool all = args.boolean(2);
+  return js::on_socket<double>(
+      info.Env(), h, NETLINK_ROUTE,
+      [f, all](nl::Socket& sock) {
         std::vector<rtnl::NeighRequest> dels;
         dump(
-            *sock, f,
+            sock, f,
             [&](const rtnl::Neigh& n) {
               if (!all && !f.proxy && (n.state & (NUD_PERMANENT | NUD_NOARP))) return;
               if (!n.dst.set()) return;
@@ -339,62 +293,49 @@ Napi::Value NeighFlush(const Napi::CallbackInfo& info) {
             [&] { dels.clear(); });
         BatchOptions opt;
         opt.ignore_missing = true;
-        return static_cast<double>(apply_batch(*sock, dels, opt));
+        return static_cast<double>(apply_batch(sock, dels, opt));
       },
       [](Napi::Env env, double& n) -> Napi::Value { return Napi::Number::New(env, n); });
 }
 
 // codec: encodeNeigh(request) / encodeNeighDump(filter): Buffer (seq 0)
 Napi::Value EncodeNeigh(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  auto r = request_from(env, info[0]);
-  return js::guard(env, [&]() -> Napi::Value {
-    nl::Builder b(4096);
-    rtnl::encode_neigh(b, r);
-    return js::builder_to_buffer(env, b);
-  });
+  js::Args args(info, {"request"});
+  Obj o = args.obj(0);
+  auto r = request_from(o);
+  return js::encoded(info.Env(), [&](nl::Builder& b) { rtnl::encode_neigh(b, r); });
 }
 
 Napi::Value EncodeNeighDump(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  auto f = dump_filter_from(env, info[0]);
-  return js::guard(env, [&]() -> Napi::Value {
-    nl::Builder b(4096);
-    rtnl::encode_neigh_dump(b, f);
-    return js::builder_to_buffer(env, b);
-  });
+  js::Args args(info, {"filter"});
+  Obj o = args.obj(0);
+  auto f = dump_filter_from(o);
+  return js::encoded(info.Env(), [&](nl::Builder& b) { rtnl::encode_neigh_dump(b, f); });
 }
 
 // codec: decodeNeighs(buffer): NeighTable of every RTM_NEWNEIGH/RTM_DELNEIGH in a message stream.
 Napi::Value DecodeNeighs(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  if (!info[0].IsBuffer()) type_error(env, "expected a Buffer");
-  auto buf = info[0].As<Napi::Buffer<uint8_t>>();
-  return js::guard(env, [&]() -> Napi::Value {
-    std::vector<uint8_t> data(buf.Data(), buf.Data() + buf.Length());
-    rtnl::NeighTable t;
-    nl::Attrs tb;
-    nl::MessageIterator it(data.data(), data.size());
-    while (const nlmsghdr* m = it.next()) {
-      if (m->nlmsg_type == RTM_NEWNEIGH || m->nlmsg_type == RTM_DELNEIGH) t.add(rtnl::decode_neigh(m, tb));
-    }
-    return js::neigh_table_to_js(env, t);
-  });
+  js::Args args(info, {"buffer"});
+  std::string data = args.bytes(0);
+  rtnl::NeighTable t;
+  nl::Attrs tb;
+  nl::MessageIterator it(data);
+  while (const nlmsghdr* m = it.next()) {
+    if (m->nlmsg_type == RTM_NEWNEIGH || m->nlmsg_type == RTM_DELNEIGH) t.add(rtnl::decode_neigh(m, tb));
+  }
+  return js::neigh_table_to_js(info.Env(), t);
 }
+
+constexpr Entry kEntries[] = {
+    {"neighApply", NeighApply},       {"neighGet", NeighGet},         {"neighList", NeighList},
+    {"neighListSync", NeighListSync}, {"neighFlush", NeighFlush},     {"encodeNeigh", EncodeNeigh},
+    {"encodeNeighDump", EncodeNeighDump}, {"decodeNeighs", DecodeNeighs},
+};
 
 }  // namespace
 
-rtnl::NeighRequest neigh_request_from(Napi::Env env, const Napi::Value& v) { return request_from(env, v); }
+std::span<const Entry> neigh_entries() { return kEntries; }
 
-void register_neigh(Napi::Env env, Napi::Object exports) {
-  exports.Set("neighApply", Napi::Function::New(env, NeighApply, "neighApply"));
-  exports.Set("neighGet", Napi::Function::New(env, NeighGet, "neighGet"));
-  exports.Set("neighList", Napi::Function::New(env, NeighList, "neighList"));
-  exports.Set("neighListSync", Napi::Function::New(env, NeighListSync, "neighListSync"));
-  exports.Set("neighFlush", Napi::Function::New(env, NeighFlush, "neighFlush"));
-  exports.Set("encodeNeigh", Napi::Function::New(env, EncodeNeigh, "encodeNeigh"));
-  exports.Set("encodeNeighDump", Napi::Function::New(env, EncodeNeighDump, "encodeNeighDump"));
-  exports.Set("decodeNeighs", Napi::Function::New(env, DecodeNeighs, "decodeNeighs"));
-}
+rtnl::NeighRequest neigh_request_from(js::Obj& o) { return request_from(o); }
 
 }  // namespace np::ops

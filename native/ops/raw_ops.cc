@@ -9,8 +9,10 @@
 #include <cstring>
 
 #include "netlink/builder.h"
-#include "ops/js.h"
-#include "ops/ops.h"
+#include "ops/async.h"
+#include "ops/entry.h"
+#include "ops/reader.h"
+#include "ops/values.h"
 #include "rtnl/names.h"
 
 namespace np::ops {
@@ -57,37 +59,29 @@ std::string copy_messages(const uint8_t* buf, size_t len, nl::Builder& b) {
   return "";
 }
 
-Napi::Value raw(const Napi::CallbackInfo& info);
-
-// rtnlRaw(handle, buffer): Promise<{ error?, replies: Buffer[], dumpInterrupted? }[]>
+// rtnlRaw(handle, messages): Promise<{ error?, replies: Buffer[], dumpInterrupted? }[]>
 Napi::Value RtnlRaw(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  return js::guard(env, [&]() -> Napi::Value { return raw(info); });
-}
-
-Napi::Value raw(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  auto h = js::unwrap_handle(info[0]);
-  if (!info[1].IsBuffer()) throw Napi::TypeError::New(env, "messages must be a Buffer");
-  auto in = info[1].As<Napi::Buffer<uint8_t>>();
+  js::Args args(info, {"handle", "messages"});
+  auto h = args.handle(0);
+  std::string in = args.bytes(1);
   nl::Builder b;
-  std::string bad = copy_messages(in.Data(), in.Length(), b);
-  if (!bad.empty()) throw Napi::TypeError::New(env, "not a well-formed netlink message sequence: " + bad);
+  std::string bad = copy_messages(reinterpret_cast<const uint8_t*>(in.data()), in.size(), b);
+  if (!bad.empty()) args.at(1).fail("is not a well-formed netlink message sequence: " + bad);
 
   return js::run_async<std::vector<RawStepOut>>(
-      env,
+      info.Env(),
       [h, b]() mutable {
-        auto sock = h->socket(NETLINK_ROUTE);
-        std::lock_guard<std::mutex> lk(sock->mutex());
         const size_t n = b.messages().size();
         std::vector<RawStepOut> out(n);
         for (size_t i = 0; i < n; i++) out[i].op = rtnl::message_name(b.header_at(b.messages()[i])->nlmsg_type);
-        auto results = sock->transact(
-            b,
-            [&](size_t step, const nlmsghdr* m) {
-              out[step].replies.emplace_back(reinterpret_cast<const char*>(m), m->nlmsg_len);
-            },
-            "rawRequest");
+        auto results = js::with_socket(h, NETLINK_ROUTE, [&](nl::Socket& sock) {
+          return sock.transact(
+              b,
+              [&](size_t step, const nlmsghdr* m) {
+                out[step].replies.emplace_back(reinterpret_cast<const char*>(m), m->nlmsg_len);
+              },
+              "rawRequest");
+        });
         for (size_t i = 0; i < n; i++) out[i].result = std::move(results[i]);
         return out;
       },
@@ -107,11 +101,7 @@ Napi::Value raw(const Napi::CallbackInfo& info) {
             f.message = s.result.ext.empty() ? s.op : s.op + ": " + s.result.ext;
             o.Set("error", js::to_error(env, f).Value());
           }
-          auto replies = Napi::Array::New(env, s.replies.size());
-          for (size_t j = 0; j < s.replies.size(); j++) {
-            replies.Set(j, Napi::Buffer<char>::Copy(env, s.replies[j].data(), s.replies[j].size()));
-          }
-          o.Set("replies", replies);
+          o.Set("replies", js::array_to_js(env, s.replies, js::bytes_to_js));
           if (s.result.dump_interrupted) o.Set("dumpInterrupted", true);
           arr.Set(i, o);
         }
@@ -119,10 +109,10 @@ Napi::Value raw(const Napi::CallbackInfo& info) {
       });
 }
 
+constexpr Entry kEntries[] = {{"rtnlRaw", RtnlRaw}};
+
 }  // namespace
 
-void register_raw(Napi::Env env, Napi::Object exports) {
-  exports.Set("rtnlRaw", Napi::Function::New(env, RtnlRaw, "rtnlRaw"));
-}
+std::span<const Entry> raw_entries() { return kEntries; }
 
 }  // namespace np::ops

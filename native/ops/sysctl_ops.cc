@@ -15,8 +15,9 @@
 #include <cerrno>
 #include <cstring>
 
-#include "ops/js.h"
-#include "ops/ops.h"
+#include "ops/async.h"
+#include "ops/entry.h"
+#include "ops/reader.h"
 
 namespace np::ops {
 
@@ -30,7 +31,7 @@ constexpr size_t kMaxValue = 8192;
 }
 
 // rel: "ipv4/ip_forward", relative to /proc/sys/net, already normalised by TypeScript.
-void check_rel(Napi::Env env, const std::string& rel) {
+void check_rel(const js::Args& args, size_t i, const std::string& rel) {
   bool ok = !rel.empty() && rel.front() != '/' && rel.back() != '/' && rel.find('\0') == std::string::npos &&
             rel.size() < 4096;
   size_t start = 0;
@@ -41,7 +42,7 @@ void check_rel(Napi::Env env, const std::string& rel) {
     ok = !part.empty() && part != "." && part != "..";
     start = end + 1;
   }
-  if (!ok) throw Napi::TypeError::New(env, "sysctl key must name a file below /proc/sys/net");
+  if (!ok) args.at(i).fail("must name a file below /proc/sys/net");
 }
 
 int open_beneath(int dir, const std::string& rel, int flags) {
@@ -102,35 +103,37 @@ void write_value(ns::NsHandle& h, const std::string& rel, const std::string& val
 
 // sysctlGet(handle, rel): Promise<string> (trailing newline removed)
 Napi::Value SysctlGet(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  auto h = js::unwrap_handle(info[0]);
-  auto rel = js::arg_string(info, 1, "sysctl key");
-  check_rel(env, rel);
+  js::Args args(info, {"handle", "key"});
+  auto h = args.handle(0);
+  auto rel = args.str(1);
+  check_rel(args, 1, rel);
   return js::run_async<std::string>(
-      env, [h, rel] { return read_value(*h, rel); },
+      info.Env(), [h, rel] { return read_value(*h, rel); },
       [](Napi::Env env, std::string& v) -> Napi::Value { return Napi::String::New(env, v); });
 }
 
 // sysctlSet(handle, rel, value): Promise<void>
 Napi::Value SysctlSet(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  auto h = js::unwrap_handle(info[0]);
-  auto rel = js::arg_string(info, 1, "sysctl key");
-  check_rel(env, rel);
-  auto value = js::arg_string(info, 2, "sysctl value");
+  js::Args args(info, {"handle", "key", "value"});
+  auto h = args.handle(0);
+  auto rel = args.str(1);
+  auto value = args.str(2);
+  check_rel(args, 1, rel);
   if (value.size() > kMaxValue || value.find('\0') != std::string::npos) {
-    throw Napi::RangeError::New(env, "sysctl value too long or contains NUL");
+    args.at(2).range_error("is longer than " + std::to_string(kMaxValue) + " bytes or contains NUL");
   }
   return js::run_async<bool>(
-      env, [h, rel, value] { write_value(*h, rel, value); return true; },
+      info.Env(), [h, rel, value] { write_value(*h, rel, value); return true; },
       [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); });
 }
 
+constexpr Entry kEntries[] = {
+    {"sysctlGet", SysctlGet},
+    {"sysctlSet", SysctlSet},
+};
+
 }  // namespace
 
-void register_sysctl(Napi::Env env, Napi::Object exports) {
-  exports.Set("sysctlGet", Napi::Function::New(env, SysctlGet, "sysctlGet"));
-  exports.Set("sysctlSet", Napi::Function::New(env, SysctlSet, "sysctlSet"));
-}
+std::span<const Entry> sysctl_entries() { return kEntries; }
 
 }  // namespace np::ops

@@ -6,22 +6,13 @@
 
 namespace np::rtnl {
 
-using nl::Kind;
-using nl::Policy;
-
 namespace {
 
-constexpr auto kAddrPolicy = [] {
-  std::array<Policy, IFA_MAX + 1> p{};
-  p[IFA_ADDRESS] = {Kind::Binary, "IFA_ADDRESS", 4};
-  p[IFA_LOCAL] = {Kind::Binary, "IFA_LOCAL", 4};
-  p[IFA_LABEL] = {Kind::String, "IFA_LABEL"};
-  p[IFA_BROADCAST] = {Kind::Binary, "IFA_BROADCAST", 4};
-  p[IFA_CACHEINFO] = {Kind::Binary, "IFA_CACHEINFO", sizeof(ifa_cacheinfo)};
-  p[IFA_FLAGS] = {Kind::U32, "IFA_FLAGS"};
-  p[IFA_RT_PRIORITY] = {Kind::U32, "IFA_RT_PRIORITY"};
-  return p;
-}();
+constexpr auto kAddrPolicy = nl::policy<IFA_MAX>({
+    NL_ATTR(IFA_ADDRESS, Binary, 4), NL_ATTR(IFA_LOCAL, Binary, 4), NL_ATTR(IFA_LABEL, String),
+    NL_ATTR(IFA_BROADCAST, Binary, 4), NL_ATTR(IFA_CACHEINFO, Binary, sizeof(ifa_cacheinfo)), NL_ATTR(IFA_FLAGS, U32),
+    NL_ATTR(IFA_RT_PRIORITY, U32),
+});
 
 constexpr uint32_t kForever = 0xffffffffu;
 
@@ -61,21 +52,11 @@ void encode_addr_dump(nl::Builder& b, uint8_t family, int32_t index) {
 }
 
 Address decode_addr(const nlmsghdr* h) {
-  const auto* ifa = reinterpret_cast<const ifaddrmsg*>(nl::family_header(h, sizeof(ifaddrmsg), "RTM_NEWADDR"));
-  Address a;
-  a.family = ifa->ifa_family;
-  a.prefixlen = ifa->ifa_prefixlen;
-  a.scope = ifa->ifa_scope;
-  a.flags = ifa->ifa_flags;
-  a.index = static_cast<int32_t>(ifa->ifa_index);
-  const size_t hdr = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(ifaddrmsg));
   nl::Attrs tb;
-  tb.parse(reinterpret_cast<const uint8_t*>(h) + hdr, h->nlmsg_len - std::min<size_t>(hdr, h->nlmsg_len),
-           kAddrPolicy.data(), IFA_MAX, "IFA");
-  auto ip = [&](uint16_t t) {
-    auto v = tb.bytes(t);
-    return format_ip(ip_from_bytes(v.data(), v.size()));
-  };
+  const auto& ifa = nl::parse_message<ifaddrmsg>(h, tb, kAddrPolicy, "RTM_NEWADDR", "IFA");
+  Address a{.family = ifa.ifa_family, .prefixlen = ifa.ifa_prefixlen, .scope = ifa.ifa_scope, .flags = ifa.ifa_flags,
+            .index = static_cast<int32_t>(ifa.ifa_index)};
+  auto ip = [&](uint16_t t) { return format_ip(ip_from_bytes(tb.bytes(t))); };
   std::string local = tb.has(IFA_LOCAL) ? ip(IFA_LOCAL) : "";
   std::string address = tb.has(IFA_ADDRESS) ? ip(IFA_ADDRESS) : "";
   a.address = local.empty() ? address : local;

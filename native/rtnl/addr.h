@@ -41,10 +41,8 @@ void encode_addr(nl::Builder& b, uint16_t type, uint16_t nlflags, const AddressS
 void encode_addr_dump(nl::Builder& b, uint8_t family, int32_t index);
 
 struct Address {
-  uint8_t family = 0;
-  uint8_t prefixlen = 0;
-  uint8_t scope = 0;
-  uint32_t flags = 0;
+  uint8_t family = 0, prefixlen = 0, scope = 0;
+  uint32_t flags = 0;  // IFA_FLAGS when present (it carries the bits above 8), else ifa_flags
   int32_t index = 0;
   std::string address;  // IFA_LOCAL if present, else IFA_ADDRESS
   std::string peer;     // IFA_ADDRESS when it differs from IFA_LOCAL

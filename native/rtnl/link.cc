@@ -7,131 +7,68 @@
 
 #include <array>
 
-namespace np::rtnl {
+#include "rtnl/ip.h"
 
-using nl::Kind;
-using nl::Policy;
+namespace np::rtnl {
 
 namespace {
 
-constexpr auto kLinkPolicy = [] {
-  std::array<Policy, IFLA_MAX + 1> p{};
-  p[IFLA_ADDRESS] = {Kind::Binary, "IFLA_ADDRESS"};
-  p[IFLA_BROADCAST] = {Kind::Binary, "IFLA_BROADCAST"};
-  p[IFLA_IFNAME] = {Kind::String, "IFLA_IFNAME"};
-  p[IFLA_MTU] = {Kind::U32, "IFLA_MTU"};
-  p[IFLA_LINK] = {Kind::U32, "IFLA_LINK"};
-  p[IFLA_QDISC] = {Kind::String, "IFLA_QDISC"};
-  p[IFLA_MASTER] = {Kind::U32, "IFLA_MASTER"};
-  p[IFLA_TXQLEN] = {Kind::U32, "IFLA_TXQLEN"};
-  p[IFLA_OPERSTATE] = {Kind::U8, "IFLA_OPERSTATE"};
-  p[IFLA_LINKINFO] = {Kind::Nested, "IFLA_LINKINFO"};
-  p[IFLA_IFALIAS] = {Kind::String, "IFLA_IFALIAS"};
-  p[IFLA_GROUP] = {Kind::U32, "IFLA_GROUP"};
-  p[IFLA_PROMISCUITY] = {Kind::U32, "IFLA_PROMISCUITY"};
-  p[IFLA_NUM_TX_QUEUES] = {Kind::U32, "IFLA_NUM_TX_QUEUES"};
-  p[IFLA_NUM_RX_QUEUES] = {Kind::U32, "IFLA_NUM_RX_QUEUES"};
-  p[IFLA_CARRIER] = {Kind::U8, "IFLA_CARRIER"};
-  p[IFLA_LINK_NETNSID] = {Kind::U32, "IFLA_LINK_NETNSID"};
-  p[IFLA_MIN_MTU] = {Kind::U32, "IFLA_MIN_MTU"};
-  p[IFLA_MAX_MTU] = {Kind::U32, "IFLA_MAX_MTU"};
-  p[IFLA_PERM_ADDRESS] = {Kind::Binary, "IFLA_PERM_ADDRESS"};
-  p[IFLA_AF_SPEC] = {Kind::Nested, "IFLA_AF_SPEC"};
-  return p;
-}();
+constexpr auto kLinkPolicy = nl::policy<IFLA_MAX>({
+    NL_ATTR(IFLA_ADDRESS, Binary), NL_ATTR(IFLA_BROADCAST, Binary), NL_ATTR(IFLA_IFNAME, String),
+    NL_ATTR(IFLA_MTU, U32), NL_ATTR(IFLA_LINK, U32), NL_ATTR(IFLA_QDISC, String), NL_ATTR(IFLA_MASTER, U32),
+    NL_ATTR(IFLA_TXQLEN, U32), NL_ATTR(IFLA_OPERSTATE, U8), NL_ATTR(IFLA_LINKINFO, Nested),
+    NL_ATTR(IFLA_IFALIAS, String), NL_ATTR(IFLA_GROUP, U32), NL_ATTR(IFLA_PROMISCUITY, U32),
+    NL_ATTR(IFLA_NUM_TX_QUEUES, U32), NL_ATTR(IFLA_NUM_RX_QUEUES, U32), NL_ATTR(IFLA_CARRIER, U8),
+    NL_ATTR(IFLA_LINK_NETNSID, U32), NL_ATTR(IFLA_MIN_MTU, U32), NL_ATTR(IFLA_MAX_MTU, U32),
+    NL_ATTR(IFLA_PERM_ADDRESS, Binary), NL_ATTR(IFLA_AF_SPEC, Nested),
+});
 
-constexpr auto kInfoPolicy = [] {
-  std::array<Policy, IFLA_INFO_MAX + 1> p{};
-  p[IFLA_INFO_KIND] = {Kind::String, "IFLA_INFO_KIND"};
-  p[IFLA_INFO_DATA] = {Kind::Nested, "IFLA_INFO_DATA"};
-  p[IFLA_INFO_SLAVE_KIND] = {Kind::String, "IFLA_INFO_SLAVE_KIND"};
-  p[IFLA_INFO_SLAVE_DATA] = {Kind::Nested, "IFLA_INFO_SLAVE_DATA"};
-  return p;
-}();
+constexpr auto kInfoPolicy = nl::policy<IFLA_INFO_MAX>({
+    NL_ATTR(IFLA_INFO_KIND, String), NL_ATTR(IFLA_INFO_DATA, Nested), NL_ATTR(IFLA_INFO_SLAVE_KIND, String),
+    NL_ATTR(IFLA_INFO_SLAVE_DATA, Nested),
+});
 
-constexpr auto kBridgePolicy = [] {
-  std::array<Policy, IFLA_BR_MAX + 1> p{};
-  p[IFLA_BR_FORWARD_DELAY] = {Kind::U32, "IFLA_BR_FORWARD_DELAY"};
-  p[IFLA_BR_AGEING_TIME] = {Kind::U32, "IFLA_BR_AGEING_TIME"};
-  p[IFLA_BR_STP_STATE] = {Kind::U32, "IFLA_BR_STP_STATE"};
-  p[IFLA_BR_PRIORITY] = {Kind::U16, "IFLA_BR_PRIORITY"};
-  p[IFLA_BR_VLAN_FILTERING] = {Kind::U8, "IFLA_BR_VLAN_FILTERING"};
-  p[IFLA_BR_MCAST_SNOOPING] = {Kind::U8, "IFLA_BR_MCAST_SNOOPING"};
-  p[IFLA_BR_VLAN_DEFAULT_PVID] = {Kind::U16, "IFLA_BR_VLAN_DEFAULT_PVID"};
-  return p;
-}();
+constexpr auto kBridgePolicy = nl::policy<IFLA_BR_MAX>({
+    NL_ATTR(IFLA_BR_FORWARD_DELAY, U32), NL_ATTR(IFLA_BR_AGEING_TIME, U32), NL_ATTR(IFLA_BR_STP_STATE, U32),
+    NL_ATTR(IFLA_BR_PRIORITY, U16), NL_ATTR(IFLA_BR_VLAN_FILTERING, U8), NL_ATTR(IFLA_BR_MCAST_SNOOPING, U8),
+    NL_ATTR(IFLA_BR_VLAN_DEFAULT_PVID, U16),
+});
 
-constexpr auto kVxlanPolicy = [] {
-  std::array<Policy, IFLA_VXLAN_MAX + 1> p{};
-  p[IFLA_VXLAN_ID] = {Kind::U32, "IFLA_VXLAN_ID"};
-  p[IFLA_VXLAN_GROUP] = {Kind::Binary, "IFLA_VXLAN_GROUP", 4};
-  p[IFLA_VXLAN_GROUP6] = {Kind::Binary, "IFLA_VXLAN_GROUP6", 16};
-  p[IFLA_VXLAN_LOCAL] = {Kind::Binary, "IFLA_VXLAN_LOCAL", 4};
-  p[IFLA_VXLAN_LOCAL6] = {Kind::Binary, "IFLA_VXLAN_LOCAL6", 16};
-  p[IFLA_VXLAN_LINK] = {Kind::U32, "IFLA_VXLAN_LINK"};
-  p[IFLA_VXLAN_TTL] = {Kind::U8, "IFLA_VXLAN_TTL"};
-  p[IFLA_VXLAN_TOS] = {Kind::U8, "IFLA_VXLAN_TOS"};
-  p[IFLA_VXLAN_LEARNING] = {Kind::U8, "IFLA_VXLAN_LEARNING"};
-  p[IFLA_VXLAN_AGEING] = {Kind::U32, "IFLA_VXLAN_AGEING"};
-  p[IFLA_VXLAN_PORT_RANGE] = {Kind::Binary, "IFLA_VXLAN_PORT_RANGE", 4};
-  p[IFLA_VXLAN_PROXY] = {Kind::U8, "IFLA_VXLAN_PROXY"};
-  p[IFLA_VXLAN_L2MISS] = {Kind::U8, "IFLA_VXLAN_L2MISS"};
-  p[IFLA_VXLAN_L3MISS] = {Kind::U8, "IFLA_VXLAN_L3MISS"};
-  p[IFLA_VXLAN_PORT] = {Kind::U16, "IFLA_VXLAN_PORT"};
-  p[IFLA_VXLAN_UDP_CSUM] = {Kind::U8, "IFLA_VXLAN_UDP_CSUM"};
-  return p;
-}();
+constexpr auto kVxlanPolicy = nl::policy<IFLA_VXLAN_MAX>({
+    NL_ATTR(IFLA_VXLAN_ID, U32), NL_ATTR(IFLA_VXLAN_GROUP, Binary, 4), NL_ATTR(IFLA_VXLAN_GROUP6, Binary, 16),
+    NL_ATTR(IFLA_VXLAN_LOCAL, Binary, 4), NL_ATTR(IFLA_VXLAN_LOCAL6, Binary, 16), NL_ATTR(IFLA_VXLAN_LINK, U32),
+    NL_ATTR(IFLA_VXLAN_TTL, U8), NL_ATTR(IFLA_VXLAN_TOS, U8), NL_ATTR(IFLA_VXLAN_LEARNING, U8),
+    NL_ATTR(IFLA_VXLAN_AGEING, U32), NL_ATTR(IFLA_VXLAN_PORT_RANGE, Binary, 4), NL_ATTR(IFLA_VXLAN_PROXY, U8),
+    NL_ATTR(IFLA_VXLAN_L2MISS, U8), NL_ATTR(IFLA_VXLAN_L3MISS, U8), NL_ATTR(IFLA_VXLAN_PORT, U16),
+    NL_ATTR(IFLA_VXLAN_UDP_CSUM, U8),
+});
 
-constexpr auto kMacvlanPolicy = [] {
-  std::array<Policy, IFLA_MACVLAN_MAX + 1> p{};
-  p[IFLA_MACVLAN_MODE] = {Kind::U32, "IFLA_MACVLAN_MODE"};
-  p[IFLA_MACVLAN_FLAGS] = {Kind::U16, "IFLA_MACVLAN_FLAGS"};
-  return p;
-}();
+constexpr auto kMacvlanPolicy = nl::policy<IFLA_MACVLAN_MAX>({
+    NL_ATTR(IFLA_MACVLAN_MODE, U32), NL_ATTR(IFLA_MACVLAN_FLAGS, U16),
+});
 
-constexpr auto kVlanPolicy = [] {
-  std::array<Policy, IFLA_VLAN_MAX + 1> p{};
-  p[IFLA_VLAN_ID] = {Kind::U16, "IFLA_VLAN_ID"};
-  p[IFLA_VLAN_PROTOCOL] = {Kind::U16, "IFLA_VLAN_PROTOCOL"};
-  return p;
-}();
+constexpr auto kVlanPolicy = nl::policy<IFLA_VLAN_MAX>({
+    NL_ATTR(IFLA_VLAN_ID, U16), NL_ATTR(IFLA_VLAN_PROTOCOL, U16),
+});
 
-constexpr auto kIpvlanPolicy = [] {
-  std::array<Policy, IFLA_IPVLAN_MAX + 1> p{};
-  p[IFLA_IPVLAN_MODE] = {Kind::U16, "IFLA_IPVLAN_MODE"};
-  p[IFLA_IPVLAN_FLAGS] = {Kind::U16, "IFLA_IPVLAN_FLAGS"};
-  return p;
-}();
+constexpr auto kIpvlanPolicy = nl::policy<IFLA_IPVLAN_MAX>({
+    NL_ATTR(IFLA_IPVLAN_MODE, U16), NL_ATTR(IFLA_IPVLAN_FLAGS, U16),
+});
 
-constexpr auto kBrportPolicy = [] {
-  std::array<Policy, IFLA_BRPORT_MAX + 1> p{};
-  p[IFLA_BRPORT_STATE] = {Kind::U8, "IFLA_BRPORT_STATE"};
-  p[IFLA_BRPORT_PRIORITY] = {Kind::U16, "IFLA_BRPORT_PRIORITY"};
-  p[IFLA_BRPORT_COST] = {Kind::U32, "IFLA_BRPORT_COST"};
-  p[IFLA_BRPORT_MODE] = {Kind::U8, "IFLA_BRPORT_MODE"};
-  p[IFLA_BRPORT_LEARNING] = {Kind::U8, "IFLA_BRPORT_LEARNING"};
-  p[IFLA_BRPORT_UNICAST_FLOOD] = {Kind::U8, "IFLA_BRPORT_UNICAST_FLOOD"};
-  p[IFLA_BRPORT_ISOLATED] = {Kind::U8, "IFLA_BRPORT_ISOLATED"};
-  p[IFLA_BRPORT_PROXYARP] = {Kind::U8, "IFLA_BRPORT_PROXYARP"};
-  p[IFLA_BRPORT_PROXYARP_WIFI] = {Kind::U8, "IFLA_BRPORT_PROXYARP_WIFI"};
-  p[IFLA_BRPORT_NEIGH_SUPPRESS] = {Kind::U8, "IFLA_BRPORT_NEIGH_SUPPRESS"};
-  return p;
-}();
+constexpr auto kBrportPolicy = nl::policy<IFLA_BRPORT_MAX>({
+    NL_ATTR(IFLA_BRPORT_STATE, U8), NL_ATTR(IFLA_BRPORT_PRIORITY, U16), NL_ATTR(IFLA_BRPORT_COST, U32),
+    NL_ATTR(IFLA_BRPORT_MODE, U8), NL_ATTR(IFLA_BRPORT_LEARNING, U8), NL_ATTR(IFLA_BRPORT_UNICAST_FLOOD, U8),
+    NL_ATTR(IFLA_BRPORT_ISOLATED, U8), NL_ATTR(IFLA_BRPORT_PROXYARP, U8), NL_ATTR(IFLA_BRPORT_PROXYARP_WIFI, U8),
+    NL_ATTR(IFLA_BRPORT_NEIGH_SUPPRESS, U8),
+});
 
-constexpr auto kAfSpecInet6Policy = [] {
-  std::array<Policy, IFLA_INET6_MAX + 1> p{};
-  p[IFLA_INET6_ADDR_GEN_MODE] = {Kind::U8, "IFLA_INET6_ADDR_GEN_MODE"};
-  return p;
-}();
+constexpr auto kAfSpecInet6Policy = nl::policy<IFLA_INET6_MAX>({
+    NL_ATTR(IFLA_INET6_ADDR_GEN_MODE, U8),
+});
 
 template <typename T>
 void opt(const nl::Attrs& tb, uint16_t t, std::optional<T>& out, T (nl::Attrs::*get)(uint16_t) const) {
   if (tb.has(t)) out = (tb.*get)(t);
-}
-
-IpAddr ip_attr(const nl::Attrs& tb, uint16_t t) {
-  auto v = tb.bytes(t);
-  return ip_from_bytes(v.data(), v.size());
 }
 
 void decode_info_data(Link& l, const nlattr* data) {
@@ -154,10 +91,10 @@ void decode_info_data(Link& l, const nlattr* data) {
     tb.parse(p, n, kVxlanPolicy.data(), IFLA_VXLAN_MAX, "IFLA_VXLAN");
     VxlanOptions o;
     opt(tb, IFLA_VXLAN_ID, o.vni, &nl::Attrs::u32);
-    if (tb.has(IFLA_VXLAN_GROUP)) o.group = ip_attr(tb, IFLA_VXLAN_GROUP);
-    if (tb.has(IFLA_VXLAN_GROUP6)) o.group = ip_attr(tb, IFLA_VXLAN_GROUP6);
-    if (tb.has(IFLA_VXLAN_LOCAL)) o.local = ip_attr(tb, IFLA_VXLAN_LOCAL);
-    if (tb.has(IFLA_VXLAN_LOCAL6)) o.local = ip_attr(tb, IFLA_VXLAN_LOCAL6);
+    if (tb.has(IFLA_VXLAN_GROUP)) o.group = ip_from_bytes(tb.bytes(IFLA_VXLAN_GROUP));
+    if (tb.has(IFLA_VXLAN_GROUP6)) o.group = ip_from_bytes(tb.bytes(IFLA_VXLAN_GROUP6));
+    if (tb.has(IFLA_VXLAN_LOCAL)) o.local = ip_from_bytes(tb.bytes(IFLA_VXLAN_LOCAL));
+    if (tb.has(IFLA_VXLAN_LOCAL6)) o.local = ip_from_bytes(tb.bytes(IFLA_VXLAN_LOCAL6));
     opt(tb, IFLA_VXLAN_LINK, o.device, &nl::Attrs::u32);
     opt(tb, IFLA_VXLAN_TTL, o.ttl, &nl::Attrs::u8);
     opt(tb, IFLA_VXLAN_TOS, o.tos, &nl::Attrs::u8);
@@ -237,22 +174,11 @@ void decode_af_spec(Link& l, const nlattr* spec) {
 
 std::string hw(const nl::Attrs& tb, uint16_t t) {
   auto v = tb.bytes(t);
-  return format_hwaddr(reinterpret_cast<const uint8_t*>(v.data()), v.size());
+  return format_hwaddr(v.data(), v.size());
 }
 
 }  // namespace
 
-std::string format_hwaddr(const uint8_t* p, size_t n) {
-  static const char digits[] = "0123456789abcdef";
-  std::string s;
-  s.reserve(n * 3);
-  for (size_t i = 0; i < n; i++) {
-    if (i) s.push_back(':');
-    s.push_back(digits[p[i] >> 4]);
-    s.push_back(digits[p[i] & 15]);
-  }
-  return s;
-}
 
 void encode_link_get(nl::Builder& b, const LinkQuery& q) {
   b.put_header(RTM_GETLINK, 0);
@@ -281,15 +207,12 @@ void encode_link_dump(nl::Builder& b, const LinkDumpFilter& f) {
 }
 
 Link decode_link(const nlmsghdr* h, bool keep_unknown) {
-  const auto* ifi = reinterpret_cast<const ifinfomsg*>(nl::family_header(h, sizeof(ifinfomsg), "RTM_NEWLINK"));
-  Link l;
-  l.index = ifi->ifi_index;
-  l.type = ifi->ifi_type;
-  l.flags = ifi->ifi_flags;
-  const size_t hdr = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(ifinfomsg));
   nl::Attrs tb;
-  tb.parse(reinterpret_cast<const uint8_t*>(h) + hdr, h->nlmsg_len - std::min<size_t>(hdr, h->nlmsg_len),
-           kLinkPolicy.data(), IFLA_MAX, "IFLA");
+  const auto& ifi = nl::parse_message<ifinfomsg>(h, tb, kLinkPolicy, "RTM_NEWLINK", "IFLA");
+  Link l;
+  l.index = ifi.ifi_index;
+  l.type = ifi.ifi_type;
+  l.flags = ifi.ifi_flags;
   if (tb.has(IFLA_IFNAME)) l.name = tb.str(IFLA_IFNAME);
   if (tb.has(IFLA_MTU)) l.mtu = tb.u32(IFLA_MTU);
   if (tb.has(IFLA_MIN_MTU)) l.min_mtu = tb.u32(IFLA_MIN_MTU);

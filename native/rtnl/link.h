@@ -75,7 +75,4 @@ struct Link {
 // attribute at fault.
 Link decode_link(const nlmsghdr* h, bool keep_unknown = false);
 
-// "aa:bb:cc:dd:ee:ff" for a hardware address of any length.
-std::string format_hwaddr(const uint8_t* p, size_t n);
-
 }  // namespace np::rtnl

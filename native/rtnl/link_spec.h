@@ -123,18 +123,6 @@ size_t encode_link_change(nl::Builder& b, const LinkSpec& s);
 // RTM_DELLINK by index, by name, or every link of a group (index 0 + IFLA_GROUP).
 void encode_link_delete(nl::Builder& b, int32_t index, const std::string& name, std::optional<uint32_t> group);
 
-// Names of enumerated values, as iproute2 spells them, both ways.
-using NameTable = std::vector<std::pair<const char*, uint32_t>>;
-extern const NameTable kMacvlanModes;   // MACVLAN_MODE_*
-extern const NameTable kIpvlanModes;    // IPVLAN_MODE_*
-extern const NameTable kVlanProtocols;  // ETH_P_8021Q / ETH_P_8021AD
-extern const NameTable kAddrGenModes;   // IN6_ADDR_GEN_MODE_*
-extern const NameTable kIpv4DevConf;    // /proc/sys/net/ipv4/conf/<if>/ names -> IPV4_DEVCONF_*
-// Looks a name up; throws NlError(EINVAL) naming what for an unknown one.
-uint32_t value_of(const NameTable& t, const std::string& name, const char* what);
 
-// Parses "aa:bb:cc:dd:ee:ff" (any length up to 32 bytes) into raw bytes; throws
-// NlError(EINVAL) otherwise.
-std::string parse_hwaddr(const std::string& s);
 
 }  // namespace np::rtnl

@@ -9,30 +9,15 @@
 
 namespace np::rtnl {
 
-using nl::Kind;
-using nl::Policy;
-
 namespace {
 
-constexpr auto kNeighPolicy = [] {
-  std::array<Policy, NDA_MAX + 1> p{};
-  p[NDA_DST] = {Kind::Binary, "NDA_DST", 4};
-  p[NDA_LLADDR] = {Kind::Binary, "NDA_LLADDR"};
-  p[NDA_CACHEINFO] = {Kind::Binary, "NDA_CACHEINFO", sizeof(nda_cacheinfo)};
-  p[NDA_PROBES] = {Kind::U32, "NDA_PROBES"};
-  p[NDA_VLAN] = {Kind::U16, "NDA_VLAN"};
-  p[NDA_PORT] = {Kind::U16, "NDA_PORT"};
-  p[NDA_VNI] = {Kind::U32, "NDA_VNI"};
-  p[NDA_IFINDEX] = {Kind::U32, "NDA_IFINDEX"};
-  p[NDA_MASTER] = {Kind::U32, "NDA_MASTER"};
-  p[NDA_LINK_NETNSID] = {Kind::U32, "NDA_LINK_NETNSID"};
-  p[NDA_SRC_VNI] = {Kind::U32, "NDA_SRC_VNI"};
-  p[NDA_PROTOCOL] = {Kind::U8, "NDA_PROTOCOL"};
-  p[NDA_NH_ID] = {Kind::U32, "NDA_NH_ID"};
-  p[NDA_FDB_EXT_ATTRS] = {Kind::Nested, "NDA_FDB_EXT_ATTRS"};
-  p[NDA_FLAGS_EXT] = {Kind::U32, "NDA_FLAGS_EXT"};
-  return p;
-}();
+constexpr auto kNeighPolicy = nl::policy<NDA_MAX>({
+    NL_ATTR(NDA_DST, Binary, 4), NL_ATTR(NDA_LLADDR, Binary), NL_ATTR(NDA_CACHEINFO, Binary, sizeof(nda_cacheinfo)),
+    NL_ATTR(NDA_PROBES, U32), NL_ATTR(NDA_VLAN, U16), NL_ATTR(NDA_PORT, U16), NL_ATTR(NDA_VNI, U32),
+    NL_ATTR(NDA_IFINDEX, U32), NL_ATTR(NDA_MASTER, U32), NL_ATTR(NDA_LINK_NETNSID, U32), NL_ATTR(NDA_SRC_VNI, U32),
+    NL_ATTR(NDA_PROTOCOL, U8), NL_ATTR(NDA_NH_ID, U32), NL_ATTR(NDA_FDB_EXT_ATTRS, Nested),
+    NL_ATTR(NDA_FLAGS_EXT, U32),
+});
 
 }  // namespace
 
@@ -87,19 +72,11 @@ void encode_neigh_dump(nl::Builder& b, const NeighDumpFilter& f) {
 }
 
 Neigh decode_neigh(const nlmsghdr* h, nl::Attrs& tb) {
-  const auto* ndm = reinterpret_cast<const ndmsg*>(nl::family_header(h, sizeof(ndmsg), "RTM_NEWNEIGH"));
-  Neigh n;
-  n.family = ndm->ndm_family;
-  n.ifindex = ndm->ndm_ifindex;
-  n.state = ndm->ndm_state;
-  n.flags = ndm->ndm_flags;
-  n.type = ndm->ndm_type;
-  const size_t hdr = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(ndmsg));
-  tb.parse(reinterpret_cast<const uint8_t*>(h) + hdr, h->nlmsg_len - std::min<size_t>(hdr, h->nlmsg_len),
-           kNeighPolicy.data(), NDA_MAX, "NDA");
-  auto raw = [&](uint16_t t) { return reinterpret_cast<const uint8_t*>(tb.bytes(t).data()); };
+  const auto& ndm = nl::parse_message<ndmsg>(h, tb, kNeighPolicy, "RTM_NEWNEIGH", "NDA");
+  Neigh n{.family = ndm.ndm_family, .flags = ndm.ndm_flags, .type = ndm.ndm_type, .ifindex = ndm.ndm_ifindex,
+          .state = ndm.ndm_state};
   if (tb.has(NDA_DST)) {
-    n.dst = ip_from_bytes(raw(NDA_DST), tb.bytes(NDA_DST).size());
+    n.dst = ip_from_bytes(tb.bytes(NDA_DST));
     if (!n.dst.set()) throw nl::ParseError("NDA: attribute NDA_DST is neither 4 nor 16 bytes");
   }
   if (tb.has(NDA_LLADDR)) n.lladdr = std::string(tb.bytes(NDA_LLADDR));
@@ -116,7 +93,7 @@ Neigh decode_neigh(const nlmsghdr* h, nl::Attrs& tb) {
   if (tb.has(NDA_PROTOCOL)) n.protocol = tb.u8(NDA_PROTOCOL);
   if (tb.has(NDA_CACHEINFO)) {
     nda_cacheinfo ci;
-    std::memcpy(&ci, raw(NDA_CACHEINFO), sizeof ci);
+    std::memcpy(&ci, tb.bytes(NDA_CACHEINFO).data(), sizeof ci);
     n.cacheinfo = NeighCacheInfo{ci.ndm_confirmed, ci.ndm_used, ci.ndm_updated, ci.ndm_refcnt};
   }
   return n;
@@ -127,45 +104,6 @@ Neigh decode_neigh(const nlmsghdr* h) {
   return decode_neigh(h, tb);
 }
 
-namespace {
-
-// Appends the text form of an address: IPv4 by hand (most tables are mostly ARP),
-// IPv6 by inet_ntop (its zero-run rules are not worth repeating).
-size_t append_ip(std::string& out, const IpAddr& a) {
-  if (a.family == AF_INET) {
-    char buf[16];
-    char* p = buf;
-    for (int i = 0; i < 4; i++) {
-      unsigned v = a.bytes[i];
-      if (i) *p++ = '.';
-      if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
-      if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
-      *p++ = static_cast<char>('0' + v % 10);
-    }
-    out.append(buf, p);
-    return static_cast<size_t>(p - buf);
-  }
-  char buf[INET6_ADDRSTRLEN];
-  if (!inet_ntop(a.family, a.bytes, buf, sizeof buf)) return 0;
-  size_t len = std::strlen(buf);
-  out.append(buf, len);
-  return len;
-}
-
-// aa:bb:cc:dd:ee:ff, as format_hwaddr.
-size_t append_hwaddr(std::string& out, const std::string& raw) {
-  static const char digits[] = "0123456789abcdef";
-  size_t start = out.size();
-  for (size_t i = 0; i < raw.size(); i++) {
-    auto b = static_cast<uint8_t>(raw[i]);
-    if (i) out.push_back(':');
-    out.push_back(digits[b >> 4]);
-    out.push_back(digits[b & 15]);
-  }
-  return out.size() - start;
-}
-
-}  // namespace
 
 void NeighTable::add(const Neigh& n) {
   size_t at = cols.size();
@@ -180,9 +118,9 @@ void NeighTable::add(const Neigh& n) {
   }
   if (n.lladdr) {
     has |= kHasLladdr;
-    row[kLladdrLen] = static_cast<uint32_t>(append_hwaddr(text, *n.lladdr));
+    row[kLladdrLen] = static_cast<uint32_t>(append_hwaddr(text, n.lladdr->data(), n.lladdr->size()));
   }
-  auto put = [&](const auto& v, Col c, Has bit) {
+  auto put = [&](const auto& v, uint32_t c, uint32_t bit) {
     if (v) {
       has |= bit;
       row[c] = static_cast<uint32_t>(*v);

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "netlink/builder.h"
+#include "constants.h"
 #include "netlink/parser.h"
 #include "rtnl/ip.h"
 
@@ -73,11 +74,9 @@ struct NeighCacheInfo {
 };
 
 struct Neigh {
-  uint8_t family = 0;
+  uint8_t family = 0, flags = 0, type = 0;  // ndm_flags: NTF_*; ndm_type: RTN_*
   int32_t ifindex = 0;
-  uint16_t state = 0;
-  uint8_t flags = 0;
-  uint8_t type = 0;
+  uint16_t state = 0;  // NUD_*
   IpAddr dst;                         // NDA_DST; unset when absent
   std::optional<std::string> lladdr;  // NDA_LLADDR, raw bytes
   std::optional<uint16_t> vlan, port;
@@ -103,17 +102,21 @@ Neigh decode_neigh(const nlmsghdr* h);
 //   | probes | master | linkNetnsid | protocol | vlan | port | vni | srcVni | via | nhid |
 //   | confirmed | used | updated | refcnt (NDA_CACHEINFO, USER_HZ ticks) |
 //   text: dst (when kHasDst) then lladdr (when kHasLladdr), row after row
+consteval uint32_t neigh_col(std::string_view name) { return static_cast<uint32_t>(names::of(names::kNeighColumns, name)); }
+consteval uint32_t neigh_has(std::string_view name) { return static_cast<uint32_t>(names::of(names::kNeighPresent, name)); }
+
 struct NeighTable {
-  enum Col : uint32_t {
-    kHead, kIfindex, kPresent, kDstLen, kLladdrLen, kProbes, kMaster, kLinkNetnsid, kProtocol,
-    kVlan, kPort, kVni, kSrcVni, kVia, kNhId, kConfirmed, kUsed, kUpdated, kRefcnt, kCols,
-  };
-  enum Has : uint32_t {
-    kHasDst = 1 << 0, kHasLladdr = 1 << 1, kHasProbes = 1 << 2, kHasMaster = 1 << 3,
-    kHasLinkNetnsid = 1 << 4, kHasProtocol = 1 << 5, kHasVlan = 1 << 6, kHasPort = 1 << 7,
-    kHasVni = 1 << 8, kHasSrcVni = 1 << 9, kHasVia = 1 << 10, kHasNhId = 1 << 11,
-    kHasCacheinfo = 1 << 12,
-  };
+  static constexpr uint32_t kHead = neigh_col("head"), kIfindex = neigh_col("ifindex"), kPresent = neigh_col("present"),
+                            kDstLen = neigh_col("dstLen"), kLladdrLen = neigh_col("lladdrLen"), kProbes = neigh_col("probes"),
+                            kMaster = neigh_col("master"), kLinkNetnsid = neigh_col("linkNetnsid"), kProtocol = neigh_col("protocol"),
+                            kVlan = neigh_col("vlan"), kPort = neigh_col("port"), kVni = neigh_col("vni"), kSrcVni = neigh_col("srcVni"),
+                            kVia = neigh_col("via"), kNhId = neigh_col("nhId"), kConfirmed = neigh_col("confirmed"), kUsed = neigh_col("used"),
+                            kUpdated = neigh_col("updated"), kRefcnt = neigh_col("refcnt"), kCols = neigh_col("count");
+  static constexpr uint32_t kHasDst = neigh_has("dst"), kHasLladdr = neigh_has("lladdr"), kHasProbes = neigh_has("probes"),
+                            kHasMaster = neigh_has("master"), kHasLinkNetnsid = neigh_has("linkNetnsid"),
+                            kHasProtocol = neigh_has("protocol"), kHasVlan = neigh_has("vlan"), kHasPort = neigh_has("port"),
+                            kHasVni = neigh_has("vni"), kHasSrcVni = neigh_has("srcVni"), kHasVia = neigh_has("via"), kHasNhId = neigh_has("nhId"),
+                            kHasCacheinfo = neigh_has("cacheinfo");
 
   std::vector<uint32_t> cols;
   std::string text;

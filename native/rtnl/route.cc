@@ -6,30 +6,17 @@
 
 namespace np::rtnl {
 
-using nl::Kind;
-using nl::Policy;
-
 namespace {
 
-constexpr auto kRoutePolicy = [] {
-  std::array<Policy, RTA_MAX + 1> p{};
-  p[RTA_DST] = {Kind::Binary, "RTA_DST", 4};
-  p[RTA_SRC] = {Kind::Binary, "RTA_SRC", 4};
-  p[RTA_IIF] = {Kind::U32, "RTA_IIF"};
-  p[RTA_OIF] = {Kind::U32, "RTA_OIF"};
-  p[RTA_GATEWAY] = {Kind::Binary, "RTA_GATEWAY", 4};
-  p[RTA_PRIORITY] = {Kind::U32, "RTA_PRIORITY"};
-  p[RTA_PREFSRC] = {Kind::Binary, "RTA_PREFSRC", 4};
-  p[RTA_METRICS] = {Kind::Nested, "RTA_METRICS"};
-  p[RTA_TABLE] = {Kind::U32, "RTA_TABLE"};
-  return p;
-}();
+constexpr auto kRoutePolicy = nl::policy<RTA_MAX>({
+    NL_ATTR(RTA_DST, Binary, 4), NL_ATTR(RTA_SRC, Binary, 4), NL_ATTR(RTA_IIF, U32), NL_ATTR(RTA_OIF, U32),
+    NL_ATTR(RTA_GATEWAY, Binary, 4), NL_ATTR(RTA_PRIORITY, U32), NL_ATTR(RTA_PREFSRC, Binary, 4),
+    NL_ATTR(RTA_METRICS, Nested), NL_ATTR(RTA_TABLE, U32),
+});
 
-constexpr auto kMetricsPolicy = [] {
-  std::array<Policy, RTAX_MAX + 1> p{};
-  p[RTAX_MTU] = {Kind::U32, "RTAX_MTU"};
-  return p;
-}();
+constexpr auto kMetricsPolicy = nl::policy<RTAX_MAX>({
+    NL_ATTR(RTAX_MTU, U32),
+});
 
 void put_ip(nl::Builder& b, uint16_t type, const IpAddr& a) {
   if (a.set()) b.put(type, a.bytes, a.size());
@@ -91,25 +78,12 @@ void encode_route_get(nl::Builder& b, const RouteQuery& q) {
 }
 
 Route decode_route(const nlmsghdr* h) {
-  const auto* rt = reinterpret_cast<const rtmsg*>(nl::family_header(h, sizeof(rtmsg), "RTM_NEWROUTE"));
-  Route r;
-  r.family = rt->rtm_family;
-  r.dst_len = rt->rtm_dst_len;
-  r.src_len = rt->rtm_src_len;
-  r.tos = rt->rtm_tos;
-  r.table = rt->rtm_table;
-  r.protocol = rt->rtm_protocol;
-  r.scope = rt->rtm_scope;
-  r.type = rt->rtm_type;
-  r.flags = rt->rtm_flags;
-  const size_t hdr = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(rtmsg));
   nl::Attrs tb;
-  tb.parse(reinterpret_cast<const uint8_t*>(h) + hdr, h->nlmsg_len - std::min<size_t>(hdr, h->nlmsg_len),
-           kRoutePolicy.data(), RTA_MAX, "RTA");
-  auto ip = [&](uint16_t t) {
-    auto v = tb.bytes(t);
-    return format_ip(ip_from_bytes(v.data(), v.size()));
-  };
+  const auto& rt = nl::parse_message<rtmsg>(h, tb, kRoutePolicy, "RTM_NEWROUTE", "RTA");
+  Route r{.family = rt.rtm_family, .dst_len = rt.rtm_dst_len, .src_len = rt.rtm_src_len, .tos = rt.rtm_tos,
+          .protocol = rt.rtm_protocol, .scope = rt.rtm_scope, .type = rt.rtm_type, .table = rt.rtm_table,
+          .flags = rt.rtm_flags};
+  auto ip = [&](uint16_t t) { return format_ip(ip_from_bytes(tb.bytes(t))); };
   if (tb.has(RTA_DST)) r.dst = ip(RTA_DST);
   if (tb.has(RTA_SRC)) r.src = ip(RTA_SRC);
   if (tb.has(RTA_GATEWAY)) r.gateway = ip(RTA_GATEWAY);

@@ -9,7 +9,7 @@ import type { NetlinkError } from '../errors';
 import type { Netns } from '../netns';
 import {
   accept, concat, counter, ct, dnat, drop, fib, iifname, ip, ip6, jump, masquerade, meta, oifname, th, verdict,
-  type ElementSpec, type Family, type Transaction,
+  type ChainSpec, type ElementSpec, type Family, type SetSpec, type Transaction,
 } from '../nft';
 import { portBindings, proxiedOnly } from './ports';
 import type { EndpointInfo, NetworkInfo, PortMapping, PortProtocol } from './types';
@@ -22,10 +22,69 @@ function chains(net: NetworkInfo): { in: string; out: string; snat: string; hair
   return { in: `${p}_in`, out: `${p}_out`, snat: `${p}_snat`, hairpin: `${p}_hairpin`, guard: `${p}_guard` };
 }
 
-const BASE_CHAINS = ['user_forward', 'raw_pre', 'forward', 'pub', 'nat_pre', 'nat_out', 'nat_post'];
-// The sets a complete base has (a table from before IPv6 lacks the last four).
-const IPV6_SETS = ['guard6', 'dnat6_ip', 'dnat6_any', 'pub6'];
-const BASE_SETS = ['fwd_in', 'fwd_out', 'snat_in', 'snat_out', 'guard4', 'dnat4_ip', 'dnat4_any', 'pub4', 'lo_pub4', ...IPV6_SETS];
+type RuleItems = Parameters<Transaction['addRule']>[0]['rule'];
+
+// The base of the layout (shared/nft-layout.nft and its dual-stack extension), declared
+// once: ensureBase makes it from these, checks a table against them, and the benchmarks
+// load it through ensureBase too.
+const BASE_SETS4: Omit<SetSpec, 'family' | 'table'>[] = [
+  { name: 'fwd_in', key: 'ifname', map: 'verdict' },
+  { name: 'fwd_out', key: 'ifname', map: 'verdict' },
+  { name: 'snat_in', key: 'ifname', map: 'verdict' },
+  { name: 'snat_out', key: 'ifname', map: 'verdict' },
+  { name: 'guard4', key: 'ipv4_addr', map: 'verdict', flags: ['interval'] },
+  { name: 'dnat4_ip', key: { typeof: [ip.daddr, meta.l4proto, th.dport] }, map: { typeof: [ip.daddr, th.dport] } },
+  { name: 'dnat4_any', key: { typeof: [meta.l4proto, th.dport] }, map: { typeof: [ip.daddr, th.dport] } },
+  { name: 'pub4', key: { typeof: [ip.daddr, meta.l4proto, th.dport] } },
+  { name: 'lo_pub4', key: { typeof: [meta.l4proto, th.dport] } },
+];
+// The IPv6 twins of the IPv4 sets (no lo_pub6: a packet to ::1 from outside is dropped
+// by the kernel on arrival, and ::1 is published by the userland proxy, not by NAT). A
+// table from before IPv6 lacks them.
+const BASE_SETS6: Omit<SetSpec, 'family' | 'table'>[] = [
+  { name: 'guard6', key: 'ipv6_addr', map: 'verdict', flags: ['interval'] },
+  { name: 'dnat6_ip', key: { typeof: [ip6.daddr, meta.l4proto, th.dport] }, map: { typeof: [ip6.daddr, th.dport] } },
+  { name: 'dnat6_any', key: { typeof: [meta.l4proto, th.dport] }, map: { typeof: [ip6.daddr, th.dport] } },
+  { name: 'pub6', key: { typeof: [ip6.daddr, meta.l4proto, th.dport] } },
+];
+const BASE_CHAINS: Omit<ChainSpec, 'family' | 'table'>[] = [
+  // The user's own chain, jumped to first from forward: the DOCKER-USER of this world.
+  { name: 'user_forward' },
+  { name: 'raw_pre', type: 'filter', hook: 'prerouting', priority: 'raw', policy: 'accept' },
+  { name: 'forward', type: 'filter', hook: 'forward', priority: 'filter', policy: 'accept' },
+  { name: 'pub' },
+  { name: 'nat_pre', type: 'nat', hook: 'prerouting', priority: 'dstnat', policy: 'accept' },
+  { name: 'nat_out', type: 'nat', hook: 'output', priority: -100, policy: 'accept' },
+  { name: 'nat_post', type: 'nat', hook: 'postrouting', priority: 'srcnat', policy: 'accept' },
+];
+// The base chains' rules, in order: [chain, rule] (made when asked: compiling them
+// encodes values natively).
+const baseRules4 = (): [string, RuleItems][] => [
+  // Direct access to a container address from outside its bridge: dropped before routing.
+  ['raw_pre', [ip.daddr.vmap('guard4')]],
+  // Ports published on 127.0.0.1 are reachable from this host only.
+  ['raw_pre', [iifname.neq('lo'), ip.daddr.eq('127.0.0.0/8'), concat(meta.l4proto, th.dport).in('lo_pub4'), drop()]],
+  ['forward', [jump('user_forward')]],
+  ['forward', [oifname.vmap('fwd_in')]],
+  ['forward', [iifname.vmap('fwd_out')]],
+  ['pub', [dnat({ family: 'ip', map: concat(ip.daddr, meta.l4proto, th.dport).map('dnat4_ip'), withPort: true })]],
+  ['pub', [dnat({ family: 'ip', map: concat(meta.l4proto, th.dport).map('dnat4_any'), withPort: true })]],
+  ['nat_pre', [fib.daddrType.eq('local'), jump('pub')]],
+  ['nat_out', [fib.daddrType.eq('local'), jump('pub')]],
+  ['nat_post', [oifname.vmap('snat_in')]],
+  ['nat_post', [iifname.vmap('snat_out')]],
+];
+// The IPv6 rules, each appended to its chain after the IPv4 ones. An IPv6 packet matching
+// a dnat4_any key loads an IPv4 target and the `dnat ip` does nothing (the kernel's nat
+// expression skips a packet of the other family), so it goes on to these.
+const baseRules6 = (): [string, RuleItems][] => [
+  ['raw_pre', [ip6.daddr.vmap('guard6')]],
+  // [::1] cannot be NATed (the replies would be dropped): connections to it from the host
+  // are left to the LoopbackProxy's sockets (proxy.ts), which then reach the container.
+  ['pub', [ip6.daddr.eq('::1'), verdict.return()]],
+  ['pub', [dnat({ family: 'ip6', map: concat(ip6.daddr, meta.l4proto, th.dport).map('dnat6_ip'), withPort: true })]],
+  ['pub', [dnat({ family: 'ip6', map: concat(meta.l4proto, th.dport).map('dnat6_any'), withPort: true })]],
+];
 
 function isLoopback(ip4: string): boolean {
   return ip4.startsWith('127.');
@@ -60,8 +119,6 @@ export function portElements(ep: Publisher): { set: string; el: ElementSpec }[] 
   }
   return out;
 }
-
-type RuleItems = Parameters<Transaction['addRule']>[0]['rule'];
 
 /** The rules of a network's chains, in order: [chain, rule]. */
 function networkRules(net: NetworkInfo, c: ReturnType<typeof chains>): [string, RuleItems][] {
@@ -121,19 +178,19 @@ export class Firewall {
    * Nothing outside this table is ever touched.
    */
   async ensureBase(): Promise<void> {
-    const tables = await this.#ns.nft.listTables(F);
+    const tables = await this.#ns.nft.listTables({ family: F });
     if (tables.some((t) => t.name === this.table)) {
-      const listing = await this.#ns.nft.listTable(F, this.table);
+      const listing = await this.#ns.nft.listTable({ family: F, name: this.table });
       const have = new Set(listing.chains.map((c) => c.name));
       const sets = new Set(listing.sets.map((x) => x.name));
-      const missing = BASE_SETS.filter((x) => !sets.has(x));
-      if (BASE_CHAINS.every((c) => have.has(c))) {
+      const missing = [...BASE_SETS4, ...BASE_SETS6].filter((x) => !sets.has(x.name));
+      if (BASE_CHAINS.every((c) => have.has(c.name))) {
         if (missing.length === 0) return;
-        if (missing.every((x) => IPV6_SETS.includes(x)) && missing.length === IPV6_SETS.length) {
+        if (missing.length === BASE_SETS6.length && missing.every((x) => BASE_SETS6.includes(x))) {
           // A table from before IPv6: its twins added in place, in one transaction, so
           // the user's chain, the networks' chains and every published port stay.
           const tx = this.#ns.nft.transaction();
-          this.#ipv6Base(tx);
+          this.#base(tx, BASE_SETS6, [], baseRules6());
           await tx.commit();
           return;
         }
@@ -146,71 +203,16 @@ export class Firewall {
       await tx.commit();
     }
     const tx = this.#ns.nft.transaction();
-    const t = this.#t();
     tx.addTable({ family: F, name: this.table });
-    tx.addSet({ ...t, name: 'fwd_in', key: 'ifname', map: 'verdict' });
-    tx.addSet({ ...t, name: 'fwd_out', key: 'ifname', map: 'verdict' });
-    tx.addSet({ ...t, name: 'snat_in', key: 'ifname', map: 'verdict' });
-    tx.addSet({ ...t, name: 'snat_out', key: 'ifname', map: 'verdict' });
-    tx.addSet({ ...t, name: 'guard4', key: 'ipv4_addr', map: 'verdict', flags: ['interval'] });
-    tx.addSet({ ...t, name: 'dnat4_ip', key: { typeof: [ip.daddr, meta.l4proto, th.dport] }, map: { typeof: [ip.daddr, th.dport] } });
-    tx.addSet({ ...t, name: 'dnat4_any', key: { typeof: [meta.l4proto, th.dport] }, map: { typeof: [ip.daddr, th.dport] } });
-    tx.addSet({ ...t, name: 'pub4', key: { typeof: [ip.daddr, meta.l4proto, th.dport] } });
-    tx.addSet({ ...t, name: 'lo_pub4', key: { typeof: [meta.l4proto, th.dport] } });
-    this.#ipv6Sets(tx);
-    // The user's own chain, jumped to first from forward: the DOCKER-USER of this world.
-    tx.addChain({ ...t, name: 'user_forward' });
-    tx.addChain({ ...t, name: 'raw_pre', type: 'filter', hook: 'prerouting', priority: 'raw', policy: 'accept' });
-    tx.addChain({ ...t, name: 'forward', type: 'filter', hook: 'forward', priority: 'filter', policy: 'accept' });
-    tx.addChain({ ...t, name: 'pub' });
-    tx.addChain({ ...t, name: 'nat_pre', type: 'nat', hook: 'prerouting', priority: 'dstnat', policy: 'accept' });
-    tx.addChain({ ...t, name: 'nat_out', type: 'nat', hook: 'output', priority: -100, policy: 'accept' });
-    tx.addChain({ ...t, name: 'nat_post', type: 'nat', hook: 'postrouting', priority: 'srcnat', policy: 'accept' });
-    const r = (chain: string, ...rule: Parameters<Transaction['addRule']>[0]['rule']) => tx.addRule({ ...t, chain, rule });
-    // Direct access to a container address from outside its bridge: dropped before routing.
-    r('raw_pre', ip.daddr.vmap('guard4'));
-    // Ports published on 127.0.0.1 are reachable from this host only.
-    r('raw_pre', iifname.neq('lo'), ip.daddr.eq('127.0.0.0/8'), concat(meta.l4proto, th.dport).in('lo_pub4'), drop());
-    r('forward', jump('user_forward'));
-    r('forward', oifname.vmap('fwd_in'));
-    r('forward', iifname.vmap('fwd_out'));
-    r('pub', dnat({ family: 'ip', map: concat(ip.daddr, meta.l4proto, th.dport).map('dnat4_ip'), withPort: true }));
-    r('pub', dnat({ family: 'ip', map: concat(meta.l4proto, th.dport).map('dnat4_any'), withPort: true }));
-    r('nat_pre', fib.daddrType.eq('local'), jump('pub'));
-    r('nat_out', fib.daddrType.eq('local'), jump('pub'));
-    r('nat_post', oifname.vmap('snat_in'));
-    r('nat_post', iifname.vmap('snat_out'));
-    this.#ipv6Rules(tx);
+    this.#base(tx, [...BASE_SETS4, ...BASE_SETS6], BASE_CHAINS, [...baseRules4(), ...baseRules6()]);
     await tx.commit();
   }
 
-  // The IPv6 twins of the IPv4 sets (no lo_pub6: a packet to ::1 from outside is dropped
-  // by the kernel on arrival, and ::1 is published by the userland proxy, not by NAT).
-  #ipv6Sets(tx: Transaction): void {
+  #base(tx: Transaction, sets: typeof BASE_SETS4, chains: typeof BASE_CHAINS, rules: [string, RuleItems][]): void {
     const t = this.#t();
-    tx.addSet({ ...t, name: 'guard6', key: 'ipv6_addr', map: 'verdict', flags: ['interval'] });
-    tx.addSet({ ...t, name: 'dnat6_ip', key: { typeof: [ip6.daddr, meta.l4proto, th.dport] }, map: { typeof: [ip6.daddr, th.dport] } });
-    tx.addSet({ ...t, name: 'dnat6_any', key: { typeof: [meta.l4proto, th.dport] }, map: { typeof: [ip6.daddr, th.dport] } });
-    tx.addSet({ ...t, name: 'pub6', key: { typeof: [ip6.daddr, meta.l4proto, th.dport] } });
-  }
-
-  // Their rules, each appended to its chain after the IPv4 ones (as the layout has them).
-  #ipv6Rules(tx: Transaction): void {
-    const t = this.#t();
-    tx.addRule({ ...t, chain: 'raw_pre', rule: [ip6.daddr.vmap('guard6')] });
-    // An IPv6 packet matching a dnat4_any key loads an IPv4 target and the `dnat ip`
-    // does nothing (the kernel's nat expression skips a packet of the other family), so
-    // it goes on to these.
-    // [::1] cannot be NATed (the replies would be dropped): connections to it from the host
-    // are left to the LoopbackProxy's sockets (proxy.ts), which then reach the container.
-    tx.addRule({ ...t, chain: 'pub', rule: [ip6.daddr.eq('::1'), verdict.return()] });
-    tx.addRule({ ...t, chain: 'pub', rule: [dnat({ family: 'ip6', map: concat(ip6.daddr, meta.l4proto, th.dport).map('dnat6_ip'), withPort: true })] });
-    tx.addRule({ ...t, chain: 'pub', rule: [dnat({ family: 'ip6', map: concat(meta.l4proto, th.dport).map('dnat6_any'), withPort: true })] });
-  }
-
-  #ipv6Base(tx: Transaction): void {
-    this.#ipv6Sets(tx);
-    this.#ipv6Rules(tx);
+    for (const s of sets) tx.addSet({ ...t, ...s });
+    for (const c of chains) tx.addChain({ ...t, ...c });
+    for (const [chain, rule] of rules) tx.addRule({ ...t, chain, rule });
   }
 
   /**
@@ -223,7 +225,7 @@ export class Firewall {
   async addNetwork(net: NetworkInfo): Promise<void> {
     const c = chains(net);
     const want = networkRules(net, c);
-    const listing = await this.#ns.nft.listTable(F, this.table);
+    const listing = await this.#ns.nft.listTable({ family: F, name: this.table });
     const tx = this.#ns.nft.transaction();
     const t = this.#t();
     if (listing.chains.some((ch) => ch.name === c.in)) {
@@ -257,7 +259,7 @@ export class Firewall {
   /** Removes a network's elements and chains (idempotent). */
   async removeNetwork(net: NetworkInfo): Promise<void> {
     const c = chains(net);
-    const listing = await this.#ns.nft.listTable(F, this.table).catch((e: NetlinkError) => {
+    const listing = await this.#ns.nft.listTable({ family: F, name: this.table }).catch((e: NetlinkError) => {
       if (e.code === 'ENOENT') return undefined;
       throw e;
     });
@@ -341,7 +343,7 @@ export class Firewall {
     const out = new Map<string, PortMapping[]>();
     const add = (ip: string, m: PortMapping) => out.set(ip, [...(out.get(ip) ?? []), m]);
     for (const set of ['dnat4_any', 'dnat4_ip', 'dnat6_any', 'dnat6_ip']) {
-      const info = await this.#ns.nft.getSet(F, this.table, set).catch(() => undefined);
+      const info = await this.#ns.nft.getSet({ family: F, table: this.table, name: set }).catch(() => undefined);
       const any = set.endsWith('_any') ? (set.startsWith('dnat6') ? '::' : '0.0.0.0') : undefined;
       for (const el of info?.elements ?? []) {
         const key = el.key as (string | number)[];
@@ -405,7 +407,7 @@ export class Firewall {
     const tx = this.#ns.nft.transaction();
     let n = 0;
     for (const set of ['dnat4_ip', 'dnat4_any', 'pub4', 'dnat6_ip', 'dnat6_any', 'pub6']) {
-      const info = await this.#ns.nft.getSet(F, this.table, set).catch(() => undefined);
+      const info = await this.#ns.nft.getSet({ family: F, table: this.table, name: set }).catch(() => undefined);
       for (const el of info?.elements ?? []) {
         const target = set.startsWith('pub') ? (el.key as (string | number)[])[0] : (el.value as (string | number)[])[0];
         if (typeof target === 'string' && !claimed.has(target)) {

@@ -7,9 +7,8 @@
 // Docker's does on user-defined networks: a change rewrites that container's files and
 // nothing else. The all-members file (hostsFileScope 'members') concerns every member of
 // a network, and is rewritten for each member that keeps one (opt-in).
-import { constants as fsc } from 'node:fs';
-import { mkdir, open, unlink } from 'node:fs/promises';
-import * as path from 'node:path';
+import { unlink } from 'node:fs/promises';
+import { rewriteInPlace } from '../files';
 
 /** One container's view: its own entries first, then its peers', as /etc/hosts lines. */
 export function hostsFileContent(self: { ip: string; names: string[] }[], peers: { ip: string; names: string[] }[]): string {
@@ -31,49 +30,6 @@ export function hostsFileContent(self: { ip: string; names: string[] }[], peers:
     lines.push(`${e.ip}\t${names.join(' ')}`);
   }
   return `${lines.join('\n')}\n`;
-}
-
-/**
- * Rewrites a file in place: the same inode, so that a bind mount of it (a container's
- * /etc/hosts) sees the new content. Returns false when the content was already there.
- *
- * A reader must never see a torn file, yet a rename (atomic, but a new inode) is what a
- * bind mount cannot follow. So the new content goes out in one pwrite() at offset 0,
- * padded with newlines to the old length when it is shorter, and only then is the file
- * truncated to its length: a reader sees the old content, the new one, or the new one
- * followed by blank lines (which resolvers skip), never the old file's tail after the
- * new head. Within that one write, a concurrent read is as atomic as the kernel makes a
- * write() to one page cache page (these files are a few hundred bytes; an all-members
- * file of thousands of names spans pages, and a reader racing the write can see some
- * pages old and some new: that mode is opt-in, and DNS is the way for large networks).
- */
-export async function rewriteInPlace(file: string, content: string): Promise<boolean> {
-  const buf = Buffer.from(content, 'utf8');
-  // O_CREAT without O_TRUNC: an existing file keeps its inode, and its bytes until the write.
-  const flags = fsc.O_RDWR | fsc.O_CREAT;
-  const fh = await open(file, flags, 0o644).catch(async (e: NodeJS.ErrnoException) => {
-    if (e.code !== 'ENOENT') throw e;
-    await mkdir(path.dirname(file), { recursive: true });
-    return open(file, flags, 0o644);
-  });
-  try {
-    const old = (await fh.stat()).size;
-    if (old === buf.length) {
-      const cur = Buffer.alloc(old);
-      const { bytesRead } = await fh.read(cur, 0, old, 0);
-      if (bytesRead === old && cur.equals(buf)) return false;
-    }
-    const out = buf.length >= old ? buf : Buffer.concat([buf, Buffer.alloc(old - buf.length, 0x0a)]);
-    let done = 0;
-    while (done < out.length) {
-      const { bytesWritten } = await fh.write(out, done, out.length - done, done);
-      done += bytesWritten;
-    }
-    if (out.length !== buf.length) await fh.truncate(buf.length);
-  } finally {
-    await fh.close();
-  }
-  return true;
 }
 
 /** A DNS-ish name: letters, digits, '-', '_' and '.', 1-253 chars. */

@@ -1,4 +1,6 @@
-// The Docker-style network model: IPAM, the state store, the drivers (bridge, overlay, macvlan) and the controller.
+// The Docker-style network model (netplumb/networks): IPAM, the state store, the drivers
+// (bridge, overlay, macvlan) and the controller. The overlay's etcd control plane is
+// netplumb/etcd (src/etcd.ts).
 export {
   AddressPool, AddressInUseError, AddressNotInPoolError, PoolExhaustedError, NoSubnetAvailableError,
   DEFAULT_ADDRESS_POOLS, pickSubnet, parseCidr, parseIp, formatIp, normalizeIp, contains, overlaps, nthAddress, macFromIp,
@@ -8,9 +10,10 @@ export {
 } from './ipam';
 export { StateCorruptError, StateSchemaError, StateBusyError, StateFullError } from './store';
 export { Networks, type NetworksOptions, type GcResult } from './networks';
-export type { RebuildResult, RebuildScan, ScannedNamespace, Adopted } from './rebuild';
-export type { NetworkStore, StoreTx, StoredEndpoint, EndpointPhase, StoreTable, ChangedRow } from './store';
 export type { NetworkController } from './network';
+export type { NetworkStore, NetworkStoreOptions, StoreTx, StoredEndpoint, EndpointPhase, StoreTable, StoreRowChange } from './store';
+export type { Adopted, RebuildResult, RebuildScan, ScannedNamespace } from './rebuild';
+export type { Publisher } from './firewall';
 export { Network } from './network';
 export { OverlayNetwork, VXLAN_PORT, registerDriver, type OverlayUpdate, type OverlayUpdateResult, type OverlayState } from './drivers';
 export type {
@@ -28,8 +31,4 @@ export type {
   PortMapping, PortProtocol, BridgeNetworkOptions, NetworkInfo, AttachOptions, EndpointInfo, AttachedEndpoint, NewContainer,
   NetworkDriverName, NetworkOptions, OverlayNetworkOptions, MacvlanNetworkOptions, RemoteEndpoint, OverlayInfo, MacvlanInfo,
 } from './types';
-export {
-  OverlayControlPlane, type ControlPlaneOptions, type ControlPlaneStats, type EtcdConnection, type OverlayDefinition,
-  type OverlayJoinOptions,
-} from './controlplane/etcd';
 export { LoopbackProxy, type LoopbackProxyOptions, type ProxiedPort } from './proxy';

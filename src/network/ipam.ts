@@ -10,15 +10,11 @@
 // every address has been handed out once, and a min-heap of addresses released below
 // the cursor, so allocate/release are O(log n) and a /64 costs what its allocations cost.
 import { createHash } from 'node:crypto';
+import { bitsOf, formatIp, hostMask, type IpFamily, parseIp, parsePrefix } from '../ip';
 
-/** 4 for IPv4, 6 for IPv6. */
-export type IpFamily = 4 | 6;
-
-/** A parsed address: its family and its value as an unsigned integer. */
-export interface IpValue {
-  family: IpFamily;
-  value: bigint;
-}
+// Addresses are parsed and formatted by src/ip.ts; re-exported here, where the network
+// model's users have always found them.
+export { formatIp, normalizeIp, parseIp, type IpFamily, type IpValue } from '../ip';
 
 /** A subnet with its host bits cleared: '172.17.0.0/16' whatever '172.17.5.9/16' said. */
 export interface Cidr {
@@ -30,114 +26,6 @@ export interface Cidr {
   cidr: string;
 }
 
-const BITS = { 4: 32, 6: 128 } as const;
-
-function bits(family: IpFamily): number {
-  return BITS[family];
-}
-
-function hostMask(family: IpFamily, prefixlen: number): bigint {
-  return (1n << BigInt(bits(family) - prefixlen)) - 1n;
-}
-
-// ---------------------------------------------------------------------------
-// Parsing and formatting
-
-const V4_OCTET = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
-const V6_GROUP = /^[0-9a-fA-F]{1,4}$/;
-
-function parseV4(s: string): bigint | undefined {
-  const parts = s.split('.');
-  if (parts.length !== 4) return undefined;
-  let v = 0n;
-  for (const p of parts) {
-    // Decimal only, no leading zeros: '010' is octal to inet_aton and decimal to others.
-    if (!V4_OCTET.test(p)) return undefined;
-    v = (v << 8n) | BigInt(p);
-  }
-  return v;
-}
-
-function parseV6(s: string): bigint | undefined {
-  // Zone ids ('fe80::1%eth0') name an interface, not an address a pool can hold.
-  if (s.includes('%')) return undefined;
-  let text = s;
-  let tail4: bigint | undefined;
-  const lastColon = text.lastIndexOf(':');
-  if (text.includes('.', lastColon)) {
-    tail4 = parseV4(text.slice(lastColon + 1));
-    if (tail4 === undefined) return undefined;
-    const hi = (tail4 >> 16n).toString(16);
-    const lo = (tail4 & 0xffffn).toString(16);
-    text = `${text.slice(0, lastColon + 1)}${hi}:${lo}`;
-  }
-  const halves = text.split('::');
-  if (halves.length > 2) return undefined;
-  const split = (h: string): string[] | undefined => {
-    if (h === '') return [];
-    const g = h.split(':');
-    return g.every((x) => V6_GROUP.test(x)) ? g : undefined;
-  };
-  const head = split(halves[0]!);
-  const tail = halves.length === 2 ? split(halves[1]!) : [];
-  if (!head || !tail) return undefined;
-  const given = head.length + tail.length;
-  if (halves.length === 2 ? given > 7 : given !== 8) return undefined;
-  const groups = [...head, ...Array<string>(8 - given).fill('0'), ...tail];
-  let v = 0n;
-  for (const g of groups) v = (v << 16n) | BigInt(`0x${g}`);
-  return v;
-}
-
-/** Parses an IPv4 or IPv6 address (no prefix, no zone); TypeError otherwise. */
-export function parseIp(addr: unknown, what = 'address'): IpValue {
-  if (typeof addr === 'string') {
-    const v4 = parseV4(addr);
-    if (v4 !== undefined) return { family: 4, value: v4 };
-    if (addr.includes(':')) {
-      const v6 = parseV6(addr);
-      if (v6 !== undefined) return { family: 6, value: v6 };
-    }
-  }
-  throw new TypeError(`${what} must be an IPv4 or IPv6 address, got ${JSON.stringify(addr) ?? String(addr)}`);
-}
-
-/** Canonical text of an address value: dotted quad, or RFC 5952 IPv6 (lower case, longest zero run as '::'). */
-export function formatIp(value: bigint, family: IpFamily): string {
-  if (value < 0n || value >> BigInt(bits(family)) !== 0n) throw new RangeError(`${value} is not an IPv${family} address value`);
-  if (family === 4) {
-    return [24n, 16n, 8n, 0n].map((s) => String((value >> s) & 0xffn)).join('.');
-  }
-  // IPv4-mapped addresses keep their dotted tail (RFC 5952 section 5).
-  if (value >> 32n === 0xffffn) return `::ffff:${formatIp(value & 0xffffffffn, 4)}`;
-  const groups: number[] = [];
-  for (let i = 7; i >= 0; i--) groups.push(Number((value >> BigInt(i * 16)) & 0xffffn));
-  let best = -1;
-  let bestLen = 1; // a single zero group is not compressed
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (best < 0) return hex.join(':');
-  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
-}
-
-/** The canonical text of an address ('::0001' becomes '::1'); TypeError if it is not one. */
-export function normalizeIp(addr: string): string {
-  const { family, value } = parseIp(addr);
-  return formatIp(value, family);
-}
-
 interface Span {
   family: IpFamily;
   prefixlen: number;
@@ -146,20 +34,10 @@ interface Span {
 }
 
 function span(cidr: unknown, what: string): Span {
-  if (typeof cidr !== 'string') throw new TypeError(`${what} must be a string like 10.0.0.0/24, got ${typeof cidr}`);
-  const slash = cidr.indexOf('/');
-  const { family, value } = parseIp(slash < 0 ? cidr : cidr.slice(0, slash), what);
-  const max = bits(family);
-  let prefixlen = max;
-  if (slash >= 0) {
-    const p = cidr.slice(slash + 1);
-    if (!/^\d{1,3}$/.test(p)) throw new TypeError(`${what} ${JSON.stringify(cidr)} has a malformed prefix length`);
-    prefixlen = Number(p);
-    if (prefixlen > max) throw new RangeError(`${what} ${JSON.stringify(cidr)}: prefix length over ${max}`);
-  }
-  const mask = hostMask(family, prefixlen);
-  const first = value & ~mask;
-  return { family, prefixlen, first, last: first | mask };
+  const p = parsePrefix(cidr, what);
+  const mask = hostMask(p.family, p.prefixlen);
+  const first = p.value & ~mask;
+  return { family: p.family, prefixlen: p.prefixlen, first, last: first | mask };
 }
 
 function cidrOf(s: Span): Cidr {
@@ -276,26 +154,20 @@ export class AddressInUseError extends Error {
 /** The address is not in the pool's subnet (or is of the other family). */
 export class AddressNotInPoolError extends RangeError {
   readonly code = 'EADDRNOTAVAIL';
-  readonly address: string;
-  readonly subnet: string;
 
-  constructor(address: string, subnet: string) {
+  constructor(readonly address: string, readonly subnet: string) {
     super(`${address} is not in ${subnet}`);
     this.name = 'AddressNotInPoolError';
-    this.address = address;
-    this.subnet = subnet;
   }
 }
 
 /** Every address of the pool's range is taken. */
 export class PoolExhaustedError extends Error {
   readonly code = 'ENOSPC';
-  readonly subnet: string;
 
-  constructor(subnet: string, range: string) {
+  constructor(readonly subnet: string, range: string) {
     super(`no free address left in ${range === subnet ? subnet : `${range} (range of ${subnet})`}`);
     this.name = 'PoolExhaustedError';
-    this.subnet = subnet;
   }
 }
 
@@ -412,7 +284,7 @@ export class AddressPool {
     this.span = span(subnet, 'subnet');
     this.subnet = cidrOf(this.span);
     this.family = this.span.family;
-    const hostBits = bits(this.family) - this.span.prefixlen;
+    const hostBits = bitsOf(this.family) - this.span.prefixlen;
     // Networks too small for a network/broadcast address use every address (RFC 3021 for IPv4).
     const edges = hostBits >= 2;
     this.usableFirst = edges ? this.span.first + 1n : this.span.first;
@@ -685,10 +557,10 @@ export function pickSubnet(options: PickSubnetOptions = {}): string {
     if (typeof pool !== 'object' || pool === null) throw new TypeError('each pool must be { base, size }');
     const base = span(pool.base, 'pool base');
     const size = pool.size;
-    if (!Number.isInteger(size) || size < base.prefixlen || size > bits(base.family)) {
-      throw new RangeError(`pool ${cidrOf(base).cidr}: size must be a prefix length from ${base.prefixlen} to ${bits(base.family)}, got ${size}`);
+    if (!Number.isInteger(size) || size < base.prefixlen || size > bitsOf(base.family)) {
+      throw new RangeError(`pool ${cidrOf(base).cidr}: size must be a prefix length from ${base.prefixlen} to ${bitsOf(base.family)}, got ${size}`);
     }
-    const step = 1n << BigInt(bits(base.family) - size);
+    const step = 1n << BigInt(bitsOf(base.family) - size);
     const busy = merged[base.family];
     // Walk the disjoint, sorted busy intervals alongside the candidates, jumping past each.
     let i = 0;

@@ -20,9 +20,10 @@
 // Their commits are not fsynced (synchronous=NORMAL): they describe kernel objects that
 // a reboot destroys anyway, and a crash of the process loses nothing committed. Network
 // definitions, which users expect back after a reboot, are committed with a sync.
-import { closeSync, constants as C, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants as C, existsSync, mkdirSync, openSync, readdirSync, unlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import { writeFileDurable } from '../files';
 import { AddressPool } from './ipam';
 import type { EndpointInfo, NetworkInfo } from './types';
 
@@ -57,40 +58,30 @@ export class StateCorruptError extends Error {
 /** The state was written by a newer netplumb (a schema this code does not read). */
 export class StateSchemaError extends Error {
   readonly code = 'ESTATESCHEMA';
-  readonly path: string;
-  readonly found: number;
-  readonly expected: number;
 
-  constructor(file: string, found: number, expected: number) {
-    super(`state ${file} has schema ${found}; this netplumb reads schema ${expected}${found > expected ? ' (written by a newer version)' : ''}`);
+  constructor(readonly path: string, readonly found: number, readonly expected: number) {
+    super(`state ${path} has schema ${found}; this netplumb reads schema ${expected}${found > expected ? ' (written by a newer version)' : ''}`);
     this.name = 'StateSchemaError';
-    this.path = file;
-    this.found = found;
-    this.expected = expected;
   }
 }
 
 /** The state stayed locked by another process for longer than the busy timeout. */
 export class StateBusyError extends Error {
   readonly code = 'ESTATEBUSY';
-  readonly path: string;
 
-  constructor(file: string, timeoutMs: number) {
-    super(`state ${file} stayed locked by another process for ${timeoutMs} ms`);
+  constructor(readonly path: string, timeoutMs: number) {
+    super(`state ${path} stayed locked by another process for ${timeoutMs} ms`);
     this.name = 'StateBusyError';
-    this.path = file;
   }
 }
 
 /** No space left for the state (SQLITE_FULL, ENOSPC): the change was not made. */
 export class StateFullError extends Error {
   readonly code = 'ENOSPC';
-  readonly path: string;
 
-  constructor(file: string, detail: string) {
-    super(`no space left for state ${file}: ${detail}; the change was not made`);
+  constructor(readonly path: string, detail: string) {
+    super(`no space left for state ${path}: ${detail}; the change was not made`);
     this.name = 'StateFullError';
-    this.path = file;
   }
 }
 
@@ -122,13 +113,8 @@ function loadSqlite(): Sqlite {
   return sqlite;
 }
 
-// SQLite result codes (primary, the low byte of errcode).
-const SQLITE_BUSY = 5;
-const SQLITE_CORRUPT = 11;
-const SQLITE_FULL = 13;
-const SQLITE_NOTADB = 26;
-const SQLITE_IOERR = 10;
-const SQLITE_CONSTRAINT = 19;
+/** SQLite's primary result codes (the low byte of errcode) that netplumb tells apart. */
+const SQLITE = { BUSY: 5, IOERR: 10, CORRUPT: 11, FULL: 13, CONSTRAINT: 19, NOTADB: 26 } as const;
 
 interface SqliteError extends Error {
   errcode?: number;
@@ -137,7 +123,7 @@ interface SqliteError extends Error {
 
 /** True for SQLite's constraint failures (a UNIQUE key taken). */
 export function isConstraint(e: unknown): boolean {
-  return ((e as SqliteError)?.errcode ?? 0) % 256 === SQLITE_CONSTRAINT;
+  return ((e as SqliteError)?.errcode ?? 0) % 256 === SQLITE.CONSTRAINT;
 }
 
 // --- the schema -------------------------------------------------------------------
@@ -178,10 +164,11 @@ export interface StoredEndpoint {
   holder?: string;
 }
 
-/** The tables of the state database. */
+/** A table of the store. */
 export type StoreTable = 'networks' | 'endpoints' | 'leases' | 'ports' | 'records';
-/** One changed row: its table and key (an entry of the change log). */
-export type ChangedRow = [StoreTable, string];
+/** A row a transaction changed: its table and key. */
+export type StoreRowChange = [StoreTable, string];
+type Table = StoreTable;
 
 /** Pool ids of a network: its IPv4 (or only) pool, and its IPv6 pool. */
 export function poolIds(networkId: string): { v4: string; v6: string } {
@@ -664,7 +651,7 @@ export class NetworkStore {
       return true;
     }
     for (const row of rows) {
-      const items = JSON.parse(row.items) as ChangedRow[];
+      const items = JSON.parse(row.items) as StoreRowChange[];
       for (const [table, key] of items) this._apply(table, key);
       this.#applied += items.length;
       this.#lastSeq = Number(row.seq);
@@ -760,9 +747,9 @@ function storeError(e: unknown, file: string, busyMs: number): unknown {
   const err = e as SqliteError;
   const code = (err?.errcode ?? -1) % 256;
   const text = err?.errstr ?? err?.message ?? String(e);
-  if (code === SQLITE_CORRUPT || code === SQLITE_NOTADB) return new StateCorruptError(file, [text]);
-  if (code === SQLITE_FULL || (code === SQLITE_IOERR && /ENOSPC|disk|full/i.test(err.message ?? ''))) return new StateFullError(file, text);
-  if (code === SQLITE_BUSY) return new StateBusyError(file, busyMs);
+  if (code === SQLITE.CORRUPT || code === SQLITE.NOTADB) return new StateCorruptError(file, [text]);
+  if (code === SQLITE.FULL || (code === SQLITE.IOERR && /ENOSPC|disk|full/i.test(err.message ?? ''))) return new StateFullError(file, text);
+  if (code === SQLITE.BUSY) return new StateBusyError(file, busyMs);
   if ((err as NodeJS.ErrnoException)?.code === 'ENOSPC') return new StateFullError(file, text);
   return e;
 }
@@ -774,7 +761,7 @@ function storeError(e: unknown, file: string, busyMs: number): unknown {
  */
 export class StoreTx {
   /** The rows this transaction changed, in order: the change-log entry. */
-  readonly changes: ChangedRow[] = [];
+  readonly changes: StoreRowChange[] = [];
   readonly #store: NetworkStore;
   #s: Record<string, StatementSync> = {};
   readonly #undo: (() => void)[] = [];
@@ -958,33 +945,5 @@ export function networkFileIds(dir: string): string[] {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw e;
-  }
-}
-
-/** Writes a file so that after it returns the new content survives a power loss, and readers never see a partial file. */
-export function writeFileDurable(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  const fd = openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_TRUNC, 0o600);
-  try {
-    try {
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, file);
-  } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // already gone
-    }
-    throw e;
-  }
-  const dfd = openSync(path.dirname(file), C.O_RDONLY | C.O_DIRECTORY);
-  try {
-    fsyncSync(dfd);
-  } finally {
-    closeSync(dfd);
   }
 }

@@ -1,6 +1,8 @@
 // Raw nftables expressions: the register-level bytecode of a rule, one variant per
 // expression kind, with names where the kernel has numbers. Each maps one-to-one onto
 // the native expression tables (native/nft/expr/*.cc).
+import type { NativeExpr, NativeExprField, NativeVerdictData } from '../binding';
+import { NFT_CT_DIRECTIONS, NFT_LIMIT_TYPES, NFT_RANGE_OPS } from '../constants';
 import {
   BITWISE_OPS, type BitwiseOp, CMP_OPS, type CmpOp, CT_KEYS, type CtKey, FAMILIES, FIB_FLAGS, FIB_RESULTS,
   type FibFlag, type FibResult, flagNames, META_KEYS, type MetaKey, NAT_FLAGS, NAT_TYPES, type NatFlag, nameOf,
@@ -62,10 +64,8 @@ export type Expr =
   | PayloadExpr | MetaExpr | CmpExpr | BitwiseExpr | ImmediateExpr | LookupExpr | NatExpr | MasqExpr | RedirExpr
   | CtExpr | FibExpr | CounterExpr | RangeExpr | LimitExpr | LogExpr | RejectExpr | NotrackExpr | UnknownExpr;
 
-/** The native shape: `type` is NFTA_EXPR_NAME, other keys are attributes as numbers, strings, Buffers. */
-export type NativeExpr = { type: string } & Record<string, unknown>;
 /** Data as the native side takes it: bytes (NFTA_DATA_VALUE) or a verdict code and chain (NFTA_DATA_VERDICT). */
-export type NativeData = Buffer | { code: number; chain?: string };
+type NativeData = Buffer | NativeVerdictData;
 
 function pick<K extends string>(table: Record<K, number>, v: unknown, what: string): number {
   if (typeof v === 'string' && v in table) return table[v as K];
@@ -93,13 +93,13 @@ function chainName(v: unknown, what: string): string {
   return v;
 }
 
-export function verdictData(v: Verdict): NativeData {
+export function verdictData(v: Verdict): NativeVerdictData {
   const code = pick(VERDICTS, v.verdict, 'verdict');
   if (v.verdict === 'jump' || v.verdict === 'goto') return { code, chain: chainName(v.chain, 'verdict chain') };
   return { code };
 }
 
-export function verdictFrom(d: { code: number; chain?: string }): Verdict {
+export function verdictFrom(d: NativeVerdictData): Verdict {
   const name = nameOf(VERDICTS, d.code);
   if (name === 'jump' || name === 'goto') return { verdict: name, chain: d.chain ?? '' };
   if (typeof name === 'number') throw new RangeError(`unknown verdict code ${d.code}`);
@@ -109,7 +109,7 @@ export function verdictFrom(d: { code: number; chain?: string }): Verdict {
 /** Checks a raw expression and turns it into the native shape. */
 export function toNative(e: Expr): NativeExpr {
   if (typeof e !== 'object' || e === null) throw new TypeError('an expression must be an object');
-  const opt = (o: NativeExpr, k: string, v: unknown, f: (v: unknown, w: string) => unknown): void => {
+  const opt = (o: NativeExpr, k: string, v: unknown, f: (v: unknown, w: string) => NativeExprField): void => {
     if (v !== undefined) o[k] = f(v, `${e.type}.${k}`);
   };
   const o: NativeExpr = { type: e.type };
@@ -157,7 +157,7 @@ export function toNative(e: Expr): NativeExpr {
     case 'ct':
       o.key = pick(CT_KEYS, e.key, 'ct.key');
       opt(o, 'dreg', e.dreg, reg); opt(o, 'sreg', e.sreg, reg);
-      if (e.direction !== undefined) o.direction = pick({ original: 0, reply: 1 }, e.direction, 'ct.direction');
+      if (e.direction !== undefined) o.direction = pick(NFT_CT_DIRECTIONS, e.direction, 'ct.direction');
       return o;
     case 'fib':
       return { type: 'fib', flags: flagBits(FIB_FLAGS, e.flags, 'fib.flags'), result: pick(FIB_RESULTS, e.result, 'fib.result'), dreg: reg(e.dreg, 'fib.dreg') };
@@ -166,11 +166,11 @@ export function toNative(e: Expr): NativeExpr {
       opt(o, 'packets', e.packets, (v, w) => uint(v, w, Number.MAX_SAFE_INTEGER));
       return o;
     case 'range':
-      return { type: 'range', sreg: reg(e.sreg, 'range.sreg'), op: pick({ eq: 0, neq: 1 }, e.op, 'range.op'), from: buf(e.from, 'range.from'), to: buf(e.to, 'range.to') };
+      return { type: 'range', sreg: reg(e.sreg, 'range.sreg'), op: pick(NFT_RANGE_OPS, e.op, 'range.op'), from: buf(e.from, 'range.from'), to: buf(e.to, 'range.to') };
     case 'limit':
       return {
         type: 'limit', rate: uint(e.rate, 'limit.rate', Number.MAX_SAFE_INTEGER), unit: uint(e.unit, 'limit.unit', Number.MAX_SAFE_INTEGER),
-        burst: uint(e.burst, 'limit.burst'), limitType: pick({ packets: 0, bytes: 1 }, e.limitType, 'limit.limitType'), flags: e.invert ? 1 : 0,
+        burst: uint(e.burst, 'limit.burst'), limitType: pick(NFT_LIMIT_TYPES, e.limitType, 'limit.limitType'), flags: e.invert ? 1 : 0,
       };
     case 'log':
       if (e.prefix !== undefined) {
@@ -250,7 +250,7 @@ export function fromNative(n: NativeExpr): Expr {
     case 'ct': {
       const o: CtExpr = { type: 'ct', key: nameOf(CT_KEYS, num('key')!) as CtKey };
       set(o, 'dreg', num('dreg')); set(o, 'sreg', num('sreg'));
-      if (num('direction') !== undefined) o.direction = num('direction') === 0 ? 'original' : 'reply';
+      if (num('direction') !== undefined) o.direction = num('direction') === NFT_CT_DIRECTIONS.original ? 'original' : 'reply';
       return o;
     }
     case 'fib':
@@ -261,9 +261,9 @@ export function fromNative(n: NativeExpr): Expr {
       return o;
     }
     case 'range':
-      return { type: 'range', sreg: num('sreg')!, op: num('op') === 1 ? 'neq' : 'eq', from: n.from as Buffer, to: n.to as Buffer };
+      return { type: 'range', sreg: num('sreg')!, op: num('op') === NFT_RANGE_OPS.neq ? 'neq' : 'eq', from: n.from as Buffer, to: n.to as Buffer };
     case 'limit': {
-      const o: LimitExpr = { type: 'limit', rate: num('rate')!, unit: num('unit')!, burst: num('burst') ?? 0, limitType: num('limitType') === 1 ? 'bytes' : 'packets' };
+      const o: LimitExpr = { type: 'limit', rate: num('rate')!, unit: num('unit')!, burst: num('burst') ?? 0, limitType: num('limitType') === NFT_LIMIT_TYPES.bytes ? 'bytes' : 'packets' };
       if ((num('flags') ?? 0) & 1) o.invert = true;
       return o;
     }

@@ -4,16 +4,14 @@
 // compiles the same text: same registers, same protocol dependencies (`meta nfproto
 // ipv4` before `ip daddr` in an inet table, once per rule), prefixes loaded as their
 // significant bytes. Raw expressions can be mixed in anywhere.
+import type { TypeofPart } from '../binding';
+import { parsePrefix } from '../ip';
 import type { CtKey, Family, FibFlag, MetaKey, NatFlag, PayloadBase } from './constants';
 import { REG32_00, REG_1, REG_VERDICT } from './constants';
-import { datatype, type Datatype, Layout, pad4, type Scalar } from './datatypes';
+import { datatype, type Datatype, type DatatypeName, encodeValue, pad4, type Scalar } from './datatypes';
 import type { Expr, Verdict } from './expr';
 
-/** What nft's `typeof` records for a key expression: its type (EXPR_*) and attributes. */
-export interface TypeofPart {
-  etype: number;
-  attrs: [number, number][];
-}
+export type { TypeofPart };
 
 /** Where compilation stands within one rule. */
 export interface CompileContext {
@@ -127,15 +125,18 @@ export class Selector {
     return [...(this.dep ? depExprs(this.dep, ctx) : []), loadExpr(this.load, dreg, len)];
   }
 
+  /** @internal The bytes of a value of this selector's type. */
+  encode(value: unknown): Buffer {
+    return encodeValue([this.dtype.name], value, this.text);
+  }
+
   private compare(op: 'eq' | 'neq', value: unknown): Statement {
     const text = `${this.text} ${op === 'eq' ? '' : '!= '}${String(value)}`;
     const t = this.dtype;
     // Prefixes: nft loads only the significant bytes, or masks when not byte aligned.
     if ((t.name === 'ipv4_addr' || t.name === 'ipv6_addr') && typeof value === 'string' && value.includes('/')) {
-      const [addr, lenStr] = value.split('/') as [string, string];
-      const bits = Number(lenStr);
-      const full = t.encode(addr, this.text);
-      if (!/^\d+$/.test(lenStr) || bits > full.length * 8) throw new RangeError(`${this.text}: bad prefix length in ${value}`);
+      const { address, prefixlen: bits } = parsePrefix(value, this.text);
+      const full = this.encode(address);
       const mask = Buffer.alloc(full.length);
       for (let i = 0; i < bits; i++) mask[i >> 3]! |= 0x80 >> (i & 7);
       const net = Buffer.from(full.map((b, i) => b & mask[i]!));
@@ -155,7 +156,7 @@ export class Selector {
       data = Buffer.from(value.slice(0, -1));
       if (data.length === 0 || data.length > 15) throw new RangeError(`${this.text}: bad wildcard ${value}`);
     } else {
-      data = t.encode(value, this.text);
+      data = this.encode(value);
     }
     return statement(text, (ctx) => [...this.loadInto(REG_1, ctx), { type: 'cmp', sreg: REG_1, op, data }]);
   }
@@ -167,8 +168,8 @@ export class Selector {
 
   /** `SEL from-to`: two cmps (gte, lte), as nft does. */
   between(from: Scalar, to: Scalar): Statement {
-    const a = this.dtype.encode(from, this.text);
-    const b = this.dtype.encode(to, this.text);
+    const a = this.encode(from);
+    const b = this.encode(to);
     return statement(`${this.text} ${from}-${to}`, (ctx) => [
       ...this.loadInto(REG_1, ctx),
       { type: 'cmp', sreg: REG_1, op: 'gte', data: a },
@@ -178,8 +179,8 @@ export class Selector {
 
   /** `SEL != from-to` (range neq). */
   notBetween(from: Scalar, to: Scalar): Statement {
-    const a = this.dtype.encode(from, this.text);
-    const b = this.dtype.encode(to, this.text);
+    const a = this.encode(from);
+    const b = this.encode(to);
     return statement(`${this.text} != ${from}-${to}`, (ctx) => [
       ...this.loadInto(REG_1, ctx),
       { type: 'range', sreg: REG_1, op: 'neq', from: a, to: b },
@@ -190,7 +191,7 @@ export class Selector {
   any(...flags: string[]): Statement {
     if (this.dtype.name !== 'ct_state' && this.dtype.name !== 'ct_status') throw new TypeError(`${this.text} is not a set of flags`);
     if (flags.length === 0) throw new TypeError(`${this.text}.any() needs at least one flag`);
-    const mask = this.dtype.encode(flags, this.text);
+    const mask = this.encode(flags);
     return statement(`${this.text} ${flags.join(',')}`, (ctx) => [
       ...this.loadInto(REG_1, ctx),
       { type: 'bitwise', sreg: REG_1, dreg: REG_1, len: 4, mask, xor: Buffer.alloc(4) },
@@ -210,7 +211,7 @@ export class Selector {
   /** `meta mark set V`, `ct mark set V`. */
   set(value: Scalar): Statement {
     if (this.load.kind !== 'meta' && this.load.kind !== 'ct') throw new TypeError(`${this.text} cannot be set`);
-    const data = this.dtype.encode(value, this.text);
+    const data = this.encode(value);
     const l = this.load;
     return statement(`${this.text} set ${value}`, () => [
       { type: 'immediate', dreg: REG_1, data },
@@ -237,8 +238,8 @@ export class Concat {
 
   /** nft's text ('ip daddr . th dport'). */
   get text(): string { return this.parts.map((p) => p.text).join(' . '); }
-  /** The concatenated key's data layout. */
-  get layout(): Layout { return new Layout(this.parts.map((p) => p.dtype)); }
+  /** The concatenated key's data types, one per part. */
+  get types(): DatatypeName[] { return this.parts.map((p) => p.dtype.name); }
 
   /** @internal Loads every part (dependencies first) and returns the expressions. */
   loadAll(ctx: CompileContext): Expr[] {
@@ -408,7 +409,7 @@ function natFlags(o: NatOptions | undefined): NatFlag[] {
 }
 
 function portBytes(p: unknown): Buffer {
-  return datatype('inet_service').encode(p, 'port');
+  return encodeValue(['inet_service'], p, 'port');
 }
 
 /** `masquerade [to :port[-port]] [random|persistent|fully-random]`. */
@@ -467,7 +468,7 @@ function nat(kind: 'snat' | 'dnat', t: NatTarget): Statement {
       return [...key.loadAll(ctx), lookupExpr(map, REG_1, ctx, REG_1), n];
     });
   }
-  const addr = addrType.encode(t.addr, `${kind} address`);
+  const addr = encodeValue([addrType.name], t.addr, `${kind} address`);
   return statement(`${kind} ${t.family} to ${t.addr}`, () => {
     const e: Expr[] = [{ type: 'immediate', dreg: REG_1, data: addr }];
     const n: Expr = { type: 'nat', nat: kind, family: t.family, regAddrMin: REG_1 };

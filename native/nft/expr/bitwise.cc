@@ -4,17 +4,6 @@
 //   MASK nft_data | XOR nft_data | DATA nft_data (shift amount)
 #include "nft/expr.h"
 
-namespace np::nft::expr {
-
-namespace {
-constexpr FieldSpec kFields[] = {
-    {"sreg", NFTA_BITWISE_SREG, FieldKind::Be32}, {"dreg", NFTA_BITWISE_DREG, FieldKind::Be32},
-    {"op", NFTA_BITWISE_OP, FieldKind::Be32},     {"len", NFTA_BITWISE_LEN, FieldKind::Be32},
-    {"mask", NFTA_BITWISE_MASK, FieldKind::Data}, {"xor", NFTA_BITWISE_XOR, FieldKind::Data},
-    {"data", NFTA_BITWISE_DATA, FieldKind::Data},
-};
-}  // namespace
-
-const ExprSpec bitwise{"bitwise", kFields, std::size(kFields), NFTA_BITWISE_MAX};
-
-}  // namespace np::nft::expr
+NP_NFT_EXPR(bitwise, NFTA_BITWISE_MAX, {"sreg", NFTA_BITWISE_SREG, Be32}, {"dreg", NFTA_BITWISE_DREG, Be32},
+            {"op", NFTA_BITWISE_OP, Be32}, {"len", NFTA_BITWISE_LEN, Be32}, {"mask", NFTA_BITWISE_MASK, Data},
+            {"xor", NFTA_BITWISE_XOR, Data}, {"data", NFTA_BITWISE_DATA, Data})

@@ -4,15 +4,5 @@
 //   NFTA_IMMEDIATE_DREG be32 | DATA nft_data (a value, or NFTA_DATA_VERDICT)
 #include "nft/expr.h"
 
-namespace np::nft::expr {
-
-namespace {
-constexpr FieldSpec kFields[] = {
-    {"dreg", NFTA_IMMEDIATE_DREG, FieldKind::Be32},
-    {"data", NFTA_IMMEDIATE_DATA, FieldKind::DataOrVerdict},
-};
-}  // namespace
-
-const ExprSpec immediate{"immediate", kFields, std::size(kFields), NFTA_IMMEDIATE_MAX};
-
-}  // namespace np::nft::expr
+NP_NFT_EXPR(immediate, NFTA_IMMEDIATE_MAX, {"dreg", NFTA_IMMEDIATE_DREG, Be32},
+            {"data", NFTA_IMMEDIATE_DATA, DataOrVerdict})

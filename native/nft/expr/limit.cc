@@ -4,16 +4,6 @@
 //   PKT_BYTES) | FLAGS be32 (NFT_LIMIT_F_INV)
 #include "nft/expr.h"
 
-namespace np::nft::expr {
-
-namespace {
-constexpr FieldSpec kFields[] = {
-    {"rate", NFTA_LIMIT_RATE, FieldKind::Be64}, {"unit", NFTA_LIMIT_UNIT, FieldKind::Be64},
-    {"burst", NFTA_LIMIT_BURST, FieldKind::Be32}, {"limitType", NFTA_LIMIT_TYPE, FieldKind::Be32},
-    {"flags", NFTA_LIMIT_FLAGS, FieldKind::Be32},
-};
-}  // namespace
-
-const ExprSpec limit{"limit", kFields, std::size(kFields), NFTA_LIMIT_MAX};
-
-}  // namespace np::nft::expr
+NP_NFT_EXPR(limit, NFTA_LIMIT_MAX, {"rate", NFTA_LIMIT_RATE, Be64}, {"unit", NFTA_LIMIT_UNIT, Be64},
+            {"burst", NFTA_LIMIT_BURST, Be32}, {"limitType", NFTA_LIMIT_TYPE, Be32},
+            {"flags", NFTA_LIMIT_FLAGS, Be32})

@@ -3,19 +3,6 @@
 //   NFTA_LOG_PREFIX str | GROUP be16 | SNAPLEN be32 | QTHRESHOLD be16 | LEVEL be32 | FLAGS be32
 #include "nft/expr.h"
 
-namespace np::nft::expr {
-
-namespace {
-constexpr FieldSpec kFields[] = {
-    {"prefix", NFTA_LOG_PREFIX, FieldKind::Strz},
-    {"group", NFTA_LOG_GROUP, FieldKind::Be16},
-    {"snaplen", NFTA_LOG_SNAPLEN, FieldKind::Be32},
-    {"qthreshold", NFTA_LOG_QTHRESHOLD, FieldKind::Be16},
-    {"level", NFTA_LOG_LEVEL, FieldKind::Be32},
-    {"flags", NFTA_LOG_FLAGS, FieldKind::Be32},
-};
-}  // namespace
-
-const ExprSpec log{"log", kFields, std::size(kFields), NFTA_LOG_MAX};
-
-}  // namespace np::nft::expr
+NP_NFT_EXPR(log, NFTA_LOG_MAX, {"prefix", NFTA_LOG_PREFIX, Strz}, {"group", NFTA_LOG_GROUP, Be16},
+            {"snaplen", NFTA_LOG_SNAPLEN, Be32}, {"qthreshold", NFTA_LOG_QTHRESHOLD, Be16},
+            {"level", NFTA_LOG_LEVEL, Be32}, {"flags", NFTA_LOG_FLAGS, Be32})

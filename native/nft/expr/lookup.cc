@@ -5,16 +5,5 @@
 //   FLAGS be32 (NFT_LOOKUP_F_INV)
 #include "nft/expr.h"
 
-namespace np::nft::expr {
-
-namespace {
-constexpr FieldSpec kFields[] = {
-    {"sreg", NFTA_LOOKUP_SREG, FieldKind::Be32}, {"dreg", NFTA_LOOKUP_DREG, FieldKind::Be32},
-    {"set", NFTA_LOOKUP_SET, FieldKind::Strz},   {"setId", NFTA_LOOKUP_SET_ID, FieldKind::Be32},
-    {"flags", NFTA_LOOKUP_FLAGS, FieldKind::Be32},
-};
-}  // namespace
-
-const ExprSpec lookup{"lookup", kFields, std::size(kFields), NFTA_LOOKUP_MAX};
-
-}  // namespace np::nft::expr
+NP_NFT_EXPR(lookup, NFTA_LOOKUP_MAX, {"sreg", NFTA_LOOKUP_SREG, Be32}, {"dreg", NFTA_LOOKUP_DREG, Be32},
+            {"set", NFTA_LOOKUP_SET, Strz}, {"setId", NFTA_LOOKUP_SET_ID, Be32}, {"flags", NFTA_LOOKUP_FLAGS, Be32})

@@ -3,16 +3,5 @@
 //   NFTA_META_KEY be32 (NFT_META_*) | DREG be32 | SREG be32
 #include "nft/expr.h"
 
-namespace np::nft::expr {
-
-namespace {
-constexpr FieldSpec kFields[] = {
-    {"key", NFTA_META_KEY, FieldKind::Be32},
-    {"dreg", NFTA_META_DREG, FieldKind::Be32},
-    {"sreg", NFTA_META_SREG, FieldKind::Be32},
-};
-}  // namespace
-
-const ExprSpec meta{"meta", kFields, std::size(kFields), NFTA_META_MAX};
-
-}  // namespace np::nft::expr
+NP_NFT_EXPR(meta, NFTA_META_MAX, {"key", NFTA_META_KEY, Be32}, {"dreg", NFTA_META_DREG, Be32},
+            {"sreg", NFTA_META_SREG, Be32})

@@ -5,17 +5,7 @@
 //   FLAGS be32 (NF_NAT_RANGE_*)
 #include "nft/expr.h"
 
-namespace np::nft::expr {
-
-namespace {
-constexpr FieldSpec kFields[] = {
-    {"natType", NFTA_NAT_TYPE, FieldKind::Be32},          {"family", NFTA_NAT_FAMILY, FieldKind::Be32},
-    {"regAddrMin", NFTA_NAT_REG_ADDR_MIN, FieldKind::Be32}, {"regAddrMax", NFTA_NAT_REG_ADDR_MAX, FieldKind::Be32},
-    {"regProtoMin", NFTA_NAT_REG_PROTO_MIN, FieldKind::Be32}, {"regProtoMax", NFTA_NAT_REG_PROTO_MAX, FieldKind::Be32},
-    {"flags", NFTA_NAT_FLAGS, FieldKind::Be32},
-};
-}  // namespace
-
-const ExprSpec nat{"nat", kFields, std::size(kFields), NFTA_NAT_MAX};
-
-}  // namespace np::nft::expr
+NP_NFT_EXPR(nat, NFTA_NAT_MAX, {"natType", NFTA_NAT_TYPE, Be32}, {"family", NFTA_NAT_FAMILY, Be32},
+            {"regAddrMin", NFTA_NAT_REG_ADDR_MIN, Be32}, {"regAddrMax", NFTA_NAT_REG_ADDR_MAX, Be32},
+            {"regProtoMin", NFTA_NAT_REG_PROTO_MIN, Be32}, {"regProtoMax", NFTA_NAT_REG_PROTO_MAX, Be32},
+            {"flags", NFTA_NAT_FLAGS, Be32})

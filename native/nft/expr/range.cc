@@ -3,17 +3,5 @@
 //   NFTA_RANGE_SREG be32 | OP be32 (NFT_RANGE_EQ/NEQ) | FROM_DATA nft_data | TO_DATA nft_data
 #include "nft/expr.h"
 
-namespace np::nft::expr {
-
-namespace {
-constexpr FieldSpec kFields[] = {
-    {"sreg", NFTA_RANGE_SREG, FieldKind::Be32},
-    {"op", NFTA_RANGE_OP, FieldKind::Be32},
-    {"from", NFTA_RANGE_FROM_DATA, FieldKind::Data},
-    {"to", NFTA_RANGE_TO_DATA, FieldKind::Data},
-};
-}  // namespace
-
-const ExprSpec range{"range", kFields, std::size(kFields), NFTA_RANGE_MAX};
-
-}  // namespace np::nft::expr
+NP_NFT_EXPR(range, NFTA_RANGE_MAX, {"sreg", NFTA_RANGE_SREG, Be32}, {"op", NFTA_RANGE_OP, Be32},
+            {"from", NFTA_RANGE_FROM_DATA, Data}, {"to", NFTA_RANGE_TO_DATA, Data})

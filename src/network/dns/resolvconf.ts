@@ -1,7 +1,7 @@
 // resolv.conf: reading the host's (the resolver's upstreams, the containers' search
 // domains and options) and producing a container's.
 import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
+import { ipFamily } from '../../ip';
 import { driverOf } from '../drivers';
 import type { NetworkInfo } from '../types';
 
@@ -24,7 +24,7 @@ export function parseResolvConf(text: string): ResolvConf {
     const [key, ...args] = line.split(/\s+/);
     if (key === 'nameserver' && args[0] !== undefined) {
       // A scoped IPv6 address (fe80::1%eth0) is kept whole: the forwarder can use it.
-      if (isIP(args[0].replace(/%.*$/, '')) !== 0) out.nameservers.push(args[0]);
+      if (ipFamily(args[0].replace(/%.*$/, '')) !== 0) out.nameservers.push(args[0]);
     } else if (key === 'search' || key === 'domain') {
       out.search = args;
     } else if (key === 'options') {

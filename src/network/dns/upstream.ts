@@ -7,6 +7,7 @@
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import * as packet from 'dns-packet';
+import { ipFamily } from '../../ip';
 
 /** An upstream resolver. */
 export interface Upstream {
@@ -29,7 +30,7 @@ export function parseUpstream(spec: string): Upstream {
     address = m4[1]!;
     port = Number(m4[2]);
   }
-  const family = net.isIP(address.replace(/%.*$/, ''));
+  const family = ipFamily(address.replace(/%.*$/, ''));
   if (family === 0) throw new TypeError(`upstream ${JSON.stringify(spec)} is not an address (address, address:port or [ipv6]:port)`);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(`upstream ${JSON.stringify(spec)}: port must be 1-65535`);
   return { address, port, family: family as 4 | 6 };

@@ -261,9 +261,9 @@ async function ensureBridge(ctx: DriverContext, net: NetworkInfo): Promise<boole
       up: true,
     });
   }
-  if (net.subnet !== '') b.addresses.replace(net.bridge, `${net.gateway}/${parseCidr(net.subnet).prefixlen}`, { broadcast: true });
+  if (net.subnet !== '') b.addresses.replace({ dev: net.bridge, address: `${net.gateway}/${parseCidr(net.subnet).prefixlen}`, broadcast: true });
   if (net.ipv6Subnet && net.ipv6Gateway) {
-    b.addresses.replace(net.bridge, `${net.ipv6Gateway}/${parseCidr(net.ipv6Subnet).prefixlen}`, { nodad: true });
+    b.addresses.replace({ dev: net.bridge, address: `${net.ipv6Gateway}/${parseCidr(net.ipv6Subnet).prefixlen}`, nodad: true });
   }
   if (link && !link.up) b.links.set(net.bridge, { up: true });
   await b.commit();
@@ -296,7 +296,7 @@ async function ensureBridge(ctx: DriverContext, net: NetworkInfo): Promise<boole
       [`net/ipv6/conf/${net.bridge}/accept_dad`, 0],
     );
   }
-  for (const [k, v] of sysctls) await host.sysctl.set(k, v);
+  for (const [k, v] of sysctls) await host.sysctl.set({ [k]: v });
   return made;
 }
 
@@ -332,8 +332,8 @@ export async function enableIpv6Forwarding(host: Netns, warn: (message: string) 
     if (!l) continue;
     const key = `net/ipv6/conf/${l.name}/accept_ra`;
     if ((await host.sysctl.get(key).catch(() => '')).trim() !== '1') continue;
-    await host.sysctl.set(key, 2);
+    await host.sysctl.set({ [key]: 2 });
     warn(`${l.name} has routes from router advertisements: accept_ra set to 2 there, so that it keeps taking them once IPv6 forwarding is on`);
   }
-  await host.sysctl.set(all, 1);
+  await host.sysctl.set({ [all]: 1 });
 }

@@ -53,10 +53,9 @@
 // VTEP follows its latest report (replace semantics). Peers and remote endpoints are
 // records in the store (kinds 'peer' and 'remote', one row each), written before the
 // kernel entries they describe; reopening the controller makes the kernel match them.
-import { native } from '../../binding';
-import { call, NetlinkError } from '../../errors';
+import { NetlinkError } from '../../errors';
 import { fdbRequest } from '../../fdb';
-import { DevResolver, neighbourRequest, resolveRequest, type PendingNeighRequest } from '../../neighbours';
+import { applyNeighRequests, neighbourRequest, type PendingNeighRequest } from '../../neighbours';
 import type { Netns } from '../../netns';
 import type { LinkSpec } from '../../spec';
 import type { Neighbour } from '../../types';
@@ -373,7 +372,7 @@ async function ensureLinks(ctx: DriverContext, net: NetworkInfo, endpoints: read
   if (b.size > 0) await b.commit();
   for (const [key, want] of [...(net.subnet !== '' ? GC_THRESH(4) : []), ...(net.ipv6Subnet !== undefined ? GC_THRESH(6) : [])]) {
     const now = Number(await host.sysctl.get(key).catch(() => 'NaN'));
-    if (Number.isFinite(now) && now < want) await host.sysctl.set(key, want);
+    if (Number.isFinite(now) && now < want) await host.sysctl.set({ [key]: want });
   }
 }
 
@@ -506,10 +505,7 @@ function requests(devs: Devs, want: Desired, keys: Keys): PendingNeighRequest[] 
 // One RTM_NEWNEIGH/RTM_DELNEIGH per entry, as few sendmsg as the socket allows; a
 // delete that finds nothing is fine. Devices are ifindexes: no lookup.
 async function send(host: Netns, reqs: PendingNeighRequest[]): Promise<void> {
-  if (reqs.length === 0) return;
-  const devs = new DevResolver(host);
-  const resolved = await Promise.all(reqs.map((r) => resolveRequest(r, devs)));
-  await call(native.neighApply(host.handle(), resolved, false, true));
+  await applyNeighRequests(host, reqs, { ignoreMissing: true });
 }
 
 // send() on the overlay's links by their kept ifindexes; if one is stale (ENODEV: the link

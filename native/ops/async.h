@@ -1,42 +1,26 @@
-// The native boundary: async workers, errors, handles and decoded objects as JS values.
+// Asynchronous work at the native boundary.
 //
-// Every async operation is a baton: its inputs are copied into C++ values on the JS
-// thread, the work runs on the libuv pool without touching Napi or env, and the result
-// (or error) is turned into JS on the JS thread.
+// Every async operation is a baton: its inputs are read into C++ values on the JS
+// thread (reader.h), the work runs on the libuv pool (or the namespace thread) without
+// touching Napi or env, and the result, or the error, is turned into JS on the JS
+// thread (errors.h for errors).
 #pragma once
 
 #include <napi.h>
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
-#include <string>
 #include <utility>
+#include <vector>
 
+#include "netlink/builder.h"
 #include "netlink/socket.h"
 #include "netns/netns.h"
-#include "rtnl/addr.h"
-#include "rtnl/link.h"
-#include "rtnl/neigh.h"
-#include "rtnl/route.h"
+#include "ops/errors.h"
 
 namespace np::js {
-
-// An error caught on the pool thread, kept as plain data until OnError.
-struct Failure {
-  int err = 0;
-  std::string op;
-  std::string message;
-  std::string ext;
-  bool from_kernel = false;
-  int step = -1;
-  int64_t missing_attr = -1;
-};
-
-Failure capture_current_exception();
-// A JS Error carrying errno/op/extack/step, which the TypeScript layer turns into a
-// NetlinkError.
-Napi::Error to_error(Napi::Env env, const Failure& f);
 
 // One async operation's state: the promise, the work, its result or failure, and how
 // the result becomes JS. run() happens off the JS thread (touching no Napi), settle()
@@ -72,8 +56,8 @@ class Baton {
     }
     try {
       deferred_.Resolve(to_js_(env, *result_));
-    } catch (const Napi::Error& e) {
-      deferred_.Reject(e.Value());
+    } catch (...) {
+      deferred_.Reject(current_to_js(env).Value());
     }
   }
 
@@ -107,13 +91,18 @@ class FnWorker : public Napi::AsyncWorker {
   Baton<R> baton_;
 };
 
+// The promise of op, taken before `submit` hands op over (to run, settle and be deleted).
+template <typename Op, typename Submit>
+Napi::Promise submitted(Op* op, Submit&& submit) {
+  auto p = op->promise();
+  submit(op);
+  return p;
+}
+
 // Queues work on the libuv pool and returns its promise.
 template <typename R>
-Napi::Promise run_async(Napi::Env env, std::function<R()> work, typename FnWorker<R>::ToJs to_js) {
-  auto* w = new FnWorker<R>(env, std::move(work), std::move(to_js));
-  auto p = w->promise();
-  w->Queue();
-  return p;
+Napi::Promise run_async(Napi::Env env, std::function<R()> work, typename Baton<R>::ToJs to_js) {
+  return submitted(new FnWorker<R>(env, std::move(work), std::move(to_js)), [](auto* w) { w->Queue(); });
 }
 
 // Work that runs on the namespace thread itself rather than on the libuv pool: for an
@@ -146,67 +135,58 @@ class NsFnOp : public NsOp {
 
 // Runs work on the namespace thread and returns its promise.
 template <typename R>
-Napi::Promise run_on_ns_thread(Napi::Env env, std::function<R()> work, typename FnWorker<R>::ToJs to_js) {
-  auto* op = new NsFnOp<R>(env, std::move(work), std::move(to_js));
-  auto p = op->promise();
-  submit_ns_op(env, op);
-  return p;
+Napi::Promise run_on_ns_thread(Napi::Env env, std::function<R()> work, typename Baton<R>::ToJs to_js) {
+  return submitted(new NsFnOp<R>(env, std::move(work), std::move(to_js)), [env](auto* op) { submit_ns_op(env, op); });
 }
 
-// Queues work(socket) on the libuv pool with the namespace's netlink socket of
-// `protocol` (opened on first use), holding the socket's mutex for the whole exchange.
+// fn(socket) with the namespace's netlink socket of `protocol` (opened on first use),
+// holding the socket's mutex for the whole exchange.
+template <typename F>
+auto with_socket(const std::shared_ptr<ns::NsHandle>& h, int protocol, F&& fn) {
+  auto sock = h->socket(protocol);
+  std::lock_guard<std::mutex> lk(sock->mutex());
+  return fn(*sock);
+}
+
+// Queues fn(socket) on the libuv pool (see with_socket) and returns its promise.
 template <typename R, typename Work>
 Napi::Promise on_socket(Napi::Env env, std::shared_ptr<ns::NsHandle> h, int protocol, Work work,
                         typename FnWorker<R>::ToJs to_js) {
   return run_async<R>(
-      env,
-      [h, protocol, work] {
-        auto sock = h->socket(protocol);
-        std::lock_guard<std::mutex> lk(sock->mutex());
-        return work(*sock);
+      env, [h, protocol, work] { return with_socket(h, protocol, work); }, std::move(to_js));
+}
+
+// One request (a get or a dump) whose replies of type `want` are decoded and
+// collected; a dump interrupted by a change (NLM_F_DUMP_INTR) starts over.
+template <typename T, typename Encode, typename Decode>
+std::vector<T> collect(nl::Socket& sock, const char* op, uint16_t want, Encode&& encode, Decode&& decode) {
+  nl::Builder b(4096);
+  encode(b);
+  std::vector<T> out;
+  sock.request(
+      b,
+      [&](size_t, const nlmsghdr* m) {
+        if (m->nlmsg_type == want) out.push_back(decode(m));
       },
-      std::move(to_js));
+      op, [&] { out.clear(); });
+  return out;
 }
 
-// Runs fn on the JS thread, turning C++ exceptions into JS exceptions.
-template <typename F>
-Napi::Value guard(Napi::Env env, F&& fn) {
-  try {
-    return fn();
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (...) {
-    throw to_error(env, capture_current_exception());
-  }
+// The first reply of type `want` to a single request (ENOENT-like cases are the
+// kernel's error, thrown by the socket).
+template <typename T, typename Encode, typename Decode>
+T get_one(nl::Socket& sock, const char* op, uint16_t want, Encode&& encode, Decode&& decode) {
+  nl::Builder b(4096);
+  encode(b);
+  T out{};
+  bool got = false;
+  sock.request(b, [&](size_t, const nlmsghdr* m) {
+    if (m->nlmsg_type == want && !got) {
+      out = decode(m);
+      got = true;
+    }
+  }, op);
+  return out;
 }
-
-// Namespace handles cross the boundary as opaque externals.
-Napi::Value wrap_handle(Napi::Env env, std::shared_ptr<ns::NsHandle> h);
-std::shared_ptr<ns::NsHandle> unwrap_handle(const Napi::Value& v);
-
-std::string arg_string(const Napi::CallbackInfo& info, size_t i, const char* what);
-uint32_t arg_u32(const Napi::CallbackInfo& info, size_t i, const char* what);
-
-Napi::Object link_to_js(Napi::Env env, const rtnl::Link& l);
-Napi::Array links_to_js(Napi::Env env, const std::vector<rtnl::Link>& links);
-Napi::Object address_to_js(Napi::Env env, const rtnl::Address& a);
-Napi::Object route_to_js(Napi::Env env, const rtnl::Route& r);
-// Names as iproute2 prints them; numbers for values without a name.
-Napi::Value scope_to_js(Napi::Env env, uint8_t scope);
-Napi::Value rtn_type_to_js(Napi::Env env, uint8_t type);
-Napi::Value protocol_to_js(Napi::Env env, uint8_t proto);
-
-template <typename T, typename F>
-Napi::Array array_to_js(Napi::Env env, const std::vector<T>& v, F&& one) {
-  auto arr = Napi::Array::New(env, v.size());
-  for (size_t i = 0; i < v.size(); i++) arr.Set(i, one(env, v[i]));
-  return arr;
-}
-
-// Neighbour and FDB entries as { cols: Uint32Array, text: string, tickMs }, which
-// src/neigh-table.ts turns into Neighbour and FdbEntry objects.
-Napi::Object neigh_table_to_js(Napi::Env env, const rtnl::NeighTable& t);
-
-Napi::Buffer<uint8_t> builder_to_buffer(Napi::Env env, const nl::Builder& b);
 
 }  // namespace np::js
