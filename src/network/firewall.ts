@@ -367,7 +367,7 @@ export class Firewall {
   async damage(nets: readonly NetworkInfo[], eps: readonly Publisher[]): Promise<string | undefined> {
     let listing;
     try {
-      listing = await this.#ns.nft.listTable(F, this.table);
+      listing = await this.#ns.nft.listTable({ family: F, name: this.table });
     } catch (e) {
       if ((e as NetlinkError).code === 'ENOENT') return `table inet ${this.table} is gone`;
       throw e;
@@ -376,11 +376,11 @@ export class Firewall {
     for (const r of listing.rules) rules.set(r.chain, (rules.get(r.chain) ?? 0) + 1);
     const chainNames = new Set(listing.chains.map((c) => c.name));
     const sets = new Map(listing.sets.map((x) => [x.name, x]));
-    for (const c of BASE_CHAINS) {
+    for (const { name: c } of BASE_CHAINS) {
       if (!chainNames.has(c)) return `chain ${c} is gone`;
       if (c !== 'user_forward' && (rules.get(c) ?? 0) === 0) return `chain ${c} was flushed`;
     }
-    for (const x of BASE_SETS) if (!sets.has(x)) return `set ${x} is gone`;
+    for (const { name: x } of [...BASE_SETS4, ...BASE_SETS6]) if (!sets.has(x)) return `set ${x} is gone`;
     for (const net of nets) {
       if (net.driver !== 'bridge') continue;
       const c = chains(net);

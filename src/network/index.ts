@@ -13,7 +13,6 @@ export { Networks, type NetworksOptions, type GcResult } from './networks';
 export type { NetworkController } from './network';
 export type { NetworkStore, NetworkStoreOptions, StoreTx, StoredEndpoint, EndpointPhase, StoreTable, StoreRowChange } from './store';
 export type { Adopted, RebuildResult, RebuildScan, ScannedNamespace } from './rebuild';
-export type { Publisher } from './firewall';
 export { Network } from './network';
 export { OverlayNetwork, VXLAN_PORT, registerDriver, type OverlayUpdate, type OverlayUpdateResult, type OverlayState } from './drivers';
 export type {
