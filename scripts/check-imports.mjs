@@ -24,7 +24,9 @@ export const LAYERS = [
   ['primitives', ['spec', 'ifindex', 'links', 'addresses', 'routes', 'batch', 'neighbours', 'fdb', 'neigh-table', 'sysctl', 'monitor', 'conntrack']],
   ['nft', ['nft/']],
   ['namespaces', ['netns', 'attach', 'pool', 'codec']],
-  ['networks', ['network/']],
+  // The daemon's client is what Networks.connect returns: a peer of the network layer.
+  ['networks', ['network/', 'daemon/client']],
+  ['services', ['daemon/', 'cni/']],
   ['entry points', ['index', 'etcd', 'cli', 'show', 'demo', 'demo-agent']],
 ];
 

@@ -163,9 +163,17 @@ describe('neighbours', () => {
 describe('neighbour dumps of a big table', () => {
   it('list and listSync return what ip -j neigh shows for 2,000 entries, and the device filter exactly that device\'s', async () => {
     const ns = await scope.ns('nbig');
-    // Devices stay down: no automatic entries appear while the two views are taken.
+    // Devices stay down: no automatic entries appear while the two views are taken. The
+    // timers that move an entry on (delay -> probe -> failed, reachable -> stale) are made
+    // an hour long (per device: a namespace other than the first has no neigh/default): a
+    // slow run must not see a state change between the two views.
     for (let i = 0; i < 4; i++) ip(ns.name!, 'link', 'add', `a${i}`, 'type', 'veth', 'peer', 'name', `b${i}`);
     const devs = ['a0', 'b0', 'a1', 'b1', 'a2', 'b2', 'a3', 'b3'];
+    await ns.sysctl.set(Object.fromEntries(devs.flatMap((d) => [
+      [`net.ipv4.neigh.${d}.delay_first_probe_time`, 3600],
+      [`net.ipv4.neigh.${d}.retrans_time_ms`, 3_600_000],
+      [`net.ipv4.neigh.${d}.base_reachable_time_ms`, 3_600_000],
+    ])));
     const hex = (i: number): string => (i & 255).toString(16).padStart(2, '0');
     const specs: NeighbourSpec[] = [];
     for (let i = 0; i < 2000; i++) {

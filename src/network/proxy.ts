@@ -13,13 +13,11 @@
 // relayed to the container's IPv6 address. SCTP has no userland socket in Node: not
 // relayed. Like the resolver, it listens in this process's network namespace.
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
-import { watch, type FSWatcher } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import * as path from 'node:path';
-import { Netns } from '../netns';
 import type { Networks } from './networks';
 import { portBindings } from './ports';
-import { DB_FILE, NetworkStore } from './store';
+import { followedStore } from './follower';
+import type { NetworkStore } from './store';
 import type { EndpointInfo } from './types';
 
 /** Options of LoopbackProxy.open: the state to follow (a controller's, or a state directory read-only). */
@@ -60,8 +58,7 @@ export class LoopbackProxy {
   readonly #listeners = new Map<string, Listener>();
   readonly #failed = new Map<string, string>();
   #off: (() => void) | undefined;
-  #poll: NodeJS.Timeout | undefined;
-  #watcher: FSWatcher | undefined;
+  #unfollow: (() => void) | undefined;
   #pending = false;
   #closed = false;
   #udpFlows = 0;
@@ -88,25 +85,7 @@ export class LoopbackProxy {
    * when `networks` lives in another network namespace than this process.
    */
   static async open(opts: LoopbackProxyOptions): Promise<LoopbackProxy> {
-    if (typeof opts !== 'object' || opts === null) throw new TypeError('LoopbackProxy.open needs options');
-    if ((opts.networks === undefined) === (opts.stateDir === undefined)) throw new TypeError('LoopbackProxy.open needs either networks or stateDir');
-    let store: NetworkStore;
-    let own = false;
-    if (opts.networks !== undefined) {
-      const here = await Netns.current();
-      try {
-        if (opts.networks.host.id !== here.id) {
-          throw new Error('LoopbackProxy: the networks live in another network namespace than this process, and [::1] is this namespace\'s. Run it in that namespace.');
-        }
-      } finally {
-        here.close();
-      }
-      store = opts.networks.stateStore;
-    } else {
-      if (typeof opts.stateDir !== 'string' || opts.stateDir.length === 0) throw new TypeError('stateDir must be a directory path');
-      store = NetworkStore.open(opts.stateDir, { readOnly: true, check: false });
-      own = true;
-    }
+    const { store, own } = await followedStore(opts, 'LoopbackProxy', "[::1] is this namespace's. Run it in that namespace.");
     const p = new LoopbackProxy(store, own, opts);
     try {
       await p.#start();
@@ -131,26 +110,7 @@ export class LoopbackProxy {
     this.#store.sync();
     this.#off = this.#store.onChange(() => this.#schedule());
     await this.#reconcile();
-    this.#poll = setInterval(() => this.#sync(), this.#o.pollMs);
-    this.#poll.unref();
-    try {
-      this.#watcher = watch(path.join(this.#store.dir, `${DB_FILE}-wal`), { persistent: false }, () => this.#sync());
-      this.#watcher.on('error', () => {
-        this.#watcher?.close();
-        this.#watcher = undefined;
-      });
-    } catch {
-      // No journal yet: the poll alone.
-    }
-  }
-
-  #sync(): void {
-    if (this.#closed || this.#store.closed) return;
-    try {
-      this.#store.sync();
-    } catch (e) {
-      this.#o.warn(`could not read the state: ${(e as Error).message}`);
-    }
+    this.#unfollow = this.#store.follow(this.#o.pollMs, this.#o.warn);
   }
 
   // Changes come in bursts (an attach is two transactions): one reconcile per turn.
@@ -285,8 +245,7 @@ export class LoopbackProxy {
     if (this.#closed) return;
     this.#closed = true;
     this.#off?.();
-    if (this.#poll) clearInterval(this.#poll);
-    this.#watcher?.close();
+    this.#unfollow?.();
     for (const l of this.#listeners.values()) l.close();
     this.#listeners.clear();
     if (this.#ownStore) this.#store.close();

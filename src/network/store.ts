@@ -20,7 +20,7 @@
 // Their commits are not fsynced (synchronous=NORMAL): they describe kernel objects that
 // a reboot destroys anyway, and a crash of the process loses nothing committed. Network
 // definitions, which users expect back after a reboot, are committed with a sync.
-import { closeSync, constants as C, existsSync, mkdirSync, openSync, readdirSync, unlinkSync } from 'node:fs';
+import { closeSync, constants as C, existsSync, mkdirSync, openSync, readdirSync, unlinkSync, watch, type FSWatcher } from 'node:fs';
 import * as path from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { writeFileDurable } from '../files';
@@ -419,6 +419,40 @@ export class NetworkStore {
   }
 
   // --- reading --------------------------------------------------------------------
+
+  /**
+   * Follows other processes' commits without being asked: sync() every `pollMs` (one
+   * PRAGMA when nothing changed) and at once when the kernel says the journal changed (a
+   * watch on the WAL file; the poll is the backstop, alone where there is no journal yet
+   * or no inotify). A failed read goes to `warn`. Returns the function that stops it.
+   * What the resolver and the LoopbackProxy run to see other controllers' changes.
+   */
+  follow(pollMs: number, warn: (message: string) => void): () => void {
+    const tick = (): void => {
+      if (this.closed) return;
+      try {
+        this.sync();
+      } catch (e) {
+        warn(`could not read the state: ${(e as Error).message}`);
+      }
+    };
+    const poll = setInterval(tick, pollMs);
+    poll.unref();
+    let watcher: FSWatcher | undefined;
+    try {
+      watcher = watch(path.join(this.dir, `${DB_FILE}-wal`), { persistent: false }, tick);
+      watcher.on('error', () => {
+        watcher?.close();
+        watcher = undefined;
+      });
+    } catch {
+      // No journal file yet (or no inotify): the poll alone.
+    }
+    return () => {
+      clearInterval(poll);
+      watcher?.close();
+    };
+  }
 
   /**
    * Brings the in-memory state up to date with other processes' commits: one PRAGMA when

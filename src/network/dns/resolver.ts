@@ -9,14 +9,13 @@
 //
 // Wire format: dns-packet (decode and encode); this file never builds DNS bytes by hand.
 import * as dgram from 'node:dgram';
-import { statSync, watch, type FSWatcher } from 'node:fs';
+import { statSync } from 'node:fs';
 import * as net from 'node:net';
-import * as path from 'node:path';
 import * as packet from 'dns-packet';
-import { Netns } from '../../netns';
 import { normalizeIp } from '../ipam';
 import type { Networks } from '../networks';
-import { DB_FILE, NetworkStore } from '../store';
+import { followedStore } from '../follower';
+import type { NetworkStore } from '../store';
 import type { NetworkInfo } from '../types';
 import { HOST_RESOLV_CONF, readHostResolvConf } from './resolvconf';
 import { Forwarder, parseUpstream, type ForwarderStats, type Upstream } from './upstream';
@@ -131,9 +130,8 @@ export class Resolver {
   #upstreams: Upstream[] = [];
   #resolvStamp = '';
   #resolvCheckedAt = 0;
-  #poll: NodeJS.Timeout | undefined;
+  #unfollow: (() => void) | undefined;
   #retry: NodeJS.Timeout | undefined;
-  #watcher: FSWatcher | undefined;
   #reconciling: Promise<void> = Promise.resolve();
   #reconcileAgain = false;
   #closed = false;
@@ -177,28 +175,11 @@ export class Resolver {
    * process (the sockets would be opened in the wrong one).
    */
   static async open(opts: ResolverOptions): Promise<Resolver> {
-    if (typeof opts !== 'object' || opts === null) throw new TypeError('Resolver.open needs options');
-    if ((opts.networks === undefined) === (opts.stateDir === undefined)) throw new TypeError('Resolver.open needs either networks or stateDir');
-    let store: NetworkStore;
-    let own = false;
-    if (opts.networks !== undefined) {
-      const here = await Netns.current();
-      try {
-        if (opts.networks.host.id !== here.id) {
-          throw new Error(
-            'Resolver: the networks live in another network namespace than this process, and the resolver listens in its own. ' +
-              'Run the resolver in that namespace (e.g. `ip netns exec <host-netns> netplumb dns --state-dir DIR`).',
-          );
-        }
-      } finally {
-        here.close();
-      }
-      store = opts.networks.stateStore;
-    } else {
-      if (typeof opts.stateDir !== 'string' || opts.stateDir.length === 0) throw new TypeError('stateDir must be a directory path');
-      store = NetworkStore.open(opts.stateDir, { readOnly: true, check: false });
-      own = true;
-    }
+    const { store, own } = await followedStore(
+      opts,
+      'Resolver',
+      'the resolver listens in its own. Run the resolver in that namespace (e.g. `ip netns exec <host-netns> netplumb dns --state-dir DIR`).',
+    );
     let r: Resolver | undefined;
     try {
       r = new Resolver(store, own, opts);
@@ -215,29 +196,9 @@ export class Resolver {
     this.#store.sync();
     this.#reconcile();
     await this.#reconciling;
-    // Other processes' commits: one PRAGMA per tick when nothing changed (docs/dns.md has
-    // the measurement behind polling rather than watching alone). A watch on the journal
-    // wakes it at once when the kernel says the file changed; the poll is the backstop.
-    this.#poll = setInterval(() => this.#sync(), this.#o.pollMs);
-    this.#poll.unref();
-    try {
-      this.#watcher = watch(path.join(this.#store.dir, `${DB_FILE}-wal`), { persistent: false }, () => this.#sync());
-      this.#watcher.on('error', () => {
-        this.#watcher?.close();
-        this.#watcher = undefined;
-      });
-    } catch {
-      // No journal file yet (or no inotify): the poll alone.
-    }
-  }
-
-  #sync(): void {
-    if (this.#closed || this.#store.closed) return;
-    try {
-      this.#store.sync();
-    } catch (e) {
-      this.#o.warn(`could not read the state: ${(e as Error).message}`);
-    }
+    // Other processes' commits (docs/dns.md has the measurement behind polling besides
+    // watching the journal).
+    this.#unfollow = this.#store.follow(this.#o.pollMs, this.#o.warn);
   }
 
   /** Where it listens now. */
@@ -258,9 +219,8 @@ export class Resolver {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    clearInterval(this.#poll);
+    this.#unfollow?.();
     clearTimeout(this.#retry);
-    this.#watcher?.close();
     this.#zone.close();
     this.#fwd.close();
     await this.#reconciling.catch(() => undefined);
