@@ -63,6 +63,21 @@ export async function dig(ns: Netns, server: string, args: string[], opts: { por
   return { status, flags, answers, out };
 }
 
+/**
+ * dig, asked again (every 50 ms, 20 times at most) until `ok` holds: for a name the
+ * resolver learns from another process's commit (it follows the state within 100 ms;
+ * until it has bound a new network's gateway a query meets a closed port or nothing, and
+ * until it has read the container the name goes upstream). Returns the last answer.
+ */
+export async function digUntil(ns: Netns, server: string, args: string[], ok: (d: Dig) => boolean): Promise<Dig> {
+  let r = await dig(ns, server, args);
+  for (let i = 0; i < 20 && !ok(r); i++) {
+    await new Promise((res) => setTimeout(res, 50));
+    r = await dig(ns, server, args, { timeSec: 1 });
+  }
+  return r;
+}
+
 const nsswitch = new Set<string>();
 
 /**

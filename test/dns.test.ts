@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EndpointInfo, type Network, Networks, Netns, Resolver } from '../src';
-import { ContainerShell, dig, DigLoop, Proc, ROOT } from './dns-helpers';
+import { ContainerShell, dig, DigLoop, digUntil, Proc, ROOT } from './dns-helpers';
 import { ip as ipcmd, Scope, tryRun } from './helpers';
 import { exec, HOST_IP, joinOutside, OUT_IP } from './traffic';
 
@@ -203,8 +203,10 @@ describe.skipIf(!haveDig)('dns: the resolver on each network gateway', () => {
     const I = await nets.create({ name: 'inner', subnet: '10.87.0.0/24', internal: true });
     await attach(I, 'i1', { name: 'i1' });
     await attach(I, 'i2', { name: 'i2' });
-    const [local, out] = await Promise.all([dig(c.i1!.ns, I.info.gateway, ['i2']), dig(c.i1!.ns, I.info.gateway, ['foo.example.test'])]);
-    expect(local.answers[0]?.[4]).toBe(c.i2!.ep.ip);
+    // The new network's listener and i2 come with the resolver's next read of the state.
+    const local = await digUntil(c.i1!.ns, I.info.gateway, ['i2'], (d) => d.answers[0]?.[4] === c.i2!.ep.ip);
+    expect(local.answers[0]?.[4], local.out).toBe(c.i2!.ep.ip);
+    const out = await dig(c.i1!.ns, I.info.gateway, ['foo.example.test']);
     expect(out.status).toBe('REFUSED');
   });
 
@@ -266,14 +268,9 @@ describe.skipIf(!haveDig)('dns: the resolver on each network gateway', () => {
     const N = await nets.create({ name: 'fresh', subnet: '10.86.0.0/24' });
     await attach(N, 'f1', { name: 'f1' });
     await attach(N, 'f2', { name: 'f2' });
-    let r = await dig(c.f1!.ns, N.info.gateway, ['f2']);
-    // Until the resolver has bound the new gateway, a query meets a closed port (dig:
-    // connection refused) or nothing, and until it has read f2, the query goes upstream:
-    // asked again until it answers with f2's address (the follow test times this).
-    for (let i = 0; i < 20 && r.answers[0]?.[4] !== c.f2!.ep.ip; i++) {
-      await new Promise((res) => setTimeout(res, 50));
-      r = await dig(c.f1!.ns, N.info.gateway, ['f2'], { timeSec: 1 });
-    }
+    // The resolver follows the state: asked until it answers with f2's address (the
+    // follow test times this).
+    const r = await digUntil(c.f1!.ns, N.info.gateway, ['f2'], (d) => d.answers[0]?.[4] === c.f2!.ep.ip);
     expect(r.status).toBe('NOERROR');
     expect(r.answers[0]?.[4], r.out).toBe(c.f2!.ep.ip);
     await N.detach(c.f1!.ns);
