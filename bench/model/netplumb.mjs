@@ -192,7 +192,11 @@ function modelPeer({ id, label, inFlight }) {
 // With `inFlight`, that many attaches overlap (one process): how much parallelism the
 // kernel leaves an attach this lean, the ceiling for netplumb-par16.
 const AV_BRIDGE = 'avb0';
-function attachVethPeer(inFlight) {
+//
+// With `sameWork`, attachVeth is given what network.attach gives it (a MAC from the
+// address, the network's MTU, the endpoint's tag as the host end's alias, arp_notify in
+// the container): the same netlink work, so the ratio to it is the model's own cost.
+function attachVethPeer(inFlight, { sameWork = false } = {}) {
   let host;
   let bridgeIndex;
   const T = { family: 'inet', table: 'netplumb' };
@@ -214,18 +218,28 @@ function attachVethPeer(inFlight) {
       address: c.cidr,
       gateway: ctx.gateway,
       loUp: true,
+      ...(sameWork && {
+        mac: np.macFromIp(c.ip),
+        mtu: 1500,
+        alias: `netplumb:ep:${c.i.toString(16).padStart(64, '0')}`,
+        ipv4Conf: { arp_notify: 1 },
+        ipv6: false,
+      }),
     });
     netns.close();
     if (ctx.ports) publish(ctx, c);
   };
   return {
-    id: inFlight ? `attachveth-par${inFlight}` : 'attachveth',
-    label: inFlight ? `attachVeth { create } (${inFlight} in flight)` : 'attachVeth { create } (reference)',
+    id: sameWork ? 'attachveth-same' : inFlight ? `attachveth-par${inFlight}` : 'attachveth',
+    label: sameWork ? 'attachVeth, the model\'s netlink work' : inFlight ? `attachVeth { create } (${inFlight} in flight)` : 'attachVeth { create } (reference)',
+    ...(sameWork && { sameWork: true }),
     reference: true,
     inFlight,
-    how: inFlight
-      ? `as attachveth, with ${inFlight} containers in flight from one process (throughput = N / wall time)`
-      : 'attachVeth(host, { create: c<i> }, { bridge, hostIfname, address, gateway, loUp }) onto a bridge the harness made; Netns.delete',
+    how: sameWork
+      ? 'as attachveth, plus what network.attach passes: mac (from the address), mtu, alias (the endpoint tag), ipv4Conf { arp_notify: 1 }, ipv6: false'
+      : inFlight
+        ? `as attachveth, with ${inFlight} containers in flight from one process (throughput = N / wall time)`
+        : 'attachVeth(host, { create: c<i> }, { bridge, hostIfname, address, gateway, loUp }) onto a bridge the harness made; Netns.delete',
     bulkMethod: inFlight ? 'none: the serial teardown round, until the links are gone' : 'Netns.delete of every namespace (the veths die with them, in the kernel)',
     hasBulk: !inFlight,
     staticIp: true,
@@ -293,5 +307,6 @@ export default [
   modelPeer({ id: 'netplumb', label: 'netplumb Networks (serial)' }),
   modelPeer({ id: 'netplumb-par16', label: 'netplumb Networks (16 in flight)', inFlight: 16 }),
   attachVethPeer(),
+  attachVethPeer(undefined, { sameWork: true }),
   attachVethPeer(16),
 ];

@@ -29,7 +29,7 @@ import { macFromIp, macFromIp6, normalizeIp, parseIp, randomMac, ulaPools, type 
 import { importLegacy, readLegacy } from './legacy';
 import { containerMode, hostMode, noneMode, type ModeContext } from './modes';
 import { Network, type NetworkController } from './network';
-import { newToken, tokenAlive } from './owner';
+import { newToken, randomId, tokenAlive } from './owner';
 import { checkPortFamilies, checkPorts, conntrackFilters, portBindings, portKey } from './ports';
 import { Reaper } from './reaper';
 import { NetworksClient, type ConnectOptions } from '../daemon/client';
@@ -591,7 +591,7 @@ export class Networks implements NetworkController {
       }
     };
     taken();
-    const base: NetworkBase = { id: randomBytes(32).toString('hex'), name: opts.name, labels: {}, created: new Date().toISOString() };
+    const base: NetworkBase = { id: randomId(), name: opts.name, labels: {}, created: new Date().toISOString() };
     const made = await driver.create(this.#ctx, base, checked, [...st.networks.values()]);
     const info: NetworkInfo = { ...made.info, isDefault };
     try {
@@ -731,7 +731,9 @@ export class Networks implements NetworkController {
   async attach(networkId: string, target: Netns | NewContainer, input: AttachOptions, via?: { forGateway?: boolean }): Promise<AttachedEndpoint> {
     const t = checkTarget(target);
     const opts = checkAttach(input);
-    const net = this.#find(networkId);
+    // From memory when known: the attach's transaction catches up with other processes
+    // and refuses a network they removed (one PRAGMA fewer per attach).
+    const net = this.#open().networks.get(networkId) ?? this.#find(networkId);
     const driver = this.#driver(net);
     if (opts.gatewayNetwork !== undefined || opts.gatewayIfname !== undefined) {
       if (!driver.features.gatewayNetwork) throw new TypeError(`gatewayNetwork and gatewayIfname are for networks that have one (not ${net.driver})`);
@@ -775,7 +777,7 @@ export class Networks implements NetworkController {
       // same name: delete it first.
       await this.#reaper.flush();
     }
-    const id = randomBytes(32).toString('hex');
+    const id = randomId();
     this.#inflight.add(id);
     try {
       return await this.#attachRecorded(net, driver, t, opts, id, netnsId, via);
@@ -791,6 +793,7 @@ export class Networks implements NetworkController {
     const ports = portBindings(opts.publish, net.subnet !== '', net.ipv6Subnet !== undefined).map(portKey);
     // 1. The record, before anything exists in the kernel: address, ports, endpoint.
     const ep = st.write((tx) => {
+      if (!st.networks.has(net.id)) throw new NetlinkError({ errno: 2, op: 'network', detail: `no network named ${JSON.stringify(net.name)}` });
       if (netnsId !== '') {
         for (const e of st.endpointsIn(netnsId)) {
           if (e.info.network === net.id) throw new NetlinkError({ errno: 17, op: 'attach', detail: `that namespace is already attached to ${net.name}` });

@@ -7,13 +7,13 @@
 // The child is created directly inside the container namespace under a temporary name
 // and renamed there (attachMacvlan), so none of its names ever exists in the host
 // namespace; detach deletes it there, and a namespace that is gone took it with it.
-import { randomBytes } from 'node:crypto';
 import { attachMacvlan } from '../../attach';
 import { NetlinkError } from '../../errors';
 import { Netns } from '../../netns';
 import { checkOneOf } from '../../validate';
 import type { NetworkDriver } from '../driver';
 import type { AddressPool } from '../ipam';
+import { randomId } from '../owner';
 import { endpointFrom } from '../rebuild';
 import type { EndpointInfo, MacvlanInfo, MacvlanNetworkOptions, NetworkInfo } from '../types';
 import { addressInfo, checkLabels, checkMtu, checkOptions, checkSubnetFree, familyPools, findLink, ifnameOr } from './common';
@@ -161,7 +161,7 @@ export const macvlanDriver: NetworkDriver<CheckedMacvlan> = {
     for (const c of scan.containers) {
       for (const l of c.links) {
         if (l.kind !== 'macvlan' || l.link !== parent.index || l.linkNetnsId === undefined) continue;
-        const ep = endpointFrom(randomBytes(32).toString('hex'), net, '', l, c, new Map());
+        const ep = endpointFrom(randomId(), net, '', l, c, new Map());
         if (ep) endpoints.push(ep);
       }
     }
