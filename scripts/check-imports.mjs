@@ -19,7 +19,7 @@ const ts = createRequire(import.meta.url)('typescript');
 
 /** Layers, lowest first: a path (relative to src/, without .ts) or a directory ending in '/'. */
 export const LAYERS = [
-  ['base', ['constants', 'errors', 'types', 'ip', 'files', 'validate']],
+  ['base', ['constants', 'errors', 'types', 'ip', 'files', 'validate', 'crypto']],
   ['binding', ['binding', 'handle']],
   ['primitives', ['spec', 'ifindex', 'links', 'addresses', 'routes', 'batch', 'neighbours', 'fdb', 'neigh-table', 'sysctl', 'monitor', 'conntrack']],
   ['nft', ['nft/']],

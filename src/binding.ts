@@ -11,8 +11,8 @@
 //
 // Decoded objects (links, addresses, routes...) are the public types of ./types; the
 // native-only shapes are here.
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import nodeGypBuild from 'node-gyp-build';
 import type {
   Address, AddrGenMode, BridgeOptions, BridgePortOptions, ConntrackEntry, IpvlanOptions, Link, MacvlanOptions, Route,
   VlanOptions, VxlanOptions,
@@ -554,7 +554,13 @@ export const NATIVE_DEBUG_ENTRY_POINTS: { readonly [K in keyof NativeDebug]: rea
 function load(): { native: NativeBinding; debug: NativeDebug | undefined } {
   // dist/binding.js and src/binding.ts both sit one level below the package root.
   const root = path.join(__dirname, '..');
-  const addon = nodeGypBuild(root) as Record<string, unknown>;
+  // This machine's own build, where node-gyp-build would look first, loaded without it
+  // (finding it costs a short-lived process ~1.5 ms); otherwise the prebuild for this
+  // platform, as node-gyp-build picks it (PREBUILDS_ONLY=1 skips the build).
+  const own = path.join(root, 'build', 'Release', 'netplumb.node');
+  const addon = (
+    !process.env.PREBUILDS_ONLY && existsSync(own) ? require(own) : (require('node-gyp-build') as (dir: string) => unknown)(root)
+  ) as Record<string, unknown>;
   const expected = new Set(Object.keys(NATIVE_ENTRY_POINTS));
   const debugNames = Object.keys(NATIVE_DEBUG_ENTRY_POINTS);
   const missing = [...expected].filter((k) => typeof addon[k] !== 'function');

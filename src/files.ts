@@ -2,8 +2,15 @@
 // two kinds of reader: a durable replacement (a new file renamed over the old one, for
 // state), and a rewrite in place (the same inode, for files a container bind-mounts).
 import { closeSync, constants as C, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { mkdir, open } from 'node:fs/promises';
 import * as path from 'node:path';
+
+type FsPromises = typeof import('node:fs/promises');
+let fsp: FsPromises | undefined;
+
+/** node:fs/promises, loaded on first use: ~1 ms of a short-lived process's start (the CNI plugin) otherwise. */
+export function fsPromises(): FsPromises {
+  return (fsp ??= require('node:fs/promises') as FsPromises);
+}
 
 /** Writes a file so that after it returns the new content survives a power loss, and readers never see a partial file. */
 export function writeFileDurable(file: string, text: string): void {
@@ -51,6 +58,7 @@ export async function rewriteInPlace(file: string, content: string): Promise<boo
   const buf = Buffer.from(content, 'utf8');
   // O_CREAT without O_TRUNC: an existing file keeps its inode, and its bytes until the write.
   const flags = C.O_RDWR | C.O_CREAT;
+  const { mkdir, open } = fsPromises();
   const fh = await open(file, flags, 0o644).catch(async (e: NodeJS.ErrnoException) => {
     if (e.code !== 'ENOENT') throw e;
     await mkdir(path.dirname(file), { recursive: true });

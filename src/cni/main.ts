@@ -4,7 +4,7 @@
 // this when no daemon answers, with NETPLUMB_CNI_NO_DAEMON=1; run directly, it first
 // tries the daemon itself (as the executable does) and works in-process otherwise,
 // opening the config's state directory (default /var/lib/netplumb).
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
 import * as nodeModule from 'node:module';
 
 // V8's compiled code cached on disk (Node 22.1+; in the OS's temp directory): a plugin
@@ -20,6 +20,21 @@ const trace: [string, number][] | undefined = process.env.NETPLUMB_CNI_TRACE ===
 const mark = (what: string): void => {
   trace?.push([what, +performance.now().toFixed(2)]);
 };
+
+// The answer written to the fd itself: process.stdout would load Node's stream modules
+// (and net's, on the pipe a runtime reads), a few ms of a process this short. The answer
+// is far below a pipe's buffer; EAGAIN (a non-blocking pipe that is full) is waited out.
+function writeAll(fd: number, text: string): void {
+  const buf = Buffer.from(text);
+  for (let off = 0; off < buf.length; ) {
+    try {
+      off += writeSync(fd, buf, off);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+    }
+  }
+}
 
 function readStdin(): string {
   try {
@@ -79,9 +94,9 @@ async function main(): Promise<number> {
       },
     });
   }
-  if (out.stdout !== '') process.stdout.write(out.stdout.endsWith('\n') ? out.stdout : `${out.stdout}\n`);
+  if (out.stdout !== '') writeAll(1, out.stdout.endsWith('\n') ? out.stdout : `${out.stdout}\n`);
   mark('answered');
-  if (trace) process.stderr.write(`${JSON.stringify({ netplumbCniTrace: Object.fromEntries(trace) })}\n`);
+  if (trace) writeAll(2, `${JSON.stringify({ netplumbCniTrace: Object.fromEntries(trace) })}\n`);
   return out.exitCode;
 }
 
@@ -90,7 +105,7 @@ main().then(
     process.exitCode = code;
   },
   (e: unknown) => {
-    process.stdout.write(`${JSON.stringify({ cniVersion: '1.1.0', code: 999, msg: (e as Error).message ?? String(e) })}\n`);
+    writeAll(1, `${JSON.stringify({ cniVersion: '1.1.0', code: 999, msg: (e as Error).message ?? String(e) })}\n`);
     process.exitCode = 1;
   },
 );

@@ -7,8 +7,7 @@
 // Docker's does on user-defined networks: a change rewrites that container's files and
 // nothing else. The all-members file (hostsFileScope 'members') concerns every member of
 // a network, and is rewritten for each member that keeps one (opt-in).
-import { unlink } from 'node:fs/promises';
-import { rewriteInPlace } from '../files';
+import { fsPromises, rewriteInPlace } from '../files';
 
 /** One container's view: its own entries first, then its peers', as /etc/hosts lines. */
 export function hostsFileContent(self: { ip: string; names: string[] }[], peers: { ip: string; names: string[] }[]): string {
@@ -118,7 +117,7 @@ export class HostsWriter {
     if (dirty.size > 0 || dirtyNetns.size > 0) for (const f of this.#files(dirty, dirtyNetns)) writes.set(f.file, f.content);
     for (const file of gone) {
       if (writes.has(file)) continue;
-      await unlink(file).catch((e: NodeJS.ErrnoException) => {
+      await fsPromises().unlink(file).catch((e: NodeJS.ErrnoException) => {
         if (e.code !== 'ENOENT') this.#warn(`could not remove ${file}: ${e.message}`);
       });
     }

@@ -9,7 +9,7 @@
 // materialises its range: it keeps the taken addresses in a map, a cursor below which
 // every address has been handed out once, and a min-heap of addresses released below
 // the cursor, so allocate/release are O(log n) and a /64 costs what its allocations cost.
-import { createHash } from 'node:crypto';
+import { sha256 } from '../crypto';
 import { bitsOf, formatIp, hostMask, type IpFamily, parseIp, parsePrefix } from '../ip';
 
 // Addresses are parsed and formatted by src/ip.ts; re-exported here, where the network
@@ -516,7 +516,7 @@ export const DEFAULT_ADDRESS_POOLS: readonly SubnetPoolSpec[] = Object.freeze([
  * with a random fdxx:xxxx:xxxx::/48.
  */
 export function ulaPools(seed: string): SubnetPoolSpec[] {
-  const h = createHash('sha256').update(seed).digest();
+  const h = sha256(seed);
   const g = (i: number) => ((h[i]! << 8) | h[i + 1]!).toString(16);
   return [{ base: `${(0xfd00 | h[0]!).toString(16)}:${g(1)}:${g(3)}::/48`, size: 64 }];
 }

@@ -2,7 +2,7 @@
 // every network, endpoint and address pool in an envelope with a checksum. The first
 // open by this version imports it into the database in one transaction and renames it
 // to networks.json.0.1.0 (kept, never read again).
-import { createHash } from 'node:crypto';
+import { sha256 } from '../crypto';
 import { existsSync, readFileSync, renameSync } from 'node:fs';
 import * as path from 'node:path';
 import type { DriverRecord } from './driver';
@@ -34,7 +34,7 @@ export function readLegacy(dir: string): LegacyState | undefined {
     throw new StateCorruptError(file, ['not a netplumb 0.1.0 state file']);
   }
   if (env.schema !== 1) throw new StateSchemaError(file, Number(env.schema), 1);
-  const sum = createHash('sha256').update(JSON.stringify(env.data)).digest('hex');
+  const sum = sha256(JSON.stringify(env.data)).toString('hex');
   if (sum !== env.sha256) throw new StateCorruptError(file, ['checksum mismatch (edited or damaged)']);
   const data = env.data as Partial<LegacyState> | undefined;
   if (!data || !Array.isArray(data.networks) || !Array.isArray(data.endpoints) || typeof data.pools !== 'object') {

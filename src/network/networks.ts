@@ -13,7 +13,6 @@
 // next Networks.open (in any process) does it. Transactions are synchronous and short;
 // several attaches are in flight at once, each holding the database only for its own
 // transactions.
-import { randomBytes } from 'node:crypto';
 import { accessSync, constants as fsc, readFileSync, statSync, type Stats } from 'node:fs';
 import { hostname } from 'node:os';
 import { NetlinkError } from '../errors';
@@ -29,6 +28,7 @@ import { macFromIp, macFromIp6, normalizeIp, parseIp, randomMac, ulaPools, type 
 import { importLegacy, readLegacy } from './legacy';
 import { containerMode, hostMode, noneMode, type ModeContext } from './modes';
 import { Network, type NetworkController } from './network';
+import { randomBytes } from '../crypto';
 import { newToken, randomId, tokenAlive } from './owner';
 import { checkPortFamilies, checkPorts, conntrackFilters, portBindings, portKey } from './ports';
 import { Reaper } from './reaper';
@@ -164,10 +164,16 @@ export class Networks implements NetworkController {
     this.firewall = new Firewall(host, this.owner);
     this.reapGroup = opts.reapGroup ?? reapGroupOf(this.owner);
     this.#reaper = new Reaper(host, this.reapGroup, { warn, ...opts.reap });
+    const owner = this.owner;
+    let ula: SubnetPoolSpec[] | undefined;
     this.#ctx = {
       host,
-      owner: this.owner,
-      ipv6Pools: opts.ipv6Pools ?? ulaPools(`${machineId()}/${this.owner}`),
+      owner,
+      // Hashed when a network first asks for an IPv6 subnet: hashing loads node:crypto,
+      // ~5 ms of a short-lived process's start (the CNI plugin's).
+      get ipv6Pools(): SubnetPoolSpec[] {
+        return opts.ipv6Pools ?? (ula ??= ulaPools(`${machineId()}/${owner}`));
+      },
       firewall: this.firewall,
       store,
       write: (fn) => store.write(fn),

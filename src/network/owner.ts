@@ -2,7 +2,7 @@
 // it, whether the process that wrote it is still alive. A token is
 // '<pidns>-<pid>-<starttime>-<nonce>': a recycled pid has another start time, and a token
 // from another pid namespace is taken to be alive (its pids mean nothing here).
-import { randomBytes, randomFillSync } from 'node:crypto';
+import { randomBytes, randomFill } from '../crypto';
 import { readFileSync, readlinkSync } from 'node:fs';
 
 /** Field 22 of /proc/<pid>/stat (start time in clock ticks since boot), or undefined if there is no such process. */
@@ -39,7 +39,7 @@ let idOffset = ID_POOL.length;
 /** A new random id: 64 hex digits (32 random bytes), as endpoint and network ids are. */
 export function randomId(): string {
   if (idOffset + 32 > ID_POOL.length) {
-    randomFillSync(ID_POOL);
+    randomFill(ID_POOL);
     idOffset = 0;
   }
   const id = ID_POOL.toString('hex', idOffset, idOffset + 32);

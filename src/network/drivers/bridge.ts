@@ -3,7 +3,7 @@
 // constant size, Firewall.addNetwork), and each container a veth whose host end is a
 // port of the bridge. Dual-stack, IPv4-only (the default) or IPv6-only; IPv6 outbound
 // masqueraded (NAT66) or routed. docs/ipv6.md has the IPv6 side.
-import { createHash } from 'node:crypto';
+import { sha256 } from '../../crypto';
 import { NetlinkError } from '../../errors';
 import type { Netns } from '../../netns';
 import type { Link } from '../../types';
@@ -307,7 +307,7 @@ function bridgeMac(net: NetworkInfo): string {
   if (net.subnet !== '') return macFromIp(net.gateway);
   const derived = macFromIp6(net.ipv6Gateway!, net.ipv6Subnet!);
   if (derived !== undefined) return derived;
-  const h = createHash('sha256').update(net.id).digest();
+  const h = sha256(net.id);
   return [0x0a, ...h.subarray(0, 5)].map((x) => x.toString(16).padStart(2, '0')).join(':');
 }
 
