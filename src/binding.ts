@@ -552,8 +552,9 @@ export const NATIVE_DEBUG_ENTRY_POINTS: { readonly [K in keyof NativeDebug]: rea
 };
 
 function load(): { native: NativeBinding; debug: NativeDebug | undefined } {
-  // dist/binding.js and src/binding.ts both sit one level below the package root.
-  const root = path.join(__dirname, '..');
+  // dist/binding.js and src/binding.ts sit one level below the package root; the CNI
+  // plugin's bundle (dist/cni/run.bundle.js) carries this code one level deeper.
+  const root = [path.join(__dirname, '..'), path.join(__dirname, '..', '..')].find((d) => existsSync(path.join(d, 'package.json')))!;
   // This machine's own build, where node-gyp-build would look first, loaded without it
   // (finding it costs a short-lived process ~1.5 ms); otherwise the prebuild for this
   // platform, as node-gyp-build picks it (PREBUILDS_ONLY=1 skips the build).
