@@ -93,6 +93,9 @@ describe('hosts files seen from a running container (bind-mounted on /etc/hosts)
     // case the earlier writer missed (it rewrote only files of B's remaining members).
     await A.attach(c, { name: 'c2', hostsFile: file, hostsFileScope: 'members' });
     await B.attach(c, { name: 'c2', ifname: 'eth1' });
+    // Written before q comes: q's attach alone must have c's file rewritten (a member of B
+    // whose file is kept by its endpoint on A).
+    await nets.flushHosts();
     const qep = await B.attach(q, { name: 'q' });
     await nets.flushHosts();
     const sh = await ContainerShell.start(c, { hosts: file });

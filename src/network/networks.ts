@@ -1103,6 +1103,17 @@ export class Networks implements NetworkController {
     }
     if (mine.some((e) => e.info.hostsFile !== undefined || e.info.resolvConf !== undefined)) this.#hosts.touchNetns(ep.netnsId);
     if (st.hostsFileEndpoints(ep.network).length > 0) this.#hosts.touch([ep.network]);
+    // A member whose all-members file is kept by its endpoint on another network lists
+    // this network's names too. Looked for only when some endpoint keeps such a file
+    // (an opt-in): the default path stays free of a walk over the members.
+    if (st.hasMembersFiles()) {
+      for (const e of st.endpointsOf(ep.network)) {
+        const id = e.info.netnsId;
+        if (id === ep.netnsId) continue;
+        const keeps = st.endpointsIn(id).some((o) => o.info.network !== ep.network && o.info.hostsFile !== undefined && o.info.hostsFileScope === 'members');
+        if (keeps) this.#hosts.touchNetns(id);
+      }
+    }
   }
 
   // The files to rewrite: the all-members hosts files of these networks, and every file

@@ -502,6 +502,11 @@ export class NetworkStore {
     return [...(this.#withHosts.get(networkId) ?? [])].map((id) => this.endpoints.get(id)!);
   }
 
+  /** Whether any endpoint keeps an all-members hosts file. */
+  hasMembersFiles(): boolean {
+    return this.#withHosts.size > 0;
+  }
+
   /** The endpoints of a namespace (by identity). */
   endpointsIn(netnsId: string): StoredEndpoint[] {
     return [...(this.#byNetns.get(netnsId) ?? [])].map((id) => this.endpoints.get(id)!);
