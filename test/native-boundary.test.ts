@@ -155,6 +155,17 @@ const show = (v: unknown): string => (v === handle ? 'a namespace handle' : v ==
 type Entry = keyof NativeBinding;
 const entries = Object.keys(NATIVE_ENTRY_POINTS) as Entry[];
 
+// Each object or array argument of each entry point, with the valid arguments before it.
+function* objectArguments(s: Record<NativeShape, unknown>): Iterable<{ name: Entry; p: NativeParam; before: () => unknown[] }> {
+  for (const name of entries) {
+    const params = NATIVE_ENTRY_POINTS[name];
+    for (let i = 0; i < params.length; i++) {
+      const p = params[i]!;
+      if (p.type === 'object' || p.type === 'array') yield { name, p, before: () => params.slice(0, i).map((q) => valid(q, s)) };
+    }
+  }
+}
+
 // Calls an entry point; the TypeError it throws, or the rejection of the promise it returns.
 async function failure(name: Entry, args: unknown[]): Promise<unknown> {
   try {
@@ -204,20 +215,14 @@ describe('the native boundary, entry point by entry point', () => {
   it('an unknown key in each object argument is a TypeError naming the entry point and the key', async () => {
     const s = samples();
     let calls = 0;
-    for (const name of entries) {
-      const params = NATIVE_ENTRY_POINTS[name];
-      for (let i = 0; i < params.length; i++) {
-        const p = params[i]!;
-        if (p.type !== 'object' && p.type !== 'array') continue;
-        // (None in an array of strings: nftEncodeValue's types.)
-        const count = objects(valid(p, s)).length;
-        for (let k = 0; k < count; k++) {
-          const value = valid(p, s);
-          objects(value)[k]!.bogusKey = 1;
-          const args = [...params.slice(0, i).map((q) => valid(q, s)), value];
-          expectTypeError(await failure(name, args), name, 'bogusKey', `${name} ${p.name}, object ${k}`);
-          calls++;
-        }
+    for (const { name, p, before } of objectArguments(s)) {
+      // (None in an array of strings: nftEncodeValue's types.)
+      const count = objects(valid(p, s)).length;
+      for (let k = 0; k < count; k++) {
+        const value = valid(p, s);
+        objects(value)[k]!.bogusKey = 1;
+        expectTypeError(await failure(name, [...before(), value]), name, 'bogusKey', `${name} ${p.name}, object ${k}`);
+        calls++;
       }
     }
     expect(calls).toBeGreaterThan(60);
@@ -226,21 +231,15 @@ describe('the native boundary, entry point by entry point', () => {
   it('a wrong type for each key of a full sample is a TypeError naming the entry point and the key', async () => {
     const s = samples();
     let calls = 0;
-    for (const name of entries) {
-      const params = NATIVE_ENTRY_POINTS[name];
-      for (let i = 0; i < params.length; i++) {
-        const p = params[i]!;
-        if (p.type !== 'object' && p.type !== 'array') continue;
-        for (const [path, key] of keyPaths(valid(p, s))) {
-          const value = valid(p, s);
-          let current: unknown = value;
-          for (const k of path) current = (current as Record<string | number, unknown>)[k];
-          // A boolean where anything else is taken, a string where a boolean is.
-          setAt(value, path, typeof current === 'boolean' ? 'x' : true);
-          const args = [...params.slice(0, i).map((q) => valid(q, s)), value];
-          expectTypeError(await failure(name, args), name, key, `${name} ${p.name}.${path.join('.')}`);
-          calls++;
-        }
+    for (const { name, p, before } of objectArguments(s)) {
+      for (const [path, key] of keyPaths(valid(p, s))) {
+        const value = valid(p, s);
+        let current: unknown = value;
+        for (const k of path) current = (current as Record<string | number, unknown>)[k];
+        // A boolean where anything else is taken, a string where a boolean is.
+        setAt(value, path, typeof current === 'boolean' ? 'x' : true);
+        expectTypeError(await failure(name, [...before(), value]), name, key, `${name} ${p.name}.${path.join('.')}`);
+        calls++;
       }
     }
     expect(calls).toBeGreaterThan(300);
