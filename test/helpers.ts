@@ -45,6 +45,17 @@ export function ip(ns: string | null, ...args: string[]): string {
  */
 export const SLOWDOWN = process.env.NETPLUMB_SANITIZED === '1' ? 5 : 1;
 
+/**
+ * `ip netns exec NAME CMD...`'s arguments. Under scripts/asan-test.sh `ip` runs through a
+ * wrapper that drops LD_PRELOAD (iproute2 trips ASan): a node child, which loads the
+ * sanitized addon, gets the runtime back through `env`.
+ */
+export function netnsExecArgs(name: string, cmd: string[]): string[] {
+  const preload = process.env.LD_PRELOAD;
+  const again = preload && cmd[0] === process.execPath ? ['env', `LD_PRELOAD=${preload}`] : [];
+  return ['netns', 'exec', name, ...again, ...cmd];
+}
+
 /** Number of open file descriptors of this process. */
 export function fdCount(): number {
   return readdirSync('/proc/self/fd').length;

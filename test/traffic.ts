@@ -4,7 +4,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { normalizeIp, type Netns } from '../src';
-import { ip, tryRun } from './helpers';
+import { ip, netnsExecArgs, tryRun } from './helpers';
 
 /** Whether socat is installed (traffic tests skip without it). */
 export const haveSocat = tryRun('socat', ['-V']).status === 0;
@@ -125,7 +125,7 @@ export function joinOutside(host: Netns, outside: Netns, o: { ipv6?: boolean } =
  * `stop` sends SIGTERM and waits for it to exit.
  */
 export function spawnIn(ns: Netns, script: string): { ready: Promise<string>; stop(): Promise<void> } {
-  const child = spawn('ip', ['netns', 'exec', nameOf(ns), process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('ip', netnsExecArgs(nameOf(ns), [process.execPath, '-e', script]), { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   const exited = new Promise<void>((r) => child.on('exit', () => r()));
