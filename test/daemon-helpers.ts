@@ -5,6 +5,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
+import { nsenterArgs } from './helpers';
 
 export const ROOT = path.resolve(__dirname, '..');
 export const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -27,7 +28,7 @@ export interface RunningDaemon {
  * would be bind mounts only it sees, gone with it.
  */
 export async function startDaemon(host: string, stateDir: string, socket: string, extra: string[] = []): Promise<RunningDaemon> {
-  const proc = spawn('nsenter', [`--net=/run/netns/${host}`, process.execPath, CLI, 'daemon', '--state-dir', stateDir, '--socket', socket, ...extra], {
+  const proc = spawn('nsenter', nsenterArgs(host, [process.execPath, CLI, 'daemon', '--state-dir', stateDir, '--socket', socket, ...extra]), {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const logs: Record<string, unknown>[] = [];

@@ -6,7 +6,7 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Netns } from '../src';
-import { netnsExecArgs } from './helpers';
+import { nsenterArgs } from './helpers';
 import { exec } from './traffic';
 
 /** The repository root (dist/ and test/fixtures/ are under it). */
@@ -21,7 +21,7 @@ export class Proc {
 
   constructor(ns: Netns | string, cmd: string[]) {
     const name = typeof ns === 'string' ? ns : ns.name!;
-    this.child = spawn('ip', netnsExecArgs(name, cmd), { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = spawn('nsenter', nsenterArgs(name, cmd), { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stdout.on('data', (d: Buffer) => (this.out += d.toString()));
     this.child.stderr.on('data', (d: Buffer) => (this.err += d.toString()));
     this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));

@@ -46,14 +46,13 @@ export function ip(ns: string | null, ...args: string[]): string {
 export const SLOWDOWN = process.env.NETPLUMB_SANITIZED === '1' ? 5 : 1;
 
 /**
- * `ip netns exec NAME CMD...`'s arguments. Under scripts/asan-test.sh `ip` runs through a
- * wrapper that drops LD_PRELOAD (iproute2 trips ASan): a node child, which loads the
- * sanitized addon, gets the runtime back through `env`.
+ * `nsenter`'s arguments to run CMD in the named namespace NAME. nsenter keeps the
+ * environment, which `ip netns exec` does not under scripts/asan-test.sh (its `ip` runs
+ * through a wrapper that drops LD_PRELOAD, and a node child must load the sanitized
+ * addon): how the tests start every node process inside a namespace.
  */
-export function netnsExecArgs(name: string, cmd: string[]): string[] {
-  const preload = process.env.LD_PRELOAD;
-  const again = preload && cmd[0] === process.execPath ? ['env', `LD_PRELOAD=${preload}`] : [];
-  return ['netns', 'exec', name, ...again, ...cmd];
+export function nsenterArgs(name: string, cmd: string[]): string[] {
+  return [`--net=/run/netns/${name}`, ...cmd];
 }
 
 /** Number of open file descriptors of this process. */

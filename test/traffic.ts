@@ -4,7 +4,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { normalizeIp, type Netns } from '../src';
-import { ip, netnsExecArgs, tryRun } from './helpers';
+import { ip, nsenterArgs, tryRun } from './helpers';
 
 /** Whether socat is installed (traffic tests skip without it). */
 export const haveSocat = tryRun('socat', ['-V']).status === 0;
@@ -120,12 +120,12 @@ export function joinOutside(host: Netns, outside: Netns, o: { ipv6?: boolean } =
 }
 
 /**
- * A node script run inside `ns` (ip netns exec), for servers that listen in a namespace's
+ * A node script run inside `ns` (nsenter), for servers that listen in a namespace's
  * own sockets (the DNS resolver, the loopback proxy): `ready` is its first stdout line,
  * `stop` sends SIGTERM and waits for it to exit.
  */
 export function spawnIn(ns: Netns, script: string): { ready: Promise<string>; stop(): Promise<void> } {
-  const child = spawn('ip', netnsExecArgs(nameOf(ns), [process.execPath, '-e', script]), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('nsenter', nsenterArgs(nameOf(ns), [process.execPath, '-e', script]), { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   const exited = new Promise<void>((r) => child.on('exit', () => r()));

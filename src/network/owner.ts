@@ -31,7 +31,7 @@ function pidNamespace(): string {
 const SELF_PIDNS = pidNamespace();
 const SELF_START = startTime('self') ?? '0';
 
-// Random bytes for ids, drawn from the kernel 4 KiB at a time: one getrandom per 128 ids
+// Random bytes for ids, drawn from the kernel 4 KiB at a time: one read per 128 ids
 // instead of one each (an attach makes one; measured ~10 µs a call on the attach path).
 const ID_POOL = Buffer.allocUnsafe(4096);
 let idOffset = ID_POOL.length;
