@@ -127,7 +127,9 @@ describe('a damaged state database', () => {
     },
     {
       what: 'truncated mid-page',
-      damage: (f) => truncateSync(f, statSync(f).size - 1000),
+      // Cut mid-page halfway through the file, where table pages are: the file's last page
+      // may be a free one, whose loss quick_check rightly does not call damage.
+      damage: (f) => truncateSync(f, Math.floor(statSync(f).size / 2) - 1000),
       type: StateCorruptError,
       says: /malformed|corrupt|page|NULL/i,
     },
