@@ -3,9 +3,9 @@
 // bridge, up) in one sendmsg, then the container side (lo up, the interface up, its
 // address, the default route) in one sendmsg on the container's socket. attachMacvlan
 // is the same with a macvlan child made inside the container instead of a veth pair.
-import { Batch, commitBatches, reserveIfindex } from './batch';
+import { Batch, commitBatches, reserveIfindex, type PendingNetns } from './batch';
 import type { NetlinkError } from './errors';
-import { Netns, pendingNetns, type NetnsOptions } from './netns';
+import { Netns, pendingNetns, type BegunNetns, type NetnsOptions } from './netns';
 import { ipFamily, parsePrefix } from './ip';
 import { ipv4ConfOf, type LinkRef } from './spec';
 import type { Ipv4Conf } from './types';
@@ -105,23 +105,52 @@ export interface NewNetns extends NetnsOptions {
 export async function attachVeth(host: Netns, container: Netns, opts: VethAttachOptions): Promise<VethAttachResult>;
 export async function attachVeth(host: Netns, container: NewNetns, opts: VethAttachOptions): Promise<VethAttachResult & { netns: Netns }>;
 export async function attachVeth(host: Netns, container: Netns | NewNetns, opts: VethAttachOptions): Promise<VethAttachResult & { netns?: Netns }> {
+  return attachVethTo(host, container, opts);
+}
+
+/**
+ * attachVeth into a namespace whose making has begun (beginNetns): its batches go to the
+ * operation making it. Internal: Networks' attach path. If this throws, the namespace is
+ * gone again (an EEXIST name aside, as for `create`).
+ */
+export async function attachVethBegun(host: Netns, container: BegunNetns, opts: VethAttachOptions): Promise<VethAttachResult & { netns: Netns }> {
+  return attachVethTo(host, container, opts) as Promise<VethAttachResult & { netns: Netns }>;
+}
+
+async function attachVethTo(host: Netns, container: Netns | NewNetns | BegunNetns, opts: VethAttachOptions): Promise<VethAttachResult & { netns?: Netns }> {
   try {
     return await attachVethOnce(host, container, opts);
   } catch (e) {
     // EEXIST on the first step (the veth) when no link has its name: another process
-    // requested the same ifindex in this namespace. Once more with fresh numbers.
+    // requested the same ifindex in this namespace. Once more with fresh numbers (a
+    // begun namespace was deleted again: made anew, as for `create`).
     if ((e as NetlinkError).code !== 'EEXIST' || (e as NetlinkError).step !== 0) throw e;
     const named = await host.links.get(opts.hostIfname).then(() => true, () => false);
     if (named) throw e;
-    return attachVethOnce(host, container, opts);
+    return attachVethOnce(host, isBegun(container) ? { create: container.name, netnsDir: container.dir } : container, opts);
   }
 }
 
-async function attachVethOnce(host: Netns, container: Netns | NewNetns, opts: VethAttachOptions): Promise<VethAttachResult & { netns?: Netns }> {
-  const o = own(opts, 'attachVeth options');
-  const side = containerSide(o);
-  const entries = bridgeEntriesOf(o);
-  const creating = container instanceof Netns ? undefined : newNetns(container);
+function isBegun(c: Netns | NewNetns | BegunNetns): c is BegunNetns {
+  return !(c instanceof Netns) && 'open' in c;
+}
+
+async function attachVethOnce(host: Netns, container: Netns | NewNetns | BegunNetns, opts: VethAttachOptions): Promise<VethAttachResult & { netns?: Netns }> {
+  const begun = isBegun(container) ? container : undefined;
+  let o: VethAttachOptions;
+  let side: ReturnType<typeof containerSide>;
+  let entries: ReturnType<typeof bridgeEntriesOf>;
+  let creating: (PendingNetns & { made(): boolean }) | undefined;
+  try {
+    o = own(opts, 'attachVeth options');
+    side = containerSide(o);
+    entries = bridgeEntriesOf(o);
+    creating = begun ?? (container instanceof Netns ? undefined : newNetns(container as NewNetns));
+  } catch (e) {
+    // Refused before anything was sent: a begun namespace is withdrawn.
+    await begun?.abort();
+    throw e;
+  }
   const target = creating ? creating.netns : (container as Netns);
   try {
     const peerIndex = reserveIfindex();
@@ -167,7 +196,10 @@ async function attachVethOnce(host: Netns, container: Netns | NewNetns, opts: Ve
     // The kernel goes on with a batch's later messages after a failed one: the neighbour
     // entry may be there whatever failed. The address is this attach's: nobody else's entry.
     if (entries) await host.neighbours.delete({ dev: o.bridge, address: entries.address }).catch(() => undefined);
-    if (creating) {
+    if (begun && !begun.used) {
+      // Failed before the batches were given: withdrawn (deleted once made).
+      await begun.abort();
+    } else if (creating) {
       // Made, then a step failed: remove it. Never made (EEXIST, a bad name...): the
       // handle is still waiting, and the name, if taken, is someone else's.
       if (creating.made()) await Netns.delete(creating.name, { netnsDir: creating.dir }).catch(() => undefined);

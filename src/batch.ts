@@ -4,7 +4,7 @@ import { fdbRequest, type FdbKey, type FdbSpec } from './fdb';
 import { handleOf } from './handle';
 import { IfindexResolver } from './ifindex';
 import { neighbourRequest, type NeighbourKey, type NeighbourSpec, type PendingNeighRequest } from './neighbours';
-import type { Netns } from './netns';
+import type { BegunNetns, Netns } from './netns';
 import {
   addressSpecOf, addressStep, linkAddStep, linkDeleteStep, linkSetStep, portDisabled, Ref, routeStep,
   type AddressKey, type AddressOptions, type AddressSpec, type LinkChanges, type LinkRef, type LinkSpec, type RouteSpec, type Step, type StepRef,
@@ -116,7 +116,8 @@ export interface PendingNetns {
 
 /**
  * Commits batches in order in one native call (Batch.commitAll), optionally making the
- * named namespace `creating.netns` first, in the same call: the batches may use it as
+ * named namespace `creating.netns` first, in the same call (or, begun already, giving
+ * them to the operation that is making it: BegunNetns): the batches may use it as
  * their namespace and as a link's netns. If it cannot be made, nothing is sent; if a
  * step fails after it was made, the error's `batch` is set as for commitAll, and the
  * namespace is left for the caller to remove. Internal: attachVeth's path.
@@ -241,11 +242,9 @@ export class Batch {
       }
       const resolved = await Promise.all(batches.map((b) => b.#resolve()));
       const seq = batches.map((b, i): [NativeHandle, NativeStep[]] => [handleOf(b.#ns), resolved[i]!]);
-      const raw = await call(
-        creating
-          ? native.rtnlCreateSequence(creating.dir, creating.name, handleOf(creating.netns), seq)
-          : native.rtnlSequence(seq),
-      );
+      const raw = creating && 'open' in creating
+        ? await (creating as BegunNetns).open(seq)
+        : await call(creating ? native.rtnlCreateSequence(creating.dir, creating.name, handleOf(creating.netns), seq) : native.rtnlSequence(seq));
       const errors = raw.map((steps) => steps.map((r) => (r.error ? (fromNative(r.error) as NetlinkError) : undefined)));
       const failedBatch = errors.findIndex((e) => e.some((x) => x !== undefined));
       if (failedBatch < 0) {

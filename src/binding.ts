@@ -23,6 +23,11 @@ export interface NativeHandle {
   readonly __brand: 'NativeHandle';
 }
 
+/** Opaque gate of a namespace being made ahead of its batches (rtnlCreateBegin). */
+export interface NativeGate {
+  readonly __brand: 'NativeGate';
+}
+
 /** Opaque monitor handle (a netlink socket watched by a uv_poll_t). */
 export interface NativeMonitor {
   readonly __brand: 'NativeMonitor';
@@ -391,6 +396,15 @@ export interface NativeBinding {
   rtnlBatch(handle: NativeHandle, steps: NativeStep[]): Promise<NativeStepResult[]>;
   rtnlSequence(batches: [NativeHandle, NativeStep[]][]): Promise<NativeStepResult[][]>;
   rtnlCreateSequence(dir: string, name: string, pending: NativeHandle, batches: [NativeHandle, NativeStep[]][]): Promise<NativeStepResult[][]>;
+  /**
+   * Starts making the named namespace of a pending handle on the namespace thread; the
+   * batches come later through the gate (rtnlGateOpen), and the promise settles as
+   * rtnlCreateSequence's once they are sent. rtnlGateAbort withdraws them: the namespace is
+   * deleted again and the promise rejects with ECANCELED. A gate dropped unused aborts.
+   */
+  rtnlCreateBegin(dir: string, name: string, pending: NativeHandle): [Promise<NativeStepResult[][]>, NativeGate];
+  rtnlGateOpen(gate: NativeGate, batches: [NativeHandle, NativeStep[]][]): void;
+  rtnlGateAbort(gate: NativeGate): void;
   encodeRtnlSteps(steps: NativeStep[]): Buffer;
   rtnlRaw(handle: NativeHandle, messages: Buffer): Promise<NativeRawStep[]>;
 
@@ -460,7 +474,7 @@ export type NativeParam =
   | {
       name: string;
       /** `link`: a name or an ifindex; `datum`: a string, a number, or an array of them. */
-      type: 'handle' | 'monitor' | 'string' | 'number' | 'boolean' | 'buffer' | 'function' | 'link' | 'datum';
+      type: 'handle' | 'monitor' | 'gate' | 'string' | 'number' | 'boolean' | 'buffer' | 'function' | 'link' | 'datum';
       optional?: true;
       nullable?: true;
     }
@@ -504,6 +518,9 @@ export const NATIVE_ENTRY_POINTS: { readonly [K in keyof NativeBinding]: readonl
   rtnlBatch: [h, arr('steps', 'NativeStep[]')],
   rtnlSequence: [arr('batches', 'NativeBatches')],
   rtnlCreateSequence: [{ name: 'dir', type: 'string' }, { name: 'name', type: 'string' }, { name: 'pending', type: 'handle' }, arr('batches', 'NativeBatches')],
+  rtnlCreateBegin: [{ name: 'dir', type: 'string' }, { name: 'name', type: 'string' }, { name: 'pending', type: 'handle' }],
+  rtnlGateOpen: [{ name: 'gate', type: 'gate' }, arr('batches', 'NativeBatches')],
+  rtnlGateAbort: [{ name: 'gate', type: 'gate' }],
   encodeRtnlSteps: [arr('steps', 'NativeStep[]')],
   rtnlRaw: [h, { name: 'messages', type: 'buffer' }],
 

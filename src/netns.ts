@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { native, type NativeHandle } from './binding';
+import { native, type NativeHandle, type NativeStep, type NativeStepResult } from './binding';
 import { call, callSync, fromNative, NetlinkError } from './errors';
 import { Addresses } from './addresses';
 import { Batch, type PendingNetns } from './batch';
@@ -43,6 +43,31 @@ function dirOf(opts?: NetnsOptions): string {
  * block, which can call its private constructor).
  */
 export let pendingNetns: (name: string, opts?: NetnsOptions) => PendingNetns & { made(): boolean };
+
+/**
+ * A named namespace whose making has begun, ahead of the batches that go into it: the
+ * namespace thread makes it while the caller does its own work (Networks commits the
+ * attach's record meanwhile), and the first attachVeth given it sends its batches in the
+ * same native operation, as soon as the namespace is made. One that is not used must be
+ * aborted (deleted once made); if it is dropped unused, the native side aborts it.
+ * Internal: Networks' attach path.
+ */
+export interface BegunNetns extends PendingNetns {
+  made(): boolean;
+  /** Whether the gate was opened (the batches given) or aborted. */
+  readonly used: boolean;
+  /** @internal Gives the batches: the operation's outcome, as rtnlCreateSequence's. */
+  open(batches: [NativeHandle, NativeStep[]][]): Promise<NativeStepResult[][]>;
+  /** Withdraws, if not used yet: the namespace is deleted (once made) and the handle closed. */
+  abort(): Promise<void>;
+}
+
+function ignoreRejection(p: Promise<unknown>): void {
+  p.catch(() => undefined);
+}
+
+/** Begins making the named namespace `name` (see BegunNetns). Set in Netns's static block. */
+export let beginNetns: (name: string, opts?: NetnsOptions) => BegunNetns;
 
 /**
  * A handle on one network namespace: its nsfs file descriptor plus netlink sockets
@@ -139,6 +164,34 @@ export class Netns {
       // Whether the call that makes it has made it: the handle then holds an fd.
       const made = (): boolean => !netns.closed && callSync(() => native.nsInfo(handleOf(netns))).fd >= 0;
       return { netns, dir, name: n, made };
+    };
+    beginNetns = (name, opts) => {
+      const pending = pendingNetns(name, opts);
+      const [done, gate] = callSync(() => native.rtnlCreateBegin(pending.dir, pending.name, handleOf(pending.netns)));
+      // Awaited by open() or abort(); never an unhandled rejection meanwhile. (The handler
+      // is made outside this scope: a closure made here would keep the gate reachable
+      // from the pending promise, and a gate dropped unused could never be collected.)
+      ignoreRejection(done);
+      let used = false;
+      return {
+        ...pending,
+        get used() {
+          return used;
+        },
+        open(batches) {
+          if (used) throw new Error('this namespace was given its batches or withdrawn already');
+          callSync(() => native.rtnlGateOpen(gate, batches));
+          used = true;
+          return call(done);
+        },
+        async abort() {
+          if (used) return;
+          used = true;
+          callSync(() => native.rtnlGateAbort(gate));
+          await done.catch(() => undefined);
+          pending.netns.close();
+        },
+      };
     };
   }
 

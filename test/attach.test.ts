@@ -1,9 +1,15 @@
-import { unlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { attachMacvlan, attachVeth, NetlinkError, Netns } from '../src';
 import { fdCount, ipj, run, Scope, tryRun, uniq } from './helpers';
 import { messages, strace } from './strace';
+import { attachVethBegun } from '../src/attach';
+import { beginNetns } from '../src/netns';
+
+const DIST = path.resolve(__dirname, '../dist');
 
 const scope = new Scope();
 afterEach(() => scope.cleanup());
@@ -170,6 +176,122 @@ describe('attachVeth with { create }: the namespace made in the same native call
     await expect(attachVeth(host, null as never, { bridge: 'br0', hostIfname: 'v1', address: '10.0.0.2/24' })).rejects.toBeInstanceOf(TypeError);
     await expect(attachVeth(host, { create: uniq('ok') }, { bridge: 'br0', hostIfname: 'x'.repeat(16), address: '10.0.0.2/24' })).rejects.toBeInstanceOf(RangeError);
     expect(await Netns.list()).toEqual(listed);
+  });
+});
+
+describe('a namespace begun ahead of its batches (beginNetns, attachVethBegun: Networks\' attach path)', () => {
+  const mounted = (name: string) => readFileSync('/proc/self/mountinfo', 'utf8').includes(`/${name} `);
+  const bridge = async (host: Netns, cidr: string) => {
+    await host.links.add({ name: 'br0', kind: 'bridge', up: true, addrGenMode: 'none' });
+    await host.addresses.add('br0', cidr);
+    return (await host.links.get('br0')).index;
+  };
+
+  it('the batches given later go out in the same operation: one sendmsg each side; the namespace is an ordinary named one', async () => {
+    const host = await scope.ns('bh');
+    const br = await bridge(host, '10.57.0.1/24');
+    const name = uniq('bc');
+    scope.names.push(name);
+    const h0 = host.socketStats().sends;
+    const begun = beginNetns(name);
+    // The caller's own work happens here (Networks commits the attach's record); the
+    // namespace thread makes the namespace meanwhile.
+    await sleep(20);
+    expect(begun.made()).toBe(true);
+    expect(begun.used).toBe(false);
+    const r = await attachVethBegun(host, begun, { bridge: br, hostIfname: 'vb1', address: '10.57.0.2/24', gateway: '10.57.0.1' });
+    scope.handles.push(r.netns);
+    expect(begun.used).toBe(true);
+    expect(r.netns).toBe(begun.netns);
+    expect(host.socketStats().sends - h0).toBe(1);
+    expect(r.netns.socketStats().sends).toBe(1);
+    expect(run('ip', ['netns', 'list'])).toContain(name);
+    expect(ipj<{ addr_info: { local: string }[] }[]>(name, '-4', 'addr', 'show', 'dev', 'eth0')[0]!.addr_info.map((a) => a.local)).toEqual(['10.57.0.2']);
+    run('ip', ['netns', 'exec', name, 'ping', '-c1', '-W2', '10.57.0.1']);
+    // Used: abort is a no-op, and the batches cannot be given twice.
+    await begun.abort();
+    expect(run('ip', ['netns', 'list'])).toContain(name);
+    expect(() => begun.open([])).toThrow(/already/);
+  });
+
+  it('the batches given before the namespace is made wait for it (no wait on the namespace thread either way)', async () => {
+    const host = await scope.ns('bw');
+    const br = await bridge(host, '10.58.0.1/24');
+    const names = Array.from({ length: 8 }, () => uniq('bq'));
+    scope.names.push(...names);
+    // Eight begun at once: the later ones are still queued when their batches are given.
+    const begun = names.map((n) => beginNetns(n));
+    const made = await Promise.all(begun.map((b, i) => attachVethBegun(host, b, { bridge: br, hostIfname: `vq${i}`, address: `10.58.0.${i + 2}/24` })));
+    for (const m of made) scope.handles.push(m.netns);
+    expect(ipj<{ ifname: string; master?: string }[]>(host.name!, 'link').filter((l) => l.master === 'br0').length).toBe(8);
+    for (const n of names) expect(run('ip', ['netns', 'list'])).toContain(n);
+  });
+
+  it('abort, before or after the namespace is made: nothing is left (name, mount, descriptor)', async () => {
+    const fds = fdCount();
+    const early = uniq('ba');
+    const late = uniq('bl');
+    const a = beginNetns(early);
+    await a.abort();
+    const b = beginNetns(late);
+    for (let i = 0; i < 100 && !b.made(); i++) await sleep(5);
+    expect(b.made()).toBe(true);
+    expect(mounted(late)).toBe(true);
+    await b.abort();
+    for (const n of [early, late]) {
+      expect(await Netns.list()).not.toContain(n);
+      expect(mounted(n)).toBe(false);
+    }
+    expect(a.netns.closed && b.netns.closed).toBe(true);
+    expect(() => a.open([])).toThrow(/already/);
+    expect(fdCount()).toBe(fds);
+  });
+
+  it('a taken name: EEXIST, the existing namespace untouched, nothing sent', async () => {
+    const host = await scope.ns('be');
+    await host.links.add({ name: 'br0', kind: 'bridge', up: true });
+    const taken = await scope.ns('bt');
+    const before = ipj<{ ifname: string }[]>(host.name!, 'link').map((l) => l.ifname);
+    const fds = fdCount();
+    const e = (await attachVethBegun(host, beginNetns(taken.name!), { bridge: 'br0', hostIfname: 've1', address: '10.59.0.2/24' }).catch((x: unknown) => x)) as NetlinkError;
+    expect(e).toBeInstanceOf(NetlinkError);
+    expect(e.code).toBe('EEXIST');
+    expect(ipj<{ ifname: string }[]>(host.name!, 'link').map((l) => l.ifname)).toEqual(before);
+    expect(ipj<{ ifname: string }[]>(taken.name!, 'link').map((l) => l.ifname)).toEqual(['lo']);
+    expect(fdCount()).toBe(fds);
+  });
+
+  it('a step failing after the namespace was made, or options refused before anything is sent: the namespace is gone again', async () => {
+    const host = await scope.ns('bf');
+    await host.links.add({ name: 'br0', kind: 'bridge', up: true });
+    const fds = fdCount();
+    const failing = uniq('bf');
+    // The gateway is on no subnet of the container: the route fails after the veth exists.
+    const e = (await attachVethBegun(host, beginNetns(failing), { bridge: 'br0', hostIfname: 'vf1', address: '10.60.0.2/24', gateway: '10.99.0.1' }).catch((x: unknown) => x)) as NetlinkError;
+    expect(e.code).toBe('ENETUNREACH');
+    const refused = uniq('br');
+    const begun = beginNetns(refused);
+    await expect(attachVethBegun(host, begun, { bridge: 'br0', hostIfname: 'x'.repeat(16), address: '10.60.0.3/24' })).rejects.toBeInstanceOf(RangeError);
+    expect(begun.used).toBe(true);
+    for (const n of [failing, refused]) {
+      expect(await Netns.list()).not.toContain(n);
+      expect(mounted(n)).toBe(false);
+    }
+    expect(ipj<{ ifname: string }[]>(host.name!, 'link').map((l) => l.ifname).sort()).toEqual(['br0', 'lo']);
+    expect(fdCount()).toBe(fds);
+  });
+
+  it('a begun namespace dropped unused is deleted when its gate is collected, and the process exits', () => {
+    const name = uniq('bg');
+    const script = `
+      const { beginNetns } = require(${JSON.stringify(path.join(DIST, 'netns.js'))});
+      (function () { beginNetns(${JSON.stringify(name)}); })();
+      setTimeout(() => { globalThis.gc(); }, 50);
+    `;
+    const r = spawnSync(process.execPath, ['--expose-gc', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(run('ip', ['netns', 'list'])).not.toContain(name);
+    expect(mounted(name)).toBe(false);
   });
 });
 

@@ -96,6 +96,13 @@ function valid(p: NativeParam, s: Record<NativeShape, unknown>): unknown {
     // rtnlCreateSequence makes the namespace of a pending handle.
     case 'handle': return p.name === 'pending' ? native.nsPending() : handle;
     case 'monitor': return monitor;
+    // A gate whose namespace cannot be made (no such directory can be made under /proc):
+    // its operation fails at once, and nothing is made.
+    case 'gate': {
+      const [done, gate] = native.rtnlCreateBegin('/proc/netplumb-none', 'x', native.nsPending());
+      done.catch(() => undefined);
+      return gate;
+    }
     case 'string': return p.name === 'key' ? 'ipv4/ip_forward' : 'x';
     case 'number': return 0;
     case 'boolean': return false;
@@ -110,6 +117,7 @@ function wrong(p: NativeParam): unknown[] {
   switch (p.type) {
     case 'handle': return [{}, 42, monitor];
     case 'monitor': return [{}, 42, handle];
+    case 'gate': return [{}, 42, handle, monitor];
     case 'string': return [42, {}];
     case 'number': return ['1', true];
     case 'boolean': return ['yes', 1];

@@ -37,10 +37,12 @@ void submit_ns_op(Napi::Env env, NsOp* op) {
   }
   if (c->pending++ == 0) c->tsfn.Ref(env);
   NsTsfn tsfn = c->tsfn;
-  ns::NsThread::instance().submit([op, tsfn]() mutable {
-    op->run();
-    // napi_closing: the environment is gone; nobody will settle it.
+  // napi_closing: the environment is gone; nobody will settle it.
+  op->done = [op, tsfn]() mutable {
     if (tsfn.NonBlockingCall(op) != napi_ok) delete op;
+  };
+  ns::NsThread::instance().submit([op] {
+    if (op->run()) op->finish();
   });
 }
 

@@ -109,11 +109,24 @@ Napi::Promise run_async(Napi::Env env, std::function<R()> work, typename Baton<R
 // operation that is namespace-thread work from start to end (creating a namespace),
 // the pool thread would only wait in between, and each hand-off between threads costs
 // a wake-up (tens of microseconds on a VM). Settled on the JS thread.
+//
+// An op whose work waits on JS (a namespace made ahead of the batches that go into it)
+// does not hold the namespace thread meanwhile: run() returns false, and the op calls
+// `done` itself, from any thread, once its work is over.
 class NsOp {
  public:
   virtual ~NsOp() = default;
-  virtual void run() noexcept = 0;          // on the namespace thread
+  // On the namespace thread. True when the work is over; false when the op parked.
+  virtual bool run() noexcept = 0;
   virtual void settle(Napi::Env env) = 0;   // on the JS thread
+  // Hands the op back to its JS thread, which settles and deletes it: the op's last
+  // act on any other thread.
+  void finish() {
+    auto d = std::move(done);  // the op may be gone before d returns
+    d();
+  }
+  // What finish() calls (set by submit_ns_op before run()).
+  std::function<void()> done;
 };
 
 // Queues op on the namespace thread; its settle() runs on env's JS thread after. Takes
@@ -126,7 +139,10 @@ class NsFnOp : public NsOp {
   NsFnOp(Napi::Env env, typename Baton<R>::Work work, typename Baton<R>::ToJs to_js)
       : baton_(env, std::move(work), std::move(to_js)) {}
   Napi::Promise promise() { return baton_.promise(); }
-  void run() noexcept override { baton_.run(); }
+  bool run() noexcept override {
+    baton_.run();
+    return true;
+  }
   void settle(Napi::Env env) override { baton_.settle(env); }
 
  private:

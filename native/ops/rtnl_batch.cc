@@ -6,6 +6,9 @@
 // Each step's result is the first error among its messages (a link change can take
 // several), or the link the kernel echoed.
 #include <cerrno>
+#include <exception>
+#include <mutex>
+#include <stdexcept>
 #include <sys/socket.h>
 
 #include "ops/async.h"
@@ -161,10 +164,174 @@ Napi::Value RtnlCreateSequence(const Napi::CallbackInfo& info) {
       sequence_to_js);
 }
 
+// A named namespace made ahead of the batches that go into it, so that the caller's own
+// work (a record to commit before anything of it exists in the kernel) overlaps the
+// namespace's making. rtnlCreateBegin starts making it on the namespace thread and
+// returns [promise, gate]; rtnlGateOpen(gate, batches) gives it the batches, sent as soon
+// as the namespace is made, in the same operation (the promise settles as
+// rtnlCreateSequence's); rtnlGateAbort(gate) withdraws: the namespace, if made, is
+// deleted and the promise rejects with ECANCELED. The namespace thread never waits on
+// JS: made before the gate opens, the operation parks, and the opening queues the rest.
+// A gate dropped unopened (garbage collected) aborts.
+struct Gate {
+  enum class State { Making, Parked, Running, Over };
+  std::mutex mu;
+  State state = State::Making;
+  bool used = false;  // opened or aborted
+  std::shared_ptr<Sequence> seq;  // null when aborted
+  std::function<void()> resume;   // while parked: queues the rest on the namespace thread
+};
+
+struct GateBox {
+  std::shared_ptr<Gate> gate;
+};
+
+// napi_type_tag of gates.
+constexpr napi_type_tag kGateTag = {0x6e6574706c756d62ULL, 0x4761746500000001ULL};
+
+class GatedCreateOp : public js::NsOp {
+ public:
+  GatedCreateOp(Napi::Env env, std::string dir, std::string name, Handle pending, std::shared_ptr<Gate> gate)
+      : baton_(env, [this] { return rest(); }, sequence_to_js),
+        dir_(std::move(dir)), name_(std::move(name)), pending_(std::move(pending)), gate_(std::move(gate)) {}
+
+  Napi::Promise promise() { return baton_.promise(); }
+
+  bool run() noexcept override {
+    try {
+      auto made = ns::create_named(dir_, name_);
+      pending_->adopt(*made);
+    } catch (...) {
+      made_failed_ = std::current_exception();
+    }
+    std::unique_lock<std::mutex> lk(gate_->mu);
+    if (!made_failed_ && !gate_->used) {
+      gate_->state = Gate::State::Parked;
+      gate_->resume = [this] {
+        ns::NsThread::instance().submit([this] {
+          baton_.run();
+          finish();
+        });
+      };
+      return false;
+    }
+    gate_->state = made_failed_ ? Gate::State::Over : Gate::State::Running;
+    lk.unlock();
+    baton_.run();
+    return true;
+  }
+
+  void settle(Napi::Env env) override { baton_.settle(env); }
+
+ private:
+  // After the namespace: the batches, or (aborted) the namespace deleted again.
+  SequenceOutcome rest() {
+    if (made_failed_) std::rethrow_exception(made_failed_);
+    std::shared_ptr<Sequence> seq;
+    {
+      std::lock_guard<std::mutex> lk(gate_->mu);
+      seq = gate_->seq;
+      gate_->state = Gate::State::Over;
+    }
+    if (!seq) {
+      try {
+        ns::delete_named(dir_, name_);
+      } catch (...) {
+        // Removed by someone else meanwhile: nothing of ours is left either way.
+      }
+      pending_->close();
+      throw nl::NlError(ECANCELED, "netns", "the attach was withdrawn before its batches were sent");
+    }
+    for (auto& [h, steps] : *seq) set_pending_netns(steps, pending_->fd());
+    return run_sequence(*seq);
+  }
+
+  js::Baton<SequenceOutcome> baton_;
+  std::string dir_;
+  std::string name_;
+  Handle pending_;
+  std::shared_ptr<Gate> gate_;
+  std::exception_ptr made_failed_;
+};
+
+// Opens (seq) or aborts (null) a gate; queues the parked operation's rest.
+void use_gate(const std::shared_ptr<Gate>& g, std::shared_ptr<Sequence> seq) {
+  std::function<void()> resume;
+  {
+    std::lock_guard<std::mutex> lk(g->mu);
+    if (g->used) throw std::logic_error("this gate was opened or aborted already");
+    g->used = true;
+    g->seq = std::move(seq);
+    if (g->state == Gate::State::Parked) {
+      g->state = Gate::State::Running;
+      resume = std::move(g->resume);
+    }
+  }
+  if (resume) resume();
+}
+
+// rtnlCreateBegin(dir, name, pendingHandle): [Promise<{ error?, link? }[][]>, gate]
+Napi::Value RtnlCreateBegin(const Napi::CallbackInfo& info) {
+  js::Args args(info, {"dir", "name", "pending"});
+  std::string dir = args.str(0);
+  std::string name = args.str(1);
+  auto pending = args.handle(2);
+  if (!pending->is_pending()) args.at(2).fail("must be a pending namespace handle (nsPending)");
+  Napi::Env env = info.Env();
+  auto gate = std::make_shared<Gate>();
+  auto* op = new GatedCreateOp(env, dir, name, pending, gate);
+  auto promise = op->promise();
+  js::submit_ns_op(env, op);
+  auto ext = Napi::External<GateBox>::New(env, new GateBox{gate}, [](Napi::Env, GateBox* box) {
+    // Dropped unopened: abort, so the namespace does not outlive the attach that wanted it.
+    std::unique_ptr<GateBox> owned(box);
+    bool unused;
+    {
+      std::lock_guard<std::mutex> lk(owned->gate->mu);
+      unused = !owned->gate->used;
+    }
+    if (unused) use_gate(owned->gate, nullptr);
+  });
+  js::tag_external(env, ext, kGateTag);
+  auto out = Napi::Array::New(env, 2);
+  out.Set(0u, promise);
+  out.Set(1u, ext);
+  return out;
+}
+
+// rtnlGateOpen(gate, [[handle, steps], ...]): the batches for the namespace being made.
+Napi::Value RtnlGateOpen(const Napi::CallbackInfo& info) {
+  js::Args args(info, {"gate", "batches"});
+  auto* box = args.external<GateBox>(0, kGateTag, "a gate (rtnlCreateBegin)");
+  auto batches = args.arr(1);
+  auto seq = read_sequence(batches);
+  try {
+    use_gate(box->gate, std::move(seq));
+  } catch (const std::logic_error& e) {
+    throw Napi::Error::New(info.Env(), std::string("rtnlGateOpen: ") + e.what());
+  }
+  return info.Env().Undefined();
+}
+
+// rtnlGateAbort(gate): no batches after all; the namespace is deleted once made.
+Napi::Value RtnlGateAbort(const Napi::CallbackInfo& info) {
+  js::Args args(info, {"gate"});
+  auto* box = args.external<GateBox>(0, kGateTag, "a gate (rtnlCreateBegin)");
+  try {
+    use_gate(box->gate, nullptr);
+  } catch (const std::logic_error& e) {
+    throw Napi::Error::New(info.Env(), std::string("rtnlGateAbort: ") + e.what());
+  }
+  return info.Env().Undefined();
+}
+
 constexpr Entry kEntries[] = {
     {"rtnlBatch", RtnlBatch},
     {"rtnlSequence", RtnlSequence},
     {"rtnlCreateSequence", RtnlCreateSequence},
+    {"rtnlCreateBegin", RtnlCreateBegin},
+    {"rtnlGateOpen", RtnlGateOpen},
+    {"rtnlGateAbort", RtnlGateAbort},
     {"encodeRtnlSteps", EncodeRtnlSteps},
 };
 
