@@ -412,6 +412,46 @@ describe.skipIf(!haveSocat)('bridge networks: traffic', () => {
     expect(ok.ip).toBe(probe.ep.ip);
     await A.detach(ok);
   });
+
+  it('a failed attach with { create }: the namespace begun while the record was written is gone again', async () => {
+    const snapshot = () => ({ links: linkNames(t.H), table: table(t.H), endpoints: A.endpoints().map((e) => e.id).sort() });
+    const probe = await container(A);
+    await A.detach(probe.ns);
+    await t.nets.reap();
+    const before = snapshot();
+    const gone = async (name: string) => {
+      expect(await Netns.list()).not.toContain(name);
+      expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(`/${name} `);
+    };
+
+    // Refused by the record (the address is db's; the port is web's): the namespace was
+    // being made meanwhile, and is deleted again.
+    const n1 = uniq('nk');
+    expect(await A.attach({ create: n1 }, { ip: db.ep.ip }).catch((e: unknown) => e)).toBeInstanceOf(AddressInUseError);
+    await gone(n1);
+    const n2 = uniq('nk');
+    const clash = (await A.attach({ create: n2 }, { publish: [{ hostPort: 8080, containerPort: 80 }] }).catch((e: unknown) => e)) as NetlinkError;
+    expect(clash.code).toBe('EEXIST');
+    await gone(n2);
+    // A name that is taken: EEXIST from the kernel side, the record dropped, the other
+    // namespace untouched.
+    const taken = await scope.ns('nk');
+    const named = (await A.attach({ create: taken.name! }).catch((e: unknown) => e)) as NetlinkError;
+    expect(named.code).toBe('EEXIST');
+    expect(linkNames(taken)).toEqual(['lo']);
+    expect(snapshot()).toEqual(before);
+
+    // And then the same attach works, with the probe's address (none was consumed).
+    const n3 = uniq('nk');
+    const { netns, ...ok } = await A.attach({ create: n3 });
+    expect(ok.ip).toBe(probe.ep.ip);
+    expect(ok.netnsPath).toBe(path.join('/run/netns', n3));
+    expect(netns.sameAs(await Netns.open(n3).then((h) => (scope.handles.push(h), h)))).toBe(true);
+    expect(await ping(netns, web.ep.ip)).toBe(true);
+    await A.detach(ok);
+    netns.close();
+    await Netns.delete(n3);
+  });
 });
 
 describe('bridge networks: layout and removal', () => {

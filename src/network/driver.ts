@@ -3,7 +3,7 @@
 // firewall's published ports, names, rollback, the reaper) and never asks which driver a
 // network has. Adding a kind of network is one file implementing NetworkDriver and one
 // line in drivers/index.ts; docs/drivers.md walks through it.
-import type { Netns } from '../netns';
+import type { BegunNetns, Netns } from '../netns';
 import type { Firewall } from './firewall';
 import type { SubnetPoolSpec } from './ipam';
 import type { Network, NetworkController } from './network';
@@ -45,8 +45,12 @@ export interface DriverContext {
 /** Where an attach puts the container: an open namespace, or a named one to make in the same call. */
 export interface AttachTarget {
   netns?: Netns;
-  /** Make this named namespace (as `ip netns add`) in the attach's own native call. */
-  create?: { name: string; netnsDir?: string };
+  /**
+   * Make this named namespace (as `ip netns add`) in the attach's own native call.
+   * `begun`: Networks began making it already, while it recorded the attach; the driver
+   * gives it its batches (attachVethBegun) or, not using it, aborts it.
+   */
+  create?: { name: string; netnsDir?: string; begun?: BegunNetns };
 }
 
 /** What the kernel side of an attach made. */

@@ -17,7 +17,7 @@ import { accessSync, constants as fsc, readFileSync, statSync, type Stats } from
 import { hostname } from 'node:os';
 import { NetlinkError } from '../errors';
 import * as path from 'node:path';
-import { defaultNetnsDir, Netns, type NetnsOptions } from '../netns';
+import { beginNetns, defaultNetnsDir, Netns, type BegunNetns, type NetnsOptions } from '../netns';
 import { checkIfname, checkMac, checkNetnsName, checkPath, own } from '../validate';
 import type { AttachTarget, DriverContext, HostLinks, NetworkBase, NetworkDriver } from './driver';
 import { driverOf, OverlayNetwork } from './drivers';
@@ -751,18 +751,27 @@ export class Networks implements NetworkController {
         : `a ${net.driver} container has no host side to publish ports on`);
     }
     checkFamilies(net, opts);
-    // A driver that cannot make the namespace in its own call gets one made first.
+    // A driver that cannot make the namespace in its own call gets one made first. One
+    // that can gets it begun now: the namespace thread makes it while the attach is
+    // recorded (the record still comes before anything of the network's exists in the
+    // kernel: the driver's batches wait for it), and the driver's batches go to the same
+    // native operation.
     const creating = t.create;
     let made: Netns | undefined;
     if (creating && !driver.features.create) {
       made = await Netns.create(creating.name, t.netnsOptions);
       t.netns = made;
       delete t.create;
+    } else if (creating) {
+      t.create = { ...creating, begun: beginNetns(creating.name, t.netnsOptions) };
     }
     try {
       const ep = await this.#attachOne(net, driver, t, opts, via);
       return made ? { ...ep, netns: made } : ep;
     } catch (e) {
+      // Refused before the driver sent anything (the record's checks, an address or a
+      // port taken): the begun namespace is deleted again.
+      await t.create?.begun?.abort();
       if (made) {
         made.close();
         await Netns.delete(creating!.name, t.netnsOptions).catch(() => undefined);
@@ -1235,7 +1244,7 @@ function copyEndpoint(ep: EndpointInfo): EndpointInfo {
 
 interface CheckedTarget {
   netns?: Netns;
-  create?: { name: string; netnsDir?: string };
+  create?: { name: string; netnsDir?: string; begun?: BegunNetns };
   /** The namespace's path, when it has one (named, or /proc/PID/ns/net). */
   path?: string;
   netnsOptions: NetnsOptions;

@@ -2,7 +2,7 @@
 // overlay): a veth pair, the host end a port of the network's bridge, the container end
 // made directly inside the container's namespace. Shared here so both drivers attach,
 // quiesce and reap their endpoints the same way.
-import { attachVeth, type VethAttachOptions } from '../../attach';
+import { attachVeth, attachVethBegun, type VethAttachOptions } from '../../attach';
 import type { BatchFailure } from '../../batch';
 import type { NetlinkError } from '../../errors';
 import { parseCidr } from '../ipam';
@@ -88,7 +88,11 @@ export async function attachVethEndpoint(
   });
   const once = async (bridge: number): Promise<KernelAttach> => {
     if (target.create) {
-      const r = await attachVeth(ctx.host, { create: target.create.name, ...(target.create.netnsDir !== undefined && { netnsDir: target.create.netnsDir }) }, opts(bridge));
+      const { name, netnsDir, begun } = target.create;
+      // Begun (Networks made it while recording the attach): the first try gives it its
+      // batches; a retry (a stale bridge index) makes the namespace afresh.
+      if (begun && !begun.used) return { netns: (await attachVethBegun(ctx.host, begun, opts(bridge))).netns };
+      const r = await attachVeth(ctx.host, { create: name, ...(netnsDir !== undefined && { netnsDir }) }, opts(bridge));
       return { netns: r.netns };
     }
     await attachVeth(ctx.host, target.netns!, opts(bridge));
