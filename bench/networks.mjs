@@ -28,6 +28,8 @@ const USAGE = `usage: npm run bench:networks -- [options]
   --peers LIST      only these peers (ids or module names; default all)
   --skip LIST       all peers but these
   --ports           each container also publishes one port (tcp ${PORT_BASE}+i -> ${CONTAINER_PORT})
+  --no-paired       skip the paired round (netplumb and attachveth in turns, container by
+                    container), which runs after the peers when both are selected
   --scale           the scale scenario (netplumb): 40 networks x 250 containers in one
                     state directory; alone it runs only that, with --n the per-N runs too
   --scale-networks K, --scale-per M   its shape (default 40 x 250)
@@ -50,6 +52,7 @@ const { values: opt } = parseArgs({
     peers: { type: 'string' },
     skip: { type: 'string' },
     ports: { type: 'boolean', default: false },
+    'no-paired': { type: 'boolean', default: false },
     scale: { type: 'boolean', default: false },
     'scale-networks': { type: 'string' },
     'scale-per': { type: 'string' },
@@ -236,6 +239,10 @@ function targets(results) {
   if (!np) return out;
   const av = get('attachveth');
   if (av) out.push({ what: 'network.attach median / attachVeth { create } median', value: np.attach.median / av.attach.median, want: '<= 1.3', met: np.attach.median / av.attach.median <= 1.3 });
+  if (results.paired?.status === 'ok') {
+    const p = results.paired;
+    out.push({ what: 'the same, paired (the two in turns, container by container)', value: p.ratio, want: '<= 1.3', met: p.ratio <= 1.3 });
+  }
   const same = get('attachveth-same');
   if (same) out.push({ what: 'for comparison: network.attach median / attachVeth with the same netlink work', value: np.attach.median / same.attach.median, want: '-', met: undefined });
   const par = get('netplumb-par16');
@@ -251,6 +258,85 @@ function targets(results) {
     out.push({ what: `teardown: ${id} median / netplumb median`, value: p.teardown.median / np.teardown.median, want: '>= 5', met: p.teardown.median / np.teardown.median >= 5 });
   }
   return out;
+}
+
+// ---- the paired comparison ----
+
+// The reference's own subnet in the paired run (the model keeps SUBNET): two bridges side
+// by side, neither in the other's way.
+const PAIR_SUBNET_OCTET = 90;
+
+/**
+ * network.attach and attachVeth { create } taken in turns, container by container, in one
+ * round (which goes first alternates): both see the same machine at the same moment, so
+ * the ratio does not move with whatever the machine does between two peers' rounds
+ * (the per-peer rounds above run seconds apart). Each is warmed first (WARMUP each, in
+ * turns); nothing is torn down until the round is over. Returns both peers' attach
+ * statistics and the ratio of their medians.
+ */
+async function paired(n, model, reference) {
+  const modelPlan = plan(n);
+  const refPlan = modelPlan.map((c) => {
+    const k = c.i + 2;
+    const ip = `10.${PAIR_SUBNET_OCTET}.${k >> 8}.${k & 255}`;
+    return { ...c, ns: `r${c.i}`, ip, cidr: `${ip}/${PREFIX_LEN}` };
+  });
+  await sweep();
+  mkdirSync(RUN_DIR, { recursive: true });
+  const stateDir = path.join(stateBase, `paired-${n}`);
+  const base = {
+    n, log, stateDir, prefixLen: PREFIX_LEN, netnsDir: NETNS_DIR, runDir: RUN_DIR,
+    ports: opt.ports, portBase: PORT_BASE, containerPort: CONTAINER_PORT,
+  };
+  const mctx = { ...base, containers: modelPlan, gateway: GATEWAY, subnet: SUBNET };
+  const rctx = { ...base, containers: refPlan, gateway: `10.${PAIR_SUBNET_OCTET}.0.1`, subnet: `10.${PAIR_SUBNET_OCTET}.0.0/${PREFIX_LEN}` };
+  const out = { n, model: model.id, reference: reference.id };
+  try {
+    for (const [peer, ctx] of [[model, mctx], [reference, rctx]]) {
+      const reason = await peer.prepare(ctx);
+      if (reason) return Object.assign(out, { status: 'skipped', reason: `${peer.id}: ${reason}` });
+    }
+    const one = async (peer, ctx, c) => (await peer.attach({ ...ctx, containers: [c] })).times[0];
+    const warm = Math.min(WARMUP, n);
+    log(`paired N=${n}: warm-up, ${warm} each in turns, untimed`);
+    for (let i = 0; i < warm; i++) {
+      await one(model, mctx, modelPlan[i]);
+      await one(reference, rctx, refPlan[i]);
+    }
+    await model.teardown({ ...mctx, containers: modelPlan.slice(0, warm) });
+    await reference.teardown({ ...rctx, containers: refPlan.slice(0, warm) });
+    await settle();
+    out.quietMs = await quiesce(QUIET_MS, QUIET_MAX_MS);
+    log(`paired N=${n}: ${model.id} and ${reference.id} in turns`);
+    const m = [];
+    const r = [];
+    for (let i = 0; i < n; i++) {
+      if (i % 2 === 0) {
+        m.push(await one(model, mctx, modelPlan[i]));
+        r.push(await one(reference, rctx, refPlan[i]));
+      } else {
+        r.push(await one(reference, rctx, refPlan[i]));
+        m.push(await one(model, mctx, modelPlan[i]));
+      }
+    }
+    // Both peers' namespaces share the directory: the model checks its own state only.
+    model.verifyAttached?.(modelPlan);
+    await model.teardown(mctx);
+    await reference.teardown(rctx);
+    await settle();
+    const ms = pick(summarize(m));
+    const rs = pick(summarize(r));
+    const each = m.map((x, i) => x / r[i]).sort((a, b) => a - b);
+    return Object.assign(out, { status: 'ok', modelAttach: ms, referenceAttach: rs, ratio: ms.median / rs.median, medianOfPairs: each[each.length >> 1] });
+  } catch (e) {
+    log(`paired N=${n}: FAILED: ${e.message}`);
+    return Object.assign(out, { status: 'failed', error: e.message });
+  } finally {
+    await model.finish?.(mctx);
+    await reference.finish?.(rctx);
+    await sweep();
+    rmSync(stateDir, { recursive: true, force: true });
+  }
 }
 
 // ---- the scale scenario ----
@@ -505,6 +591,13 @@ function printRun(r) {
       ]),
     ]));
   }
+  if (r.paired?.status === 'ok') {
+    const p = r.paired;
+    console.log(`\npaired (${p.model} and ${p.reference} in turns, container by container): attach median ${ms(p.modelAttach.median)} vs ${ms(p.referenceAttach.median)} ms, ` +
+      `ratio ${p.ratio.toFixed(2)} (median of the per-container ratios ${p.medianOfPairs.toFixed(2)})`);
+  } else if (r.paired) {
+    notes.push(`paired ${r.paired.status}: ${r.paired.reason ?? r.paired.error}`);
+  }
   if (r.targets.length) {
     console.log('\nthe issue\'s targets at this N');
     console.log(table([['', 'measured', 'target', ''], ...r.targets.map((t) => [t.what, t.value >= 100 ? t.value.toFixed(0) : t.value.toFixed(2), t.want, t.met === undefined ? '' : t.met ? 'met' : 'NOT met'])]));
@@ -577,8 +670,11 @@ try {
     writePlan(planFile, containers);
     const r = { n, peers: [] };
     for (const p of peers) r.peers.push(await measure(p, n, containers, planFile));
+    const model = peers.find((p) => p.id === 'netplumb');
+    const reference = peers.find((p) => p.id === 'attachveth');
+    if (model && reference && !opt['no-paired']) r.paired = await paired(n, model, reference);
     r.ratios = ratios(r.peers);
-    r.targets = targets(r.peers);
+    r.targets = targets(Object.assign([...r.peers], { paired: r.paired }));
     result.runs.push(r);
     if (!opt.json) printRun(r);
   }
