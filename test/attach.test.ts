@@ -168,6 +168,41 @@ describe('attachVeth with { create }: the namespace made in the same native call
     expect(fdCount()).toBe(fds);
   });
 
+  it('sixteen in flight (the namespace thread makes the next namespaces while the batches of those made go out from spill workers): all attached; one failing removes only its own', async () => {
+    const host = await scope.ns('ph');
+    await host.links.add({ name: 'br0', kind: 'bridge', up: true, addrGenMode: 'none' });
+    await host.addresses.add('br0', '10.54.0.1/24');
+    const names = Array.from({ length: 16 }, () => uniq('pc'));
+    const bad = 9;
+    const fds = fdCount();
+    const r = await Promise.allSettled(names.map((name, i) => attachVeth(host, { create: name }, {
+      bridge: 'br0', hostIfname: `vp${i}`, address: `10.54.0.${i + 2}/24`,
+      // One container's gateway is on no subnet of it: its route fails after its veth exists.
+      gateway: i === bad ? '10.99.0.1' : '10.54.0.1',
+    })));
+    names.forEach((n, i) => { if (i !== bad) scope.names.push(n); });
+    for (const [i, x] of r.entries()) {
+      if (i === bad) {
+        expect(x.status).toBe('rejected');
+        expect(((x as PromiseRejectedResult).reason as NetlinkError).code).toBe('ENETUNREACH');
+      } else {
+        expect(x.status).toBe('fulfilled');
+        scope.handles.push((x as PromiseFulfilledResult<{ netns: Netns }>).value.netns);
+      }
+    }
+    const ports = ipj<{ ifname: string; master?: string }[]>(host.name!, 'link').filter((l) => l.master === 'br0').map((l) => l.ifname).sort();
+    expect(ports).toEqual(names.map((_, i) => `vp${i}`).filter((n) => n !== `vp${bad}`).sort());
+    const listed = await Netns.list();
+    for (const [i, n] of names.entries()) expect(listed.includes(n)).toBe(i !== bad);
+    for (const i of [0, 15]) {
+      expect(ipj<{ addr_info: { local: string }[] }[]>(names[i]!, '-4', 'addr', 'show', 'dev', 'eth0')[0]!.addr_info.map((a) => a.local)).toEqual([`10.54.0.${i + 2}`]);
+      run('ip', ['netns', 'exec', names[i]!, 'ping', '-c1', '-W2', '10.54.0.1']);
+    }
+    // The failed one's namespace and descriptors are gone; the others' go with their handles.
+    for (const x of r) if (x.status === 'fulfilled') (x.value as { netns: Netns }).netns.close();
+    expect(fdCount()).toBe(fds);
+  });
+
   it('bad names and bad containers are TypeErrors before anything is made', async () => {
     const host = await scope.ns('th');
     const listed = await Netns.list();

@@ -67,6 +67,38 @@ void NsThread::return_home() {
   }
 }
 
+SpillWorkers& SpillWorkers::instance() {
+  static SpillWorkers* w = new SpillWorkers();  // intentionally never destroyed
+  return *w;
+}
+
+SpillWorkers::SpillWorkers() {
+  unsigned n = std::thread::hardware_concurrency();
+  n = n < 2 ? 2 : n > 4 ? 4 : n;
+  for (unsigned i = 0; i < n; i++) std::thread([this] { loop(); }).detach();
+}
+
+void SpillWorkers::submit(std::function<void()> fn) {
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    queue_.push_back(std::move(fn));
+  }
+  cv_.notify_one();
+}
+
+void SpillWorkers::loop() {
+  for (;;) {
+    std::function<void()> fn;
+    {
+      std::unique_lock<std::mutex> lk(mu_);
+      cv_.wait(lk, [this] { return !queue_.empty(); });
+      fn = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    fn();
+  }
+}
+
 namespace {
 
 // Whether two nsfs fds refer to the same namespace.

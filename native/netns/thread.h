@@ -47,6 +47,13 @@ class NsThread {
   // (catch inside); the caller learns of its end through fn itself.
   void submit(std::function<void()> fn) { post(std::move(fn)); }
 
+  // Whether work is queued behind whatever the thread is doing now: a caller on the
+  // thread can hand the part of its work that needs no namespace to the spill workers.
+  bool backlog() {
+    std::lock_guard<std::mutex> lk(mu_);
+    return !queue_.empty();
+  }
+
   // The namespace this thread returns to (the process's own at start).
   int home_fd() const { return home_fd_; }
   // Whether we are on the namespace thread right now.
@@ -79,6 +86,25 @@ class NsThread {
   std::deque<std::function<void()>> queue_;
   std::thread thread_;
   std::thread::id id_;
+};
+
+// Threads that never enter a namespace, for the part of a namespace-thread operation
+// that needs none (sending batches on sockets already open) when the namespace thread
+// has more work waiting: with many creations in flight the namespace thread makes the
+// next namespace while these send the previous one's batches. A few threads, started on
+// first use, never destroyed (as the namespace thread).
+class SpillWorkers {
+ public:
+  static SpillWorkers& instance();
+  // Queues fn and returns at once; fn must not throw.
+  void submit(std::function<void()> fn);
+
+ private:
+  SpillWorkers();
+  void loop();
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> queue_;
 };
 
 }  // namespace np::ns

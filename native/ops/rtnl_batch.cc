@@ -142,9 +142,54 @@ Napi::Value RtnlSequence(const Napi::CallbackInfo& info) {
 
 // rtnlCreateSequence(dir, name, pendingHandle, [[handle, steps], ...]): as rtnlSequence,
 // after making the named namespace (as nsCreate) and giving it to pendingHandle, which
-// the steps may use as a batch's namespace and as a link's netns. It all runs on the
-// namespace thread: one hand-off there and one back for the namespace and every batch.
+// the steps may use as a batch's namespace and as a link's netns. It runs on the
+// namespace thread (one hand-off there and one back for the namespace and every batch),
+// unless more work waits there once the namespace is made: then the batches, which need
+// no namespace entered, go to a spill worker and the namespace thread goes on.
 // Fails as a whole (nothing made) if the namespace cannot be made.
+class CreateSequenceOp : public js::NsOp {
+ public:
+  CreateSequenceOp(Napi::Env env, std::string dir, std::string name, Handle pending, std::shared_ptr<Sequence> seq)
+      : baton_(env, [this] { return rest(); }, sequence_to_js),
+        dir_(std::move(dir)), name_(std::move(name)), pending_(std::move(pending)), seq_(std::move(seq)) {}
+
+  Napi::Promise promise() { return baton_.promise(); }
+
+  bool run() noexcept override {
+    try {
+      auto made = ns::create_named(dir_, name_);
+      pending_->adopt(*made);
+    } catch (...) {
+      made_failed_ = std::current_exception();
+    }
+    if (!made_failed_ && ns::NsThread::instance().backlog()) {
+      ns::SpillWorkers::instance().submit([this] {
+        baton_.run();
+        finish();
+      });
+      return false;
+    }
+    baton_.run();
+    return true;
+  }
+
+  void settle(Napi::Env env) override { baton_.settle(env); }
+
+ private:
+  SequenceOutcome rest() {
+    if (made_failed_) std::rethrow_exception(made_failed_);
+    for (auto& [h, steps] : *seq_) set_pending_netns(steps, pending_->fd());
+    return run_sequence(*seq_);
+  }
+
+  js::Baton<SequenceOutcome> baton_;
+  std::string dir_;
+  std::string name_;
+  Handle pending_;
+  std::shared_ptr<Sequence> seq_;
+  std::exception_ptr made_failed_;
+};
+
 Napi::Value RtnlCreateSequence(const Napi::CallbackInfo& info) {
   js::Args args(info, {"dir", "name", "pending", "batches"});
   std::string dir = args.str(0);
@@ -153,15 +198,11 @@ Napi::Value RtnlCreateSequence(const Napi::CallbackInfo& info) {
   if (!pending->is_pending()) args.at(2).fail("must be a pending namespace handle (nsPending)");
   auto batches = args.arr(3);
   auto seq = read_sequence(batches);
-  return js::run_on_ns_thread<SequenceOutcome>(
-      info.Env(),
-      [dir, name, pending, seq] {
-        auto made = ns::create_named(dir, name);
-        pending->adopt(*made);
-        for (auto& [h, steps] : *seq) set_pending_netns(steps, pending->fd());
-        return run_sequence(*seq);
-      },
-      sequence_to_js);
+  Napi::Env env = info.Env();
+  auto* op = new CreateSequenceOp(env, dir, name, pending, seq);
+  auto promise = op->promise();
+  js::submit_ns_op(env, op);
+  return promise;
 }
 
 // A named namespace made ahead of the batches that go into it, so that the caller's own
@@ -207,8 +248,10 @@ class GatedCreateOp : public js::NsOp {
     std::unique_lock<std::mutex> lk(gate_->mu);
     if (!made_failed_ && !gate_->used) {
       gate_->state = Gate::State::Parked;
+      // Opened later, from the JS thread: the batches need no namespace entered, so a
+      // spill worker sends them (a hand-off either way) and the namespace thread stays free.
       gate_->resume = [this] {
-        ns::NsThread::instance().submit([this] {
+        ns::SpillWorkers::instance().submit([this] {
           baton_.run();
           finish();
         });
@@ -217,6 +260,13 @@ class GatedCreateOp : public js::NsOp {
     }
     gate_->state = made_failed_ ? Gate::State::Over : Gate::State::Running;
     lk.unlock();
+    if (!made_failed_ && ns::NsThread::instance().backlog()) {
+      ns::SpillWorkers::instance().submit([this] {
+        baton_.run();
+        finish();
+      });
+      return false;
+    }
     baton_.run();
     return true;
   }
