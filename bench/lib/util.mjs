@@ -1,6 +1,7 @@
 // Small helpers shared by the runner and the peers: running commands, timing, stats.
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import * as os from 'node:os';
 
 /** Milliseconds from a monotonic clock. */
 export const now = () => performance.now();
@@ -74,18 +75,33 @@ export function summarize(times) {
   };
 }
 
-// Busy share of all CPUs over `ms`, from /proc/stat (user, nice, system, irq, softirq,
-// steal over everything but guest time).
+/**
+ * The machine's CPU counters now, from /proc/stat's first line: `busy` (user, nice,
+ * system, irq, softirq, steal) and `total` (those and idle, iowait), in clock ticks,
+ * every CPU and every task (kernel workers too), and the wall time they were read at.
+ */
+export function cpuStat() {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = f;
+  return { busy: user + nice + system + irq + softirq + steal, total: user + nice + system + idle + iowait + irq + softirq + steal, at: now() };
+}
+
+/**
+ * What the machine's CPUs did between two cpuStat()s: the busy share of all of them
+ * (0..1) and the CPU time that is, in ms (share x wall x CPUs). The counters tick at
+ * USER_HZ (100 a second per CPU), so a window shorter than a second is coarse.
+ */
+export function cpuBetween(a, b) {
+  const share = b.total === a.total ? 0 : (b.busy - a.busy) / (b.total - a.total);
+  const cpus = os.cpus().length; // the CPUs /proc/stat counts
+  return { share, cpus, busyMs: share * (b.at - a.at) * cpus };
+}
+
+// Busy share of all CPUs over `ms`.
 async function busyShare(ms) {
-  const read = () => {
-    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
-    const [user, nice, system, idle, iowait, irq, softirq, steal] = f;
-    return { busy: user + nice + system + irq + softirq + steal, total: user + nice + system + idle + iowait + irq + softirq + steal };
-  };
-  const a = read();
+  const a = cpuStat();
   await sleep(ms);
-  const b = read();
-  return b.total === a.total ? 0 : (b.busy - a.busy) / (b.total - a.total);
+  return cpuBetween(a, cpuStat()).share;
 }
 
 /**

@@ -1,7 +1,6 @@
 // netplumb at the model level (Networks: a bridge network, IPAM, persisted state,
 // masquerade, published ports), serial and with 16 attaches in flight, and the fast
 // path (attachVeth with { create }) as the reference the model's attach is held to.
-import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -304,107 +303,10 @@ function attachVethPeer(inFlight, { sameWork = false } = {}) {
   };
 }
 
-// The machine's ceiling for this work: attachVeth { create } serially in `procs` child
-// processes at once (containers dealt round-robin; throughput = N / wall time from the
-// moment all are told to start). Processes share nothing in user space (no event loop,
-// no native worker thread), so what stops this from scaling with them is the kernel
-// (RTNL, taken by every link change and namespace made) and the machine's CPUs: the most
-// any number of attaches in flight from one process could reach.
-function attachVethProcsPeer(procs) {
-  let kids = [];
-  let bridgeIndex;
-  const ask = (kid, msg) => new Promise((resolve, reject) => {
-    const onExit = (code) => reject(new Error(`attachveth worker exited (${code})`));
-    kid.once('exit', onExit);
-    kid.once('message', (m) => {
-      kid.off('exit', onExit);
-      if (m.error) reject(new Error(m.error));
-      else resolve(m);
-    });
-    if (msg) kid.send(msg);
-  });
-  return {
-    id: `attachveth-procs${procs}`,
-    label: `attachVeth { create } (${procs} processes at once)`,
-    reference: true,
-    procs,
-    how: `as attachveth, serially in each of ${procs} child processes at once (throughput = N / wall time): the machine's ceiling for this work`,
-    bulkMethod: 'none: the serial teardown round, until the links are gone',
-    hasBulk: false,
-    staticIp: true,
-    masq: null,
-    ports: 'nft',
-    bridge: () => AV_BRIDGE,
-    async prepare(ctx) {
-      try {
-        load();
-      } catch (e) {
-        return `cannot load ${dist} (run npm run build): ${e.message}`;
-      }
-      run('ip', ['link', 'add', AV_BRIDGE, 'type', 'bridge']);
-      run('ip', ['addr', 'add', `${ctx.gateway}/${ctx.prefixLen}`, 'dev', AV_BRIDGE]);
-      run('ip', ['link', 'set', AV_BRIDGE, 'up']);
-      bridgeIndex = JSON.parse(run('ip', ['-j', 'link', 'show', AV_BRIDGE]))[0].ifindex;
-      if (ctx.ports) {
-        const host = await np.Netns.current();
-        try {
-          await new np.Firewall(host, 'netplumb').ensureBase();
-        } finally {
-          host.close();
-        }
-      }
-      const worker = path.join(path.dirname(fileURLToPath(import.meta.url)), 'attachveth-worker.mjs');
-      const firewallPath = path.join(path.dirname(dist), 'network', 'firewall.js');
-      kids = Array.from({ length: procs }, () => spawn(process.execPath, [worker, dist, firewallPath], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
-      await Promise.all(kids.map((k) => ask(k)));
-      return undefined;
-    },
-    async attach(ctx) {
-      const shares = kids.map((_, k) => ctx.containers.filter((c, i) => i % kids.length === k));
-      const base = { bridge: bridgeIndex, gateway: ctx.gateway, netnsDir: ctx.netnsDir, ports: ctx.ports, containerPort: ctx.containerPort };
-      const t0 = now();
-      const answers = await Promise.all(kids.map((k, i) => ask(k, { ...base, containers: shares[i] })));
-      const wallMs = now() - t0;
-      return { times: answers.flatMap((a) => a.times), wallMs };
-    },
-    async teardown(ctx) {
-      const times = [];
-      const host = ctx.ports ? await np.Netns.current() : undefined;
-      try {
-        for (const c of ctx.containers) {
-          const s = now();
-          if (host) {
-            const tx = host.nft.transaction();
-            const endpoint = { ip: c.ip, publish: [{ hostPort: c.hostPort, containerPort: ctx.containerPort, protocol: 'tcp' }] };
-            for (const { set, el } of firewallMod.portElements(endpoint)) tx.destroyElements({ family: 'inet', table: 'netplumb', set, elements: [{ key: el.key }] });
-            tx.commitSync();
-          }
-          await np.Netns.delete(c.ns, { netnsDir: ctx.netnsDir });
-          times.push(now() - s);
-        }
-      } finally {
-        host?.close();
-      }
-      return { times };
-    },
-    async finish() {
-      await Promise.all(kids.map((k) => new Promise((resolve) => {
-        if (k.exitCode !== null || k.signalCode !== null) return resolve();
-        k.once('exit', resolve);
-        if (!k.connected) return k.kill();
-        k.send({ cmd: 'exit' });
-        setTimeout(() => k.kill(), 5000).unref();
-      })));
-      kids = [];
-    },
-  };
-}
-
 export default [
   modelPeer({ id: 'netplumb', label: 'netplumb Networks (serial)' }),
   modelPeer({ id: 'netplumb-par16', label: 'netplumb Networks (16 in flight)', inFlight: 16 }),
   attachVethPeer(),
   attachVethPeer(undefined, { sameWork: true }),
   attachVethPeer(16),
-  attachVethProcsPeer(4),
 ];
