@@ -26,7 +26,8 @@ NsThread::NsThread() {
     // The thread's own namespace at birth is the process's: nobody else calls setns.
     int fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
     ready.set_value(fd < 0 ? -errno : fd);
-    if (fd >= 0) loop();
+    if (fd < 0) return;
+    for (;;) queue_.take()();  // packaged_task: exceptions are stored in the future
   });
   int r = fut.get();
   if (r < 0) {
@@ -38,7 +39,7 @@ NsThread::NsThread() {
   thread_.detach();
 }
 
-void NsThread::post(std::function<void()> fn) {
+void TaskQueue::post(std::function<void()> fn) {
   {
     std::lock_guard<std::mutex> lk(mu_);
     queue_.push_back(std::move(fn));
@@ -46,17 +47,17 @@ void NsThread::post(std::function<void()> fn) {
   cv_.notify_one();
 }
 
-void NsThread::loop() {
-  for (;;) {
-    std::function<void()> fn;
-    {
-      std::unique_lock<std::mutex> lk(mu_);
-      cv_.wait(lk, [this] { return !queue_.empty(); });
-      fn = std::move(queue_.front());
-      queue_.pop_front();
-    }
-    fn();  // packaged_task: exceptions are stored in the future
-  }
+std::function<void()> TaskQueue::take() {
+  std::unique_lock<std::mutex> lk(mu_);
+  cv_.wait(lk, [this] { return !queue_.empty(); });
+  auto fn = std::move(queue_.front());
+  queue_.pop_front();
+  return fn;
+}
+
+bool TaskQueue::empty() {
+  std::lock_guard<std::mutex> lk(mu_);
+  return queue_.empty();
 }
 
 void NsThread::return_home() {
@@ -75,28 +76,9 @@ SpillWorkers& SpillWorkers::instance() {
 SpillWorkers::SpillWorkers() {
   unsigned n = std::thread::hardware_concurrency();
   n = n < 2 ? 2 : n > 4 ? 4 : n;
-  for (unsigned i = 0; i < n; i++) std::thread([this] { loop(); }).detach();
-}
-
-void SpillWorkers::submit(std::function<void()> fn) {
-  {
-    std::lock_guard<std::mutex> lk(mu_);
-    queue_.push_back(std::move(fn));
-  }
-  cv_.notify_one();
-}
-
-void SpillWorkers::loop() {
-  for (;;) {
-    std::function<void()> fn;
-    {
-      std::unique_lock<std::mutex> lk(mu_);
-      cv_.wait(lk, [this] { return !queue_.empty(); });
-      fn = std::move(queue_.front());
-      queue_.pop_front();
-    }
-    fn();
-  }
+  for (unsigned i = 0; i < n; i++) std::thread([this] {
+    for (;;) queue_.take()();
+  }).detach();
 }
 
 namespace {

@@ -17,6 +17,20 @@
 
 namespace np::ns {
 
+// A queue of work for one or more threads: post() from anywhere, take() blocks until
+// there is something.
+class TaskQueue {
+ public:
+  void post(std::function<void()> fn);
+  std::function<void()> take();
+  bool empty();
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> queue_;
+};
+
 class NsThread {
  public:
   // The process-wide instance, started on first use. It is never destroyed: it holds
@@ -49,10 +63,7 @@ class NsThread {
 
   // Whether work is queued behind whatever the thread is doing now: a caller on the
   // thread can hand the part of its work that needs no namespace to the spill workers.
-  bool backlog() {
-    std::lock_guard<std::mutex> lk(mu_);
-    return !queue_.empty();
-  }
+  bool backlog() { return !queue_.empty(); }
 
   // The namespace this thread returns to (the process's own at start).
   int home_fd() const { return home_fd_; }
@@ -77,13 +88,10 @@ class NsThread {
 
  private:
   NsThread();
-  void post(std::function<void()> fn);
-  void loop();
+  void post(std::function<void()> fn) { queue_.post(std::move(fn)); }
 
   int home_fd_ = -1;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> queue_;
+  TaskQueue queue_;
   std::thread thread_;
   std::thread::id id_;
 };
@@ -97,14 +105,11 @@ class SpillWorkers {
  public:
   static SpillWorkers& instance();
   // Queues fn and returns at once; fn must not throw.
-  void submit(std::function<void()> fn);
+  void submit(std::function<void()> fn) { queue_.post(std::move(fn)); }
 
  private:
   SpillWorkers();
-  void loop();
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> queue_;
+  TaskQueue queue_;
 };
 
 }  // namespace np::ns

@@ -140,54 +140,84 @@ Napi::Value RtnlSequence(const Napi::CallbackInfo& info) {
   return js::run_async<SequenceOutcome>(info.Env(), [seq] { return run_sequence(*seq); }, sequence_to_js);
 }
 
-// rtnlCreateSequence(dir, name, pendingHandle, [[handle, steps], ...]): as rtnlSequence,
-// after making the named namespace (as nsCreate) and giving it to pendingHandle, which
-// the steps may use as a batch's namespace and as a link's netns. It runs on the
-// namespace thread (one hand-off there and one back for the namespace and every batch),
-// unless more work waits there once the namespace is made: then the batches, which need
-// no namespace entered, go to a spill worker and the namespace thread goes on.
-// Fails as a whole (nothing made) if the namespace cannot be made.
-class CreateSequenceOp : public js::NsOp {
+// An operation that makes a named namespace on the namespace thread, gives it to a
+// pending handle, and then sends batches (rest()). The batches need no namespace
+// entered (the sockets are open), so when more work waits on the namespace thread once
+// the namespace is made they go to a spill worker and the namespace thread goes on;
+// otherwise they run where the namespace was made (no hand-off).
+class CreateOp : public js::NsOp {
  public:
-  CreateSequenceOp(Napi::Env env, std::string dir, std::string name, Handle pending, std::shared_ptr<Sequence> seq)
+  CreateOp(Napi::Env env, std::string dir, std::string name, Handle pending)
       : baton_(env, [this] { return rest(); }, sequence_to_js),
-        dir_(std::move(dir)), name_(std::move(name)), pending_(std::move(pending)), seq_(std::move(seq)) {}
+        dir_(std::move(dir)), name_(std::move(name)), pending_(std::move(pending)) {}
 
   Napi::Promise promise() { return baton_.promise(); }
+  void settle(Napi::Env env) override { baton_.settle(env); }
 
-  bool run() noexcept override {
+ protected:
+  // On the namespace thread: makes the namespace; false (and rest() rethrows) on failure.
+  bool make() noexcept {
     try {
       auto made = ns::create_named(dir_, name_);
       pending_->adopt(*made);
+      return true;
     } catch (...) {
       made_failed_ = std::current_exception();
+      return false;
     }
+  }
+  // The rest on a spill worker; the op finishes there.
+  void spill() {
+    ns::SpillWorkers::instance().submit([this] {
+      baton_.run();
+      finish();
+    });
+  }
+  // The rest here, or on a spill worker if work waits on the namespace thread: run()'s result.
+  bool go_on() {
     if (!made_failed_ && ns::NsThread::instance().backlog()) {
-      ns::SpillWorkers::instance().submit([this] {
-        baton_.run();
-        finish();
-      });
+      spill();
       return false;
     }
     baton_.run();
     return true;
   }
-
-  void settle(Napi::Env env) override { baton_.settle(env); }
-
- private:
-  SequenceOutcome rest() {
-    if (made_failed_) std::rethrow_exception(made_failed_);
-    for (auto& [h, steps] : *seq_) set_pending_netns(steps, pending_->fd());
-    return run_sequence(*seq_);
+  // The batches, into the namespace made (set_pending_netns), after any check of the subclass.
+  SequenceOutcome send(Sequence& seq) {
+    for (auto& [h, steps] : seq) set_pending_netns(steps, pending_->fd());
+    return run_sequence(seq);
   }
+  virtual SequenceOutcome rest() = 0;
 
   js::Baton<SequenceOutcome> baton_;
   std::string dir_;
   std::string name_;
   Handle pending_;
-  std::shared_ptr<Sequence> seq_;
   std::exception_ptr made_failed_;
+};
+
+// rtnlCreateSequence(dir, name, pendingHandle, [[handle, steps], ...]): as rtnlSequence,
+// after making the named namespace (as nsCreate) and giving it to pendingHandle, which
+// the steps may use as a batch's namespace and as a link's netns. One hand-off to the
+// namespace thread and one back for the namespace and every batch (CreateOp).
+// Fails as a whole (nothing made) if the namespace cannot be made.
+class CreateSequenceOp : public CreateOp {
+ public:
+  CreateSequenceOp(Napi::Env env, std::string dir, std::string name, Handle pending, std::shared_ptr<Sequence> seq)
+      : CreateOp(env, std::move(dir), std::move(name), std::move(pending)), seq_(std::move(seq)) {}
+
+  bool run() noexcept override {
+    make();
+    return go_on();
+  }
+
+ private:
+  SequenceOutcome rest() override {
+    if (made_failed_) std::rethrow_exception(made_failed_);
+    return send(*seq_);
+  }
+
+  std::shared_ptr<Sequence> seq_;
 };
 
 Napi::Value RtnlCreateSequence(const Napi::CallbackInfo& info) {
@@ -220,7 +250,7 @@ struct Gate {
   State state = State::Making;
   bool used = false;  // opened or aborted
   std::shared_ptr<Sequence> seq;  // null when aborted
-  std::function<void()> resume;   // while parked: queues the rest on the namespace thread
+  std::function<void()> resume;   // while parked: queues the rest on a spill worker
 };
 
 struct GateBox {
@@ -230,52 +260,29 @@ struct GateBox {
 // napi_type_tag of gates.
 constexpr napi_type_tag kGateTag = {0x6e6574706c756d62ULL, 0x4761746500000001ULL};
 
-class GatedCreateOp : public js::NsOp {
+class GatedCreateOp : public CreateOp {
  public:
   GatedCreateOp(Napi::Env env, std::string dir, std::string name, Handle pending, std::shared_ptr<Gate> gate)
-      : baton_(env, [this] { return rest(); }, sequence_to_js),
-        dir_(std::move(dir)), name_(std::move(name)), pending_(std::move(pending)), gate_(std::move(gate)) {}
-
-  Napi::Promise promise() { return baton_.promise(); }
+      : CreateOp(env, std::move(dir), std::move(name), std::move(pending)), gate_(std::move(gate)) {}
 
   bool run() noexcept override {
-    try {
-      auto made = ns::create_named(dir_, name_);
-      pending_->adopt(*made);
-    } catch (...) {
-      made_failed_ = std::current_exception();
-    }
+    bool made = make();
     std::unique_lock<std::mutex> lk(gate_->mu);
-    if (!made_failed_ && !gate_->used) {
+    if (made && !gate_->used) {
       gate_->state = Gate::State::Parked;
-      // Opened later, from the JS thread: the batches need no namespace entered, so a
-      // spill worker sends them (a hand-off either way) and the namespace thread stays free.
-      gate_->resume = [this] {
-        ns::SpillWorkers::instance().submit([this] {
-          baton_.run();
-          finish();
-        });
-      };
+      // Opened later, from the JS thread: a hand-off either way, so to a spill worker,
+      // and the namespace thread stays free.
+      gate_->resume = [this] { spill(); };
       return false;
     }
-    gate_->state = made_failed_ ? Gate::State::Over : Gate::State::Running;
+    gate_->state = made ? Gate::State::Running : Gate::State::Over;
     lk.unlock();
-    if (!made_failed_ && ns::NsThread::instance().backlog()) {
-      ns::SpillWorkers::instance().submit([this] {
-        baton_.run();
-        finish();
-      });
-      return false;
-    }
-    baton_.run();
-    return true;
+    return go_on();
   }
-
-  void settle(Napi::Env env) override { baton_.settle(env); }
 
  private:
   // After the namespace: the batches, or (aborted) the namespace deleted again.
-  SequenceOutcome rest() {
+  SequenceOutcome rest() override {
     if (made_failed_) std::rethrow_exception(made_failed_);
     std::shared_ptr<Sequence> seq;
     {
@@ -292,16 +299,10 @@ class GatedCreateOp : public js::NsOp {
       pending_->close();
       throw nl::NlError(ECANCELED, "netns", "the attach was withdrawn before its batches were sent");
     }
-    for (auto& [h, steps] : *seq) set_pending_netns(steps, pending_->fd());
-    return run_sequence(*seq);
+    return send(*seq);
   }
 
-  js::Baton<SequenceOutcome> baton_;
-  std::string dir_;
-  std::string name_;
-  Handle pending_;
   std::shared_ptr<Gate> gate_;
-  std::exception_ptr made_failed_;
 };
 
 // Opens (seq) or aborts (null) a gate; queues the parked operation's rest.
