@@ -1,8 +1,24 @@
 import * as os from 'node:os';
 
-const errnoNames = new Map<number, string>(
-  Object.entries(os.constants.errno).map(([name, num]) => [num, name]),
-);
+// Linux errnos Node's table does not name, which the kernel may still answer a netlink
+// request with (EXFULL: a bridge that has all the ports it can take). Numbers of
+// asm-generic/errno.h (x86-64 and arm64).
+const LINUX_ONLY: Record<string, number> = {
+  ENOTBLK: 15, ECHRNG: 44, EL2NSYNC: 45, EL3HLT: 46, EL3RST: 47, ELNRNG: 48, EUNATCH: 49,
+  ENOCSI: 50, EL2HLT: 51, EBADE: 52, EBADR: 53, EXFULL: 54, ENOANO: 55, EBADRQC: 56,
+  EBADSLT: 57, EBFONT: 59, ENONET: 64, ENOPKG: 65, EREMOTE: 66, EADV: 68, ESRMNT: 69,
+  ECOMM: 70, EDOTDOT: 73, ENOTUNIQ: 76, EBADFD: 77, EREMCHG: 78, ELIBACC: 79, ELIBBAD: 80,
+  ELIBSCN: 81, ELIBMAX: 82, ELIBEXEC: 83, ERESTART: 85, ESTRPIPE: 86, EUSERS: 87,
+  ESOCKTNOSUPPORT: 94, EPFNOSUPPORT: 96, ESHUTDOWN: 108, ETOOMANYREFS: 109, EHOSTDOWN: 112,
+  EUCLEAN: 117, ENOTNAM: 118, ENAVAIL: 119, EISNAM: 120, EREMOTEIO: 121, ENOMEDIUM: 123,
+  EMEDIUMTYPE: 124, ENOKEY: 126, EKEYEXPIRED: 127, EKEYREVOKED: 128, EKEYREJECTED: 129,
+  EOWNERDEAD: 130, ENOTRECOVERABLE: 131, ERFKILL: 132, EHWPOISON: 133,
+};
+
+const errnoNames = new Map<number, string>([
+  ...Object.entries(LINUX_ONLY).map(([name, num]): [number, string] => [num, name]),
+  ...Object.entries(os.constants.errno).map(([name, num]): [number, string] => [num, name]),
+]);
 
 /** The name of a positive errno value ('EEXIST' for 17). */
 export function errnoName(errno: number): string {

@@ -3,6 +3,7 @@
 // "outside" namespace O joined to H by a veth (H 192.0.2.1, O 192.0.2.2, H's default
 // route via O), and containers as namespaces attached through the Networks API. The
 // kernel's state is read back with ip -j and nft -j, never from the library.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -455,6 +456,53 @@ describe.skipIf(!haveSocat)('bridge networks: traffic', () => {
 });
 
 describe('bridge networks: layout and removal', () => {
+  it('a full bridge (1,023 ports): ports still waiting to be reaped are deleted to make room; then EXFULL naming the network, nothing half-made', async () => {
+    const H = await scope.ns('nf');
+    // Reaped only on demand here, so the detached port below is certainly still waiting.
+    const nets = await Networks.open({ host: H, stateDir: tmpDir('np-state'), reap: { delayMs: 600_000 } });
+    try {
+      const net = await nets.create({ name: 'full', bridge: 'br-full', subnet: '10.91.0.0/16' });
+      // 1,021 ports that are not containers', then two containers: the bridge is full.
+      const filler = Array.from({ length: 1021 }, (_, i) => `link add f${i} type veth peer name f${i}p\nlink set f${i} master br-full\n`).join('');
+      execFileSync('ip', ['-n', H.name!, '-batch', '-'], { input: filler });
+      const c1 = await container(net);
+      const c2 = await container(net);
+      // Over 2,000 links: listed without details, in a buffer that holds them (a filter
+      // leaves the links it drops as empty objects).
+      const links = (...args: string[]) => (JSON.parse(execFileSync('ip', ['-j', '-n', H.name!, 'link', 'show', ...args], { encoding: 'utf8', maxBuffer: 64 << 20 })) as { ifname?: string }[])
+        .flatMap((l) => (l.ifname === undefined ? [] : [l.ifname])).sort();
+      const ports = () => links('master', 'br-full').length;
+      const waiting = () => links('group', String(nets.reapGroup)).length;
+      expect(ports()).toBe(1023);
+
+      // c1 detached: its port waits in the reap group (still a port of the bridge). The
+      // next attach is refused by the kernel, deletes the group, and goes through.
+      await net.detach(c1.ns);
+      expect(waiting()).toBe(1);
+      expect(ports()).toBe(1023);
+      const c3 = await container(net);
+      expect(waiting()).toBe(0);
+      expect(ports()).toBe(1023);
+      expect(await ping(c3.ns, c2.ep.ip)).toBe(true);
+
+      // Nothing left to reap: EXFULL, naming the network; no record, no link, no namespace.
+      const endpoints = net.endpoints().length;
+      const before = links();
+      const name = uniq('nf');
+      const e = (await net.attach({ create: name }).catch((x: unknown) => x)) as NetlinkError;
+      expect(e).toBeInstanceOf(NetlinkError);
+      expect(e.code).toBe('EXFULL');
+      expect(e.message).toMatch(/network "full": its bridge has all the ports a Linux bridge takes/);
+      expect(net.endpoints().length).toBe(endpoints);
+      expect(links()).toEqual(before);
+      expect(await Netns.list()).not.toContain(name);
+      await net.detach(c2.ns);
+      await net.detach(c3.ns);
+    } finally {
+      await nets.close();
+    }
+  });
+
   it('nft lists the reference layout for one network; remove() is EBUSY with endpoints, then leaves the base layout only', async () => {
     const t = await topology();
     const ref = await scope.ns('nr');

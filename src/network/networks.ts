@@ -859,11 +859,17 @@ export class Networks implements NetworkController {
       try {
         kernel = await driver.attach(this.#ctx, net, ep, target);
       } catch (e) {
+        const code = (e as NetlinkError).code;
         // The namespace's previous interface of that name may be waiting in the reap group,
         // detached by another controller (another process): delete the group, once, and retry.
-        if ((e as NetlinkError).code !== 'EEXIST' || !t.netns) throw e;
+        // EXFULL: a Linux bridge takes 1,023 ports, and detached ports waiting in the reap
+        // group still count: delete those, once, and retry.
+        const retry = (code === 'EEXIST' && t.netns !== undefined) || (code === 'EXFULL' && this.#reaper.pending > 0);
+        if (!retry) throw bridgeFull(e, net);
         await this.#reaper.flush();
-        kernel = await driver.attach(this.#ctx, net, ep, target);
+        kernel = await driver.attach(this.#ctx, net, ep, target).catch((again: unknown) => {
+          throw bridgeFull(again, net);
+        });
       }
       if (kernel.mac !== undefined) ep.mac = kernel.mac;
       if (kernel.netns) ep.netnsId = kernel.netns.id;
@@ -1349,4 +1355,15 @@ const KEY_RE = /^[\x21-\x7e][\x20-\x7e]{0,511}$/;
 function checkKey(key: unknown): string {
   if (typeof key !== 'string' || !KEY_RE.test(key)) throw new TypeError('key must be 1-512 printable ASCII characters, not starting with a space');
   return key;
+}
+
+/** A bridge that has all the ports it can take (EXFULL) says so, and which network's it is. */
+function bridgeFull(e: unknown, net: NetworkInfo): unknown {
+  if (!(e instanceof NetlinkError) || e.code !== 'EXFULL') return e;
+  return new NetlinkError({
+    errno: e.errno,
+    op: e.op,
+    ...(e.step !== undefined && { step: e.step }),
+    detail: `network "${net.name}": its bridge has all the ports a Linux bridge takes (1,023); detach containers or spread them over more networks`,
+  });
 }
