@@ -109,11 +109,18 @@ export async function attachVeth(host: Netns, container: Netns | NewNetns, opts:
 }
 
 /**
- * attachVeth into a namespace whose making has begun (beginNetns): its batches go to the
- * operation making it. Internal: Networks' attach path. If this throws, the namespace is
- * gone again (an EEXIST name aside, as for `create`).
+ * attachVeth into a namespace whose making has begun (a driver's
+ * `AttachTarget.create.begun`): its batches go to the operation making it, so the
+ * namespace and the container's interface come from one native operation, as with
+ * `create`. If this throws, the namespace is gone again (an EEXIST name aside, as for
+ * `create`). A begun namespace takes one attach: a second is a TypeError.
  */
 export async function attachVethBegun(host: Netns, container: BegunNetns, opts: VethAttachOptions): Promise<VethAttachResult & { netns: Netns }> {
+  if (typeof container !== 'object' || container === null || container instanceof Netns || !isBegun(container)) {
+    throw new TypeError('attachVethBegun takes a begun namespace (AttachTarget.create.begun)');
+  }
+  // Its namespace is someone's already (or withdrawn): nothing here may touch it.
+  if (container.used) throw new TypeError(`the begun namespace ${JSON.stringify(container.name)} was given its batches or withdrawn already`);
   return attachVethTo(host, container, opts) as Promise<VethAttachResult & { netns: Netns }>;
 }
 

@@ -109,8 +109,11 @@ function neighStep(p: PendingNeighRequest, opts?: NeighDeleteOptions): Step {
 
 /** A named namespace one native call makes before the batches that use it (see Netns's pending handles). */
 export interface PendingNetns {
+  /** Its handle: usable in batches at once, in requests once the namespace is made. */
   netns: Netns;
+  /** The netns directory it is made in. */
   dir: string;
+  /** Its name there. */
   name: string;
 }
 

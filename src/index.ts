@@ -1,4 +1,5 @@
-export { Netns, defaultNetnsDir, type NetnsOptions, type NetnsId } from './netns';
+export { Netns, defaultNetnsDir, type NetnsOptions, type NetnsId, type BegunNetns } from './netns';
+export { type PendingNetns } from './batch';
 export { Links, type LinkFilter } from './links';
 export { Addresses } from './addresses';
 export { Routes, type RouteFilter } from './routes';
@@ -35,7 +36,7 @@ export type {
 } from './binding';
 export { NetnsPool, type NetnsPoolOptions } from './pool';
 export {
-  attachVeth, attachMacvlan, type VethAttachOptions, type VethAttachResult, type NewNetns, type MacvlanAttachOptions, type MacvlanAttachResult,
+  attachVeth, attachVethBegun, attachMacvlan, type VethAttachOptions, type VethAttachResult, type NewNetns, type MacvlanAttachOptions, type MacvlanAttachResult,
   type ContainerSideOptions,
 } from './attach';
 export * as nft from './nft';

@@ -50,9 +50,11 @@ export let pendingNetns: (name: string, opts?: NetnsOptions) => PendingNetns & {
  * attach's record meanwhile), and the first attachVeth given it sends its batches in the
  * same native operation, as soon as the namespace is made. One that is not used must be
  * aborted (deleted once made); if it is dropped unused, the native side aborts it.
- * Internal: Networks' attach path.
+ * Networks begins one for an attach to `{ create }` and hands it to the network's driver
+ * as `AttachTarget.create.begun` (docs/drivers.md); a driver gives it to attachVethBegun.
  */
 export interface BegunNetns extends PendingNetns {
+  /** Whether the namespace is made yet (its handle then holds the namespace). */
   made(): boolean;
   /** Whether the gate was opened (the batches given) or aborted. */
   readonly used: boolean;

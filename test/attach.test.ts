@@ -3,10 +3,9 @@ import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { attachMacvlan, attachVeth, NetlinkError, Netns } from '../src';
+import { attachMacvlan, attachVeth, attachVethBegun, NetlinkError, Netns } from '../src';
 import { fdCount, ipj, run, Scope, tryRun, uniq } from './helpers';
 import { messages, strace } from './strace';
-import { attachVethBegun } from '../src/attach';
 import { beginNetns } from '../src/netns';
 
 const DIST = path.resolve(__dirname, '../dist');
@@ -243,10 +242,15 @@ describe('a namespace begun ahead of its batches (beginNetns, attachVethBegun: N
     expect(run('ip', ['netns', 'list'])).toContain(name);
     expect(ipj<{ addr_info: { local: string }[] }[]>(name, '-4', 'addr', 'show', 'dev', 'eth0')[0]!.addr_info.map((a) => a.local)).toEqual(['10.57.0.2']);
     run('ip', ['netns', 'exec', name, 'ping', '-c1', '-W2', '10.57.0.1']);
-    // Used: abort is a no-op, and the batches cannot be given twice.
+    // Used: abort is a no-op, and the batches cannot be given twice; a second attach is
+    // refused before it could touch the namespace the first one made.
     await begun.abort();
     expect(run('ip', ['netns', 'list'])).toContain(name);
     expect(() => begun.open([])).toThrow(/already/);
+    await expect(attachVethBegun(host, begun, { bridge: br, hostIfname: 'vb2', address: '10.57.0.3/24' })).rejects.toThrow(TypeError);
+    await expect(attachVethBegun(host, r.netns as never, { bridge: br, hostIfname: 'vb2', address: '10.57.0.3/24' })).rejects.toThrow(/begun namespace/);
+    expect(run('ip', ['netns', 'list'])).toContain(name);
+    expect(ipj<{ ifname: string }[]>(name, 'link').map((l) => l.ifname).sort()).toEqual(['eth0', 'lo']);
   });
 
   it('the batches given before the namespace is made wait for it (no wait on the namespace thread either way)', async () => {
