@@ -3,7 +3,7 @@
 // bridge, up) in one sendmsg, then the container side (lo up, the interface up, its
 // address, the default route) in one sendmsg on the container's socket. attachMacvlan
 // is the same with a macvlan child made inside the container instead of a veth pair.
-import { Batch, commitBatches, reserveIfindex, type PendingNetns } from './batch';
+import { Batch, commitBatches, isBegun, reserveIfindex, type PendingNetns } from './batch';
 import type { NetlinkError } from './errors';
 import { Netns, pendingNetns, type BegunNetns, type NetnsOptions } from './netns';
 import { ipFamily, parsePrefix } from './ip';
@@ -116,7 +116,7 @@ export async function attachVeth(host: Netns, container: Netns | NewNetns, opts:
  * `create`). A begun namespace takes one attach: a second is a TypeError.
  */
 export async function attachVethBegun(host: Netns, container: BegunNetns, opts: VethAttachOptions): Promise<VethAttachResult & { netns: Netns }> {
-  if (typeof container !== 'object' || container === null || container instanceof Netns || !isBegun(container)) {
+  if (typeof container !== 'object' || container === null || !isBegun(container)) {
     throw new TypeError('attachVethBegun takes a begun namespace (AttachTarget.create.begun)');
   }
   // Its namespace is someone's already (or withdrawn): nothing here may touch it.
@@ -136,10 +136,6 @@ async function attachVethTo(host: Netns, container: Netns | NewNetns | BegunNetn
     if (named) throw e;
     return attachVethOnce(host, isBegun(container) ? { create: container.name, netnsDir: container.dir } : container, opts);
   }
-}
-
-function isBegun(c: Netns | NewNetns | BegunNetns): c is BegunNetns {
-  return !(c instanceof Netns) && 'open' in c;
 }
 
 async function attachVethOnce(host: Netns, container: Netns | NewNetns | BegunNetns, opts: VethAttachOptions): Promise<VethAttachResult & { netns?: Netns }> {

@@ -117,6 +117,11 @@ export interface PendingNetns {
   name: string;
 }
 
+/** Whether a namespace target is a begun one (BegunNetns: not a Netns, whose `open` is static, nor `{ create }`). */
+export function isBegun(c: object): c is BegunNetns {
+  return 'open' in c;
+}
+
 /**
  * Commits batches in order in one native call (Batch.commitAll), optionally making the
  * named namespace `creating.netns` first, in the same call (or, begun already, giving
@@ -245,8 +250,8 @@ export class Batch {
       }
       const resolved = await Promise.all(batches.map((b) => b.#resolve()));
       const seq = batches.map((b, i): [NativeHandle, NativeStep[]] => [handleOf(b.#ns), resolved[i]!]);
-      const raw = creating && 'open' in creating
-        ? await (creating as BegunNetns).open(seq)
+      const raw = creating && isBegun(creating)
+        ? await creating.open(seq)
         : await call(creating ? native.rtnlCreateSequence(creating.dir, creating.name, handleOf(creating.netns), seq) : native.rtnlSequence(seq));
       const errors = raw.map((steps) => steps.map((r) => (r.error ? (fromNative(r.error) as NetlinkError) : undefined)));
       const failedBatch = errors.findIndex((e) => e.some((x) => x !== undefined));

@@ -17,7 +17,7 @@ import { accessSync, constants as fsc, readFileSync, statSync, type Stats } from
 import { hostname } from 'node:os';
 import { NetlinkError } from '../errors';
 import * as path from 'node:path';
-import { beginNetns, defaultNetnsDir, Netns, type BegunNetns, type NetnsOptions } from '../netns';
+import { beginNetns, defaultNetnsDir, Netns, type NetnsOptions } from '../netns';
 import { checkIfname, checkMac, checkNetnsName, checkPath, own } from '../validate';
 import type { AttachTarget, DriverContext, HostLinks, NetworkBase, NetworkDriver } from './driver';
 import { driverOf, OverlayNetwork } from './drivers';
@@ -1250,7 +1250,7 @@ function copyEndpoint(ep: EndpointInfo): EndpointInfo {
 
 interface CheckedTarget {
   netns?: Netns;
-  create?: { name: string; netnsDir?: string; begun?: BegunNetns };
+  create?: AttachTarget['create'];
   /** The namespace's path, when it has one (named, or /proc/PID/ns/net). */
   path?: string;
   netnsOptions: NetnsOptions;
